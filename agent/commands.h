@@ -1,0 +1,9 @@
+// The CLI's commands. Each takes its parsed options and returns the process exit status
+// (0 success, 1 failure with a message already printed to stderr, 2 usage error).
+#pragma once
+
+namespace topod::agent {
+
+int runVersionCommand();
+
+}  // namespace topod::agent

@@ -1,0 +1,31 @@
+# Build options and the flags every topod target shares.
+option(TOPOD_BUILD_TESTS "Build the GoogleTest suites" ON)
+option(TOPOD_BUILD_BENCH "Build the benchmarks under bench/" ON)
+option(TOPOD_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(TOPOD_WERROR "Treat warnings as errors" ON)
+
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+  set(CMAKE_C_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+endif()
+
+# Our own code links topod::warnings; generated protobuf code does not (it trips -Wsign-conversion).
+add_library(topod_warnings INTERFACE)
+add_library(topod::warnings ALIAS topod_warnings)
+target_compile_options(topod_warnings INTERFACE -Wall -Wextra -Wshadow -Wnon-virtual-dtor
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough -Wswitch-enum
+  # Designated initializers that leave members at their defaults are idiomatic here.
+  -Wno-missing-field-initializers)
+if(TOPOD_WERROR)
+  target_compile_options(topod_warnings INTERFACE -Werror)
+endif()
+
+if(TOPOD_SANITIZE)
+  # Applied globally so that every object, tests and generated code included, is instrumented.
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Every library target is a static archive; the topod binary links them all.
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)

@@ -1,0 +1,73 @@
+// Error values carried by Result<T> across every module boundary (STYLE.md practice 7).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace topod {
+
+// Canonical error codes, numbered as gRPC/google.rpc.Code so they can travel in ttrpc and gRPC
+// statuses unchanged.
+enum class ErrorCode : int {
+  Ok = 0,
+  Cancelled = 1,
+  Unknown = 2,
+  InvalidArgument = 3,
+  DeadlineExceeded = 4,
+  NotFound = 5,
+  AlreadyExists = 6,
+  PermissionDenied = 7,
+  ResourceExhausted = 8,
+  FailedPrecondition = 9,
+  Aborted = 10,
+  OutOfRange = 11,
+  Unimplemented = 12,
+  Internal = 13,
+  Unavailable = 14,
+  DataLoss = 15,
+  Unauthenticated = 16,
+};
+
+std::string_view errorCodeName(ErrorCode code);
+
+// An error: what kind (code), the OS errno when one caused it (0 otherwise), and a message that
+// names the input and what is wrong with it ("cpu list \"3-1\": range end 1 is below start 3").
+class Error {
+ public:
+  Error(ErrorCode code, std::string message, int sys_errno = 0)
+      : code_(code), sys_errno_(sys_errno), message_(std::move(message)) {}
+
+  static Error invalidArgument(std::string message) { return {ErrorCode::InvalidArgument, std::move(message)}; }
+  static Error notFound(std::string message) { return {ErrorCode::NotFound, std::move(message)}; }
+  static Error failedPrecondition(std::string message) {
+    return {ErrorCode::FailedPrecondition, std::move(message)};
+  }
+  static Error resourceExhausted(std::string message) {
+    return {ErrorCode::ResourceExhausted, std::move(message)};
+  }
+  static Error internal(std::string message) { return {ErrorCode::Internal, std::move(message)}; }
+  static Error unavailable(std::string message) { return {ErrorCode::Unavailable, std::move(message)}; }
+  static Error dataLoss(std::string message) { return {ErrorCode::DataLoss, std::move(message)}; }
+  // An error caused by a failed system call: keeps errno and appends strerror to the message.
+  static Error fromErrno(int sys_errno, std::string message);
+
+  ErrorCode code() const { return code_; }
+  int sysErrno() const { return sys_errno_; }
+  const std::string& message() const { return message_; }
+
+  // Prepends context, e.g. withContext("loading state /var/lib/topod/state.json").
+  Error withContext(std::string_view context) const&;
+  Error withContext(std::string_view context) &&;
+
+  // "INVALID_ARGUMENT: message" — for logs and CLI output.
+  std::string toString() const;
+
+  friend bool operator==(const Error&, const Error&) = default;
+
+ private:
+  ErrorCode code_;
+  int sys_errno_;
+  std::string message_;
+};
+
+}  // namespace topod

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of topod from Debian 12's own archive.
+# Package choices and their traps: ../shared/reference/debian-deps.md (libcgroup deliberately absent).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git ccache
+  libhwloc-dev hwloc-nox libnuma-dev libsystemd-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev
+  dbus-daemon
+  # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs
+  runc busybox-static iproute2 util-linux dpkg
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
