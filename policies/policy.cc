@@ -1,0 +1,17 @@
+#include "policies/policy.h"
+
+namespace topod::policies {
+
+State applyDecision(const State& state, const Decision& decision) {
+  State next = state;
+  next.containers[decision.key] = decision.allocation;
+  return next;
+}
+
+State releaseContainer(const State& state, const ContainerKey& key) {
+  State next = state;
+  next.containers.erase(key);
+  return next;
+}
+
+}  // namespace topod::policies
