@@ -2,8 +2,17 @@
 // (0 success, 1 failure with a message already printed to stderr, 2 usage error).
 #pragma once
 
+#include <string>
+
 namespace topod::agent {
 
 int runVersionCommand();
+
+// `topod topology [--source live|xml:PATH|synthetic:DESC|json:PATH] [--output tree|json]`
+struct TopologyOptions {
+  std::string source = "live";
+  std::string output = "tree";  // "tree" (tree + zone summary) or "json" (the snapshot)
+};
+int runTopologyCommand(const TopologyOptions& options);
 
 }  // namespace topod::agent
