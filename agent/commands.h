@@ -15,4 +15,9 @@ struct TopologyOptions {
 };
 int runTopologyCommand(const TopologyOptions& options);
 
+struct ConfigCheckOptions {
+  std::string path;
+};
+int runConfigCheckCommand(const ConfigCheckOptions& options);
+
 }  // namespace topod::agent
