@@ -23,20 +23,25 @@ new_pod() {
   echo "$pod $ctr"
 }
 
+# containerd (NRI 0.6) logs `plugin "90-topod" connected...` once a plugin has registered and
+# synchronised; start_topod and start_containerd note how many such lines came before.
+topod_connections() {
+  local n
+  n=$(grep -c 'plugin \\"90-topod\\" connected' "$RUN/containerd.log" 2>/dev/null)
+  echo "${n:-0}"
+}
+
 wait_topod_connected() {
   local i
-  for i in $(seq 1 100); do
-    # containerd logs the plugin's registration and synchronization under its index-name.
-    if grep -q 'plugin.*90-topod\|90-topod.*\(registered\|synchroniz\)' "$RUN/containerd.log" 2>/dev/null &&
-      [ "$(grep -c '90-topod' "$RUN/containerd.log")" -gt "${TOPOD_CONNECTS_SEEN:-0}" ]; then
-      TOPOD_CONNECTS_SEEN=$(grep -c '90-topod' "$RUN/containerd.log")
+  for i in $(seq 1 150); do
+    if [ "$(topod_connections)" -gt "${TOPOD_CONNECTIONS_BEFORE:-0}" ]; then
       log "topod connected to containerd"
       return 0
     fi
     kill -0 "$TOPOD_PID" 2>/dev/null || { fail "topod exited"; return 1; }
     sleep 0.1
   done
-  fail "topod did not connect to containerd within 10 s"
+  fail "topod did not connect to containerd within 15 s"
 }
 
 # --- without topod: the harness and the kubelet shape ---------------------------------------------
