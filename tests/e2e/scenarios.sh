@@ -95,6 +95,22 @@ scenario_resize_without_topod() {
   expect_file memory "$b" memory.limit_in_bytes 100663296 "resized Burstable 96Mi" || return 1
 }
 
+# containerd restarted under running containers: they keep running with their cgroups, and CRI
+# still manages them afterwards (the base the topod reconnection scenario builds on).
+scenario_containerd_restart_without_topod() {
+  local b pid
+  read -r _ b < <(new_pod crestart-plain BURSTABLE) || return 1
+  pid=$(main_pid "$b") || { fail "no process for $b"; return 1; }
+  stop_containerd
+  start_containerd || return 1
+  [ "$(main_pid "$b")" = "$pid" ] || { fail "the container's process changed across the containerd restart"; return 1; }
+  log "ok: container process $pid survived the containerd restart"
+  expect_file cpu "$b" cpu.shares 256 "Burstable after the containerd restart" || return 1
+  cri update "$b" --cpu-request 500m --cpu-limit 1 --memory-request 32Mi --memory-limit 64Mi ||
+    { fail "UpdateContainerResources after the containerd restart"; return 1; }
+  expect_file cpu "$b" cpu.shares 512 "resized after the containerd restart" || return 1
+}
+
 # --- with topod --------------------------------------------------------------------------------------
 
 # (a) A Guaranteed 1-CPU container gets CPU 1 exclusively; the Burstable and BestEffort containers
