@@ -1,5 +1,6 @@
 #include "policies/policy_registry.h"
 
+#include "policies/kubelet_static_policy.h"
 #include "policies/none_policy.h"
 #include "policies/state_check.h"
 #include "policies/topology_aware/topology_aware_policy.h"
@@ -23,6 +24,10 @@ Result<std::unique_ptr<Policy>> makeNone(const topology::Topology& topology, con
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> kEntries = {
       {{"none", "no pinning: every container runs on all online CPUs and all memory nodes"}, &makeNone},
+      {{"static",
+        "kubelet-compatible: topology manager + static CPU manager (+ Static memory manager), same CPUs as "
+        "the kubelet"},
+       &makeKubeletStaticPolicy},
       {{"topology-aware", "topod's own placement: best-fit NUMA/L3, device locality, per-NUMA shared pools"},
        &makeTopologyAwarePolicy},
   };
@@ -136,6 +141,11 @@ Status validatePolicyOptions(const topology::Topology& topology, const PolicyOpt
       return invalidOption("memory policy Static needs policy \"static\" or \"topology-aware\", not \"none\"");
     }
     return okStatus();
+  }
+  if (options.policy == "static" && options.reserved_cpus.empty() && options.reserved_cpu_count == 0) {
+    // The kubelet refuses to start its static CPU manager without reserved CPUs.
+    return invalidOption("the static policy needs at least one reserved CPU (reserved_cpus or reserved_cpu_count), "
+                         "as the kubelet requires system-reserved + kube-reserved CPU above zero");
   }
   return validateStaticCpuOptions(topology, options);
 }
