@@ -13,8 +13,15 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the topod version");
 
+  auto* config = app.add_subcommand("config", "Work with topod configuration files");
+  config->require_subcommand(1);
+  topod::agent::ConfigCheckOptions config_check_options;
+  auto* config_check = config->add_subcommand("check", "Validate a configuration file without running");
+  config_check->add_option("file", config_check_options.path, "TOML configuration file")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   if (version->parsed()) return topod::agent::runVersionCommand();
+  if (config_check->parsed()) return topod::agent::runConfigCheckCommand(config_check_options);
   return 2;
 }

@@ -1,0 +1,137 @@
+#include "agent/state_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace topod::agent {
+
+namespace {
+
+// Closes a file descriptor on every path.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  // Closes now and reports close()'s error (which can carry a deferred write error).
+  int closeNow() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+Status fsyncDirectory(const std::string& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return Error::fromErrno(errno, "opening directory " + dir);
+  if (::fsync(fd.get()) != 0) return Error::fromErrno(errno, "fsync of directory " + dir);
+  return okStatus();
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+StateFile::StateFile(std::string dir, std::string name)
+    : dir_(std::move(dir)), name_(std::move(name)), path_(dir_ + "/" + name_) {}
+
+Result<std::string> StateFile::read() const {
+  Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    int err = errno;
+    if (err == ENOENT) return Error(ErrorCode::NotFound, "state file " + path_ + " does not exist", err);
+    return Error::fromErrno(err, "opening state file " + path_);
+  }
+  std::string content;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::fromErrno(errno, "reading state file " + path_);
+    }
+    if (n == 0) break;
+    content.append(buffer, static_cast<std::size_t>(n));
+  }
+  return content;
+}
+
+Status StateFile::write(std::string_view content) const {
+  std::string tmp = dir_ + "/." + name_ + ".tmp";
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return Error::fromErrno(errno, "creating " + tmp);
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::unlink(tmp.c_str());
+      return Error::fromErrno(err, "writing " + tmp);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0 || fd.closeNow() != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Error::fromErrno(err, "flushing " + tmp);
+  }
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Error::fromErrno(err, "renaming " + tmp + " to " + path_);
+  }
+  // Without this the rename itself may not survive a power loss.
+  return fsyncDirectory(dir_);
+}
+
+Result<std::string> StateFile::moveAside() const {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  std::string target = path_ + ".corrupt-" + stamp;
+  for (int n = 1; exists(target); ++n) target = path_ + ".corrupt-" + stamp + "-" + std::to_string(n);
+  if (::rename(path_.c_str(), target.c_str()) != 0) {
+    return Error::fromErrno(errno, "moving " + path_ + " aside to " + target);
+  }
+  TOPOD_RETURN_IF_ERROR(fsyncDirectory(dir_));
+  return target;
+}
+
+Status ensureDirectory(const std::string& path) {
+  if (path.empty()) return Error::invalidArgument("empty directory path");
+  std::string partial;
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    partial = path.substr(0, pos);
+    if (partial.empty()) continue;
+    if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Error::fromErrno(errno, "creating directory " + partial);
+    }
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Error::fromErrno(errno, "checking directory " + path);
+  if (!S_ISDIR(st.st_mode)) return Error::failedPrecondition(path + " exists but is not a directory");
+  return okStatus();
+}
+
+}  // namespace topod::agent

@@ -1,0 +1,41 @@
+// File mechanics of the agent's checkpoint: atomic replace, read, and moving a bad file aside.
+// What the bytes mean (versioned JSON with a checksum) is the engine's business
+// (policies/state_json.h); this only guarantees that a reader sees either the old or the new
+// content in full, even across a crash or power loss at any point.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace topod::agent {
+
+class StateFile {
+ public:
+  // The file `name` inside directory `dir` (which must exist; see ensureDirectory).
+  StateFile(std::string dir, std::string name);
+
+  const std::string& path() const { return path_; }
+
+  // The whole content. NotFound when the file does not exist; other errors carry errno.
+  Result<std::string> read() const;
+
+  // Replaces the content atomically: write a temp file in the same directory, fsync it, rename it
+  // over the file, fsync the directory. On error the old content is intact.
+  Status write(std::string_view content) const;
+
+  // Renames the file to "<name>.corrupt-<UTC timestamp>" (with a numeric suffix if taken) so it
+  // is kept for a post-mortem but never read again. Returns the new path.
+  Result<std::string> moveAside() const;
+
+ private:
+  std::string dir_;
+  std::string name_;
+  std::string path_;
+};
+
+// mkdir -p with mode 0700 for created components (the state is root's business only).
+Status ensureDirectory(const std::string& path);
+
+}  // namespace topod::agent

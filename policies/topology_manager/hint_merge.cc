@@ -1,0 +1,183 @@
+#include "policies/topology_manager/hint_merge.h"
+
+#include <utility>
+
+namespace topod::policies::topology_manager {
+
+MaskHint toMaskHint(const TopologyHint& hint) { return {toMask(hint.affinity), hint.preferred}; }
+
+TopologyHint toTopologyHint(const MaskHint& hint) { return {toNodeSet(hint.affinity), hint.preferred}; }
+
+std::vector<std::vector<MaskHint>> filterProvidersHints(const std::vector<ResourceHints>& providers_hints) {
+  std::vector<std::vector<MaskHint>> all;
+  for (const ResourceHints& provider : providers_hints) {
+    if (provider.empty()) {
+      all.push_back({MaskHint{0, true}});
+      continue;
+    }
+    for (const auto& [resource, hints] : provider) {
+      if (hints.empty()) {
+        all.push_back({MaskHint{0, false}});
+        continue;
+      }
+      std::vector<MaskHint> converted;
+      converted.reserve(hints.size());
+      for (const TopologyHint& hint : hints) converted.push_back(toMaskHint(hint));
+      all.push_back(std::move(converted));
+    }
+  }
+  return all;
+}
+
+std::vector<std::vector<MaskHint>> filterSingleNumaHints(const std::vector<std::vector<MaskHint>>& hints) {
+  std::vector<std::vector<MaskHint>> filtered;
+  filtered.reserve(hints.size());
+  for (const std::vector<MaskHint>& resource : hints) {
+    std::vector<MaskHint> kept;
+    for (const MaskHint& hint : resource) {
+      if (!hint.preferred) continue;
+      if (hint.affinity == 0 || maskCount(hint.affinity) == 1) kept.push_back(hint);
+    }
+    filtered.push_back(std::move(kept));
+  }
+  return filtered;
+}
+
+int maxOfMinAffinityCounts(const std::vector<std::vector<MaskHint>>& hints) {
+  int max_of_min = 0;
+  for (const std::vector<MaskHint>& resource : hints) {
+    const MaskHint* narrowest = nullptr;
+    for (const MaskHint& hint : resource) {
+      if (hint.affinity == 0) continue;
+      if (narrowest == nullptr || isNarrowerThan(hint.affinity, narrowest->affinity)) narrowest = &hint;
+    }
+    if (narrowest != nullptr && maskCount(narrowest->affinity) > max_of_min) {
+      max_of_min = maskCount(narrowest->affinity);
+    }
+  }
+  return max_of_min;
+}
+
+MaskHint mergePermutation(NumaMask default_affinity, const std::vector<const MaskHint*>& permutation) {
+  bool preferred = true;
+  NumaMask merged = default_affinity;
+  NumaMask first = 0;
+  bool seen = false;
+  for (const MaskHint* hint : permutation) {
+    if (hint->affinity != 0) {
+      merged &= hint->affinity;
+      if (!seen) {
+        first = hint->affinity;
+        seen = true;
+      } else if (hint->affinity != first) {
+        // Hints naming different nodes only overlap; the overlap is not what either preferred.
+        preferred = false;
+      }
+    }
+    if (!hint->preferred) preferred = false;
+  }
+  return {merged, preferred};
+}
+
+HintMerger::HintMerger(const NumaInfo& numa, std::vector<std::vector<MaskHint>> hints, bool use_closest)
+    : best_non_preferred_affinity_count(maxOfMinAffinityCounts(hints)),
+      numa_(numa),
+      hints_(std::move(hints)),
+      use_closest_(use_closest) {}
+
+const MaskHint* HintMerger::compareAffinity(const MaskHint* current, const MaskHint* candidate) const {
+  if (candidate->affinity == current->affinity) return current;
+  NumaMask best = use_closest_ ? numa_.closest(current->affinity, candidate->affinity)
+                               : numa_.narrowest(current->affinity, candidate->affinity);
+  return best == current->affinity ? current : candidate;
+}
+
+const MaskHint* HintMerger::compare(const MaskHint* current, const MaskHint* candidate) const {
+  if (maskCount(candidate->affinity) == 0) return current;
+  if (current == nullptr) return candidate;
+  if (!current->preferred && candidate->preferred) return candidate;
+  if (current->preferred && !candidate->preferred) return current;
+  if (current->preferred && candidate->preferred) return compareAffinity(current, candidate);
+
+  // Both non-preferred: aim for the width of the widest per-resource narrowest hint, never
+  // above it; below it, creep up towards it (the kubelet's cases 1, 2, 3a-3cc).
+  const int target = best_non_preferred_affinity_count;
+  const int current_count = maskCount(current->affinity);
+  const int candidate_count = maskCount(candidate->affinity);
+  if (current_count > target) return compareAffinity(current, candidate);
+  if (current_count == target) {
+    return candidate_count == target ? compareAffinity(current, candidate) : current;
+  }
+  if (candidate_count > target) return current;
+  if (candidate_count == target) return candidate;
+  if (candidate_count > current_count) return candidate;
+  if (candidate_count < current_count) return current;
+  return compareAffinity(current, candidate);
+}
+
+MaskHint HintMerger::merge() const {
+  const NumaMask default_affinity = numa_.defaultAffinity();
+  MaskHint best;
+  bool have_best = false;
+  if (!hints_.empty()) {
+    // Odometer over one hint per resource list, in the kubelet's nested-loop order.
+    for (const std::vector<MaskHint>& list : hints_) {
+      if (list.empty()) return {default_affinity, false};  // no permutation exists
+    }
+    std::vector<std::size_t> index(hints_.size(), 0);
+    std::vector<const MaskHint*> permutation(hints_.size());
+    while (true) {
+      for (std::size_t i = 0; i < hints_.size(); ++i) permutation[i] = &hints_[i][index[i]];
+      MaskHint merged = mergePermutation(default_affinity, permutation);
+      const MaskHint* winner = compare(have_best ? &best : nullptr, &merged);
+      if (winner == &merged) {
+        best = merged;
+        have_best = true;
+      }
+      bool done = true;
+      for (std::size_t i = hints_.size(); i > 0; --i) {
+        if (++index[i - 1] < hints_[i - 1].size()) {
+          done = false;
+          break;
+        }
+        index[i - 1] = 0;
+      }
+      if (done) break;
+    }
+  } else {
+    // No resources at all: the single empty permutation merges to every node, preferred.
+    MaskHint merged = mergePermutation(default_affinity, {});
+    if (compare(nullptr, &merged) == &merged) {
+      best = merged;
+      have_best = true;
+    }
+  }
+  if (!have_best) return {default_affinity, false};
+  return best;
+}
+
+MergeOutcome mergeHints(TopologyManagerPolicy policy, const NumaInfo& numa, bool prefer_closest,
+                        const std::vector<ResourceHints>& providers_hints) {
+  switch (policy) {
+    case TopologyManagerPolicy::None:
+      return {TopologyHint{}, true};
+    case TopologyManagerPolicy::BestEffort: {
+      HintMerger merger(numa, filterProvidersHints(providers_hints), prefer_closest);
+      return {toTopologyHint(merger.merge()), true};
+    }
+    case TopologyManagerPolicy::Restricted: {
+      HintMerger merger(numa, filterProvidersHints(providers_hints), prefer_closest);
+      MaskHint best = merger.merge();
+      return {toTopologyHint(best), best.preferred};
+    }
+    case TopologyManagerPolicy::SingleNumaNode: {
+      HintMerger merger(numa, filterSingleNumaHints(filterProvidersHints(providers_hints)), false);
+      MaskHint best = merger.merge();
+      if (best.affinity == numa.defaultAffinity()) best.affinity = 0;
+      return {toTopologyHint(best), best.preferred};
+    }
+  }
+  return {TopologyHint{}, true};
+}
+
+}  // namespace topod::policies::topology_manager
