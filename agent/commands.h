@@ -8,6 +8,13 @@ namespace topod::agent {
 
 int runVersionCommand();
 
+// `topod topology [--source live|xml:PATH|synthetic:DESC|json:PATH] [--output tree|json]`
+struct TopologyOptions {
+  std::string source = "live";
+  std::string output = "tree";  // "tree" (tree + zone summary) or "json" (the snapshot)
+};
+int runTopologyCommand(const TopologyOptions& options);
+
 struct ConfigCheckOptions {
   std::string path;
 };

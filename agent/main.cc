@@ -13,6 +13,14 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the topod version");
 
+  topod::agent::TopologyOptions topology_options;
+  auto* topology = app.add_subcommand("topology", "Print the machine's topology and its NUMA zone summary");
+  topology->add_option("--source", topology_options.source, "live, xml:PATH, synthetic:DESC or json:PATH")
+      ->capture_default_str();
+  topology->add_option("--output", topology_options.output, "tree or json")
+      ->check(CLI::IsMember({"tree", "json"}))
+      ->capture_default_str();
+
   auto* config = app.add_subcommand("config", "Work with topod configuration files");
   config->require_subcommand(1);
   topod::agent::ConfigCheckOptions config_check_options;
@@ -22,6 +30,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (version->parsed()) return topod::agent::runVersionCommand();
+  if (topology->parsed()) return topod::agent::runTopologyCommand(topology_options);
   if (config_check->parsed()) return topod::agent::runConfigCheckCommand(config_check_options);
   return 2;
 }

@@ -1,0 +1,149 @@
+#include "policies/policy_registry.h"
+
+#include "policies/none_policy.h"
+#include "policies/state_check.h"
+
+namespace topod::policies {
+
+namespace {
+
+using Factory = Result<std::unique_ptr<Policy>> (*)(const topology::Topology&, const PolicyOptions&);
+
+struct Entry {
+  PolicyInfo info;
+  Factory make;
+};
+
+Result<std::unique_ptr<Policy>> makeNone(const topology::Topology& topology, const PolicyOptions& /*options*/) {
+  return std::unique_ptr<Policy>(std::make_unique<NonePolicy>(topology));
+}
+
+// The one place that lists the policies: adding a policy is adding a line here.
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> kEntries = {
+      {{"none", "no pinning: every container runs on all online CPUs and all memory nodes"}, &makeNone},
+  };
+  return kEntries;
+}
+
+Error invalidOption(const std::string& message) { return Error::invalidArgument("policy options: " + message); }
+
+bool anyCpuOption(const StaticCpuOptions& cpu) { return cpu != StaticCpuOptions{}; }
+
+Status validateStaticCpuOptions(const topology::Topology& topology, const PolicyOptions& options) {
+  const StaticCpuOptions& cpu = options.cpu;
+  // The kubelet's own incompatibilities (cpumanager/policy_options.go), same option names.
+  struct Pair {
+    bool a;
+    bool b;
+    const char* name_a;
+    const char* name_b;
+  };
+  const Pair pairs[] = {
+      {cpu.full_pcpus_only, cpu.distribute_cpus_across_cores, "full-pcpus-only", "distribute-cpus-across-cores"},
+      {cpu.distribute_cpus_across_numa, cpu.distribute_cpus_across_cores, "distribute-cpus-across-numa",
+       "distribute-cpus-across-cores"},
+      {cpu.prefer_align_cpus_by_uncorecache, cpu.distribute_cpus_across_cores, "prefer-align-cpus-by-uncorecache",
+       "distribute-cpus-across-cores"},
+      {cpu.prefer_align_cpus_by_uncorecache, cpu.distribute_cpus_across_numa, "prefer-align-cpus-by-uncorecache",
+       "distribute-cpus-across-numa"},
+  };
+  for (const Pair& pair : pairs) {
+    if (pair.a && pair.b) {
+      return invalidOption(std::string("CPU options ") + pair.name_a + " and " + pair.name_b +
+                           " can not be used at the same time");
+    }
+  }
+  if (cpu.align_by_socket) {
+    if (options.topology_manager.policy == TopologyManagerPolicy::SingleNumaNode) {
+      return invalidOption("CPU option align-by-socket is incompatible with topology manager policy single-numa-node");
+    }
+    if (topology.packages().size() > topology.numaNodes().size()) {
+      return invalidOption("CPU option align-by-socket needs at least as many NUMA nodes as sockets (this machine has " +
+                           std::to_string(topology.packages().size()) + " sockets and " +
+                           std::to_string(topology.numaNodes().size()) + " NUMA nodes)");
+    }
+  }
+  return okStatus();
+}
+
+Status validateReservations(const topology::Topology& topology, const PolicyOptions& options) {
+  const int online = topology.onlineCpus().size();
+  CpuSet not_online = options.reserved_cpus - topology.onlineCpus();
+  if (!not_online.empty()) {
+    return invalidOption("reserved CPUs " + not_online.toString() + " are not online (online: " +
+                         topology.onlineCpus().toString() + ")");
+  }
+  if (options.reserved_cpu_count < 0) {
+    return invalidOption("reserved CPU count " + std::to_string(options.reserved_cpu_count) + " is negative");
+  }
+  if (options.reserved_cpu_count > online) {
+    return invalidOption("reserved CPU count " + std::to_string(options.reserved_cpu_count) + " exceeds the " +
+                         std::to_string(online) + " online CPUs");
+  }
+  if (options.reserved_cpus.size() >= online && online > 0) {
+    return invalidOption("reserved CPUs " + options.reserved_cpus.toString() + " leave no CPU for containers");
+  }
+  for (const auto& [node, resources] : options.reserved_memory) {
+    const topology::NumaNode* numa = topology.numaNode(node);
+    if (numa == nullptr) {
+      return invalidOption("memory reserved on NUMA node " + std::to_string(node) + ", which does not exist (nodes: " +
+                           topology.numaNodeIds().toString() + ")");
+    }
+    for (const auto& [resource, bytes] : resources) {
+      auto capacity = memoryCapacity(*numa, resource);
+      if (!capacity.has_value()) return invalidOption("reserved memory on NUMA node " + std::to_string(node) + ": " + capacity.error().message());
+      if (bytes > *capacity) {
+        return invalidOption("reserved " + resource + " on NUMA node " + std::to_string(node) + " (" +
+                             std::to_string(bytes) + " bytes) exceeds its capacity (" + std::to_string(*capacity) +
+                             " bytes)");
+      }
+    }
+  }
+  if (options.topology_manager.max_allowable_numa_nodes <= 0) {
+    return invalidOption("topology manager max-allowable-numa-nodes must be positive, got " +
+                         std::to_string(options.topology_manager.max_allowable_numa_nodes));
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+const std::vector<PolicyInfo>& knownPolicies() {
+  static const std::vector<PolicyInfo> kInfos = [] {
+    std::vector<PolicyInfo> infos;
+    for (const Entry& entry : entries()) infos.push_back(entry.info);
+    return infos;
+  }();
+  return kInfos;
+}
+
+std::string knownPolicyList() {
+  std::string list;
+  for (const PolicyInfo& info : knownPolicies()) list += (list.empty() ? "" : ", ") + std::string(info.name);
+  return list;
+}
+
+Status validatePolicyOptions(const topology::Topology& topology, const PolicyOptions& options) {
+  TOPOD_RETURN_IF_ERROR(validateReservations(topology, options));
+  if (options.policy == "none") {
+    // Nothing is pinned under "none": options that only change pinning would be silently ignored.
+    if (anyCpuOption(options.cpu)) return invalidOption("CPU options need policy \"static\" or \"topology-aware\", not \"none\"");
+    if (options.memory_policy == MemoryManagerPolicy::Static) {
+      return invalidOption("memory policy Static needs policy \"static\" or \"topology-aware\", not \"none\"");
+    }
+    return okStatus();
+  }
+  return validateStaticCpuOptions(topology, options);
+}
+
+Result<std::unique_ptr<Policy>> makePolicy(const topology::Topology& topology, const PolicyOptions& options) {
+  for (const Entry& entry : entries()) {
+    if (entry.info.name != options.policy) continue;
+    TOPOD_RETURN_IF_ERROR(validatePolicyOptions(topology, options));
+    return entry.make(topology, options);
+  }
+  return Error::invalidArgument("unknown policy \"" + options.policy + "\" (known: " + knownPolicyList() + ")");
+}
+
+}  // namespace topod::policies

@@ -1,0 +1,182 @@
+#include "policies/state_json.h"
+
+#include <charconv>
+#include <cstdio>
+#include <set>
+
+#include "policies/json_fields.h"
+#include "policies/request_json.h"
+
+namespace topod::policies {
+
+namespace {
+
+using json::Json;
+
+constexpr std::string_view kChecksumPrefix = "fnv1a64:";
+
+std::string checksumOf(const Json& body) {
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(fnv1a64(json::dumpCompact(body))));
+  return std::string(kChecksumPrefix) + hex;
+}
+
+Json memoryToJson(const std::map<int, std::map<std::string, uint64_t>>& memory) {
+  Json out = Json::object();
+  for (const auto& [node, resources] : memory) {
+    Json per_node = Json::object();
+    for (const auto& [resource, bytes] : resources) per_node[resource] = bytes;
+    out[std::to_string(node)] = std::move(per_node);
+  }
+  return out;
+}
+
+Json allocationToJson(const ContainerKey& key, const ContainerAllocation& allocation) {
+  Json entry = Json::object();
+  entry["pod_uid"] = key.pod_uid;
+  entry["container"] = key.container_name;
+  entry["qos"] = std::string(qosClassName(allocation.qos));
+  entry["exclusive_cpus"] = allocation.exclusive_cpus.toString();
+  entry["shared_pool_nodes"] = allocation.shared_pool_nodes.toString();
+  entry["memory_nodes"] = allocation.memory_nodes.toString();
+  entry["memory"] = memoryToJson(allocation.memory);
+  entry["request"] = containerRequestToJson(allocation.request);
+  return entry;
+}
+
+Result<int> parseNodeKey(const std::string& text, const std::string& where) {
+  int node = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), node);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || node < 0 || node > NodeSet::kMaxId) {
+    return Error::invalidArgument(where + ": \"" + text + "\" is not a NUMA node id (0-" +
+                                  std::to_string(NodeSet::kMaxId) + ")");
+  }
+  return node;
+}
+
+Result<std::map<int, std::map<std::string, uint64_t>>> memoryFromJson(const Json& value, const std::string& where) {
+  std::map<int, std::map<std::string, uint64_t>> memory;
+  for (const auto& [node_text, resources] : value.items()) {
+    std::string node_where = where + ".\"" + node_text + "\"";
+    auto node = parseNodeKey(node_text, node_where);
+    if (!node.has_value()) return node.error();
+    if (!resources.is_object()) return Error::invalidArgument(node_where + ": expected an object of resource -> bytes");
+    if (memory.count(*node) != 0) return Error::invalidArgument(node_where + ": NUMA node " + std::to_string(*node) + " given twice");
+    auto& per_node = memory[*node];
+    for (const auto& [resource, bytes] : resources.items()) {
+      auto parsed = json::asUint64(bytes, node_where + "." + resource);
+      if (!parsed.has_value()) return parsed.error();
+      per_node[resource] = *parsed;
+    }
+  }
+  return memory;
+}
+
+template <typename Set>
+Set parseSetField(json::Fields& fields, const char* key) {
+  std::string text = fields.string(key, false);
+  auto set = Set::parse(text);
+  if (!set.has_value()) {
+    fields.fail(key, set.error().message());
+    return {};
+  }
+  return *set;
+}
+
+Result<QosClass> parseQos(const std::string& text, const std::string& where) {
+  for (QosClass qos : {QosClass::Guaranteed, QosClass::Burstable, QosClass::BestEffort}) {
+    if (qosClassName(qos) == text) return qos;
+  }
+  return Error::invalidArgument(where + ": unknown QoS class \"" + text + "\" (known: Guaranteed, Burstable, BestEffort)");
+}
+
+Status parseEntry(const Json& value, const std::string& source, const std::string& path, State& state) {
+  json::Fields fields(value, source, path);
+  ContainerKey key{.pod_uid = fields.string("pod_uid", true), .container_name = fields.string("container", true)};
+  ContainerAllocation allocation;
+  allocation.exclusive_cpus = parseSetField<CpuSet>(fields, "exclusive_cpus");
+  allocation.shared_pool_nodes = parseSetField<NodeSet>(fields, "shared_pool_nodes");
+  allocation.memory_nodes = parseSetField<NodeSet>(fields, "memory_nodes");
+  std::string qos_text = fields.string("qos", false);
+  const Json* memory = fields.object("memory", false);
+  const Json* request = fields.object("request", false);
+  TOPOD_RETURN_IF_ERROR(fields.finish());
+  if (key.pod_uid.empty() || key.container_name.empty()) {
+    return Error::invalidArgument(source + ": " + path + ": pod_uid and container must not be empty");
+  }
+  if (memory != nullptr) {
+    auto parsed = memoryFromJson(*memory, source + ": " + path + ".memory");
+    if (!parsed.has_value()) return parsed.error();
+    allocation.memory = std::move(*parsed);
+  }
+  if (request != nullptr) {
+    auto parsed = containerRequestFromJson(*request, source, path + ".request");
+    if (!parsed.has_value()) return parsed.error();
+    allocation.request = std::move(*parsed);
+  }
+  if (allocation.request.name.empty()) allocation.request.name = key.container_name;
+  if (qos_text.empty()) {
+    allocation.qos = computeQosClass({allocation.request});
+  } else {
+    auto qos = parseQos(qos_text, source + ": " + path + ".qos");
+    if (!qos.has_value()) return qos.error();
+    allocation.qos = *qos;
+  }
+  if (!state.containers.emplace(key, std::move(allocation)).second) {
+    return Error::invalidArgument(source + ": " + path + ": container " + key.pod_uid + "/" + key.container_name +
+                                  " appears twice");
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+uint64_t fnv1a64(std::string_view bytes) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string serializeState(const State& state) {
+  Json doc = Json::object();
+  doc["version"] = kStateFormatVersion;
+  Json containers = Json::array();
+  for (const auto& [key, allocation] : state.containers) containers.push_back(allocationToJson(key, allocation));
+  doc["containers"] = std::move(containers);
+  doc["checksum"] = checksumOf(doc);
+  return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Result<State> parseState(std::string_view text, std::string_view source_view, StateChecksum checksum) {
+  const std::string source(source_view);
+  auto doc = json::parseStrict(text, source);
+  if (!doc.has_value()) return doc.error();
+  json::Fields fields(*doc, source, "");
+  const Json* version = fields.raw("version", true);
+  std::string stored_checksum = fields.string("checksum", checksum == StateChecksum::Required);
+  const Json* containers = fields.array("containers", true);
+  TOPOD_RETURN_IF_ERROR(fields.finish());
+  if (!version->is_number_integer() || version->get<int64_t>() != kStateFormatVersion) {
+    return Error::invalidArgument(source + ": unsupported state format version " + json::dumpCompact(*version) +
+                                  " (this topod reads version " + std::to_string(kStateFormatVersion) + ")");
+  }
+  if (doc->contains("checksum")) {
+    Json body = *doc;
+    body.erase("checksum");
+    std::string computed = checksumOf(body);
+    if (computed != stored_checksum) {
+      return Error::dataLoss(source + ": checksum mismatch: file says \"" + stored_checksum + "\", content hashes to \"" +
+                             computed + "\" (the file was modified or truncated)");
+    }
+  }
+  State state;
+  for (std::size_t i = 0; i < containers->size(); ++i) {
+    TOPOD_RETURN_IF_ERROR(parseEntry((*containers)[i], source, "containers[" + std::to_string(i) + "]", state));
+  }
+  return state;
+}
+
+}  // namespace topod::policies

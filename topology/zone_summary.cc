@@ -1,0 +1,75 @@
+#include "topology/zone_summary.h"
+
+#include <algorithm>
+
+namespace topod::topology {
+namespace {
+
+std::string zoneName(int node_id) { return "node-" + std::to_string(node_id); }
+
+int64_t amountOf(const ZoneAmounts& amounts, int node, const std::string& resource) {
+  auto by_node = amounts.find(node);
+  if (by_node == amounts.end()) return 0;
+  auto it = by_node->second.find(resource);
+  return it == by_node->second.end() ? 0 : it->second;
+}
+
+int64_t toInt64(uint64_t value) {
+  // Quantities are int64 in Kubernetes; no machine holds 8 EiB on one node.
+  return value > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(value);
+}
+
+}  // namespace
+
+std::string hugepageResourceName(uint64_t page_size_bytes) {
+  constexpr uint64_t kKi = 1024;
+  constexpr uint64_t kMi = kKi * 1024;
+  constexpr uint64_t kGi = kMi * 1024;
+  if (page_size_bytes % kGi == 0) return "hugepages-" + std::to_string(page_size_bytes / kGi) + "Gi";
+  if (page_size_bytes % kMi == 0) return "hugepages-" + std::to_string(page_size_bytes / kMi) + "Mi";
+  if (page_size_bytes % kKi == 0) return "hugepages-" + std::to_string(page_size_bytes / kKi) + "Ki";
+  return "hugepages-" + std::to_string(page_size_bytes);
+}
+
+std::string zoneQuantity(const std::string& resource, int64_t amount) {
+  const bool bytes = resource == "memory" || resource.starts_with("hugepages-");
+  if (!bytes || amount == 0) return std::to_string(amount);
+  static constexpr std::pair<const char*, int64_t> kSuffixes[] = {
+      {"Ei", int64_t{1} << 60}, {"Pi", int64_t{1} << 50}, {"Ti", int64_t{1} << 40},
+      {"Gi", int64_t{1} << 30}, {"Mi", int64_t{1} << 20}, {"Ki", int64_t{1} << 10}};
+  for (const auto& [suffix, unit] : kSuffixes) {
+    if (amount % unit == 0) return std::to_string(amount / unit) + suffix;
+  }
+  return std::to_string(amount);
+}
+
+std::vector<Zone> summarizeZones(const Topology& topology, const ZoneSummaryOptions& options) {
+  std::vector<Zone> zones;
+  const auto& nodes = topology.numaNodes();
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const NumaNode& node = nodes[i];
+    Zone zone{.name = zoneName(node.id)};
+    for (std::size_t j = 0; j < nodes.size(); ++j) {
+      zone.costs.push_back({.name = zoneName(nodes[j].id), .value = topology.distances()[i][j]});
+    }
+    auto add = [&](const std::string& name, int64_t capacity, int64_t reserved) {
+      ZoneResource r{.name = name, .capacity = capacity};
+      r.allocatable = std::max<int64_t>(0, capacity - reserved - amountOf(options.reserved, node.id, name));
+      r.available = std::max<int64_t>(0, r.allocatable - amountOf(options.used, node.id, name));
+      zone.resources.push_back(std::move(r));
+    };
+    if (!node.cpus.empty()) add("cpu", node.cpus.size(), (options.reserved_cpus & node.cpus).size());
+    add("memory", toInt64(node.memory_bytes), 0);
+    for (const auto& [size, pages] : node.hugepages) add(hugepageResourceName(size), toInt64(size * pages), 0);
+    std::map<std::string, int64_t> devices;
+    for (const PciDevice& dev : topology.devices()) {
+      auto name = options.device_resources.find(dev.klass);
+      if (dev.numa == node.id && name != options.device_resources.end()) ++devices[name->second];
+    }
+    for (const auto& [name, count] : devices) add(name, count, 0);
+    zones.push_back(std::move(zone));
+  }
+  return zones;
+}
+
+}  // namespace topod::topology
