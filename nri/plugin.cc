@@ -2,6 +2,8 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -196,6 +198,11 @@ class Plugin::Impl {
 
   // One connection's life. Always returns an error saying why it ended (or Cancelled on stop).
   Status serve(UniqueFd fd, bool* reached_sync) {
+    // A runtime that stops reading must not block the I/O thread forever in send().
+    const auto send_timeout = std::chrono::duration_cast<std::chrono::microseconds>(options_.call_timeout);
+    timeval tv{static_cast<time_t>(send_timeout.count() / 1000000),
+               static_cast<suseconds_t>(send_timeout.count() % 1000000)};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     Connection connection(std::move(fd));
     PluginService service(options_.events, handler_, [this](const Error& e) { report(e); });
     next_stream_id_ = 1;
