@@ -32,4 +32,15 @@ struct SimulateOptions {
 };
 int runSimulateCommand(const SimulateOptions& options);
 
+// `topod nri-probe`: register as an NRI plugin, print events, answer neutrally.
+struct NriProbeOptions {
+  std::string socket_path = "/var/run/nri/nri.sock";
+  std::string name = "topod-probe";
+  std::string idx = "90";
+  bool all_events = false;         // subscribe to every event valid for the runtime
+  unsigned exit_after_syncs = 0;   // 0: run until SIGINT/SIGTERM
+  std::string argv0;               // for "<idx>-<name>" when launched by the runtime
+};
+int runNriProbeCommand(const NriProbeOptions& options);
+
 }  // namespace topod::agent

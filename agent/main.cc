@@ -37,6 +37,16 @@ int main(int argc, char** argv) {
   simulate->add_option("--policy", simulate_options.policy, "policy name, overriding the configuration's");
   simulate->add_option("--state", simulate_options.state, "initial state JSON (containers already placed)");
   simulate->add_option("--trace", simulate_options.trace, "trace of add/resize/remove events, JSON Lines")->required();
+  topod::agent::NriProbeOptions nri_probe_options;
+  nri_probe_options.argv0 = argv[0];
+  auto* nri_probe = app.add_subcommand("nri-probe", "Register as an NRI plugin and print events");
+  nri_probe->add_option("--socket", nri_probe_options.socket_path, "Runtime NRI socket");
+  nri_probe->add_option("--name", nri_probe_options.name, "Plugin name");
+  nri_probe->add_option("--idx", nri_probe_options.idx, "Plugin index (two digits)");
+  nri_probe->add_flag("--all-events", nri_probe_options.all_events,
+                      "Subscribe to every event the runtime offers");
+  nri_probe->add_option("--exit-after-syncs", nri_probe_options.exit_after_syncs,
+                        "Exit after this many synchronizations (0: run until signalled)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -44,5 +54,6 @@ int main(int argc, char** argv) {
   if (topology->parsed()) return topod::agent::runTopologyCommand(topology_options);
   if (config_check->parsed()) return topod::agent::runConfigCheckCommand(config_check_options);
   if (simulate->parsed()) return topod::agent::runSimulateCommand(simulate_options);
+  if (nri_probe->parsed()) return topod::agent::runNriProbeCommand(nri_probe_options);
   return 2;
 }
