@@ -139,6 +139,14 @@ INSTANTIATE_TEST_SUITE_P(
                      EXPECT_EQ(m.distance(0, 3), 12);
                      EXPECT_EQ(m.device("0000:41:00.0")->numa, 1);
                    }},
+        FixtureRow{"amd-epyc-2s-2x64c-smt2", 2, 2, 2, 16, 128, 256, 2, 2,
+                   [](const Topology& m) {
+                     EXPECT_EQ(m.siblingsOf(64), (CpuSet{64, 192}));
+                     EXPECT_EQ(m.numaOf(64), 1);
+                     EXPECT_EQ(m.l3Of(200), 9);
+                     EXPECT_EQ(m.device("0000:c1:00.0")->numa, 1);
+                     EXPECT_EQ(m.distance(1, 0), 32);
+                   }},
         FixtureRow{"intel-2s-snc2-2x32c-smt2", 2, 2, 4, 2, 64, 128, 0, 2,
                    [](const Topology& m) {
                      EXPECT_EQ(m.numaOf(16), 1);
@@ -237,7 +245,7 @@ TEST(FixtureSetTest, EveryXmlFixtureHasARowAndASnapshot) {
     snapshot.replace_extension(".json");
     EXPECT_TRUE(std::filesystem::exists(snapshot)) << snapshot;
   }
-  EXPECT_EQ(xml_files, 11U) << "a new fixture needs a row in FixtureTest";
+  EXPECT_EQ(xml_files, 12U) << "a new fixture needs a row in FixtureTest";
 }
 
 }  // namespace

@@ -36,6 +36,41 @@ TEST(LoadTopologyTest, SyntheticAcceptsEveryL3Spelling) {
   }
 }
 
+struct SyntheticRow {
+  std::string name;
+  std::string description;
+  std::size_t packages, numa_nodes, l3_groups, cores, cpus;
+  CpuSet siblings_of_cpu_1;
+};
+void PrintTo(const SyntheticRow& row, std::ostream* os) { *os << row.description; }
+
+class SyntheticShapeTest : public ::testing::TestWithParam<SyntheticRow> {};
+
+TEST_P(SyntheticShapeTest, CountsMatchTheDescription) {
+  const SyntheticRow& row = GetParam();
+  auto t = loadTopology("synthetic:" + row.description);
+  ASSERT_TRUE(t.has_value()) << t.error().toString();
+  EXPECT_EQ(t->packages().size(), row.packages);
+  EXPECT_EQ(t->numaNodes().size(), row.numa_nodes);
+  EXPECT_EQ(t->l3Groups().size(), row.l3_groups);
+  EXPECT_EQ(t->cores().size(), row.cores);
+  EXPECT_EQ(t->cpus().size(), row.cpus);
+  EXPECT_EQ(t->siblingsOf(1), row.siblings_of_cpu_1);
+  // Every synthetic machine survives the JSON snapshot unchanged.
+  auto back = parseTopologyJson(toTopologyJson(*t));
+  ASSERT_TRUE(back.has_value()) << back.error().toString();
+  EXPECT_EQ(*back, *t);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, SyntheticShapeTest,
+    ::testing::Values(SyntheticRow{"IssueExample", "pack:2 numa:2 l3:2 core:4 pu:2", 2, 4, 8, 32, 64, CpuSet{0, 1}},
+                      SyntheticRow{"FourSocketNoNumaLevel", "pack:4 l3:1 core:12 pu:2", 4, 1, 4, 48, 96, CpuSet{0, 1}},
+                      SyntheticRow{"NonSmtVm", "pack:1 l3:1 core:8 pu:1", 1, 1, 1, 8, 8, CpuSet{1}},
+                      SyntheticRow{"EpycNps4", "pack:1 numa:4 l3:2 core:8 pu:2", 1, 4, 8, 64, 128, CpuSet{0, 1}},
+                      SyntheticRow{"SmtFour", "pack:1 core:2 pu:4", 1, 1, 0, 2, 8, CpuSet{0, 1, 2, 3}}),
+    [](const auto& row) { return row.param.name; });
+
 TEST(LoadTopologyTest, SyntheticWithoutCoresMakesEveryCpuACore) {
   auto t = loadHwlocSynthetic("pack:2 pu:3");
   ASSERT_TRUE(t.has_value()) << t.error().toString();
