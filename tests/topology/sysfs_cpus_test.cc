@@ -7,14 +7,20 @@
 #include <fstream>
 #include <string>
 
+#include <stdlib.h>
+
 namespace topod::topology {
 namespace {
 
 // A fake sysfs tree in a fresh temporary directory.
 class FakeSysfs {
  public:
-  FakeSysfs() : root_(std::filesystem::path(::testing::TempDir()) / ("sysfs-" + std::to_string(counter_++))) {
-    std::filesystem::remove_all(root_);
+  // mkdtemp, not a counter: CTest runs each test case as its own process, in parallel, and every
+  // process would otherwise start counting at the same name.
+  FakeSysfs() {
+    std::string pattern = std::string(::testing::TempDir()) + "sysfs-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp " << pattern << " failed";
+    root_ = pattern;
     std::filesystem::create_directories(root_ / "sys/devices/system/cpu");
   }
   ~FakeSysfs() { std::filesystem::remove_all(root_); }
@@ -24,7 +30,6 @@ class FakeSysfs {
   std::string root() const { return root_.string(); }
 
  private:
-  static inline int counter_ = 0;
   std::filesystem::path root_;
 };
 
