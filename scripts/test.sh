@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=$(nproc)
+# Paths relative to the checkout in ccache keys, so a fresh clone (CI) reuses earlier compilations.
+export CCACHE_BASEDIR="$PWD"
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 "${sudo_cmd[@]}" ./scripts/install-deps.sh
