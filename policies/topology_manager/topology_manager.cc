@@ -50,10 +50,20 @@ std::vector<ProviderHints> TopologyManager::collectHints(const State& state, con
   std::vector<ProviderHints> all;
   if (options_.policy == TopologyManagerPolicy::None) return all;
   all.reserve(providers_.size());
+  // The kubelet computes pod-scope hints once, when the pod is admitted, before any of its
+  // containers holds anything; every container is then allocated within that one affinity.
+  // Containers come here one at a time, so the pod's own allocations are taken out of the State
+  // the hints are computed on, which gives every container of the pod the kubelet's affinity.
+  State without_pod;
+  const bool pod_scope = options_.scope == TopologyManagerScope::Pod;
+  if (pod_scope) {
+    for (const auto& [key, allocation] : state.containers) {
+      if (key.pod_uid != pod.uid) without_pod.containers.emplace(key, allocation);
+    }
+  }
   for (const HintProvider* provider : providers_) {
     ProviderHints entry{std::string(provider->name()), {}};
-    entry.hints = options_.scope == TopologyManagerScope::Pod ? provider->podHints(state, pod)
-                                                              : provider->containerHints(state, pod, container);
+    entry.hints = pod_scope ? provider->podHints(without_pod, pod) : provider->containerHints(state, pod, container);
     all.push_back(std::move(entry));
   }
   return all;

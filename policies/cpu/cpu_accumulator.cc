@@ -1,0 +1,234 @@
+#include "policies/cpu/cpu_accumulator.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+namespace topod::policies::cpu {
+
+CpuAccumulator::CpuAccumulator(const KubeletCpuTopology& topo, const CpuSet& available, int num_cpus,
+                               CpuSortingStrategy strategy)
+    : topo_(topo), available_(available & topo.cpus()), needed_(num_cpus), strategy_(strategy) {}
+
+void CpuAccumulator::sortIds(std::vector<int>& ids, const std::function<CpuSet(int)>& available_cpus) const {
+  std::vector<std::pair<int, int>> keyed;  // (available count, id)
+  keyed.reserve(ids.size());
+  for (int id : ids) keyed.emplace_back(available_cpus(id).size(), id);
+  std::sort(keyed.begin(), keyed.end());
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = keyed[i].second;
+}
+
+std::vector<int> CpuAccumulator::availableIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const) const {
+  std::set<int> ids;
+  for (int cpu : scope & available_) ids.insert((topo_.*id_of)(cpu));
+  return {ids.begin(), ids.end()};
+}
+
+std::vector<int> CpuAccumulator::sortAvailableNumaNodes() const {
+  const auto numa_cpus = [this](int numa) { return topo_.cpusInNuma(numa) & available_; };
+  if (numaFirst()) {
+    std::vector<int> numas = availableIds(topo_.cpus(), &KubeletCpuTopology::numaOf);
+    sortIds(numas, numa_cpus);
+    return numas;
+  }
+  std::vector<int> result;
+  for (int socket : sortAvailableSockets()) {
+    std::vector<int> numas = availableIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::numaOf);
+    sortIds(numas, numa_cpus);
+    result.insert(result.end(), numas.begin(), numas.end());
+  }
+  return result;
+}
+
+std::vector<int> CpuAccumulator::sortAvailableSockets() const {
+  const auto socket_cpus = [this](int socket) { return topo_.cpusInSocket(socket) & available_; };
+  if (!numaFirst()) {
+    std::vector<int> sockets = availableIds(topo_.cpus(), &KubeletCpuTopology::socketOf);
+    sortIds(sockets, socket_cpus);
+    return sockets;
+  }
+  std::vector<int> result;
+  for (int numa : sortAvailableNumaNodes()) {
+    std::vector<int> sockets = availableIds(topo_.cpusInNuma(numa), &KubeletCpuTopology::socketOf);
+    sortIds(sockets, socket_cpus);
+    result.insert(result.end(), sockets.begin(), sockets.end());
+  }
+  return result;
+}
+
+std::vector<int> CpuAccumulator::sortAvailableCores() const {
+  const auto core_cpus = [this](int core) { return topo_.cpusInCore(core) & available_; };
+  std::vector<int> result;
+  if (numaFirst()) {
+    for (int socket : sortAvailableSockets()) {
+      std::vector<int> cores = availableIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::coreOf);
+      sortIds(cores, core_cpus);
+      result.insert(result.end(), cores.begin(), cores.end());
+    }
+    return result;
+  }
+  for (int numa : sortAvailableNumaNodes()) {
+    std::vector<int> cores = availableIds(topo_.cpusInNuma(numa), &KubeletCpuTopology::coreOf);
+    sortIds(cores, core_cpus);
+    result.insert(result.end(), cores.begin(), cores.end());
+  }
+  return result;
+}
+
+std::vector<int> CpuAccumulator::sortAvailableUncoreCaches() const {
+  const auto uncore_cpus = [this](int uncore) { return topo_.cpusInUncore(uncore) & available_; };
+  std::vector<int> result;
+  for (int numa : sortAvailableNumaNodes()) {
+    std::vector<int> uncores = availableIds(topo_.cpusInNuma(numa), &KubeletCpuTopology::uncoreOf);
+    sortIds(uncores, uncore_cpus);
+    result.insert(result.end(), uncores.begin(), uncores.end());
+  }
+  return result;
+}
+
+std::vector<int> CpuAccumulator::sortAvailableCpus() const {
+  std::vector<int> result;
+  if (strategy_ == CpuSortingStrategy::Spread) {
+    for (int socket : sortAvailableSockets()) {
+      for (int cpu : topo_.cpusInSocket(socket) & available_) result.push_back(cpu);
+    }
+    return result;
+  }
+  for (int core : sortAvailableCores()) {
+    for (int cpu : topo_.cpusInCore(core) & available_) result.push_back(cpu);
+  }
+  return result;
+}
+
+std::vector<int> CpuAccumulator::freeNumaNodes() const {
+  std::vector<int> free;
+  for (int numa : sortAvailableNumaNodes()) {
+    if ((topo_.cpusInNuma(numa) & available_).size() == topo_.cpusInNuma(numa).size()) free.push_back(numa);
+  }
+  return free;
+}
+
+std::vector<int> CpuAccumulator::freeSockets() const {
+  std::vector<int> free;
+  for (int socket : sortAvailableSockets()) {
+    if ((topo_.cpusInSocket(socket) & available_).size() == topo_.cpusPerSocket()) free.push_back(socket);
+  }
+  return free;
+}
+
+std::vector<int> CpuAccumulator::freeCores() const {
+  std::vector<int> free;
+  for (int core : sortAvailableCores()) {
+    if ((topo_.cpusInCore(core) & available_).size() == topo_.cpusPerCore()) free.push_back(core);
+  }
+  return free;
+}
+
+std::vector<int> CpuAccumulator::freeUncoreCaches() const {
+  std::vector<int> free;
+  for (int uncore : sortAvailableUncoreCaches()) {
+    if ((topo_.cpusInUncore(uncore) & available_).size() == topo_.cpusInUncore(uncore).size()) free.push_back(uncore);
+  }
+  return free;
+}
+
+void CpuAccumulator::take(const CpuSet& cpus) {
+  result_ |= cpus;
+  available_ -= result_;
+  needed_ -= cpus.size();
+}
+
+void CpuAccumulator::takeFullFirstLevel() {
+  if (numaFirst()) {
+    takeFullNumaNodes();
+  } else {
+    takeFullSockets();
+  }
+}
+
+void CpuAccumulator::takeFullSecondLevel() {
+  if (numaFirst()) {
+    takeFullSockets();
+  } else {
+    takeFullNumaNodes();
+  }
+}
+
+void CpuAccumulator::takeFullNumaNodes() {
+  for (int numa : freeNumaNodes()) {
+    const CpuSet& cpus = topo_.cpusInNuma(numa);
+    if (!needsAtLeast(cpus.size())) continue;
+    take(cpus);
+  }
+}
+
+void CpuAccumulator::takeFullSockets() {
+  for (int socket : freeSockets()) {
+    const CpuSet& cpus = topo_.cpusInSocket(socket);
+    if (!needsAtLeast(cpus.size())) continue;
+    take(cpus);
+  }
+}
+
+void CpuAccumulator::takeFullCores() {
+  for (int core : freeCores()) {
+    const CpuSet& cpus = topo_.cpusInCore(core);
+    if (!needsAtLeast(cpus.size())) continue;
+    take(cpus);
+  }
+}
+
+void CpuAccumulator::takeFullUncore() {
+  for (int uncore : freeUncoreCaches()) {
+    const CpuSet& cpus = topo_.cpusInUncore(uncore);
+    if (!needsAtLeast(cpus.size())) continue;
+    take(cpus);
+  }
+}
+
+void CpuAccumulator::takePartialUncore(int uncore) {
+  const int per_core = std::max(1, topo_.cpusPerCore());
+  // Enough whole cores for the remaining request, rounding up.
+  const int cores_needed = (needed_ + per_core - 1) / per_core;
+  // The lowest-numbered cores of the cache that still have an available CPU (the kubelet's
+  // CoresNeededInUncoreCache), and their available CPUs.
+  std::vector<int> cores = availableIds(topo_.cpusInUncore(uncore), &KubeletCpuTopology::coreOf);
+  if (static_cast<int>(cores.size()) > cores_needed) cores.resize(static_cast<std::size_t>(cores_needed));
+  CpuSet free_cpus;
+  for (int core : cores) free_cpus |= topo_.cpusInCore(core) & available_;
+  // An odd remainder on an SMT machine needs one thread of the last core only: drop the highest
+  // CPU so the rest stay whole cores.
+  if (needed_ % 2 != 0 && topo_.cpusPerCore() > 1 && free_cpus.size() > needed_) free_cpus.erase(free_cpus.last());
+  if (free_cpus.size() != needed_) return;
+  take(free_cpus);
+}
+
+void CpuAccumulator::takeUncoreCache() {
+  const int cpus_in_uncore = topo_.cpusPerUncore();
+  for (int uncore : sortAvailableUncoreCaches()) {
+    if (needsAtLeast(cpus_in_uncore)) takeFullUncore();
+    if (isSatisfied()) return;
+    takePartialUncore(uncore);
+    if (isSatisfied()) return;
+  }
+}
+
+void CpuAccumulator::takeRemainingCpus() {
+  for (int cpu : sortAvailableCpus()) {
+    take(CpuSet{cpu});
+    if (isSatisfied()) return;
+  }
+}
+
+std::pair<int, int> CpuAccumulator::rangeNumaNodesNeeded(int cpu_group_size) const {
+  const int num_numa = topo_.numNumaNodes();
+  const int num_numa_available = static_cast<int>(availableIds(topo_.cpus(), &KubeletCpuTopology::numaOf).size());
+  const int num_cpu_groups = (topo_.numCpus() - 1) / cpu_group_size + 1;
+  const int groups_per_numa = (num_cpu_groups - 1) / num_numa + 1;
+  const int groups_needed = (needed_ - 1) / cpu_group_size + 1;
+  const int min_numas = (groups_needed - 1) / groups_per_numa + 1;
+  const int max_numas = std::min(groups_needed, num_numa_available);
+  return {min_numas, max_numas};
+}
+
+}  // namespace topod::policies::cpu

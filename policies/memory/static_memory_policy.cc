@@ -1,0 +1,397 @@
+#include "policies/memory/static_memory_policy.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "policies/topology_manager/numa_mask.h"
+
+namespace topod::policies::memory {
+
+namespace tm = topology_manager;
+
+namespace {
+
+std::string describeRequest(const ResourceBytes& requested) {
+  std::string out;
+  for (const auto& [resource, bytes] : requested) {
+    if (!out.empty()) out += ' ';
+    out += resource + "=" + formatBytes(bytes);
+  }
+  return out;
+}
+
+std::string who(const PodRequest& pod, const ContainerRequest& container) {
+  return "pod " + pod.namespace_name + "/" + pod.name + " container " + container.name;
+}
+
+// Per-resource totals held by an allocation.
+ResourceBytes heldResources(const ContainerAllocation& allocation) {
+  ResourceBytes held;
+  for (const auto& [node, resources] : allocation.memory) {
+    for (const auto& [resource, bytes] : resources) {
+      if (bytes != 0) held[resource] += bytes;
+    }
+  }
+  return held;
+}
+
+const ContainerAllocation* findPinned(const State& state, const std::string& pod_uid, const std::string& name) {
+  auto it = state.containers.find(ContainerKey{pod_uid, name});
+  if (it == state.containers.end() || !isMemoryPinned(it->second)) return nullptr;
+  return &it->second;
+}
+
+// policy_static.go regenerateHints: the container's own nodes when its charges match the request.
+ResourceHints regenerateHints(const ContainerAllocation& allocation, const ResourceBytes& requested) {
+  ResourceBytes held = heldResources(allocation);
+  if (held.size() != requested.size()) return {};
+  ResourceHints hints;
+  for (const auto& [resource, bytes] : held) {
+    auto wanted = requested.find(resource);
+    if (wanted == requested.end() || wanted->second != bytes) return {};
+    hints[resource].push_back({allocation.memory_nodes, true});
+  }
+  return hints;
+}
+
+uint64_t freeOn(const MachineState& machine, const NodeSet& nodes, const std::string& resource) {
+  uint64_t total = 0;
+  for (int node : nodes) {
+    auto state = machine.find(node);
+    if (state == machine.end()) continue;
+    auto table = state->second.memory.find(resource);
+    if (table != state->second.memory.end()) total += table->second.free;
+  }
+  return total;
+}
+
+bool satisfies(const MachineState& machine, const NodeSet& nodes, const ResourceBytes& requested) {
+  for (const auto& [resource, bytes] : requested) {
+    if (freeOn(machine, nodes, resource) < bytes) return false;
+  }
+  return true;
+}
+
+// policy_static.go isAffinityViolatingNUMAAllocations.
+bool violatesGroups(const MachineState& machine, const NodeSet& nodes) {
+  if (nodes.size() == 1) return false;
+  for (int node : nodes) {
+    auto state = machine.find(node);
+    if (state == machine.end() || state->second.assignments == 0) continue;
+    if (state->second.cells.size() == 1 || state->second.cells != nodes) return true;
+  }
+  return false;
+}
+
+// policy_static.go findBestHint: preferred first, then narrowest; the first on a tie.
+const TopologyHint* findBestHint(const std::vector<TopologyHint>& hints) {
+  const TopologyHint* best = nullptr;
+  for (const TopologyHint& hint : hints) {
+    if (best == nullptr) {
+      best = &hint;
+      continue;
+    }
+    if (hint.preferred && !best->preferred) {
+      best = &hint;
+      continue;
+    }
+    if (hint.preferred == best->preferred && tm::isNarrowerThan(tm::toMask(hint.affinity), tm::toMask(best->affinity))) {
+      best = &hint;
+    }
+  }
+  return best;
+}
+
+// The hints of regular memory (all kinds get the same ones), or of the first kind requested.
+const std::vector<TopologyHint>* representativeHints(const ResourceHints& hints) {
+  auto memory = hints.find(kResourceMemory);
+  if (memory != hints.end()) return &memory->second;
+  return hints.empty() ? nullptr : &hints.begin()->second;
+}
+
+// Charges `requested` on `nodes`: first up to `keep` (the bytes the container already holds per
+// node, for resize), then node by node in id order; shrinking gives back from the highest node.
+Result<NumaResourceBytes> charge(const MachineState& machine, const NodeSet& nodes, const ResourceBytes& requested,
+                                 const NumaResourceBytes& keep) {
+  NumaResourceBytes charges;
+  for (const auto& [resource, bytes] : requested) {
+    std::map<int, uint64_t> per_node;
+    uint64_t remaining = bytes;
+    std::map<int, uint64_t> room;
+    for (int node : nodes) {
+      auto state = machine.find(node);
+      uint64_t free = 0;
+      if (state != machine.end()) {
+        auto table = state->second.memory.find(resource);
+        if (table != state->second.memory.end()) free = table->second.free;
+      }
+      room[node] = free;
+      uint64_t kept = 0;
+      auto k = keep.find(node);
+      if (k != keep.end()) {
+        auto r = k->second.find(resource);
+        if (r != k->second.end()) kept = std::min({r->second, free, remaining});
+      }
+      per_node[node] = kept;
+      room[node] -= kept;
+      remaining -= kept;
+    }
+    for (int node : nodes) {
+      if (remaining == 0) break;
+      uint64_t add = std::min(room[node], remaining);
+      per_node[node] += add;
+      remaining -= add;
+    }
+    if (remaining != 0) {
+      return Error::resourceExhausted("[memorymanager] NUMA nodes " + nodes.toString() + " lack " +
+                                      formatBytes(remaining) + " of " + resource);
+    }
+    for (const auto& [node, amount] : per_node) {
+      if (amount != 0) charges[node][resource] = amount;
+    }
+  }
+  return charges;
+}
+
+}  // namespace
+
+Result<StaticMemoryPolicy> StaticMemoryPolicy::create(const topology::Topology& topology,
+                                                      const NumaResourceBytes& reserved) {
+  uint64_t total_reserved = 0;
+  for (const auto& [node, resources] : reserved) {
+    auto memory = resources.find(kResourceMemory);
+    if (memory != resources.end()) total_reserved += memory->second;
+  }
+  if (total_reserved == 0) {
+    return Error::invalidArgument("[memorymanager] you should specify the system reserved memory");
+  }
+  auto machine = defaultMachineState(topology, reserved);
+  if (!machine.has_value()) return machine.error();
+  return StaticMemoryPolicy(topology.numaNodeIds().toVector(), std::move(*machine));
+}
+
+Result<MachineState> StaticMemoryPolicy::machineState(const State& state) const {
+  return chargeState(default_, state, [](const ContainerKey&) { return false; });
+}
+
+ResourceBytes StaticMemoryPolicy::requestedResources(const ContainerRequest& container) {
+  ResourceBytes requested;
+  // Guaranteed containers have request == limit; an unset request defaults to the limit.
+  uint64_t memory = container.memory_request_bytes != 0 ? container.memory_request_bytes : container.memory_limit_bytes;
+  if (memory != 0) requested[kResourceMemory] = memory;
+  for (const auto& [page_size, bytes] : container.hugepages) {
+    if (bytes != 0) requested[hugepageResourceName(page_size)] += bytes;
+  }
+  return requested;
+}
+
+ResourceBytes StaticMemoryPolicy::podRequestedResources(const PodRequest& pod) {
+  ResourceBytes by_init;       // the most any init container needs while it runs
+  ResourceBytes by_sidecars;   // restartable init containers, which keep running
+  ResourceBytes by_apps;
+  for (const ContainerRequest& container : pod.containers) {
+    ResourceBytes requested = requestedResources(container);
+    switch (container.kind) {
+      case ContainerKind::Sidecar:
+        for (const auto& [resource, bytes] : requested) by_sidecars[resource] += bytes;
+        break;
+      case ContainerKind::Init:
+        for (const auto& [resource, bytes] : requested) {
+          by_init[resource] = std::max(by_init[resource], by_sidecars[resource] + bytes);
+        }
+        break;
+      case ContainerKind::App:
+        for (const auto& [resource, bytes] : requested) by_apps[resource] += bytes;
+        break;
+    }
+  }
+  // As the kubelet: the kinds app containers ask for, each the larger of the long-running total
+  // and the init peak.
+  ResourceBytes pod_total;
+  for (const auto& [resource, bytes] : by_apps) {
+    pod_total[resource] = std::max(bytes + by_sidecars[resource], by_init[resource]);
+  }
+  return pod_total;
+}
+
+ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, const ResourceBytes& requested) const {
+  int min_affinity_size = static_cast<int>(nodes_.size());
+  ResourceHints hints;
+  std::vector<NodeSet> fitting;
+  tm::forEachMask(nodes_, [&](tm::NumaMask mask) {
+    NodeSet nodes = tm::toNodeSet(mask);
+    bool single = nodes.size() == 1;
+    for (const auto& [resource, bytes] : requested) {
+      uint64_t allocatable = 0;
+      for (int node : nodes) {
+        auto table = machine.at(node).memory.find(resource);
+        if (table != machine.at(node).memory.end()) allocatable += table->second.allocatable;
+      }
+      if (allocatable < bytes) return;
+    }
+    // The narrowest combination that could ever hold the request sets what "preferred" means,
+    // whether or not it has room now.
+    min_affinity_size = std::min(min_affinity_size, nodes.size());
+    if (single && machine.at(nodes.first()).cells.size() > 1) return;
+    if (!single) {
+      for (int node : nodes) {
+        const NumaMemoryState& state = machine.at(node);
+        if (state.assignments > 0 && (state.cells.size() == 1 || state.cells != nodes)) return;
+      }
+    }
+    if (!satisfies(machine, nodes, requested)) return;
+    fitting.push_back(nodes);
+  });
+  for (const auto& [resource, bytes] : requested) {
+    std::vector<TopologyHint>& list = hints[resource];
+    for (const NodeSet& nodes : fitting) list.push_back({nodes, nodes.size() == min_affinity_size});
+  }
+  // No combination fits: the kubelet returns an empty map, i.e. no preference.
+  if (fitting.empty()) hints.clear();
+  return hints;
+}
+
+ResourceHints StaticMemoryPolicy::containerHints(const State& state, const PodRequest& pod,
+                                                 const ContainerRequest& container) const {
+  if (pod.qos != QosClass::Guaranteed) return {};
+  ResourceBytes requested = requestedResources(container);
+  if (requested.empty()) return {};
+  if (const ContainerAllocation* existing = findPinned(state, pod.uid, container.name)) {
+    return regenerateHints(*existing, requested);
+  }
+  auto machine = machineState(state);
+  if (!machine.has_value()) {
+    // A State that does not fit the machine: nothing can be placed until it is repaired.
+    ResourceHints none;
+    for (const auto& [resource, bytes] : requested) none[resource];
+    return none;
+  }
+  return calculateHints(*machine, requested);
+}
+
+ResourceHints StaticMemoryPolicy::podHints(const State& state, const PodRequest& pod) const {
+  if (pod.qos != QosClass::Guaranteed) return {};
+  ResourceBytes requested = podRequestedResources(pod);
+  if (requested.empty()) return {};
+  for (const ContainerRequest& container : pod.containers) {
+    if (const ContainerAllocation* existing = findPinned(state, pod.uid, container.name)) {
+      return regenerateHints(*existing, requested);
+    }
+  }
+  auto machine = machineState(state);
+  if (!machine.has_value()) {
+    ResourceHints none;
+    for (const auto& [resource, bytes] : requested) none[resource];
+    return none;
+  }
+  return calculateHints(*machine, requested);
+}
+
+Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, const ContainerRequest& container,
+                                    const TopologyHint& affinity, ContainerAllocation& allocation) const {
+  if (pod.qos != QosClass::Guaranteed) return okStatus();
+  if (const ContainerAllocation* existing = findPinned(state, pod.uid, container.name)) {
+    // Idempotent, as the kubelet's Allocate: a container already in the State keeps its memory.
+    allocation.memory = existing->memory;
+    allocation.memory_nodes = existing->memory_nodes;
+    return okStatus();
+  }
+  ResourceBytes requested = requestedResources(container);
+  if (requested.empty()) return okStatus();
+  const std::string context = " (" + who(pod, container) + ", requested " + describeRequest(requested) + ")";
+  auto machine = machineState(state);
+  if (!machine.has_value()) return machine.error().withContext("[memorymanager] state does not fit the machine");
+
+  TopologyHint best = affinity;
+  if (best.affinity.empty()) {
+    ResourceHints hints = calculateHints(*machine, requested);
+    const std::vector<TopologyHint>* list = representativeHints(hints);
+    if (list == nullptr || list->empty()) {
+      return Error::resourceExhausted(
+          "[memorymanager] failed to get the default NUMA affinity, no NUMA nodes with enough memory is available" +
+          context);
+    }
+    const TopologyHint* default_hint = findBestHint(*list);
+    if (!default_hint->preferred && best.preferred) {
+      return Error::resourceExhausted("[memorymanager] failed to find the default preferred hint" + context);
+    }
+    best = *default_hint;
+  }
+  if (!satisfies(*machine, best.affinity, requested)) {
+    ResourceHints hints = calculateHints(*machine, requested);
+    const std::vector<TopologyHint>* list = representativeHints(hints);
+    std::vector<TopologyHint> containing;
+    if (list != nullptr) {
+      for (const TopologyHint& hint : *list) {
+        if (best.affinity.isSubsetOf(hint.affinity)) containing.push_back(hint);
+      }
+    }
+    if (containing.empty()) {
+      return Error::resourceExhausted(
+          "[memorymanager] failed to find NUMA nodes to extend the current topology hint (NUMA " +
+          best.affinity.toString() + ")" + context);
+    }
+    const TopologyHint* extended = findBestHint(containing);
+    if (!extended->preferred && best.preferred) {
+      return Error::resourceExhausted("[memorymanager] failed to find the extended preferred hint" + context);
+    }
+    best = *extended;
+  }
+  if (violatesGroups(*machine, best.affinity)) {
+    return Error::resourceExhausted("[memorymanager] preferred hint violates NUMA node allocation (NUMA " +
+                                    best.affinity.toString() + ")" + context);
+  }
+  auto charges = charge(*machine, best.affinity, requested, {});
+  if (!charges.has_value()) return charges.error().withContext(who(pod, container));
+  allocation.memory = std::move(*charges);
+  allocation.memory_nodes = best.affinity;
+  return okStatus();
+}
+
+Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const PodRequest& pod,
+                                                       const ContainerRequest& resized) const {
+  const ContainerKey key{pod.uid, resized.name};
+  auto it = state.containers.find(key);
+  if (it == state.containers.end()) {
+    return Error::notFound("memory resize: " + who(pod, resized) + " has no allocation");
+  }
+  ContainerAllocation next = it->second;
+  next.request = resized;
+  if (!isMemoryPinned(it->second)) return next;  // not pinned: nothing to account
+
+  ResourceBytes requested = requestedResources(resized);
+  const std::string context = who(pod, resized) + " to " + describeRequest(requested);
+  auto machine = chargeState(default_, state, [&](const ContainerKey& other) { return other == key; });
+  if (!machine.has_value()) return machine.error().withContext("memory resize of " + context);
+
+  NodeSet nodes = it->second.memory_nodes;
+  if (!satisfies(*machine, nodes, requested) || violatesGroups(*machine, nodes)) {
+    // Grow into the narrowest group that contains the current nodes and fits.
+    ResourceHints hints = calculateHints(*machine, requested);
+    const std::vector<TopologyHint>* list = representativeHints(hints);
+    std::vector<TopologyHint> containing;
+    if (list != nullptr) {
+      for (const TopologyHint& hint : *list) {
+        if (nodes.isSubsetOf(hint.affinity) && !violatesGroups(*machine, hint.affinity)) containing.push_back(hint);
+      }
+    }
+    if (containing.empty()) {
+      std::string free_text;
+      for (const auto& [resource, bytes] : requested) {
+        if (!free_text.empty()) free_text += ", ";
+        free_text += resource + " " + formatBytes(freeOn(*machine, nodes, resource)) + " free";
+      }
+      return Error::resourceExhausted("memory resize of " + context + " refused: NUMA nodes " + nodes.toString() +
+                                      " have " + free_text +
+                                      " and no NUMA group containing them fits; keeping the current allocation");
+    }
+    nodes = findBestHint(containing)->affinity;
+  }
+  auto charges = charge(*machine, nodes, requested, it->second.memory);
+  if (!charges.has_value()) return charges.error().withContext("memory resize of " + context);
+  next.memory = std::move(*charges);
+  next.memory_nodes = nodes;
+  return next;
+}
+
+}  // namespace topod::policies::memory

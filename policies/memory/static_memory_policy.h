@@ -1,0 +1,77 @@
+// The kubelet's Static memory manager policy (memorymanager/policy_static.go) as a pure hint
+// provider named "memory".
+//
+// Pools and invariants:
+//  - Per NUMA node and per kind ("memory", "hugepages-<size>"): allocatable = capacity minus
+//    reserved_memory (regular memory also minus the node's huge pages). Only containers of
+//    Guaranteed pods are pinned; they are charged per node in ContainerAllocation::memory and get
+//    cpuset.mems = ContainerAllocation::memory_nodes.
+//  - Multi-NUMA groups: a node used by a single-node allocation is never used by a multi-node
+//    one, and a node used by a multi-node allocation is only ever used with that same group.
+//  - Hints: every node combination with enough allocatable memory of each requested kind that
+//    respects the group rule and has enough free memory; preferred = as few nodes as the
+//    smallest combination with enough allocatable memory (even if that one is full).
+//  - A container already in the State gets its own nodes back as the only (preferred) hint,
+//    when its charges still match its request (else no preference), as after a kubelet restart.
+//  - Allocation within the topology manager's affinity: no affinity -> the best own hint; an
+//    affinity too small -> the narrowest own hint containing it; then memory is charged node by
+//    node in id order (the kubelet's greedy fill).
+//
+// Not reproduced: the kubelet lets app containers reuse memory its regular init containers held
+// (an in-memory cache that does not survive a kubelet restart). Here every container is charged
+// in full; the agent releases an init container's memory when it exits.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "policies/memory/machine_state.h"
+#include "policies/topology_hint.h"
+#include "topology/model.h"
+
+namespace topod::policies::memory {
+
+class StaticMemoryPolicy : public HintProvider {
+ public:
+  // Fails like the kubelet's NewPolicyStatic when no memory is reserved for the system at all,
+  // and when reserved memory does not fit the machine.
+  static Result<StaticMemoryPolicy> create(const topology::Topology& topology, const NumaResourceBytes& reserved);
+
+  std::string_view name() const override { return "memory"; }
+  ResourceHints containerHints(const State& state, const PodRequest& pod,
+                               const ContainerRequest& container) const override;
+  ResourceHints podHints(const State& state, const PodRequest& pod) const override;
+  Status allocate(const State& state, const PodRequest& pod, const ContainerRequest& container,
+                  const TopologyHint& affinity, ContainerAllocation& allocation) const override;
+
+  // In-place resize of the memory of an admitted container to `resized` (same name). Keeps its
+  // NUMA nodes when they have room (charges grow on them in id order and shrink from the highest
+  // node); else moves to the narrowest NUMA group containing them that fits and respects the group
+  // rule. Error (the old allocation stays valid): the container is unknown, or nothing fits.
+  Result<ContainerAllocation> resize(const State& state, const PodRequest& pod,
+                                     const ContainerRequest& resized) const;
+
+  const MachineState& defaultState() const { return default_; }
+  // The machine with the State's allocations charged; fails on a State that does not fit.
+  Result<MachineState> machineState(const State& state) const;
+
+  // Memory and huge pages a container asks for (zero amounts left out).
+  static ResourceBytes requestedResources(const ContainerRequest& container);
+  // The pod's effective request: max(largest init container (plus sidecars before it), sum of
+  // app containers plus sidecars), per kind.
+  static ResourceBytes podRequestedResources(const PodRequest& pod);
+
+  // Hint computation over a machine state (policy_static.go calculateHints).
+  ResourceHints calculateHints(const MachineState& machine, const ResourceBytes& requested) const;
+
+ private:
+  StaticMemoryPolicy(std::vector<int> nodes, MachineState default_state)
+      : nodes_(std::move(nodes)), default_(std::move(default_state)) {}
+
+  std::vector<int> nodes_;
+  MachineState default_;
+};
+
+}  // namespace topod::policies::memory
