@@ -16,11 +16,19 @@ build_and_test() {
   echo "== build $dir"
   cmake --build "$dir" -j "$jobs"
   echo "== test $dir"
-  local exclude="vm"
-  [ "$(id -u)" -eq 0 ] || exclude="vm|root"
+  # The end-to-end tests run once, on their own, after the release build's unit tests.
+  local exclude="vm|e2e"
+  [ "$(id -u)" -eq 0 ] || exclude="vm|e2e|root"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" -LE "$exclude"
 }
 
 build_and_test build/release
+# End-to-end on a real containerd (docs/e2e.md): root only; -V prints each scenario's timing.
+if [ "$(id -u)" -eq 0 ]; then
+  echo "== e2e build/release"
+  TOPOD_E2E=1 ctest --test-dir build/release --output-on-failure -V -L e2e
+else
+  echo "== e2e skipped: needs root"
+fi
 # The sanitizer configuration runs the same tests under ASan+UBSan (benchmarks are not built).
 build_and_test build/asan -DTOPOD_SANITIZE=ON -DTOPOD_BUILD_BENCH=OFF

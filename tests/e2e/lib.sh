@@ -1,0 +1,198 @@
+# shellcheck shell=bash
+# Helpers of the end-to-end harness (run-e2e.sh): processes, CRI calls and the kernel's view.
+# Sourced, not run. Every assertion reads cgroup files or /proc, never topod's own output.
+
+CGROOT=${CGROOT:-/sys/fs/cgroup}
+
+log() { printf '[e2e %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+fail() {
+  log "FAIL: $*"
+  E2E_FAILED=1
+  return 1
+}
+
+# cri ARGS...: the CRI test client against this run's containerd.
+cri() { "$CRI_CLIENT" --socket "$RUN/containerd.sock" --state-dir "$RUN/cri" --timeout 30 "$@"; }
+
+# --- containerd ---------------------------------------------------------------------------------
+
+start_containerd() {
+  log "starting containerd"
+  PATH="$RUN/containerd/usr/bin:$PATH" setsid "$RUN/containerd/usr/bin/containerd" \
+    --config "$RUN/containerd.toml" >>"$RUN/containerd.log" 2>&1 </dev/null &
+  CONTAINERD_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    if [ -S "$RUN/containerd.sock" ] && cri version >/dev/null 2>&1; then
+      log "containerd $CONTAINERD_PID up: $(cri version)"
+      return 0
+    fi
+    kill -0 "$CONTAINERD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "containerd did not come up"
+}
+
+stop_containerd() {
+  [ -n "${CONTAINERD_PID:-}" ] || return 0
+  stop_pid "$CONTAINERD_PID" containerd
+  CONTAINERD_PID=
+}
+
+# stop_pid PID NAME: SIGTERM, wait up to 10 s, then SIGKILL. Only ever a pid this harness started.
+stop_pid() {
+  local pid=$1 name=$2 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  log "$name ($pid) ignored SIGTERM for 10 s; SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# --- topod ---------------------------------------------------------------------------------------
+
+write_topod_config() {
+  mkdir -p "$RUN/topod-state"
+  cat >"$RUN/topod.toml" <<TOML
+log_level = "debug"
+state_dir = "$RUN/topod-state"
+
+[nri]
+socket_path = "$RUN/nri.sock"
+plugin_name = "topod"
+plugin_index = "90"
+
+[policy]
+name = "static"
+# This 2-CPU machine: CPU 0 for the system, CPU 1 the only one that can be exclusive.
+reserved_cpus = "0"
+TOML
+}
+
+# True when the topod binary has the NRI agent (`topod run`) and accepts the test config.
+topod_supports_run() {
+  [ -x "${TOPOD:-}" ] || return 1
+  "$TOPOD" run --help >/dev/null 2>&1 || return 1
+  "$TOPOD" config check "$RUN/topod.toml" >/dev/null 2>&1
+}
+
+start_topod() {
+  log "starting topod"
+  echo "---- topod start $(date -u +%T.%N)" >>"$RUN/topod.log"
+  setsid "$TOPOD" run --config "$RUN/topod.toml" >>"$RUN/topod.log" 2>&1 </dev/null &
+  TOPOD_PID=$!
+}
+
+stop_topod() {
+  [ -n "${TOPOD_PID:-}" ] || return 0
+  stop_pid "$TOPOD_PID" topod
+  TOPOD_PID=
+}
+
+# --- pods and containers ------------------------------------------------------------------------
+
+# run_pod NAME UID [quantity options] -> pod id on stdout; the pod is remembered for cleanup.
+run_pod() {
+  local id
+  id=$(cri run-pod --name "$1" --uid "$2" "${@:3}") || { fail "run-pod $1 failed"; return 1; }
+  echo "$id" >>"$RUN/pods"
+  echo "$id"
+}
+
+# start_container POD NAME [quantity options] -> container id on stdout.
+start_container() {
+  local id
+  id=$(cri create --pod "$1" --name "$2" "${@:3}") || { fail "create $2 failed"; return 1; }
+  cri start "$id" || { fail "start $2 ($id) failed"; return 1; }
+  echo "$id"
+}
+
+remove_container() {
+  cri stop "$1" >/dev/null && cri rm "$1" >/dev/null
+}
+
+remove_pod() {
+  cri stop-pod "$1" >/dev/null && cri rm-pod "$1" >/dev/null
+}
+
+remove_all_pods() {
+  [ -f "$RUN/pods" ] || return 0
+  local pod
+  while read -r pod; do
+    [ -n "$pod" ] || continue
+    cri stop-pod "$pod" >/dev/null 2>&1 || true
+    cri rm-pod "$pod" >/dev/null 2>&1 || true
+  done <"$RUN/pods"
+  : >"$RUN/pods"
+}
+
+# --- the kernel's view ------------------------------------------------------------------------------
+
+# container_cgroup ID: the container's cgroup path relative to a hierarchy root, found in the
+# cpuset hierarchy (runc's cgroupfs layout is <cgroup_parent>/<id>).
+container_cgroup() {
+  local dir
+  dir=$(find "$CGROOT/cpuset/kubepods" -maxdepth 3 -type d -name "$1" -print -quit 2>/dev/null)
+  [ -n "$dir" ] || return 1
+  echo "${dir#"$CGROOT/cpuset"}"
+}
+
+# cg CONTROLLER ID FILE: one cgroup file of a container.
+cg() {
+  local rel
+  rel=$(container_cgroup "$2") || { echo "<no cgroup for $2>"; return 1; }
+  cat "$CGROOT/$1$rel/$3" 2>/dev/null || echo "<unreadable $1$rel/$3>"
+}
+
+# main_pid ID: the container's first process, from its cgroup.
+main_pid() {
+  local rel
+  rel=$(container_cgroup "$1") || return 1
+  head -n1 "$CGROOT/cpuset$rel/cgroup.procs"
+}
+
+# allowed_cpus ID: Cpus_allowed_list of the container's process, from /proc.
+allowed_cpus() {
+  local pid
+  pid=$(main_pid "$1") || { echo "<no process>"; return 1; }
+  awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$pid/status"
+}
+
+# expect_cpus ID WANT WHAT: cpuset.cpus and the process's Cpus_allowed_list both equal WANT,
+# within 5 s (topod changes running containers through the runtime, asynchronously).
+expect_cpus() {
+  local id=$1 want=$2 what=$3 got_cg got_proc i
+  for i in $(seq 1 50); do
+    got_cg=$(cg cpuset "$id" cpuset.cpus)
+    got_proc=$(allowed_cpus "$id")
+    [ "$got_cg" = "$want" ] && [ "$got_proc" = "$want" ] && { log "ok: $what: cpus $want"; return 0; }
+    sleep 0.1
+  done
+  fail "$what: want cpus $want, cpuset.cpus=$got_cg Cpus_allowed_list=$got_proc"
+}
+
+# expect_file CONTROLLER ID FILE WANT WHAT
+expect_file() {
+  local got
+  got=$(cg "$1" "$2" "$3")
+  [ "$got" = "$4" ] || { fail "$5: $1/$3 is $got, want $4"; return 1; }
+  log "ok: $5: $1/$3 = $4"
+}
+
+# expect_pod_file CONTROLLER CGROUP_PARENT FILE WANT WHAT: a pod-level cgroup file.
+expect_pod_file() {
+  local got
+  got=$(cat "$CGROOT/$1$2/$3" 2>/dev/null || echo "<unreadable>")
+  [ "$got" = "$4" ] || { fail "$5: $1$2/$3 is $got, want $4"; return 1; }
+  log "ok: $5: $1$2/$3 = $4"
+}
+
+# All CPUs of the machine, as the kernel lists them (e.g. "0-1").
+online_cpus() { cat /sys/devices/system/cpu/online; }
+
+# seconds_since START (a `date +%s.%N` value): elapsed seconds with one decimal.
+seconds_since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# End-to-end tests of topod on a real containerd (docs/e2e.md). Registered with CTest (label e2e)
+# by tests/e2e/CMakeLists.txt; scripts/test.sh runs it in the release build as root.
+#
+# Usage: run-e2e.sh --cri-client PATH [--topod PATH] [--only NAME[,NAME...]] [--keep]
+# Needs root, cgroup v1 (cpu, cpuset, memory), runc and busybox-static (scripts/install-deps.sh),
+# and TOPOD_E2E=1 in the environment: without it the test reports itself skipped (exit 77), so a
+# plain `ctest` on a developer machine does not start containerd.
+#
+# Flow: fetch and cache containerd 1.7 from Debian trixie, unpack it into a private run directory
+# under /tmp, build and import two busybox images, start containerd with a private config and NRI
+# on, then run the scenarios of scenarios.sh. Everything started is stopped by pid; on failure the
+# logs of containerd and topod are printed.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+CRI_CLIENT=
+TOPOD=
+only=
+keep=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --cri-client) CRI_CLIENT=$2; shift 2 ;;
+    --topod) TOPOD=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    *) echo "run-e2e: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+skip() { echo "run-e2e: SKIPPED: $*"; exit 77; }
+[ "${TOPOD_E2E:-}" = 1 ] || skip "set TOPOD_E2E=1 to run the end-to-end tests (scripts/test.sh does, as root)"
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+for controller in cpu cpuset memory; do
+  [ -f "/sys/fs/cgroup/$controller/cgroup.procs" ] || skip "needs the cgroup v1 $controller hierarchy at /sys/fs/cgroup/$controller"
+done
+[ -x "$CRI_CLIENT" ] || { echo "run-e2e: --cri-client $CRI_CLIENT is not executable" >&2; exit 2; }
+for tool in runc busybox dpkg flock; do
+  command -v "$tool" >/dev/null || { echo "run-e2e: $tool missing (scripts/install-deps.sh)" >&2; exit 2; }
+done
+
+# One run at a time per machine: runs share /kubepods and the machine's two CPUs.
+exec 9>/run/lock/topod-e2e.lock
+flock -w 600 9 || { echo "run-e2e: another end-to-end run holds /run/lock/topod-e2e.lock" >&2; exit 2; }
+
+# Short path: unix socket paths are limited to 108 bytes.
+RUN=$(mktemp -d /tmp/tpe2e.XXXXXX)
+export RUN CRI_CLIENT TOPOD
+mkdir -p "$RUN/cri" "$RUN/cni/bin" "$RUN/cni/conf" "$RUN/nri/plugins" "$RUN/nri/conf.d"
+: >"$RUN/pods"
+E2E_FAILED=0
+CONTAINERD_PID=
+TOPOD_PID=
+run_containerd_dir_existed=$([ -d /run/containerd ] && echo 1 || true)
+kubepods_before=$(ls -d /sys/fs/cgroup/*/kubepods 2>/dev/null)
+
+# shellcheck source=tests/e2e/lib.sh
+. "$here/lib.sh"
+# shellcheck source=tests/e2e/scenarios.sh
+. "$here/scenarios.sh"
+
+print_logs() {
+  echo "==================== containerd log (last 150 lines): $RUN/containerd.log"
+  tail -n 150 "$RUN/containerd.log" 2>/dev/null
+  echo "==================== topod log (last 200 lines): $RUN/topod.log"
+  tail -n 200 "$RUN/topod.log" 2>/dev/null || echo "(topod did not run)"
+  echo "===================="
+}
+
+# Removes what this run left in the kubelet-shaped cgroup tree, deepest first. Only empty groups
+# can go; the containers' own groups were removed by runc with the containers.
+remove_cgroup_tree() {
+  local dir
+  for dir in /sys/fs/cgroup/*/kubepods; do
+    [ -d "$dir" ] || continue
+    find "$dir" -depth -mindepth 1 -type d -exec rmdir {} + 2>/dev/null
+    grep -qxF "$dir" <<<"$kubepods_before" || rmdir "$dir" 2>/dev/null
+  done
+}
+
+cleanup() {
+  local rc=$?
+  [ "$E2E_FAILED" = 0 ] || rc=1
+  stop_topod
+  if [ -n "$CONTAINERD_PID" ]; then
+    remove_all_pods
+    stop_containerd
+  fi
+  # Shims outlive containerd; stop any of this run's (their binary lives in $RUN).
+  local exe pid
+  for exe in /proc/[0-9]*/exe; do
+    [[ "$(readlink "$exe" 2>/dev/null)" == "$RUN/containerd/"* ]] || continue
+    pid=${exe#/proc/}
+    kill -KILL "${pid%/exe}" 2>/dev/null
+  done
+  # Mounts of this run (container root filesystems), deepest first.
+  awk -v run="$RUN/" 'index($5, run) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+    while read -r mnt; do umount -l "$mnt" 2>/dev/null; done
+  remove_cgroup_tree
+  if [ -z "$run_containerd_dir_existed" ]; then
+    rmdir /run/containerd/s /run/containerd 2>/dev/null
+  fi
+  [ "$rc" = 0 ] || print_logs
+  if [ -n "$keep" ]; then
+    echo "run-e2e: kept $RUN"
+  else
+    rm -rf "$RUN"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+t0=$(date +%s.%N)
+deb=$("$repo/scripts/e2e-fetch-containerd.sh") || { fail "fetching containerd"; exit 1; }
+dpkg -x "$deb" "$RUN/containerd" || { fail "unpacking $deb"; exit 1; }
+"$here/build-images.sh" "$RUN/images" >/dev/null || { fail "building images"; exit 1; }
+"$here/containerd-config.sh" "$RUN" >"$RUN/containerd.toml"
+start_containerd || exit 1
+for image in pause busybox; do
+  "$RUN/containerd/usr/bin/ctr" -a "$RUN/containerd.sock" -n k8s.io images import "$RUN/images/$image.tar" >/dev/null ||
+    { fail "importing $image"; exit 1; }
+done
+write_topod_config
+setup_seconds=$(seconds_since "$t0")
+log "setup took ${setup_seconds}s ($(basename "$deb"))"
+
+have_topod=
+if topod_supports_run; then
+  have_topod=1
+else
+  log "NOTE: ${TOPOD:-<no topod given>} has no working 'topod run' (or rejects $RUN/topod.toml):" \
+    "only the scenarios without topod run"
+fi
+
+declare -a timing_lines=()
+run_scenario() {
+  local name=$1 needs_topod=$2 start rc elapsed
+  if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then return 0; fi
+  if [ "$needs_topod" = 1 ] && [ -z "$have_topod" ]; then
+    timing_lines+=("$(printf '%-28s %s' "$name" 'NOT RUN (no topod run)')")
+    return 0
+  fi
+  log "=== scenario $name"
+  start=$(date +%s.%N)
+  local before=$E2E_FAILED
+  E2E_FAILED=0
+  "scenario_$name"
+  rc=$?
+  [ "$rc" = 0 ] || E2E_FAILED=1
+  # Each scenario leaves nothing behind for the next one.
+  remove_all_pods
+  elapsed=$(seconds_since "$start")
+  if [ "$E2E_FAILED" = 0 ]; then
+    timing_lines+=("$(printf '%-28s passed  %6ss' "$name" "$elapsed")")
+  else
+    timing_lines+=("$(printf '%-28s FAILED  %6ss' "$name" "$elapsed")")
+  fi
+  [ "$before" = 0 ] || E2E_FAILED=1
+  return 0
+}
+
+run_scenario kubelet_shape 0
+run_scenario resize_without_topod 0
+run_scenario exclusive_cpu 1
+run_scenario unsatisfiable 1
+run_scenario resize 1
+run_scenario topod_restart 1
+run_scenario containerd_restart 1
+run_scenario adopt_running 1
+
+total=$(seconds_since "$t0")
+echo "==================== e2e timings (setup ${setup_seconds}s, total ${total}s)"
+printf '%s\n' "${timing_lines[@]}"
+[ -z "$have_topod" ] && echo "topod scenarios NOT RUN: ${TOPOD:-<none>} lacks a working 'topod run'"
+[ "$E2E_FAILED" = 0 ]

@@ -1,0 +1,211 @@
+# shellcheck shell=bash
+# The end-to-end scenarios (docs/e2e.md). Sourced by run-e2e.sh; each function is one scenario,
+# runs against the shared containerd, and returns non-zero (after `fail`) on the first broken
+# expectation. run-e2e.sh removes every pod after each scenario.
+#
+# The machine has 2 CPUs; topod's test config reserves CPU 0, so CPU 1 is the only CPU a
+# Guaranteed container can get exclusively, and the shared pool shrinks to "0" while it has it.
+
+# Pod shapes, as the kubelet builds them (cri-client computes the CRI and cgroup values).
+GUARANTEED_1CPU=(--cpu-request 1 --cpu-limit 1 --memory-request 64Mi --memory-limit 64Mi)
+GUARANTEED_2CPU=(--cpu-request 2 --cpu-limit 2 --memory-request 64Mi --memory-limit 64Mi)
+BURSTABLE=(--cpu-request 250m --cpu-limit 500m --memory-request 32Mi --memory-limit 64Mi)
+BESTEFFORT=()
+# memory.limit_in_bytes of a cgroup without a limit (LONG_MAX rounded down to the page size).
+UNLIMITED=9223372036854771712
+
+# new_pod NAME QOS_ARRAY_NAME: a one-container pod; prints "POD_ID CONTAINER_ID".
+new_pod() {
+  local name=$1 pod ctr
+  local -n shape=$2
+  pod=$(run_pod "$name" "uid-$name-$RANDOM" "${shape[@]}") || return 1
+  ctr=$(start_container "$pod" "$name" "${shape[@]}") || return 1
+  echo "$pod $ctr"
+}
+
+wait_topod_connected() {
+  local i
+  for i in $(seq 1 100); do
+    # containerd logs the plugin's registration and synchronization under its index-name.
+    if grep -q 'plugin.*90-topod\|90-topod.*\(registered\|synchroniz\)' "$RUN/containerd.log" 2>/dev/null &&
+      [ "$(grep -c '90-topod' "$RUN/containerd.log")" -gt "${TOPOD_CONNECTS_SEEN:-0}" ]; then
+      TOPOD_CONNECTS_SEEN=$(grep -c '90-topod' "$RUN/containerd.log")
+      log "topod connected to containerd"
+      return 0
+    fi
+    kill -0 "$TOPOD_PID" 2>/dev/null || { fail "topod exited"; return 1; }
+    sleep 0.1
+  done
+  fail "topod did not connect to containerd within 10 s"
+}
+
+# --- without topod: the harness and the kubelet shape ---------------------------------------------
+
+scenario_kubelet_shape() {
+  local all g b e
+  all=$(online_cpus)
+  read -r g_pod g < <(new_pod shape-g GUARANTEED_1CPU) || return 1
+  read -r b_pod b < <(new_pod shape-b BURSTABLE) || return 1
+  read -r e_pod e < <(new_pod shape-e BESTEFFORT) || return 1
+  expect_cpus "$g" "$all" "Guaranteed without topod runs on all CPUs" || return 1
+  expect_cpus "$b" "$all" "Burstable without topod" || return 1
+  expect_cpus "$e" "$all" "BestEffort without topod" || return 1
+  expect_file cpu "$g" cpu.shares 1024 "Guaranteed 1 CPU" || return 1
+  expect_file cpu "$g" cpu.cfs_quota_us 100000 "Guaranteed 1 CPU" || return 1
+  expect_file cpu "$g" cpu.cfs_period_us 100000 "Guaranteed 1 CPU" || return 1
+  expect_file memory "$g" memory.limit_in_bytes 67108864 "Guaranteed 64Mi" || return 1
+  expect_file cpu "$b" cpu.shares 256 "Burstable 250m request" || return 1
+  expect_file cpu "$b" cpu.cfs_quota_us 50000 "Burstable 500m limit" || return 1
+  expect_file memory "$b" memory.limit_in_bytes 67108864 "Burstable 64Mi limit" || return 1
+  expect_file cpu "$e" cpu.shares 2 "BestEffort" || return 1
+  expect_file cpu "$e" cpu.cfs_quota_us -1 "BestEffort" || return 1
+  expect_file memory "$e" memory.limit_in_bytes "$UNLIMITED" "BestEffort" || return 1
+  # The pod cgroups sit where the kubelet puts them, with the kubelet's values.
+  local uid
+  uid=$(container_cgroup "$g") && [[ "$uid" == /kubepods/pod* ]] ||
+    { fail "Guaranteed container cgroup $uid is not under /kubepods/pod<uid>"; return 1; }
+  expect_pod_file cpu "$(dirname "$uid")" cpu.shares 1024 "Guaranteed pod cgroup" || return 1
+  expect_pod_file cpu "$(dirname "$uid")" cpu.cfs_quota_us 100000 "Guaranteed pod cgroup" || return 1
+  expect_pod_file memory "$(dirname "$uid")" memory.limit_in_bytes 67108864 "Guaranteed pod cgroup" || return 1
+  uid=$(container_cgroup "$b") && [[ "$uid" == /kubepods/burstable/pod* ]] ||
+    { fail "Burstable container cgroup $uid is not under /kubepods/burstable/pod<uid>"; return 1; }
+  uid=$(container_cgroup "$e") && [[ "$uid" == /kubepods/besteffort/pod* ]] ||
+    { fail "BestEffort container cgroup $uid is not under /kubepods/besteffort/pod<uid>"; return 1; }
+  expect_pod_file cpu "$(dirname "$uid")" cpu.shares 2 "BestEffort pod cgroup" || return 1
+  # Removing a container removes its cgroup.
+  local rel
+  rel=$(container_cgroup "$g")
+  remove_container "$g" || { fail "removing $g"; return 1; }
+  [ ! -d "$CGROOT/cpuset$rel" ] || { fail "cgroup $rel still there after RemoveContainer"; return 1; }
+  log "ok: RemoveContainer removed $rel"
+}
+
+scenario_resize_without_topod() {
+  local b
+  read -r _ b < <(new_pod resize-plain BURSTABLE) || return 1
+  cri update "$b" --cpu-request 500m --cpu-limit 1 --memory-request 32Mi --memory-limit 96Mi ||
+    { fail "UpdateContainerResources"; return 1; }
+  expect_file cpu "$b" cpu.shares 512 "resized Burstable request 500m" || return 1
+  expect_file cpu "$b" cpu.cfs_quota_us 100000 "resized Burstable limit 1" || return 1
+  expect_file memory "$b" memory.limit_in_bytes 100663296 "resized Burstable 96Mi" || return 1
+}
+
+# --- with topod --------------------------------------------------------------------------------------
+
+# (a) A Guaranteed 1-CPU container gets CPU 1 exclusively; the Burstable and BestEffort containers
+# already running move to CPU 0, and get CPU 1 back when the Guaranteed container goes.
+scenario_exclusive_cpu() {
+  local all b e g
+  all=$(online_cpus)
+  start_topod
+  wait_topod_connected || return 1
+  read -r _ b < <(new_pod excl-b BURSTABLE) || return 1
+  read -r _ e < <(new_pod excl-e BESTEFFORT) || return 1
+  expect_cpus "$b" "$all" "Burstable in the full shared pool" || return 1
+  expect_cpus "$e" "$all" "BestEffort in the full shared pool" || return 1
+  read -r _ g < <(new_pod excl-g GUARANTEED_1CPU) || return 1
+  expect_cpus "$g" 1 "Guaranteed 1 CPU gets CPU 1 exclusively" || return 1
+  expect_cpus "$b" 0 "Burstable moved off CPU 1" || return 1
+  expect_cpus "$e" 0 "BestEffort moved off CPU 1" || return 1
+  remove_container "$g" || { fail "removing the Guaranteed container"; return 1; }
+  expect_cpus "$b" "$all" "Burstable gets CPU 1 back" || return 1
+  expect_cpus "$e" "$all" "BestEffort gets CPU 1 back" || return 1
+}
+
+# (b) A Guaranteed container asking for more exclusive CPUs than exist fails creation, and the
+# CRI error carries topod's reason.
+scenario_unsatisfiable() {
+  local pod err b all
+  all=$(online_cpus)
+  read -r _ b < <(new_pod unsat-b BURSTABLE) || return 1
+  pod=$(run_pod unsat-g "uid-unsat-g-$RANDOM" "${GUARANTEED_2CPU[@]}") || return 1
+  if cri create --pod "$pod" --name unsat-g "${GUARANTEED_2CPU[@]}" >"$RUN/unsat.out" 2>"$RUN/unsat.err"; then
+    fail "CreateContainer of a 2-CPU Guaranteed container succeeded on a machine with 1 allocatable CPU"
+    return 1
+  fi
+  err=$(cat "$RUN/unsat.err")
+  log "CRI error: $err"
+  grep -qi 'topod' <<<"$err" || { fail "the CRI error does not name topod: $err"; return 1; }
+  grep -qi 'cpu' <<<"$err" || { fail "the CRI error does not say what is missing (cpu): $err"; return 1; }
+  [ -z "$(cri containers --pod "$pod")" ] || { fail "a container exists in the pod after the failed create"; return 1; }
+  expect_cpus "$b" "$all" "Burstable untouched by the failed Guaranteed request" || return 1
+}
+
+# (c) In-place resize (UpdateContainerResources). Burstable: CFS values follow, the container
+# stays in the shared pool. Guaranteed 1 -> 2 CPUs cannot be satisfied here: whatever the runtime
+# answers, CPU 1 stays exclusive to it and the shared pool stays CPU 0.
+scenario_resize() {
+  local b g
+  read -r _ b < <(new_pod resize-b BURSTABLE) || return 1
+  read -r _ g < <(new_pod resize-g GUARANTEED_1CPU) || return 1
+  expect_cpus "$g" 1 "Guaranteed before resize" || return 1
+  expect_cpus "$b" 0 "Burstable before resize" || return 1
+  cri update "$b" --cpu-request 500m --cpu-limit 1 --memory-request 32Mi --memory-limit 96Mi ||
+    { fail "resizing the Burstable container"; return 1; }
+  expect_file cpu "$b" cpu.shares 512 "resized Burstable request 500m" || return 1
+  expect_file cpu "$b" cpu.cfs_quota_us 100000 "resized Burstable limit 1" || return 1
+  expect_file memory "$b" memory.limit_in_bytes 100663296 "resized Burstable 96Mi" || return 1
+  expect_cpus "$b" 0 "resized Burstable stays in the shared pool" || return 1
+  if cri update "$g" "${GUARANTEED_2CPU[@]}" 2>"$RUN/resize.err"; then
+    log "the runtime accepted the 2-CPU resize of the Guaranteed container"
+  else
+    log "the 2-CPU resize was refused: $(cat "$RUN/resize.err")"
+  fi
+  expect_cpus "$g" 1 "Guaranteed keeps exactly its exclusive CPU after an impossible resize" || return 1
+  expect_cpus "$b" 0 "shared pool unchanged by the impossible resize" || return 1
+}
+
+# (d) topod restarted while containers run: nothing changes, and its restored state still knows
+# CPU 1 is taken (a new BestEffort container lands on CPU 0).
+scenario_topod_restart() {
+  local b g e
+  read -r _ b < <(new_pod trestart-b BURSTABLE) || return 1
+  read -r _ g < <(new_pod trestart-g GUARANTEED_1CPU) || return 1
+  expect_cpus "$g" 1 "Guaranteed before the restart" || return 1
+  expect_cpus "$b" 0 "Burstable before the restart" || return 1
+  stop_topod
+  expect_cpus "$g" 1 "Guaranteed while topod is down" || return 1
+  expect_cpus "$b" 0 "Burstable while topod is down" || return 1
+  start_topod
+  wait_topod_connected || return 1
+  sleep 1  # let the resynchronisation's updates, if any, land
+  expect_cpus "$g" 1 "Guaranteed after the restart" || return 1
+  expect_cpus "$b" 0 "Burstable after the restart" || return 1
+  read -r _ e < <(new_pod trestart-e BESTEFFORT) || return 1
+  expect_cpus "$e" 0 "new BestEffort after the restart avoids the exclusive CPU" || return 1
+}
+
+# (e) containerd restarted while topod runs: topod reconnects and resynchronises; placements stay
+# and it still acts (a new container is placed, a removal gives the CPU back).
+scenario_containerd_restart() {
+  local b g e all
+  all=$(online_cpus)
+  read -r _ b < <(new_pod crestart-b BURSTABLE) || return 1
+  read -r _ g < <(new_pod crestart-g GUARANTEED_1CPU) || return 1
+  expect_cpus "$g" 1 "Guaranteed before the containerd restart" || return 1
+  stop_containerd
+  start_containerd || return 1
+  wait_topod_connected || return 1
+  expect_cpus "$g" 1 "Guaranteed after the containerd restart" || return 1
+  expect_cpus "$b" 0 "Burstable after the containerd restart" || return 1
+  read -r _ e < <(new_pod crestart-e BESTEFFORT) || return 1
+  expect_cpus "$e" 0 "new BestEffort placed by the reconnected topod" || return 1
+  remove_container "$g" || { fail "removing the Guaranteed container"; return 1; }
+  expect_cpus "$b" "$all" "Burstable gets CPU 1 back through the new connection" || return 1
+  expect_cpus "$e" "$all" "BestEffort gets CPU 1 back through the new connection" || return 1
+}
+
+# (f) topod absent when a Guaranteed container starts; when topod starts it adopts the container:
+# exclusive CPU 1 for it, the shared pool shrinks for the others.
+scenario_adopt_running() {
+  local b g all
+  all=$(online_cpus)
+  stop_topod
+  read -r _ b < <(new_pod adopt-b BURSTABLE) || return 1
+  read -r _ g < <(new_pod adopt-g GUARANTEED_1CPU) || return 1
+  expect_cpus "$g" "$all" "Guaranteed started without topod runs on all CPUs" || return 1
+  start_topod
+  wait_topod_connected || return 1
+  expect_cpus "$g" 1 "adopted Guaranteed gets CPU 1" || return 1
+  expect_cpus "$b" 0 "Burstable moved off the adopted container's CPU" || return 1
+}
