@@ -19,6 +19,7 @@ cri() { "$CRI_CLIENT" --socket "$RUN/containerd.sock" --state-dir "$RUN/cri" --t
 
 start_containerd() {
   log "starting containerd"
+  TOPOD_CONNECTIONS_BEFORE=$(topod_connections)
   PATH="$RUN/containerd/usr/bin:$PATH" setsid "$RUN/containerd/usr/bin/containerd" \
     --config "$RUN/containerd.toml" >>"$RUN/containerd.log" 2>&1 </dev/null &
   CONTAINERD_PID=$!
@@ -82,6 +83,7 @@ topod_supports_run() {
 
 start_topod() {
   log "starting topod"
+  TOPOD_CONNECTIONS_BEFORE=$(topod_connections)
   echo "---- topod start $(date -u +%T.%N)" >>"$RUN/topod.log"
   setsid "$TOPOD" run --config "$RUN/topod.toml" >>"$RUN/topod.log" 2>&1 </dev/null &
   TOPOD_PID=$!

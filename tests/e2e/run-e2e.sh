@@ -139,7 +139,7 @@ run_scenario() {
   local name=$1 needs_topod=$2 start rc elapsed
   if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then return 0; fi
   if [ "$needs_topod" = 1 ] && [ -z "$have_topod" ]; then
-    timing_lines+=("$(printf '%-28s %s' "$name" 'NOT RUN (no topod run)')")
+    timing_lines+=("$(printf '%-34s %s' "$name" 'NOT RUN (no topod run)')")
     return 0
   fi
   log "=== scenario $name"
@@ -153,9 +153,9 @@ run_scenario() {
   remove_all_pods
   elapsed=$(seconds_since "$start")
   if [ "$E2E_FAILED" = 0 ]; then
-    timing_lines+=("$(printf '%-28s passed  %6ss' "$name" "$elapsed")")
+    timing_lines+=("$(printf '%-34s passed  %6ss' "$name" "$elapsed")")
   else
-    timing_lines+=("$(printf '%-28s FAILED  %6ss' "$name" "$elapsed")")
+    timing_lines+=("$(printf '%-34s FAILED  %6ss' "$name" "$elapsed")")
   fi
   [ "$before" = 0 ] || E2E_FAILED=1
   return 0
@@ -163,6 +163,7 @@ run_scenario() {
 
 run_scenario kubelet_shape 0
 run_scenario resize_without_topod 0
+run_scenario containerd_restart_without_topod 0
 run_scenario exclusive_cpu 1
 run_scenario unsatisfiable 1
 run_scenario resize 1

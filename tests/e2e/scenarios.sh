@@ -23,20 +23,25 @@ new_pod() {
   echo "$pod $ctr"
 }
 
+# containerd (NRI 0.6) logs `plugin "90-topod" connected...` once a plugin has registered and
+# synchronised; start_topod and start_containerd note how many such lines came before.
+topod_connections() {
+  local n
+  n=$(grep -c 'plugin \\"90-topod\\" connected' "$RUN/containerd.log" 2>/dev/null)
+  echo "${n:-0}"
+}
+
 wait_topod_connected() {
   local i
-  for i in $(seq 1 100); do
-    # containerd logs the plugin's registration and synchronization under its index-name.
-    if grep -q 'plugin.*90-topod\|90-topod.*\(registered\|synchroniz\)' "$RUN/containerd.log" 2>/dev/null &&
-      [ "$(grep -c '90-topod' "$RUN/containerd.log")" -gt "${TOPOD_CONNECTS_SEEN:-0}" ]; then
-      TOPOD_CONNECTS_SEEN=$(grep -c '90-topod' "$RUN/containerd.log")
+  for i in $(seq 1 150); do
+    if [ "$(topod_connections)" -gt "${TOPOD_CONNECTIONS_BEFORE:-0}" ]; then
       log "topod connected to containerd"
       return 0
     fi
     kill -0 "$TOPOD_PID" 2>/dev/null || { fail "topod exited"; return 1; }
     sleep 0.1
   done
-  fail "topod did not connect to containerd within 10 s"
+  fail "topod did not connect to containerd within 15 s"
 }
 
 # --- without topod: the harness and the kubelet shape ---------------------------------------------
@@ -88,6 +93,22 @@ scenario_resize_without_topod() {
   expect_file cpu "$b" cpu.shares 512 "resized Burstable request 500m" || return 1
   expect_file cpu "$b" cpu.cfs_quota_us 100000 "resized Burstable limit 1" || return 1
   expect_file memory "$b" memory.limit_in_bytes 100663296 "resized Burstable 96Mi" || return 1
+}
+
+# containerd restarted under running containers: they keep running with their cgroups, and CRI
+# still manages them afterwards (the base the topod reconnection scenario builds on).
+scenario_containerd_restart_without_topod() {
+  local b pid
+  read -r _ b < <(new_pod crestart-plain BURSTABLE) || return 1
+  pid=$(main_pid "$b") || { fail "no process for $b"; return 1; }
+  stop_containerd
+  start_containerd || return 1
+  [ "$(main_pid "$b")" = "$pid" ] || { fail "the container's process changed across the containerd restart"; return 1; }
+  log "ok: container process $pid survived the containerd restart"
+  expect_file cpu "$b" cpu.shares 256 "Burstable after the containerd restart" || return 1
+  cri update "$b" --cpu-request 500m --cpu-limit 1 --memory-request 32Mi --memory-limit 64Mi ||
+    { fail "UpdateContainerResources after the containerd restart"; return 1; }
+  expect_file cpu "$b" cpu.shares 512 "resized after the containerd restart" || return 1
 }
 
 # --- with topod --------------------------------------------------------------------------------------

@@ -1,0 +1,53 @@
+#include "nri/connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+namespace topod::nri {
+namespace {
+// Big enough that a typical event (a few KiB) arrives in one read.
+constexpr size_t kReadChunk = 64 * 1024;
+}  // namespace
+
+Connection::Connection(UniqueFd fd) : fd_(std::move(fd)), read_buf_(kReadChunk) {}
+
+Status Connection::send(uint32_t conn, std::string_view message) {
+  std::string frames;
+  mux::appendMessageFrames(frames, conn, message);
+  std::lock_guard<std::mutex> lock(write_mu_);
+  size_t written = 0;
+  while (written < frames.size()) {
+    const ssize_t n = ::send(fd_.get(), frames.data() + written, frames.size() - written, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::fromErrno(errno, "writing " + std::to_string(frames.size()) +
+                                         " bytes to the NRI socket");
+    }
+    written += static_cast<size_t>(n);
+  }
+  return okStatus();
+}
+
+Result<bool> Connection::readSome() {
+  ssize_t n = 0;
+  do {
+    n = ::read(fd_.get(), read_buf_.data(), read_buf_.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Error::fromErrno(errno, "reading from the NRI socket");
+  if (n == 0) {
+    if (demux_.midMessage()) {
+      return Error::dataLoss("the NRI peer closed the connection in the middle of a message "
+                             "(truncated frame or ttrpc message)");
+    }
+    return false;
+  }
+  TOPOD_RETURN_IF_ERROR(demux_.feed(std::string_view(read_buf_.data(), static_cast<size_t>(n))));
+  return true;
+}
+
+void Connection::shutdown() { ::shutdown(fd_.get(), SHUT_RDWR); }
+
+}  // namespace topod::nri

@@ -1,0 +1,431 @@
+#include "nri/plugin.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "nri/connection.h"
+#include "nri/convert.h"
+#include "nri/plugin_service.h"
+#include "nri/thread_annotations.h"
+
+namespace topod::nri {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using UpdateResult = Result<std::vector<Update>>;
+
+// What the I/O thread waits for on conn 2 (topod's calls to the runtime).
+struct PendingCall {
+  enum class Kind { Register, UpdateContainers } kind;
+  Clock::time_point deadline;
+  std::shared_ptr<std::promise<UpdateResult>> promise;  // UpdateContainers only
+};
+
+struct OutgoingUpdate {
+  std::vector<Update> updates;
+  std::shared_ptr<std::promise<UpdateResult>> promise;
+};
+
+}  // namespace
+
+class Plugin::Impl {
+ public:
+  Impl(PluginOptions options, EventHandler& handler, Connector& connector)
+      : options_(std::move(options)), handler_(handler), connector_(connector) {}
+
+  ~Impl() { stop(); }
+
+  Status start() {
+    TOPOD_RETURN_IF_ERROR(validatePluginIdentity(options_.name, options_.idx));
+    if (options_.events == 0) {
+      return Error::invalidArgument("NRI plugin options: the event mask must not be 0");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (io_thread_.joinable() || finished_) {
+      return Error::failedPrecondition("NRI plugin " + options_.name + " was already started");
+    }
+    wake_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wake_fd_.valid()) return Error::fromErrno(errno, "creating the NRI plugin's eventfd");
+    io_thread_ = std::thread([this] { run(); });
+    return okStatus();
+  }
+
+  void stop() {
+    stopping_ = true;
+    wake();
+    if (io_thread_.joinable() && std::this_thread::get_id() != io_thread_.get_id()) {
+      io_thread_.join();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!finished_ && !io_thread_.joinable()) {  // never started: wait() must not block
+      finished_ = true;
+      final_status_ = Error(ErrorCode::Cancelled, "NRI plugin stopped before it started");
+      finished_cv_.notify_all();
+    }
+  }
+
+  Status wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    finished_cv_.wait(lock, [this] { return finished_; });
+    return final_status_;
+  }
+
+  UpdateResult updateContainers(const std::vector<Update>& updates) {
+    if (std::this_thread::get_id() == io_thread_id_.load()) {
+      return Error::failedPrecondition(
+          "updateContainers called from an NRI event handler; the runtime holds its lock while "
+          "it waits for the handler, so reply first and send updates afterwards");
+    }
+    auto promise = std::make_shared<std::promise<UpdateResult>>();
+    auto future = promise->get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!live_) {
+        return Error::unavailable("NRI plugin " + options_.name +
+                                  " is not connected and synchronized with the runtime");
+      }
+      outgoing_.push_back({updates, promise});
+    }
+    wake();
+    if (future.wait_for(options_.call_timeout) != std::future_status::ready) {
+      return Error(ErrorCode::DeadlineExceeded,
+                   "UpdateContainers: no answer from the runtime within " +
+                       std::to_string(options_.call_timeout.count()) + " ms");
+    }
+    return future.get();
+  }
+
+  PluginStats stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+ private:
+  void wake() {
+    if (!wake_fd_.valid()) return;
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_.get(), &one, sizeof(one));
+  }
+
+  void report(const Error& error) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.errors;
+    }
+    if (options_.on_error) options_.on_error(error);
+  }
+
+  // Sleeps for `delay` unless stop() is called first.
+  void sleepInterruptible(std::chrono::milliseconds delay) {
+    pollfd pfd{wake_fd_.get(), POLLIN, 0};
+    ::poll(&pfd, 1, static_cast<int>(delay.count()));
+    drainWake();
+  }
+
+  void drainWake() {
+    uint64_t value = 0;
+    [[maybe_unused]] ssize_t n = ::read(wake_fd_.get(), &value, sizeof(value));
+  }
+
+  void run() {
+    io_thread_id_ = std::this_thread::get_id();
+    std::chrono::milliseconds backoff = options_.backoff_initial;
+    Status final_status = okStatus();
+    while (!stopping_) {
+      auto fd = connector_.connect();
+      if (!fd.has_value()) {
+        report(fd.error().withContext("NRI plugin connecting via " + connector_.describe()));
+        if (!connector_.canReconnect()) {
+          final_status = fd.error();
+          break;
+        }
+        sleepInterruptible(backoff);
+        backoff = std::min(backoff * 2, options_.backoff_max);
+        continue;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++stats_.connections;
+      }
+      bool reached_sync = false;
+      Status ended = serve(std::move(*fd), &reached_sync);
+      goOffline();
+      if (stopping_) break;
+      report(ended.error());
+      if (!connector_.canReconnect()) {
+        final_status = ended;
+        break;
+      }
+      if (reached_sync) backoff = options_.backoff_initial;
+      sleepInterruptible(backoff);
+      backoff = std::min(backoff * 2, options_.backoff_max);
+    }
+    goOffline();
+    std::lock_guard<std::mutex> lock(mu_);
+    final_status_ = final_status;
+    finished_ = true;
+    finished_cv_.notify_all();
+  }
+
+  // Marks the plugin offline and fails every call still waiting for the runtime.
+  void goOffline() {
+    std::deque<OutgoingUpdate> outgoing;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      live_ = false;
+      outgoing.swap(outgoing_);
+    }
+    const Error gone = Error::unavailable("the NRI connection to the runtime ended");
+    for (auto& call : outgoing) call.promise->set_value(gone);
+    for (auto& [id, call] : pending_) {
+      if (call.promise) call.promise->set_value(gone);
+    }
+    pending_.clear();
+  }
+
+  // One connection's life. Always returns an error saying why it ended (or Cancelled on stop).
+  Status serve(UniqueFd fd, bool* reached_sync) {
+    Connection connection(std::move(fd));
+    PluginService service(options_.events, handler_, [this](const Error& e) { report(e); });
+    next_stream_id_ = 1;
+    last_server_stream_ = 0;
+
+    // RegisterPlugin goes out first; its answer is handled whenever it arrives, because the
+    // runtime may send Configure before we read that answer (§5.3).
+    pb::RegisterPluginRequest register_request;
+    register_request.set_plugin_name(options_.name);
+    register_request.set_plugin_idx(options_.idx);
+    TOPOD_RETURN_IF_ERROR(call(connection, "RegisterPlugin", register_request.SerializeAsString(),
+                               {PendingCall::Kind::Register, Clock::now() + options_.call_timeout,
+                                nullptr}));
+
+    while (!stopping_) {
+      pollfd pfds[2] = {{connection.fd(), POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
+      const int rc = ::poll(pfds, 2, pollTimeoutMs());
+      if (rc < 0 && errno != EINTR) return Error::fromErrno(errno, "polling the NRI socket");
+      TOPOD_RETURN_IF_ERROR(expireCalls());
+      if (pfds[1].revents != 0) {
+        drainWake();
+        TOPOD_RETURN_IF_ERROR(sendOutgoing(connection));
+      }
+      if (pfds[0].revents == 0) continue;
+      auto more = connection.readSome();
+      if (!more.has_value()) return more.error();
+      if (!*more) return Error::unavailable("the runtime closed the NRI connection");
+      while (auto message = connection.next()) {
+        TOPOD_RETURN_IF_ERROR(handleMessage(connection, service, std::move(*message)));
+        if (service.synchronized() && !*reached_sync) {
+          *reached_sync = true;
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            live_ = true;
+            ++stats_.synchronizations;
+          }
+          if (options_.on_synchronized) options_.on_synchronized(service.runtime());
+        }
+      }
+    }
+    return Error(ErrorCode::Cancelled, "NRI plugin stopped");
+  }
+
+  int pollTimeoutMs() const {
+    if (pending_.empty()) return -1;
+    auto earliest = Clock::time_point::max();
+    for (const auto& [id, call] : pending_) earliest = std::min(earliest, call.deadline);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - Clock::now());
+    return static_cast<int>(std::max<int64_t>(0, left.count()) + 1);
+  }
+
+  Status expireCalls() {
+    const auto now = Clock::now();
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.deadline > now) {
+        ++it;
+        continue;
+      }
+      if (it->second.kind == PendingCall::Kind::Register) {
+        return Error(ErrorCode::DeadlineExceeded, "the runtime did not answer RegisterPlugin within " +
+                                                      std::to_string(options_.call_timeout.count()) +
+                                                      " ms");
+      }
+      it->second.promise->set_value(
+          Error(ErrorCode::DeadlineExceeded, "UpdateContainers: no answer from the runtime"));
+      it = pending_.erase(it);
+    }
+    return okStatus();
+  }
+
+  Status call(Connection& connection, const char* method, std::string payload, PendingCall pending) {
+    ttrpc::Request request{kRuntimeServiceName, method, std::move(payload),
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(options_.call_timeout)
+                               .count()};
+    const uint32_t stream_id = next_stream_id_;
+    next_stream_id_ += 2;  // client streams are odd and increasing (§3.2)
+    auto message = ttrpc::encodeRequest(stream_id, request);
+    if (!message.has_value()) return message.error().withContext(method);
+    TOPOD_RETURN_IF_ERROR(connection.send(mux::kRuntimeServiceConn, *message));
+    pending_.emplace(stream_id, std::move(pending));
+    return okStatus();
+  }
+
+  Status sendOutgoing(Connection& connection) {
+    std::deque<OutgoingUpdate> outgoing;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      outgoing.swap(outgoing_);
+    }
+    for (OutgoingUpdate& item : outgoing) {
+      pb::UpdateContainersRequest request;
+      for (const Update& update : item.updates) updateToProto(update, request.add_update());
+      Status sent = call(connection, "UpdateContainers", request.SerializeAsString(),
+                         {PendingCall::Kind::UpdateContainers,
+                          Clock::now() + options_.call_timeout, item.promise});
+      if (!sent.has_value()) {
+        item.promise->set_value(sent.error());
+        return sent;
+      }
+    }
+    return okStatus();
+  }
+
+  Status handleMessage(Connection& connection, PluginService& service, mux::ConnMessage in) {
+    const ttrpc::Header& header = in.message.header;
+    if (in.conn == mux::kPluginServiceConn) {
+      if (header.type != static_cast<uint8_t>(ttrpc::MessageType::Request)) {
+        return Error::dataLoss("ttrpc message type " + std::to_string(header.type) +
+                               " on the plugin service connection; only unary requests are valid");
+      }
+      ttrpc::Response response;
+      if (in.message.oversized) {
+        response = {ErrorCode::ResourceExhausted,
+                    "message length " + std::to_string(header.length) +
+                        " exceeds maximum message size " + std::to_string(ttrpc::kMaxDataLength),
+                    {}};
+        report(Error::resourceExhausted("runtime sent a " + std::to_string(header.length) +
+                                        "-byte request; answered RESOURCE_EXHAUSTED"));
+      } else if (header.stream_id % 2 == 0 || header.stream_id <= last_server_stream_) {
+        response = {ErrorCode::InvalidArgument,
+                    "StreamID " + std::to_string(header.stream_id) +
+                        " must be odd and greater than the previous one",
+                    {}};
+        report(Error::invalidArgument(response.message));
+      } else {
+        last_server_stream_ = header.stream_id;
+        auto request = ttrpc::decodeRequest(in.message.data);
+        if (!request.has_value()) {
+          response = {ErrorCode::InvalidArgument, request.error().message(), {}};
+          report(request.error());
+        } else {
+          response = service.handle(*request);
+          if (response.code != ErrorCode::Ok) {
+            report(Error(response.code, "answered " + request->method + " with an error: " +
+                                            response.message));
+          }
+        }
+      }
+      auto encoded = ttrpc::encodeResponse(header.stream_id, response);
+      if (!encoded.has_value()) {
+        report(encoded.error().withContext("answering the runtime"));
+        encoded = ttrpc::encodeResponse(
+            header.stream_id, {encoded.error().code(), encoded.error().message(), {}});
+        if (!encoded.has_value()) return encoded.error();
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++stats_.events;
+      }
+      return connection.send(mux::kPluginServiceConn, *encoded);
+    }
+
+    // Runtime service connection: answers to our calls.
+    if (header.type != static_cast<uint8_t>(ttrpc::MessageType::Response)) {
+      return Error::dataLoss("ttrpc message type " + std::to_string(header.type) +
+                             " on the runtime service connection; expected responses only");
+    }
+    auto it = pending_.find(header.stream_id);
+    if (it == pending_.end()) {
+      report(Error::notFound("runtime answered unknown ttrpc stream " +
+                             std::to_string(header.stream_id)));
+      return okStatus();
+    }
+    PendingCall pending = std::move(it->second);
+    pending_.erase(it);
+    Result<ttrpc::Response> response =
+        in.message.oversized
+            ? Result<ttrpc::Response>(Error::resourceExhausted("runtime answer exceeds 4 MiB"))
+            : ttrpc::decodeResponse(in.message.data);
+    if (pending.kind == PendingCall::Kind::Register) {
+      if (!response.has_value()) return response.error().withContext("RegisterPlugin");
+      if (response->code != ErrorCode::Ok) {
+        return Error(response->code, "the runtime refused RegisterPlugin: " + response->message);
+      }
+      return okStatus();
+    }
+    pending.promise->set_value(updateContainersResult(response));
+    return okStatus();
+  }
+
+  static UpdateResult updateContainersResult(const Result<ttrpc::Response>& response) {
+    if (!response.has_value()) return response.error().withContext("UpdateContainers");
+    pb::UpdateContainersResponse answer;
+    if (!answer.ParseFromString(response->payload)) {
+      return Error::invalidArgument("UpdateContainers: the runtime's answer is not a valid "
+                                    "UpdateContainersResponse");
+    }
+    std::vector<Update> failed;
+    for (const pb::ContainerUpdate& update : answer.failed()) {
+      auto converted = updateFromProto(update);
+      if (converted.has_value()) failed.push_back(std::move(*converted));
+    }
+    if (response->code != ErrorCode::Ok && failed.empty()) {
+      return Error(response->code, "UpdateContainers: " + response->message);
+    }
+    return failed;
+  }
+
+  const PluginOptions options_;
+  EventHandler& handler_;
+  Connector& connector_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::thread::id> io_thread_id_{};
+  UniqueFd wake_fd_;
+  std::thread io_thread_;
+
+  mutable std::mutex mu_;
+  std::condition_variable finished_cv_;
+  bool live_ TOPOD_GUARDED_BY(mu_) = false;
+  bool finished_ TOPOD_GUARDED_BY(mu_) = false;
+  Status final_status_ TOPOD_GUARDED_BY(mu_);
+  std::deque<OutgoingUpdate> outgoing_ TOPOD_GUARDED_BY(mu_);
+  PluginStats stats_ TOPOD_GUARDED_BY(mu_);
+
+  // I/O thread only.
+  std::map<uint32_t, PendingCall> pending_;
+  uint32_t next_stream_id_ = 1;
+  uint32_t last_server_stream_ = 0;
+};
+
+Plugin::Plugin(PluginOptions options, EventHandler& handler, Connector& connector)
+    : impl_(std::make_unique<Impl>(std::move(options), handler, connector)) {}
+Plugin::~Plugin() = default;
+Status Plugin::start() { return impl_->start(); }
+void Plugin::stop() { impl_->stop(); }
+Status Plugin::wait() { return impl_->wait(); }
+Result<std::vector<Update>> Plugin::updateContainers(const std::vector<Update>& updates) {
+  return impl_->updateContainers(updates);
+}
+PluginStats Plugin::stats() const { return impl_->stats(); }
+
+}  // namespace topod::nri
