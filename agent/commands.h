@@ -12,6 +12,7 @@ int runVersionCommand();
 struct TopologyOptions {
   std::string source = "live";
   std::string output = "tree";  // "tree" (tree + zone summary) or "json" (the snapshot)
+  std::string sysfs_root;        // where isolated/offline CPUs are read; empty = "/" for live only
 };
 int runTopologyCommand(const TopologyOptions& options);
 
@@ -27,5 +28,16 @@ struct RunOptions {
   std::string nri_socket;          // overrides the config's nri.socket_path when set
 };
 int runRunCommand(const RunOptions& options);
+
+// `topod simulate --topology SRC [--config FILE.toml] [--policy NAME] [--state FILE.json]
+//  --trace FILE.jsonl` (docs/simulator.md).
+struct SimulateOptions {
+  std::string topology;  // a loadTopology() source: live, xml:PATH, synthetic:DESC, json:PATH
+  std::string config;    // TOML file; empty: the embedded defaults
+  std::string policy;    // overrides [policy] name when set
+  std::string state;     // initial state JSON; empty: no containers
+  std::string trace;     // JSON Lines trace
+};
+int runSimulateCommand(const SimulateOptions& options);
 
 }  // namespace topod::agent

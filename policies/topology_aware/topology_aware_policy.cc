@@ -11,6 +11,17 @@ using topology_aware::Usage;
 Result<std::unique_ptr<TopologyAwarePolicy>> TopologyAwarePolicy::create(const topology::Topology& topology,
                                                                          const PolicyOptions& options) {
   if (topology.cpus().empty()) return Error::invalidArgument("topology-aware: the topology has no CPUs");
+  // Kubelet allocation-order options name orders this policy does not use; refusing them beats
+  // silently ignoring what the operator asked for.
+  StaticCpuOptions supported;
+  supported.strict_cpu_reservation = options.cpu.strict_cpu_reservation;
+  if (options.cpu != supported) {
+    return Error::invalidArgument(
+        "topology-aware: of the kubelet CPU options only strict-cpu-reservation applies; full-pcpus-only, "
+        "distribute-cpus-across-numa, align-by-socket, distribute-cpus-across-cores and "
+        "prefer-align-cpus-by-uncorecache are static-policy orders (topology-aware always prefers whole cores "
+        "and L3 groups)");
+  }
   auto pools = topology_aware::makePools(topology, options);
   if (!pools.has_value()) return pools.error();
   return std::unique_ptr<TopologyAwarePolicy>(new TopologyAwarePolicy(topology, std::move(*pools)));

@@ -54,6 +54,7 @@ INSTANTIATE_TEST_SUITE_P(
                        "NUMA node 7, which does not exist"},
         BadOptionsCase{"ReservedMemoryBeyondCapacity", {.reserved_memory = {{0, {{"memory", 100 * kGiB}}}}},
                        "exceeds its capacity"},
+        BadOptionsCase{"StaticPolicyCpuOrderOption", {.cpu = {.full_pcpus_only = true}}, "only strict-cpu-reservation"},
         BadOptionsCase{"ReservedHugepagesNodeHasNone", {.reserved_memory = {{0, {{"hugepages-2Mi", kGiB}}}}},
                        "which has none"}),
     [](const ::testing::TestParamInfo<BadOptionsCase>& row_info) { return row_info.param.name; });

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "policies/state_check.h"
 #include "policies/topology_aware/topology_aware_policy.h"
 #include "tests/policies/topology_aware/invariants.h"
 #include "tests/policies/topology_aware/requests.h"
@@ -109,6 +110,9 @@ TEST_P(RandomSequenceTest, InvariantsHoldAfterEveryStep) {
       }
       std::vector<std::string> problems = testing::invariantViolations(topology, policy, state);
       ASSERT_EQ(problems, std::vector<std::string>{});
+      // The engine's checker, which every policy's States must pass as well.
+      StateCheckOptions check{.policy = &policy, .resolved_reserved_cpus = policy.pools().reserved};
+      ASSERT_EQ(checkState(topology, row.options, state, check), std::vector<std::string>{});
     }
     EXPECT_GT(admitted, 0);
   }
