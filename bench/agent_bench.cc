@@ -2,7 +2,7 @@
 // live containers, resident memory at idle and with 1,000 containers, and start-up time with a
 // 1,000-container checkpoint. A plain program that prints figures (no pass/fail).
 //
-//   build/bench/agent_bench [STATE_DIR]
+//   build/bench/agent_bench [STATE_DIR [POLICY]]   (POLICY defaults to the embedded default, static)
 //
 // Machine model: 2 NUMA nodes x 32 cores x 2 threads (128 CPUs), static policy, 1 reserved CPU.
 // The live set is 1,000 containers: 940 Burstable (shared pool) and 60 Guaranteed 1-CPU
@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);  // the agent logs every event at info
   topology::Topology topology = benchTopology();
   agent::AgentOptions options{.policy = agent::defaultConfig().policy, .state_dir = dir};
+  if (argc > 2) options.policy.policy = argv[2];
 
   long rss_before = rssKiB();
   auto created = agent::Agent::create(topology, options);
@@ -168,8 +169,8 @@ int main(int argc, char** argv) {
   double startup_ms = msSince(start);
 
   std::printf("topod agent benchmark (state dir %s; checkpoint fsync'd before every reply)\n", dir.c_str());
-  std::printf("topology: 128 CPUs, 2 NUMA nodes; policy static, 1 reserved CPU; %d live containers (%d exclusive)\n",
-              kLive, kGuaranteedLive);
+  std::printf("topology: 128 CPUs, 2 NUMA nodes; policy %s, 1 reserved CPU; %d live containers (%d exclusive)\n",
+              options.policy.policy.c_str(), kLive, kGuaranteedLive);
   std::printf("CreateContainer handling, %d samples: p50 %.3f ms, p99 %.3f ms\n", kSamples, percentile(all, 0.5),
               percentile(all, 0.99));
   std::printf("  shared (Burstable):         p50 %.3f ms, p99 %.3f ms\n", percentile(shared_ms, 0.5),
