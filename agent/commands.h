@@ -21,6 +21,14 @@ struct ConfigCheckOptions {
 };
 int runConfigCheckCommand(const ConfigCheckOptions& options);
 
+struct RunOptions {
+  std::string config_path;         // empty: the embedded defaults
+  std::string topology = "live";   // a topology::loadTopology() source; tests pass fixtures
+  std::string state_dir;           // overrides the config's state_dir when set
+  std::string nri_socket;          // overrides the config's nri.socket_path when set
+};
+int runRunCommand(const RunOptions& options);
+
 // `topod simulate --topology SRC [--config FILE.toml] [--policy NAME] [--state FILE.json]
 //  --trace FILE.jsonl` (docs/simulator.md).
 struct SimulateOptions {

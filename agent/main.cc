@@ -24,6 +24,14 @@ int main(int argc, char** argv) {
                        "Read isolated/offline CPUs from this sysfs root (default / for live; xml and synthetic "
                        "sources read it only when given)");
 
+  topod::agent::RunOptions run_options;
+  auto* run = app.add_subcommand("run", "Run the node agent: serve NRI events from the container runtime");
+  run->add_option("--config", run_options.config_path, "TOML configuration file (default: embedded defaults)");
+  run->add_option("--topology", run_options.topology,
+                  "Topology source: live, xml:PATH, synthetic:DESC or json:PATH (default: live)");
+  run->add_option("--state-dir", run_options.state_dir, "Overrides the configuration's state_dir");
+  run->add_option("--nri-socket", run_options.nri_socket, "Overrides the configuration's nri.socket_path");
+
   auto* config = app.add_subcommand("config", "Work with topod configuration files");
   config->require_subcommand(1);
   topod::agent::ConfigCheckOptions config_check_options;
@@ -52,6 +60,7 @@ int main(int argc, char** argv) {
 
   if (version->parsed()) return topod::agent::runVersionCommand();
   if (topology->parsed()) return topod::agent::runTopologyCommand(topology_options);
+  if (run->parsed()) return topod::agent::runRunCommand(run_options);
   if (config_check->parsed()) return topod::agent::runConfigCheckCommand(config_check_options);
   if (simulate->parsed()) return topod::agent::runSimulateCommand(simulate_options);
   if (nri_probe->parsed()) return topod::agent::runNriProbeCommand(nri_probe_options);

@@ -1,0 +1,139 @@
+// Agent: topod's node daemon logic, without the process around it (run_command.cc owns signals,
+// sockets and threads). It receives NRI events (nri::EventHandler), asks the policy, answers with
+// adjustments and updates, and checkpoints the State after every change, before answering.
+//
+// Flow of one CreateContainer: request from the container's spec -> policy.admit() (a refusal is
+// returned as the event's error, which fails the creation with the policy's reason) ->
+// applyDecision() -> checkpoint -> reply = the container's cpus/mems/quota plus an update for
+// every other container whose placement changed (shared containers leave CPUs that just became
+// exclusive). Releases (StopContainer, RemoveContainer, RemovePodSandbox) return CPUs to the
+// shared pool; when no reply can carry the resulting updates they become pending unsolicited
+// updates, which the process sends through nri::Plugin::updateContainers from another thread.
+//
+// Synchronize (every (re)connection) reconciles before any event is served: allocations of
+// containers the runtime no longer has are dropped, containers topod does not know are adopted
+// through the policy, and every container whose actual cpuset (its cgroup when readable, else what
+// the runtime reports) differs from its placement gets an update.
+//
+// Thread-safety: every public method may be called from any thread; one mutex serialises them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/checkpoint.h"
+#include "cgroups/cgroup_fs.h"
+#include "nri/event_handler.h"
+#include "policies/policy.h"
+#include "topology/model.h"
+
+namespace topod::agent {
+
+struct AgentOptions {
+  policies::PolicyOptions policy;
+  std::string state_dir;
+  // Optional: lets Synchronize read the real cpusets to detect drift. Not owned.
+  cgroups::CgroupFs* cgroups = nullptr;
+};
+
+// Unsolicited updates handed to the sender, with the generation they were computed at.
+struct PendingUpdates {
+  std::vector<nri::Update> updates;
+  uint64_t generation = 0;
+};
+
+class Agent final : public nri::EventHandler {
+ public:
+  // Builds the policy for `topology` (which must outlive the agent) and restores the checkpoint
+  // of options.state_dir (a bad one is moved aside; see Checkpoint). Errors: invalid policy
+  // options for this machine, unusable state directory.
+  static Result<std::unique_ptr<Agent>> create(const topology::Topology& topology, AgentOptions options);
+  // The same with a policy built elsewhere (tests inject fakes).
+  static Result<std::unique_ptr<Agent>> create(const topology::Topology& topology, AgentOptions options,
+                                               std::unique_ptr<policies::Policy> policy);
+
+  // What start-up found (checkpoint restored / moved aside / absent), for the log.
+  const std::string& startupReport() const { return startup_report_; }
+
+  // nri::EventHandler
+  void onConfigure(const nri::RuntimeInfo& runtime) override;
+  Result<std::vector<nri::Update>> onSynchronize(const std::vector<nri::Pod>& pods,
+                                                 const std::vector<nri::Container>& containers) override;
+  Result<nri::CreateReply> onCreateContainer(const nri::Pod& pod, const nri::Container& container) override;
+  Result<std::vector<nri::Update>> onUpdateContainer(const nri::Pod& pod, const nri::Container& container,
+                                                     const nri::LinuxResources& requested) override;
+  Result<std::vector<nri::Update>> onStopContainer(const nri::Pod& pod, const nri::Container& container) override;
+  Status onRunPodSandbox(const nri::Pod& pod) override;
+  Status onRemovePodSandbox(const nri::Pod& pod) override;
+  Status onRemoveContainer(const nri::Pod& pod, const nri::Container& container) override;
+
+  // Called (outside the lock) whenever unsolicited updates become pending. Set before serving.
+  void setPendingNotifier(std::function<void()> notify);
+  // The updates no reply carried; marks them as applied.
+  PendingUpdates takePendingUpdates();
+  // After sending: updates the runtime did not apply, or that an event may have overtaken while
+  // they were in flight (generation moved on), are re-queued with their then-current values.
+  void unsolicitedDone(const PendingUpdates& sent, const std::vector<nri::Update>& failed);
+
+  policies::State state() const;
+  std::size_t containerCount() const;
+  bool synchronized() const;
+
+ private:
+  struct Applied {
+    policies::Placement placement;
+    bool exclusive = false;
+    friend bool operator==(const Applied&, const Applied&) = default;
+  };
+  struct Known {
+    std::string id;
+    std::string pod_id;
+    policies::ContainerKey key;
+    std::string cgroups_path;
+    nri::LinuxResources requested;  // what the kubelet asked for (quota restored from it)
+    std::optional<Applied> applied;  // what topod last told the runtime
+  };
+
+  Agent(const topology::Topology& topology, AgentOptions options, std::unique_ptr<policies::Policy> policy);
+
+  policies::ContainerKey keyOf(const nri::Pod& pod, const std::string& container_name) const;
+  // Where a known container should run in state_ (the shared pool when unmanaged).
+  Applied desiredFor(const Known& known, const std::map<policies::ContainerKey, policies::Placement>& placements,
+                     const CpuSet& shared) const;
+  nri::Update updateFor(const Known& known, const Applied& desired) const;
+  // Updates for every known container (but `skip_id`) whose applied placement is not the desired
+  // one; marks them applied.
+  std::vector<nri::Update> takeChangedLocked(const std::string& skip_id);
+  // Checkpoints then commits `next`. On checkpoint failure state_ is unchanged.
+  Status commitLocked(policies::State next, const std::string& why);
+  // Releases `key` (if allocated) and forgets container `id`; checkpoint errors are logged, the
+  // in-memory release stands (the CPUs are free whatever the disk says).
+  void releaseLocked(const std::string& id, const policies::ContainerKey& key, const std::string& why);
+  void markPendingLocked();
+  Result<policies::Decision> adoptLocked(const policies::State& state, const nri::Pod& pod, const nri::Container& c) const;
+
+  const topology::Topology& topology_;
+  AgentOptions options_;
+  std::unique_ptr<policies::Policy> policy_;
+  Checkpoint checkpoint_;
+  NodeSet all_nodes_;
+  std::string startup_report_;
+
+  mutable std::mutex mutex_;
+  policies::State state_;
+  std::map<std::string, nri::Pod> pods_;      // by runtime pod id
+  std::map<std::string, Known> containers_;  // by runtime container id
+  std::map<policies::ContainerKey, std::string> ids_;  // allocation key -> container id
+  bool synchronized_ = false;
+  bool pending_ = false;
+  uint64_t generation_ = 0;
+  std::function<void()> pending_notifier_;
+};
+
+}  // namespace topod::agent

@@ -1,0 +1,14 @@
+// Logging setup: only the agent logs (STYLE.md practice 9). Under systemd (stderr is the journal)
+// records go to journald with their priority; otherwise to stderr with a timestamp and level.
+#pragma once
+
+#include "agent/config.h"
+
+namespace topod::agent {
+
+enum class LogTarget { Stderr, Journal };
+
+void setupLogging(LogLevel level, LogTarget target);
+void setLogLevel(LogLevel level);
+
+}  // namespace topod::agent

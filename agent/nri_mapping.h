@@ -1,0 +1,40 @@
+// Translation between what NRI reports (nri/types.h) and what policies decide over
+// (policies/request.h, policies/policy.h), following the kubelet's own conversions:
+//   CPU request <- cpu.shares   (the kubelet writes shares = millis * 1024 / 1000, at least 2)
+//   CPU limit   <- quota/period (the kubelet writes quota = millis * period / 1000)
+//   memory      <- memory limit (Guaranteed: request = limit)
+//   huge pages  <- hugepage limits ("2MB" -> 2 MiB pages)
+// and back: a placement becomes cpuset.cpus/cpuset.mems, and a container with exclusive CPUs
+// runs without a CFS quota (the kubelet's DisableCPUQuotaWithExclusiveCPUs, on by default since
+// 1.33: a quota on pinned CPUs only throttles).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/result.h"
+#include "nri/types.h"
+#include "policies/policy.h"
+#include "policies/request.h"
+
+namespace topod::agent {
+
+// The pod's identity and QoS; `containers` holds only `container` (NRI shows one at a time).
+policies::PodRequest podRequestOf(const nri::Pod& pod, const policies::ContainerRequest& container);
+
+// The container's request from the resources the kubelet put into its spec (or asks for in an
+// update). `qos` decides whether the CPU request equals the limit (Guaranteed).
+policies::ContainerRequest containerRequestOf(const nri::Container& container, const nri::LinuxResources& resources,
+                                              QosClass qos);
+
+// Runtime page-size spelling ("2MB", "1GB", "64KB"; binary units as in runc) to bytes.
+Result<uint64_t> parsePageSize(std::string_view page_size);
+
+// The resources topod sets on a container for a placement: cpus, mems (`all_nodes` when the
+// placement does not restrict them), and the CFS quota: unlimited with exclusive CPUs, else what
+// the kubelet asked for in `requested` (so a container that loses its exclusive CPUs gets its
+// quota back).
+nri::LinuxResources resourcesFor(const policies::Placement& placement, bool exclusive, const NodeSet& all_nodes,
+                                 const nri::LinuxResources& requested);
+
+}  // namespace topod::agent

@@ -1,0 +1,334 @@
+// `topod run`: the node daemon. Wires the pieces (config, logging, lock, topology, cgroups,
+// Agent, NRI plugin, sd_notify) and owns the process: signals, the unsolicited-update worker and
+// the wait for the runtime's socket. The event logic itself lives in agent.cc.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "agent/agent.h"
+#include "agent/commands.h"
+#include "agent/config.h"
+#include "agent/lock_file.h"
+#include "agent/logging.h"
+#include "agent/state_file.h"
+#include "cgroups/cgroup_fs_impl.h"
+#include "nri/plugin.h"
+#include "nri/transport.h"
+#include "systemd/notifier.h"
+#include "topology/loaders.h"
+#include "topology/text_format.h"
+
+namespace topod::agent {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long to wait for the runtime socket between checks: doubling from the first to the last.
+constexpr std::chrono::milliseconds kSocketWaitFirst{100};
+constexpr std::chrono::milliseconds kSocketWaitMax{5000};
+// Repeated identical connection errors are logged at most this often.
+constexpr std::chrono::seconds kRepeatLogInterval{60};
+
+// Waits for a signal from `signals` for at most `timeout`; 0 on timeout.
+int waitSignal(const sigset_t& signals, std::chrono::milliseconds timeout) {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  timespec ts{.tv_sec = static_cast<time_t>(secs.count()),
+              .tv_nsec = static_cast<long>(std::chrono::nanoseconds(timeout - secs).count())};
+  int sig = ::sigtimedwait(&signals, nullptr, &ts);
+  return sig < 0 ? 0 : sig;
+}
+
+// Logs an error once, then the same message again only after kRepeatLogInterval.
+class RepeatLimiter {
+ public:
+  void log(const std::string& message) {
+    std::lock_guard lock(mutex_);
+    auto now = Clock::now();
+    if (message == last_ && now - last_time_ < kRepeatLogInterval) {
+      ++suppressed_;
+      return;
+    }
+    if (suppressed_ > 0) spdlog::warn("(previous message repeated {} more times)", suppressed_);
+    spdlog::warn("{}", message);
+    last_ = message;
+    last_time_ = now;
+    suppressed_ = 0;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string last_;
+  Clock::time_point last_time_{};
+  int suppressed_ = 0;
+};
+
+// Sends the agent's pending unsolicited updates through the plugin, off the NRI I/O thread (a
+// handler must never call updateContainers: the runtime holds its lock while it waits for us).
+class UnsolicitedSender {
+ public:
+  UnsolicitedSender(Agent& agent, nri::Plugin& plugin) : agent_(agent), plugin_(plugin) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~UnsolicitedSender() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void wake() {
+    {
+      std::lock_guard lock(mutex_);
+      wake_ = true;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stop_ || wake_; });
+      if (stop_) return;
+      wake_ = false;
+      lock.unlock();
+      PendingUpdates pending = agent_.takePendingUpdates();
+      if (!pending.updates.empty()) {
+        auto failed = plugin_.updateContainers(pending.updates);
+        if (!failed.has_value()) {
+          // Not connected, or no answer: the next Synchronize re-applies every placement.
+          spdlog::warn("sending {} container updates to the runtime failed: {}", pending.updates.size(),
+                       failed.error().toString());
+          agent_.unsolicitedDone(pending, pending.updates);
+        } else {
+          if (!failed->empty()) spdlog::warn("the runtime failed {} of {} container updates", failed->size(),
+                                             pending.updates.size());
+          spdlog::debug("sent {} unsolicited container updates", pending.updates.size());
+          agent_.unsolicitedDone(pending, *failed);
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  Agent& agent_;
+  nri::Plugin& plugin_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+std::string managedSummary(const topology::Topology& topology) {
+  return std::to_string(topology.onlineCpus().size()) + " CPUs (" + topology.onlineCpus().toString() + ") on " +
+         std::to_string(topology.numaNodes().size()) + " NUMA node(s)";
+}
+
+// SIGHUP: re-read the file; keep the old configuration when the new one is invalid.
+void reloadConfig(const RunOptions& options, Config& current) {
+  if (options.config_path.empty()) {
+    spdlog::info("SIGHUP: running on embedded defaults (no --config), nothing to reload");
+    return;
+  }
+  auto fresh = loadConfig(options.config_path);
+  if (!fresh.has_value()) {
+    spdlog::error("SIGHUP: {} is invalid, keeping the previous configuration:\n{}", options.config_path,
+                  fresh.error().message());
+    return;
+  }
+  setLogLevel(fresh->log_level);
+  bool restart_needed = fresh->policy != current.policy || !(fresh->nri == current.nri) ||
+                        fresh->state_dir != current.state_dir || fresh->cgroup_root != current.cgroup_root;
+  spdlog::info("SIGHUP: reloaded {}; log level {}", options.config_path, logLevelName(fresh->log_level));
+  if (restart_needed) {
+    spdlog::warn("SIGHUP: policy, NRI, state_dir or cgroup_root changes take effect at the next start "
+                 "(current allocations were made under the running settings)");
+  }
+  current.log_level = fresh->log_level;
+}
+
+// Blocks until the socket exists or a stop signal arrives. Returns the stop signal, or 0.
+int waitForSocket(const std::string& path, const sigset_t& signals, systemd::Notifier& notifier, Config& config,
+                  const RunOptions& options) {
+  auto delay = kSocketWaitFirst;
+  bool announced = false;
+  for (;;) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return 0;
+    if (!announced) {
+      spdlog::info("waiting for the runtime's NRI socket {} (containerd or CRI-O with NRI enabled); "
+                   "retrying with backoff up to every {} s",
+                   path, std::chrono::duration_cast<std::chrono::seconds>(kSocketWaitMax).count());
+      (void)notifier.status("waiting for the runtime socket " + path);
+      announced = true;
+    } else {
+      spdlog::debug("still waiting for {}; next check in {} ms", path, delay.count());
+    }
+    int sig = waitSignal(signals, delay);
+    if (sig == SIGHUP) {
+      reloadConfig(options, config);
+    } else if (sig != 0) {
+      return sig;
+    }
+    delay = std::min(delay * 2, kSocketWaitMax);
+  }
+}
+
+}  // namespace
+
+int runRunCommand(const RunOptions& options) {
+  // Signals are taken synchronously by the main thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Config config = defaultConfig();
+  if (!options.config_path.empty()) {
+    auto loaded = loadConfig(options.config_path);
+    if (!loaded.has_value()) {
+      std::fprintf(stderr, "topod: config %s is invalid:\n%s\n", options.config_path.c_str(),
+                   loaded.error().message().c_str());
+      return 1;
+    }
+    config = std::move(*loaded);
+  }
+  if (!options.state_dir.empty()) config.state_dir = options.state_dir;
+  if (!options.nri_socket.empty()) config.nri.socket_path = options.nri_socket;
+  setupLogging(config.log_level, systemd::stderrIsJournal() ? LogTarget::Journal : LogTarget::Stderr);
+  auto started = Clock::now();
+  spdlog::info("topod starting; {}", describeConfig(config));
+
+  Status dir = ensureDirectory(config.state_dir);
+  if (!dir.has_value()) {
+    spdlog::error("state directory: {}", dir.error().toString());
+    return 1;
+  }
+  auto lock = LockFile::acquire(config.state_dir + "/topod.lock");
+  if (!lock.has_value()) {
+    spdlog::error("{}", lock.error().toString());
+    return 1;
+  }
+  auto topology = topology::loadTopology(options.topology);
+  if (!topology.has_value()) {
+    spdlog::error("topology {}: {}", options.topology, topology.error().toString());
+    return 1;
+  }
+  std::unique_ptr<cgroups::CgroupFs> cgroup_fs;
+  auto opened = cgroups::openCgroupFs(config.cgroup_root);
+  if (opened.has_value()) {
+    cgroup_fs = std::move(*opened);
+  } else {
+    spdlog::warn("cgroups at {}: {}; drift detection reads only what the runtime reports", config.cgroup_root,
+                 opened.error().toString());
+  }
+  auto agent = Agent::create(*topology, AgentOptions{.policy = config.policy, .state_dir = config.state_dir,
+                                                     .cgroups = cgroup_fs.get()});
+  if (!agent.has_value()) {
+    spdlog::error("{}", agent.error().toString());
+    return 1;
+  }
+  if ((*agent)->startupReport().find("moved aside") != std::string::npos) {
+    spdlog::warn("{}", (*agent)->startupReport());
+  } else {
+    spdlog::info("{}", (*agent)->startupReport());
+  }
+  spdlog::info("managing {} with policy {}:\n{}", managedSummary(*topology), config.policy.policy,
+               topology::formatTopologyTree(*topology));
+  spdlog::info("started in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+
+  systemd::SdNotifier notifier;
+  (void)notifier.ready("managing " + managedSummary(*topology) + "; connecting to the runtime");
+
+  auto env = nri::resolveLaunchEnvironment(::getenv, "topod", config.nri.plugin_name, config.nri.plugin_index);
+  if (!env.has_value()) {
+    spdlog::error("{}", env.error().toString());
+    return 1;
+  }
+  if (env->inherited_fd < 0) {
+    int sig = waitForSocket(config.nri.socket_path, signals, notifier, config, options);
+    if (sig != 0) {
+      spdlog::info("signal {} while waiting for the runtime; stopping", sig);
+      (void)notifier.stopping();
+      return 0;
+    }
+  }
+  auto connector = nri::makeConnector(*env, config.nri.socket_path);
+  RepeatLimiter limiter;
+  nri::PluginOptions plugin_options;
+  plugin_options.name = env->plugin_name;
+  plugin_options.idx = env->plugin_idx;
+  plugin_options.on_error = [&limiter, &connector](const Error& error) {
+    limiter.log("runtime connection (" + connector->describe() + "): " + error.toString() +
+                "; reconnecting with backoff");
+  };
+  Agent& agent_ref = **agent;
+  plugin_options.on_synchronized = [&notifier, &agent_ref](const nri::RuntimeInfo& runtime) {
+    (void)notifier.status("serving " + runtime.name + " " + runtime.version + "; " +
+                          std::to_string(agent_ref.containerCount()) + " containers");
+  };
+  nri::Plugin plugin(plugin_options, agent_ref, *connector);
+  UnsolicitedSender sender(agent_ref, plugin);
+  agent_ref.setPendingNotifier([&sender] { sender.wake(); });
+  Status plugin_started = plugin.start();
+  if (!plugin_started.has_value()) {
+    spdlog::error("NRI plugin: {}", plugin_started.error().toString());
+    return 1;
+  }
+  spdlog::info("connecting to the runtime through {} as plugin {}-{}", connector->describe(), plugin_options.idx,
+               plugin_options.name);
+
+  std::atomic<bool> stopping{false};
+  std::thread plugin_watch;
+  if (!connector->canReconnect()) {
+    // A runtime-launched plugin ends with its connection; the runtime starts a new process.
+    plugin_watch = std::thread([&plugin, &stopping] {
+      Status why = plugin.wait();
+      if (!stopping) {
+        spdlog::info("the runtime closed our connection ({}); stopping", why.has_value() ? "ok" : why.error().toString());
+        ::kill(::getpid(), SIGTERM);
+      }
+    });
+  }
+
+  auto watchdog = std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdogInterval());
+  auto tick = watchdog.count() > 0 ? watchdog : std::chrono::milliseconds(1000);
+  for (;;) {
+    int sig = waitSignal(signals, tick);
+    if (sig == SIGHUP) {
+      reloadConfig(options, config);
+      continue;
+    }
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("signal {}: stopping", sig);
+      break;
+    }
+    if (watchdog.count() > 0) (void)notifier.watchdog();
+  }
+  stopping = true;
+  (void)notifier.stopping();
+  agent_ref.setPendingNotifier(nullptr);
+  plugin.stop();
+  if (plugin_watch.joinable()) plugin_watch.join();
+  spdlog::info("stopped; {} container allocations checkpointed in {}", agent_ref.state().containers.size(),
+               config.state_dir);
+  return 0;
+}
+
+}  // namespace topod::agent
