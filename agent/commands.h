@@ -12,6 +12,7 @@ int runVersionCommand();
 struct TopologyOptions {
   std::string source = "live";
   std::string output = "tree";  // "tree" (tree + zone summary) or "json" (the snapshot)
+  std::string sysfs_root;        // where isolated/offline CPUs are read; empty = "/" for live only
 };
 int runTopologyCommand(const TopologyOptions& options);
 

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   topology->add_option("--output", topology_options.output, "tree or json")
       ->check(CLI::IsMember({"tree", "json"}))
       ->capture_default_str();
+  topology->add_option("--sysfs-root", topology_options.sysfs_root,
+                       "Read isolated/offline CPUs from this sysfs root (default / for live; xml and synthetic "
+                       "sources read it only when given)");
 
   auto* config = app.add_subcommand("config", "Work with topod configuration files");
   config->require_subcommand(1);

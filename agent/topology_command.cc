@@ -27,7 +27,7 @@ int runTopologyCommand(const TopologyOptions& options) {
     std::fprintf(stderr, "topod topology: unknown output \"%s\" (known: tree, json)\n", oneLine(options.output).c_str());
     return 2;
   }
-  auto topology = topology::loadTopology(options.source);
+  auto topology = topology::loadTopology(options.source, {.sysfs_root = options.sysfs_root});
   if (!topology.has_value()) {
     std::fprintf(stderr, "topod topology: %s\n", oneLine(topology.error().message()).c_str());
     return 1;

@@ -2,6 +2,7 @@
 
 #include "policies/none_policy.h"
 #include "policies/state_check.h"
+#include "policies/topology_aware/topology_aware_policy.h"
 
 namespace topod::policies {
 
@@ -22,6 +23,8 @@ Result<std::unique_ptr<Policy>> makeNone(const topology::Topology& topology, con
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> kEntries = {
       {{"none", "no pinning: every container runs on all online CPUs and all memory nodes"}, &makeNone},
+      {{"topology-aware", "topod's own placement: best-fit NUMA/L3, device locality, per-NUMA shared pools"},
+       &makeTopologyAwarePolicy},
   };
   return kEntries;
 }

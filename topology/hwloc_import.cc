@@ -107,7 +107,7 @@ std::optional<DeviceClass> classOfPci(unsigned class_id) {
   return std::nullopt;
 }
 
-Status addDevices(hwloc_topology_t topo, TopologyBuilder& builder, int node_count) {
+Status addDevices(hwloc_topology_t topo, TopologyBuilder& builder, const std::vector<int>& node_ids) {
   for (hwloc_obj_t dev = hwloc_get_next_pcidev(topo, nullptr); dev != nullptr; dev = hwloc_get_next_pcidev(topo, dev)) {
     const auto& pci = dev->attr->pcidev;
     std::optional<DeviceClass> klass = classOfPci(pci.class_id);
@@ -121,10 +121,13 @@ Status addDevices(hwloc_topology_t topo, TopologyBuilder& builder, int node_coun
       if (!names.empty()) names += ',';
       names += child->name;
     }
-    // A device hanging off the whole machine has no locality when there is more than one node.
+    // A device hanging off the whole machine has no locality, unless the machine has only one
+    // node (then every device is local to it, whatever the firmware says).
     hwloc_obj_t anchor = hwloc_get_non_io_ancestor_obj(topo, dev);
     int numa = -1;
-    if (anchor != nullptr && (anchor->parent != nullptr || node_count == 1)) {
+    if (node_ids.size() == 1) {
+      numa = node_ids.front();
+    } else if (anchor != nullptr && anchor->parent != nullptr) {
       hwloc_obj_t node = localNode(anchor);
       if (node != nullptr) numa = osIndex(node);
     }
@@ -242,7 +245,7 @@ Result<TopologyBuilder> convert(hwloc_topology_t topo) {
     builder.addCpu(cpu);
   }
   TOPOD_RETURN_IF_ERROR(addDistances(topo, builder, node_ids));
-  TOPOD_RETURN_IF_ERROR(addDevices(topo, builder, static_cast<int>(node_ids.size())));
+  TOPOD_RETURN_IF_ERROR(addDevices(topo, builder, node_ids));
   return builder;
 }
 

@@ -34,7 +34,10 @@ grep -q "^NodeResourceTopology zones:" "$work/live.txt" || fail "live zone summa
 # Every XML fixture: loads, and its committed JSON snapshot is what topod prints for it.
 for xml in "$fixtures"/topology/*.xml; do
   [ -e "$xml" ] || continue
-  "$topod" topology --source xml:"$xml" --output json >"$work/x.json" || { fail "load $xml"; continue; }
+  shape=$(basename "$xml" .xml)
+  args=()
+  [ -d "$fixtures/topology/sysfs/$shape" ] && args=(--sysfs-root "$fixtures/topology/sysfs/$shape")
+  "$topod" topology --source xml:"$xml" "${args[@]}" --output json >"$work/x.json" || { fail "load $xml"; continue; }
   cmp -s "$work/x.json" "${xml%.xml}.json" || fail "snapshot of $xml differs from ${xml%.xml}.json"
 done
 
@@ -60,6 +63,8 @@ expect_error "json:$malformed/truncated.json" "truncated.json: not valid JSON"
 expect_error "json:$malformed/wrong-type.json" "cpus[0].core_id: expected an integer"
 expect_error "json:$malformed/cpu-on-missing-node.json" "cpus[1].numa: NUMA node 1 is not listed"
 expect_error "json:$malformed/smt-siblings-disagree.json" "disagrees with its SMT siblings"
+"$topod" topology --source synthetic:"pack:1 core:2 pu:1" --sysfs-root /nonexistent-root >"$work/out" 2>"$work/err"
+[ $? = 1 ] && grep -q "/nonexistent-root" "$work/err" || fail "missing --sysfs-root: $(cat "$work/err")"
 expect_error "bogus:thing" "known: live, xml:PATH, synthetic:DESC, json:PATH"
 
 # A bad --output is a usage error (CLI11), not a crash.

@@ -1,0 +1,213 @@
+#include "policies/topology_aware/node_choice.h"
+
+#include <algorithm>
+#include <optional>
+#include <tuple>
+
+namespace topod::policies::topology_aware {
+
+namespace {
+
+// Up to this many CPU nodes every subset is scored (2^12 small sums); beyond it candidate sets
+// grow greedily from each node by distance, which is what the exhaustive order prefers anyway.
+constexpr std::size_t kMaxEnumeratedNodes = 12;
+// Single-node candidates listed in an explanation; more would not fit a pod event.
+constexpr std::size_t kMaxExplainedNodes = 8;
+
+std::string nodeList(const NodeSet& nodes) { return nodes.size() == 1 ? std::to_string(nodes.first()) : "{" + nodes.toString() + "}"; }
+
+int distanceSum(const topology::Topology& topology, const NodeSet& nodes) {
+  int sum = 0;
+  for (int a : nodes) {
+    for (int b : nodes) {
+      if (a < b) sum += topology.distance(a, b);
+    }
+  }
+  return sum;
+}
+
+std::vector<NodeSet> candidateSets(const topology::Topology& topology, const NodeSet& cpu_nodes,
+                                   const NodeSet& required) {
+  std::vector<int> ids = cpu_nodes.toVector();
+  std::vector<NodeSet> sets;
+  if (ids.size() <= kMaxEnumeratedNodes) {
+    for (unsigned mask = 1; mask < (1U << ids.size()); ++mask) {
+      NodeSet set;
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if ((mask & (1U << i)) != 0) set.insert(ids[i]);
+      }
+      if (required.isSubsetOf(set)) sets.push_back(set);
+    }
+    return sets;
+  }
+  for (int seed : ids) {
+    NodeSet set = required;
+    set.insert(seed);
+    sets.push_back(set);
+    for (int next : orderByDistance(topology, seed, cpu_nodes)) {
+      if (set.contains(next)) continue;
+      set.insert(next);
+      sets.push_back(set);
+    }
+  }
+  return sets;
+}
+
+}  // namespace
+
+std::vector<int> orderByDistance(const topology::Topology& topology, int primary, const NodeSet& nodes) {
+  std::vector<int> order = nodes.toVector();
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return std::make_tuple(a != primary, topology.distance(primary, a), a) <
+           std::make_tuple(b != primary, topology.distance(primary, b), b);
+  });
+  return order;
+}
+
+Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, const Pools& pools,
+                                        const Usage& usage, const ExclusiveAsk& ask) {
+  NodeSet required = ask.device_nodes & pools.cpu_nodes;
+  auto freeOf = [&](int node) {
+    auto it = ask.free.find(node);
+    return it == ask.free.end() ? 0 : it->second.size();
+  };
+  // Score: fewer nodes, closer nodes, least CPUs left over (best fit), the request fits one L3
+  // group, no shared pool with pinned containers emptied, lowest ids.
+  using Key = std::tuple<int, int, int, bool, bool, std::vector<int>>;
+  std::optional<std::pair<Key, NodeSet>> best;
+  for (const NodeSet& set : candidateSets(topology, pools.cpu_nodes, required)) {
+    if (best.has_value() && set.size() > std::get<0>(best->first)) continue;
+    int free = 0;
+    for (int node : set) free += freeOf(node);
+    if (free < ask.cpus || !memoryFits(pools, usage, set, ask.memory)) continue;
+    bool l3_fit = false;
+    bool empties_pinned = false;
+    if (set.size() == 1) {
+      int node = set.first();
+      auto it = ask.free.find(node);
+      for (const topology::L3Group& group : topology.l3Groups()) {
+        if (it != ask.free.end() && (it->second & group.cpus).size() >= ask.cpus) l3_fit = true;
+      }
+      CpuSet shared = (pools.shared_universe & topology.cpusOfNuma(node)) - usage.exclusive;
+      int taken_from_shared = it == ask.free.end() ? 0 : std::min(ask.cpus, (it->second & shared).size());
+      empties_pinned = usage.nodes.at(node).pinned_shared > 0 && shared.size() - taken_from_shared <= 0;
+    }
+    Key key{set.size(), distanceSum(topology, set), free - ask.cpus, !l3_fit, empties_pinned, set.toVector()};
+    if (!best.has_value() || key < best->first) best = std::make_pair(key, set);
+  }
+
+  std::string considered;
+  std::size_t listed = 0;
+  for (int node : pools.cpu_nodes) {
+    if (listed++ == kMaxExplainedNodes) {
+      considered += ", ...";
+      break;
+    }
+    if (!considered.empty()) considered += ", ";
+    int free = freeOf(node);
+    considered += "node " + std::to_string(node) + " " + std::to_string(free) + " free";
+    if (free < ask.cpus) {
+      considered += " (too few)";
+    } else if (!memoryFits(pools, usage, NodeSet{node}, ask.memory)) {
+      considered += " (memory short)";
+    } else if (!required.isSubsetOf(NodeSet{node})) {
+      considered += " (devices elsewhere)";
+    } else {
+      considered += " (fits, " + std::to_string(free - ask.cpus) + " left)";
+    }
+  }
+  std::string device_note = required.empty() ? "" : "; devices on node " + nodeList(required);
+  if (!best.has_value()) {
+    return Error::resourceExhausted("no NUMA node set holds " + std::to_string(ask.cpus) +
+                                    " exclusive CPUs and the memory asked for" + device_note +
+                                    "; candidates: " + considered);
+  }
+  NodeChoice choice;
+  choice.nodes = best->second;
+  // Primary node: the one with the most CPUs to give, so a spill stays small.
+  int primary = choice.nodes.first();
+  for (int node : choice.nodes) {
+    if (freeOf(node) > freeOf(primary)) primary = node;
+  }
+  choice.order = orderByDistance(topology, primary, choice.nodes);
+  std::string why;
+  if (choice.nodes.size() > 1) {
+    why = "no single node fits; closest set of " + std::to_string(choice.nodes.size()) + " nodes";
+  } else if (!required.empty()) {
+    why = "device locality";
+  } else {
+    why = "best fit (" + std::to_string(std::get<2>(best->first)) + " CPUs left over)";
+  }
+  choice.explanation = "candidates: " + considered + device_note + "; chose NUMA " + nodeList(choice.nodes) +
+                       ": " + why;
+  return choice;
+}
+
+NodeChoice chooseSharedNodes(const topology::Topology& topology, const Pools& pools, const Usage& usage,
+                             const SharedAsk& ask) {
+  NodeSet required = ask.device_nodes & pools.cpu_nodes;
+  auto sharedOf = [&](int node) {
+    auto it = ask.shared.find(node);
+    return it == ask.shared.end() ? 0 : it->second.size();
+  };
+  NodeChoice choice;
+  if (!required.empty()) {
+    // Devices decide; widen by distance only when their node(s) cannot hold the memory.
+    NodeSet set = required;
+    for (int next : orderByDistance(topology, required.first(), pools.cpu_nodes)) {
+      if (memoryFits(pools, usage, set, ask.memory)) break;
+      set.insert(next);
+    }
+    if (memoryFits(pools, usage, set, ask.memory)) {
+      choice.nodes = set;
+      choice.order = orderByDistance(topology, required.first(), set);
+      choice.explanation = "shared pool of NUMA " + nodeList(set) + ": devices on node " + nodeList(required);
+      return choice;
+    }
+  } else {
+    // Least crowded pool: (pinned CPU requests + this one) / pool CPUs, compared as fractions.
+    std::optional<int> best;
+    auto lessCrowded = [&](int a, int b) {
+      int64_t pa = sharedOf(a);
+      int64_t pb = sharedOf(b);
+      if ((pa == 0) != (pb == 0)) return pa != 0;
+      int64_t la = usage.nodes.at(a).pinned_millis + ask.cpu_millis + 1;
+      int64_t lb = usage.nodes.at(b).pinned_millis + ask.cpu_millis + 1;
+      if (la * pb != lb * pa) return la * pb < lb * pa;
+      uint64_t ma = freeMemory(pools, usage, a, kResourceMemory);
+      uint64_t mb = freeMemory(pools, usage, b, kResourceMemory);
+      if (ma != mb) return ma > mb;
+      return a < b;
+    };
+    for (int node : pools.cpu_nodes) {
+      if (!memoryFits(pools, usage, NodeSet{node}, ask.memory)) continue;
+      if (!best.has_value() || lessCrowded(node, *best)) best = node;
+    }
+    if (best.has_value()) {
+      choice.nodes = NodeSet{*best};
+      choice.order = {*best};
+      choice.explanation = "shared pool of NUMA " + std::to_string(*best) + ": least crowded pool (" +
+                           std::to_string(sharedOf(*best)) + " CPUs) holding the memory";
+      return choice;
+    }
+    // No single node holds the memory: the closest set that does, grown from the emptiest node.
+    int seed = pools.cpu_nodes.first();
+    for (int node : pools.cpu_nodes) {
+      if (freeMemory(pools, usage, node, kResourceMemory) > freeMemory(pools, usage, seed, kResourceMemory)) seed = node;
+    }
+    NodeSet set;
+    for (int next : orderByDistance(topology, seed, pools.cpu_nodes)) {
+      set.insert(next);
+      if (memoryFits(pools, usage, set, ask.memory)) {
+        choice.nodes = set;
+        choice.order = orderByDistance(topology, seed, set);
+        choice.explanation = "shared pools of NUMA " + nodeList(set) + ": no single node holds the memory";
+        return choice;
+      }
+    }
+  }
+  choice.explanation = "node-wide shared pool: no NUMA node set holds the memory asked for, not charged per node";
+  return choice;
+}
+
+}  // namespace topod::policies::topology_aware

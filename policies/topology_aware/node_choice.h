@@ -1,0 +1,51 @@
+// Which NUMA node(s) a container goes to. Exclusive containers: the narrowest set of nodes that
+// holds the CPUs, memory and devices, best fit among equals. Shared containers: the node of their
+// devices, else the node whose shared pool is least crowded and holds their memory.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/cpuset.h"
+#include "common/result.h"
+#include "policies/topology_aware/node_usage.h"
+#include "topology/model.h"
+
+namespace topod::policies::topology_aware {
+
+struct NodeChoice {
+  // Nodes in the order CPUs and memory are taken from them (primary node first).
+  std::vector<int> order;
+  NodeSet nodes;
+  std::string explanation;  // candidates considered and why these won
+};
+
+struct ExclusiveAsk {
+  int cpus = 0;
+  MemoryAmounts memory;
+  NodeSet device_nodes;         // NUMA nodes of the container's devices (must be included)
+  std::map<int, CpuSet> free;   // per CPU node: CPUs this request may take
+};
+
+// Error (ResourceExhausted) when no set of nodes holds the request; the message lists the best
+// candidates and what they lack.
+Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, const Pools& pools,
+                                        const Usage& usage, const ExclusiveAsk& ask);
+
+struct SharedAsk {
+  int64_t cpu_millis = 0;  // the container's CPU request
+  MemoryAmounts memory;
+  NodeSet device_nodes;
+  std::map<int, CpuSet> shared;  // per CPU node: the CPUs of its shared pool now
+};
+
+// Never fails: when no node (or set of nodes) holds the memory, the container goes to the
+// node-wide pool (empty `nodes`) and nothing is charged.
+NodeChoice chooseSharedNodes(const topology::Topology& topology, const Pools& pools, const Usage& usage,
+                             const SharedAsk& ask);
+
+// The primary node first, then the others by distance from it (closest first), then by id.
+std::vector<int> orderByDistance(const topology::Topology& topology, int primary, const NodeSet& nodes);
+
+}  // namespace topod::policies::topology_aware
