@@ -21,4 +21,15 @@ struct ConfigCheckOptions {
 };
 int runConfigCheckCommand(const ConfigCheckOptions& options);
 
+// `topod simulate --topology SRC [--config FILE.toml] [--policy NAME] [--state FILE.json]
+//  --trace FILE.jsonl` (docs/simulator.md).
+struct SimulateOptions {
+  std::string topology;  // a loadTopology() source: live, xml:PATH, synthetic:DESC, json:PATH
+  std::string config;    // TOML file; empty: the embedded defaults
+  std::string policy;    // overrides [policy] name when set
+  std::string state;     // initial state JSON; empty: no containers
+  std::string trace;     // JSON Lines trace
+};
+int runSimulateCommand(const SimulateOptions& options);
+
 }  // namespace topod::agent

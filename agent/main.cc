@@ -30,10 +30,19 @@ int main(int argc, char** argv) {
   auto* config_check = config->add_subcommand("check", "Validate a configuration file without running");
   config_check->add_option("file", config_check_options.path, "TOML configuration file")->required();
 
+  topod::agent::SimulateOptions simulate_options;
+  auto* simulate = app.add_subcommand("simulate", "Replay a trace of pod events against a policy and print each decision");
+  simulate->add_option("--topology", simulate_options.topology, "live, xml:PATH, synthetic:DESC or json:PATH")->required();
+  simulate->add_option("--config", simulate_options.config, "TOML configuration (its [policy] table is used)");
+  simulate->add_option("--policy", simulate_options.policy, "policy name, overriding the configuration's");
+  simulate->add_option("--state", simulate_options.state, "initial state JSON (containers already placed)");
+  simulate->add_option("--trace", simulate_options.trace, "trace of add/resize/remove events, JSON Lines")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   if (version->parsed()) return topod::agent::runVersionCommand();
   if (topology->parsed()) return topod::agent::runTopologyCommand(topology_options);
   if (config_check->parsed()) return topod::agent::runConfigCheckCommand(config_check_options);
+  if (simulate->parsed()) return topod::agent::runSimulateCommand(simulate_options);
   return 2;
 }
