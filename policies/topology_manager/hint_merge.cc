@@ -1,5 +1,6 @@
 #include "policies/topology_manager/hint_merge.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace topod::policies::topology_manager {
@@ -115,7 +116,7 @@ const MaskHint* HintMerger::compare(const MaskHint* current, const MaskHint* can
   return compareAffinity(current, candidate);
 }
 
-MaskHint HintMerger::merge() const {
+MaskHint HintMerger::mergeExhaustive() const {
   const NumaMask default_affinity = numa_.defaultAffinity();
   MaskHint best;
   bool have_best = false;
@@ -149,6 +150,119 @@ MaskHint HintMerger::merge() const {
     MaskHint merged = mergePermutation(default_affinity, {});
     if (compare(nullptr, &merged) == &merged) {
       best = merged;
+      have_best = true;
+    }
+  }
+  if (!have_best) return {default_affinity, false};
+  return best;
+}
+
+MaskHint HintMerger::merge() const {
+  const NumaMask default_affinity = numa_.defaultAffinity();
+  if (hints_.empty()) return mergeExhaustive();
+  // Per resource: its preferred masks (sorted) and whether it has a preferred "any" hint, which
+  // agrees with every mask.
+  std::vector<std::vector<NumaMask>> preferred(hints_.size());
+  std::vector<bool> wildcard(hints_.size(), false);
+  bool all_wildcard = true;
+  for (std::size_t i = 0; i < hints_.size(); ++i) {
+    if (hints_[i].empty()) return {default_affinity, false};  // no permutation exists
+    for (const MaskHint& hint : hints_[i]) {
+      if (!hint.preferred) continue;
+      if (hint.affinity == 0) {
+        wildcard[i] = true;
+      } else {
+        preferred[i].push_back(hint.affinity);
+      }
+    }
+    std::sort(preferred[i].begin(), preferred[i].end());
+    all_wildcard = all_wildcard && wildcard[i];
+  }
+  auto agreedByAll = [&](NumaMask mask) {
+    for (std::size_t j = 0; j < hints_.size(); ++j) {
+      if (!wildcard[j] && !std::binary_search(preferred[j].begin(), preferred[j].end(), mask)) return false;
+    }
+    return true;
+  };
+  MaskHint best;
+  bool have_best = false;
+  auto offer = [&](NumaMask mask) {
+    MaskHint candidate{mask & default_affinity, true};
+    if (candidate.affinity == 0) return;
+    if (!have_best || compareAffinity(&best, &candidate) == &candidate) {
+      best = candidate;
+      have_best = true;
+    }
+  };
+  if (all_wildcard) offer(default_affinity);
+  for (const std::vector<NumaMask>& masks : preferred) {
+    for (NumaMask mask : masks) {
+      if (agreedByAll(mask)) offer(mask);
+    }
+  }
+  if (have_best) return best;
+  return mergeNonPreferred();
+}
+
+MaskHint HintMerger::mergeNonPreferred() const {
+  // Every permutation is non-preferred here, and compare() ranks non-preferred hints by a total
+  // order (width equal to the target first, then below it widest first, then above it; ties by
+  // compareAffinity), so the winner is the best merged mask that some permutation produces, in
+  // whatever order they are met. Which masks are produced is counted without the walk: with
+  // f_i(m) = hints of resource i containing m, the permutations whose AND contains m number
+  // prod_i f_i(m), and the Moebius inversion over supersets leaves those whose AND is exactly m.
+  const std::vector<int>& nodes = numa_.nodes();
+  const std::size_t n = nodes.size();
+  // 2^12 table entries at most; counts fit 64 bits while the permutation count does (checked).
+  constexpr std::size_t kMaxCountedNodes = 12;
+  if (n > kMaxCountedNodes) return mergeExhaustive();
+  uint64_t permutations = 1;
+  for (const std::vector<MaskHint>& list : hints_) {
+    if (__builtin_mul_overflow(permutations, static_cast<uint64_t>(list.size()), &permutations)) {
+      return mergeExhaustive();
+    }
+  }
+  const NumaMask default_affinity = numa_.defaultAffinity();
+  auto compress = [&](NumaMask mask) {
+    std::size_t packed = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if ((mask & maskOf(nodes[i])) != 0) packed |= std::size_t{1} << i;
+    }
+    return packed;
+  };
+  const std::size_t size = std::size_t{1} << n;
+  auto supersetSums = [&](std::vector<uint64_t>& table, bool inverse) {
+    for (std::size_t bit = 1; bit < size; bit <<= 1) {
+      for (std::size_t m = 0; m < size; ++m) {
+        if ((m & bit) != 0) continue;
+        // Wrapping arithmetic is exact here: the true values never exceed `permutations`.
+        table[m] = inverse ? table[m] - table[m | bit] : table[m] + table[m | bit];
+      }
+    }
+  };
+  std::vector<uint64_t> exact(size, 1);
+  std::vector<uint64_t> containing(size);
+  for (const std::vector<MaskHint>& list : hints_) {
+    std::fill(containing.begin(), containing.end(), 0);
+    for (const MaskHint& hint : list) {
+      NumaMask affinity = hint.affinity == 0 ? default_affinity : hint.affinity & default_affinity;
+      containing[compress(affinity)] += 1;
+    }
+    supersetSums(containing, false);
+    for (std::size_t m = 0; m < size; ++m) exact[m] *= containing[m];
+  }
+  supersetSums(exact, true);
+  MaskHint best;
+  bool have_best = false;
+  for (std::size_t m = 1; m < size; ++m) {
+    if (exact[m] == 0) continue;
+    NumaMask affinity = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if ((m & (std::size_t{1} << i)) != 0) affinity |= maskOf(nodes[i]);
+    }
+    MaskHint candidate{affinity, false};
+    if (compare(have_best ? &best : nullptr, &candidate) == &candidate) {
+      best = candidate;
       have_best = true;
     }
   }

@@ -56,7 +56,17 @@ class HintMerger {
   // `current` on a tie.
   const MaskHint* compareAffinity(const MaskHint* current, const MaskHint* candidate) const;
   // The best permutation; {all nodes, not preferred} when no permutation has a node in common.
+  // Same result as mergeExhaustive(), found without visiting every permutation when a preferred
+  // one exists: a permutation is preferred only when all its hints are preferred and name the
+  // same nodes (or none), and preferred hints are ranked by a total order (narrowest / closest),
+  // so the winner is the smallest such mask; non-preferred hints are ranked by a total order
+  // too, so only the set of merged masks matters, not the order the walk meets them.
   MaskHint merge() const;
+  // The kubelet's walk over every permutation (reference for tests and benchmarks).
+  MaskHint mergeExhaustive() const;
+  // merge() when no permutation is preferred: counts which merged masks occur instead of
+  // walking (see the .cc); falls back to the walk beyond 12 NUMA nodes.
+  MaskHint mergeNonPreferred() const;
 
   int best_non_preferred_affinity_count = 0;  // public so tests can set it, as the kubelet's do
 

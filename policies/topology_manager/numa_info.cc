@@ -1,14 +1,21 @@
 #include "policies/topology_manager/numa_info.h"
 
+#include <bit>
 #include <string>
 #include <utility>
 
 namespace topod::policies::topology_manager {
 
 NumaInfo::NumaInfo(std::vector<int> nodes, std::map<int, std::map<int, int>> distances)
-    : nodes_(std::move(nodes)), distances_(std::move(distances)) {
+    : nodes_(std::move(nodes)), distances_(kTableWidth * kTableWidth, 0) {
   for (int node : nodes_) {
     if (node >= 0 && node <= kMaxMaskNodeId) default_affinity_ |= maskOf(node);
+  }
+  for (const auto& [from, row] : distances) {
+    for (const auto& [to, value] : row) {
+      bool in_range = from >= 0 && from <= kMaxMaskNodeId && to >= 0 && to <= kMaxMaskNodeId;
+      if (in_range) distances_[static_cast<std::size_t>(from) * kTableWidth + static_cast<std::size_t>(to)] = value;
+    }
   }
 }
 
@@ -29,21 +36,15 @@ Result<NumaInfo> NumaInfo::fromTopology(const topology::Topology& topology) {
   return NumaInfo(std::move(nodes), std::move(distances));
 }
 
-int NumaInfo::distance(int from, int to) const {
-  auto row = distances_.find(from);
-  if (row == distances_.end()) return 0;
-  auto cell = row->second.find(to);
-  return cell == row->second.end() ? 0 : cell->second;
-}
-
 double NumaInfo::averageDistance(NumaMask mask) const {
   if (mask == 0) return 0;
-  std::vector<int> bits = maskBits(mask);
+  // Summed as the kubelet does (float64, pair by pair in node order), so ties compare alike.
   double sum = 0;
   double count = 0;
-  for (int from : bits) {
-    for (int to : bits) {
-      sum += distance(from, to);
+  for (NumaMask from_bits = mask; from_bits != 0; from_bits &= from_bits - 1) {
+    int from = std::countr_zero(from_bits);
+    for (NumaMask to_bits = mask; to_bits != 0; to_bits &= to_bits - 1) {
+      sum += distance(from, std::countr_zero(to_bits));
       count += 1;
     }
   }

@@ -34,10 +34,14 @@ class NumaInfo {
   NumaMask closest(NumaMask a, NumaMask b) const;
 
  private:
-  int distance(int from, int to) const;
+  int distance(int from, int to) const {
+    return distances_[static_cast<std::size_t>(from) * kTableWidth + static_cast<std::size_t>(to)];
+  }
+  static constexpr std::size_t kTableWidth = kMaxMaskNodeId + 1;
 
   std::vector<int> nodes_;
-  std::map<int, std::map<int, int>> distances_;
+  // Row-major (kMaxMaskNodeId + 1)^2 table: the closest-NUMA comparison runs inside the merge.
+  std::vector<int> distances_;
   NumaMask default_affinity_ = 0;
 };
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -330,6 +331,44 @@ TEST(MergePermutation, PreferredOnlyWhenAllNamedNodesAgree) {
   EXPECT_EQ(mergePermutation(0b11, {&a, &any}), (MaskHint{0b01, true}));
   EXPECT_EQ(mergePermutation(0b11, {&a, &b}), (MaskHint{0b01, false}));
   EXPECT_EQ(mergePermutation(0b11, {}), (MaskHint{0b11, true}));
+}
+
+// merge() never walks the permutations on machines of up to 12 NUMA nodes; it must pick exactly
+// what the kubelet's walk (mergeExhaustive) picks. Seeded random hint sets, every policy shape.
+TEST(HintMergerShortcut, AgreesWithTheExhaustiveWalk) {
+  std::mt19937 random(20261123);  // fixed seed: the test is deterministic
+  const std::vector<NumaInfo> machines = {twoNodes(), fourNodes(), eightNodes()};
+  int preferred_results = 0;
+  int non_preferred_results = 0;
+  for (int round = 0; round < 3000; ++round) {
+    const NumaInfo& numa = machines[static_cast<std::size_t>(round) % machines.size()];
+    const int node_count = static_cast<int>(numa.nodes().size());
+    std::uniform_int_distribution<int> resources_dist(1, 3);
+    std::uniform_int_distribution<int> hints_dist(0, 5);
+    // Masks over the machine's nodes plus one node it lacks, and 0 ("any").
+    std::uniform_int_distribution<NumaMask> mask_dist(0, (NumaMask{1} << (node_count + 1)) - 1);
+    std::bernoulli_distribution preferred_dist(0.6);
+    std::vector<std::vector<MaskHint>> hints;
+    int resources = resources_dist(random);
+    for (int r = 0; r < resources; ++r) {
+      hints.emplace_back();
+      int count = hints_dist(random);
+      for (int h = 0; h < count; ++h) hints.back().push_back({mask_dist(random), preferred_dist(random)});
+    }
+    for (bool closest : {false, true}) {
+      for (bool single : {false, true}) {
+        std::vector<std::vector<MaskHint>> input = single ? filterSingleNumaHints(hints) : hints;
+        HintMerger merger(numa, input, closest);
+        MaskHint fast = merger.merge();
+        MaskHint reference = merger.mergeExhaustive();
+        ASSERT_EQ(fast, reference) << "round " << round << " closest " << closest << " single " << single;
+        if (fast.preferred) ++preferred_results;
+        if (!fast.preferred && fast.affinity != numa.defaultAffinity()) ++non_preferred_results;
+      }
+    }
+  }
+  EXPECT_GT(preferred_results, 1000) << "the random hints must exercise the preferred shortcut";
+  EXPECT_GT(non_preferred_results, 1000) << "the random hints must exercise the counting path";
 }
 
 }  // namespace
