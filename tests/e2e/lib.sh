@@ -68,7 +68,7 @@ plugin_name = "topod"
 plugin_index = "90"
 
 [policy]
-name = "${TOPOD_E2E_POLICY:-static}"
+name = "${TOPOD_E2E_POLICY:-topology-aware}"
 # This 2-CPU machine: CPU 0 for the system, CPU 1 the only one that can be exclusive.
 reserved_cpus = "0"
 TOML
