@@ -10,6 +10,21 @@ CpuAccumulator::CpuAccumulator(const KubeletCpuTopology& topo, const CpuSet& ava
                                CpuSortingStrategy strategy)
     : topo_(topo), available_(available & topo.cpus()), needed_(num_cpus), strategy_(strategy) {}
 
+CpuAccumulator CpuAccumulator::forResize(const KubeletCpuTopology& topo, const CpuSet& available, int num_cpus,
+                                         CpuSortingStrategy strategy, const CpuSet& current, const CpuSet& keep) {
+  CpuAccumulator acc(topo, available, num_cpus, strategy);
+  acc.resize_ = true;
+  if (current.empty()) return acc;
+  if (num_cpus > current.size()) {
+    acc.take(current);
+  } else if (num_cpus < current.size()) {
+    if (!keep.empty()) acc.take(keep);
+  } else {
+    acc.take(current);
+  }
+  return acc;
+}
+
 void CpuAccumulator::sortIds(std::vector<int>& ids, const std::function<CpuSet(int)>& available_cpus) const {
   std::vector<std::pair<int, int>> keyed;  // (available count, id)
   keyed.reserve(ids.size());
@@ -24,63 +39,68 @@ std::vector<int> CpuAccumulator::availableIds(const CpuSet& scope, int (KubeletC
   return {ids.begin(), ids.end()};
 }
 
-std::vector<int> CpuAccumulator::sortAvailableNumaNodes() const {
-  const auto numa_cpus = [this](int numa) { return topo_.cpusInNuma(numa) & available_; };
-  if (numaFirst()) {
-    std::vector<int> numas = availableIds(topo_.cpus(), &KubeletCpuTopology::numaOf);
-    sortIds(numas, numa_cpus);
-    return numas;
+std::vector<int> CpuAccumulator::orderedIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const,
+                                            const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const) const {
+  std::vector<int> ids = availableIds(scope, id_of);
+  const auto available_in = [&](int id) { return (topo_.*cpus_of)(id) & available_; };
+  if (!resize_) {
+    sortIds(ids, available_in);
+    return ids;
   }
+  std::vector<int> holding;
+  std::vector<int> others;
+  for (int id : ids) ((((topo_.*cpus_of)(id) & scope & result_).empty()) ? others : holding).push_back(id);
+  sortIds(holding, available_in);
+  sortIds(others, available_in);
+  holding.insert(holding.end(), others.begin(), others.end());
+  return holding;
+}
+
+std::vector<int> CpuAccumulator::sortAvailableNumaNodes() const {
+  if (numaFirst()) return orderedIds(topo_.cpus(), &KubeletCpuTopology::numaOf, &KubeletCpuTopology::cpusInNuma);
   std::vector<int> result;
   for (int socket : sortAvailableSockets()) {
-    std::vector<int> numas = availableIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::numaOf);
-    sortIds(numas, numa_cpus);
+    const std::vector<int> numas =
+        orderedIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::numaOf, &KubeletCpuTopology::cpusInNuma);
     result.insert(result.end(), numas.begin(), numas.end());
   }
   return result;
 }
 
 std::vector<int> CpuAccumulator::sortAvailableSockets() const {
-  const auto socket_cpus = [this](int socket) { return topo_.cpusInSocket(socket) & available_; };
-  if (!numaFirst()) {
-    std::vector<int> sockets = availableIds(topo_.cpus(), &KubeletCpuTopology::socketOf);
-    sortIds(sockets, socket_cpus);
-    return sockets;
-  }
+  if (!numaFirst()) return orderedIds(topo_.cpus(), &KubeletCpuTopology::socketOf, &KubeletCpuTopology::cpusInSocket);
   std::vector<int> result;
   for (int numa : sortAvailableNumaNodes()) {
-    std::vector<int> sockets = availableIds(topo_.cpusInNuma(numa), &KubeletCpuTopology::socketOf);
-    sortIds(sockets, socket_cpus);
+    const std::vector<int> sockets =
+        orderedIds(topo_.cpusInNuma(numa), &KubeletCpuTopology::socketOf, &KubeletCpuTopology::cpusInSocket);
     result.insert(result.end(), sockets.begin(), sockets.end());
   }
   return result;
 }
 
 std::vector<int> CpuAccumulator::sortAvailableCores() const {
-  const auto core_cpus = [this](int core) { return topo_.cpusInCore(core) & available_; };
   std::vector<int> result;
   if (numaFirst()) {
     for (int socket : sortAvailableSockets()) {
-      std::vector<int> cores = availableIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::coreOf);
-      sortIds(cores, core_cpus);
+      const std::vector<int> cores =
+          orderedIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::coreOf, &KubeletCpuTopology::cpusInCore);
       result.insert(result.end(), cores.begin(), cores.end());
     }
     return result;
   }
   for (int numa : sortAvailableNumaNodes()) {
-    std::vector<int> cores = availableIds(topo_.cpusInNuma(numa), &KubeletCpuTopology::coreOf);
-    sortIds(cores, core_cpus);
+    const std::vector<int> cores =
+        orderedIds(topo_.cpusInNuma(numa), &KubeletCpuTopology::coreOf, &KubeletCpuTopology::cpusInCore);
     result.insert(result.end(), cores.begin(), cores.end());
   }
   return result;
 }
 
 std::vector<int> CpuAccumulator::sortAvailableUncoreCaches() const {
-  const auto uncore_cpus = [this](int uncore) { return topo_.cpusInUncore(uncore) & available_; };
   std::vector<int> result;
   for (int numa : sortAvailableNumaNodes()) {
-    std::vector<int> uncores = availableIds(topo_.cpusInNuma(numa), &KubeletCpuTopology::uncoreOf);
-    sortIds(uncores, uncore_cpus);
+    const std::vector<int> uncores =
+        orderedIds(topo_.cpusInNuma(numa), &KubeletCpuTopology::uncoreOf, &KubeletCpuTopology::cpusInUncore);
     result.insert(result.end(), uncores.begin(), uncores.end());
   }
   return result;
@@ -154,7 +174,19 @@ void CpuAccumulator::takeFullSecondLevel() {
   }
 }
 
+void CpuAccumulator::takeWhole(const std::vector<int>& ids, const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const) {
+  // Resize mode: whole means kept plus available; only the available part is taken.
+  for (int id : ids) {
+    const CpuSet& element = (topo_.*cpus_of)(id);
+    if (!isWhole(element)) continue;
+    const CpuSet cpus = element & available_;
+    if (!needsAtLeast(cpus.size())) continue;
+    take(cpus);
+  }
+}
+
 void CpuAccumulator::takeFullNumaNodes() {
+  if (resize_) return takeWhole(sortAvailableNumaNodes(), &KubeletCpuTopology::cpusInNuma);
   for (int numa : freeNumaNodes()) {
     const CpuSet& cpus = topo_.cpusInNuma(numa);
     if (!needsAtLeast(cpus.size())) continue;
@@ -163,6 +195,7 @@ void CpuAccumulator::takeFullNumaNodes() {
 }
 
 void CpuAccumulator::takeFullSockets() {
+  if (resize_) return takeWhole(sortAvailableSockets(), &KubeletCpuTopology::cpusInSocket);
   for (int socket : freeSockets()) {
     const CpuSet& cpus = topo_.cpusInSocket(socket);
     if (!needsAtLeast(cpus.size())) continue;
@@ -171,6 +204,7 @@ void CpuAccumulator::takeFullSockets() {
 }
 
 void CpuAccumulator::takeFullCores() {
+  if (resize_) return takeWhole(sortAvailableCores(), &KubeletCpuTopology::cpusInCore);
   for (int core : freeCores()) {
     const CpuSet& cpus = topo_.cpusInCore(core);
     if (!needsAtLeast(cpus.size())) continue;
@@ -179,6 +213,7 @@ void CpuAccumulator::takeFullCores() {
 }
 
 void CpuAccumulator::takeFullUncore() {
+  if (resize_) return takeWhole(sortAvailableUncoreCaches(), &KubeletCpuTopology::cpusInUncore);
   for (int uncore : freeUncoreCaches()) {
     const CpuSet& cpus = topo_.cpusInUncore(uncore);
     if (!needsAtLeast(cpus.size())) continue;
@@ -188,6 +223,18 @@ void CpuAccumulator::takeFullUncore() {
 
 void CpuAccumulator::takePartialUncore(int uncore) {
   const int per_core = std::max(1, topo_.cpusPerCore());
+  if (resize_ && per_core > 1) {
+    // First complete the cores of this cache that already hold kept CPUs.
+    std::set<int> holding;
+    for (int cpu : topo_.cpusInUncore(uncore) & result_) holding.insert(topo_.coreOf(cpu));
+    for (int core : holding) {
+      const CpuSet& element = topo_.cpusInCore(core);
+      const CpuSet cpus = element & available_;
+      if (cpus.empty() || !isWhole(element)) continue;
+      if (!needsAtLeast(cpus.size())) break;
+      take(cpus);
+    }
+  }
   // Enough whole cores for the remaining request, rounding up.
   const int cores_needed = (needed_ + per_core - 1) / per_core;
   // The lowest-numbered cores of the cache that still have an available CPU (the kubelet's
@@ -204,6 +251,15 @@ void CpuAccumulator::takePartialUncore(int uncore) {
 }
 
 void CpuAccumulator::takeUncoreCache() {
+  if (resize_) {
+    takeFullUncore();
+    if (isSatisfied()) return;
+    for (int uncore : sortAvailableUncoreCaches()) {
+      takePartialUncore(uncore);
+      if (isSatisfied()) return;
+    }
+    return;
+  }
   const int cpus_in_uncore = topo_.cpusPerUncore();
   for (int uncore : sortAvailableUncoreCaches()) {
     if (needsAtLeast(cpus_in_uncore)) takeFullUncore();

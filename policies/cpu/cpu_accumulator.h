@@ -16,6 +16,11 @@
 //     the machine-wide averages CPUsPerSocket / CPUsPerCore, as the kubelet does.
 // Lists may repeat an element when it straddles two parents (a socket in two NUMA nodes); the
 // kubelet behaves the same and so do we.
+//
+// Resize mode (the kubelet's cpuAccumulatorForResize, in-place resize of exclusive CPUs): the
+// CPUs a container keeps are taken first; every ordering then lists the elements that already
+// hold kept CPUs before the others (each part sorted as above), and an element counts as whole
+// when its kept plus available CPUs make all of it.
 #pragma once
 
 #include <functional>
@@ -35,6 +40,10 @@ class CpuAccumulator {
  public:
   CpuAccumulator(const KubeletCpuTopology& topo, const CpuSet& available, int num_cpus,
                  CpuSortingStrategy strategy = CpuSortingStrategy::Packed);
+  // Resize mode: `current` is what the container holds, `keep` the CPUs it must keep when
+  // shrinking (a subset of current). Growing keeps all of current.
+  static CpuAccumulator forResize(const KubeletCpuTopology& topo, const CpuSet& available, int num_cpus,
+                                  CpuSortingStrategy strategy, const CpuSet& current, const CpuSet& keep);
 
   std::vector<int> freeNumaNodes() const;
   std::vector<int> freeSockets() const;
@@ -70,6 +79,12 @@ class CpuAccumulator {
 
  private:
   bool numaFirst() const { return topo_.numSockets() >= topo_.numNumaNodes(); }
+  // Available element ids within `scope`, sorted; in resize mode those holding kept CPUs first.
+  std::vector<int> orderedIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const,
+                              const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const) const;
+  // Resize mode: kept plus available CPUs of the element make all of it.
+  bool isWhole(const CpuSet& element) const { return ((result_ | available_) & element).size() == element.size(); }
+  void takeWhole(const std::vector<int>& ids, const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const);
   void sortIds(std::vector<int>& ids, const std::function<CpuSet(int)>& available_cpus) const;
   // Ids of elements that have an available CPU, among the CPUs `scope`.
   std::vector<int> availableIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const) const;
@@ -81,6 +96,7 @@ class CpuAccumulator {
   CpuSet result_;
   int needed_;
   CpuSortingStrategy strategy_;
+  bool resize_ = false;
 };
 
 }  // namespace topod::policies::cpu

@@ -82,6 +82,34 @@ Result<CpuSet> takeByTopologyNumaPacked(const KubeletCpuTopology& topo, const Cp
   return Error::resourceExhausted("failed to allocate cpus");
 }
 
+Result<CpuSet> takeByTopologyNumaPackedForResize(const KubeletCpuTopology& topo, const CpuSet& available,
+                                                 int num_cpus, CpuSortingStrategy strategy,
+                                                 bool prefer_align_by_uncore_cache, const CpuSet& current,
+                                                 const CpuSet& keep) {
+  if (!current.empty() && !keep.empty() && !keep.isSubsetOf(current)) {
+    return Error::invalidArgument("requested CPUs to be retained " + keep.toString() +
+                                  " are not a subset of reusable CPUs " + current.toString());
+  }
+  CpuAccumulator acc = CpuAccumulator::forResize(topo, available, num_cpus, strategy, current, keep);
+  if (acc.isSatisfied()) return acc.result();
+  if (acc.isFailed()) return notEnoughCpus(num_cpus, available.size());
+  acc.takeFullFirstLevel();
+  if (acc.isSatisfied()) return acc.result();
+  acc.takeFullSecondLevel();
+  if (acc.isSatisfied()) return acc.result();
+  if (prefer_align_by_uncore_cache) {
+    acc.takeUncoreCache();
+    if (acc.isSatisfied()) return acc.result();
+  }
+  if (strategy == CpuSortingStrategy::Packed) {
+    acc.takeFullCores();
+    if (acc.isSatisfied()) return acc.result();
+  }
+  acc.takeRemainingCpus();
+  if (acc.isSatisfied()) return acc.result();
+  return Error::resourceExhausted("failed to allocate cpus");
+}
+
 namespace {
 
 struct BalancedChoice {

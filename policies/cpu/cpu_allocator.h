@@ -34,6 +34,17 @@ Result<CpuSet> takeByTopologyNumaPacked(const KubeletCpuTopology& topo, const Cp
 Result<CpuSet> takeByTopologyNumaDistributed(const KubeletCpuTopology& topo, const CpuSet& available, int num_cpus,
                                              int cpu_group_size, CpuSortingStrategy strategy);
 
+// In-place resize of an exclusive allocation, packed (the kubelet's
+// takeByTopologyNUMAPackedForResize): growing keeps every CPU of `current` and adds CPUs from
+// `available`, preferring the NUMA nodes, sockets, uncore caches and cores the container already
+// uses; shrinking (num_cpus < current.size(), `available` = current) keeps `keep` and re-takes
+// the rest. `keep` must be a subset of `current` ("requested CPUs to be retained ... are not a
+// subset of reusable CPUs ..." otherwise).
+Result<CpuSet> takeByTopologyNumaPackedForResize(const KubeletCpuTopology& topo, const CpuSet& available,
+                                                 int num_cpus, CpuSortingStrategy strategy,
+                                                 bool prefer_align_by_uncore_cache, const CpuSet& current,
+                                                 const CpuSet& keep);
+
 // The kubelet's "balance score": population standard deviation with mean and result rounded to
 // three decimals.
 double kubeletStandardDeviation(const std::vector<int>& values);

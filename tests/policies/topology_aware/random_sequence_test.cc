@@ -6,6 +6,8 @@
 
 #include "policies/state_check.h"
 #include "policies/topology_aware/topology_aware_policy.h"
+#include "topology/loaders.h"
+#include "tests/policies/kubelet_topologies.h"
 #include "tests/policies/topology_aware/invariants.h"
 #include "tests/policies/topology_aware/requests.h"
 #include "tests/policies/topology_aware/shapes.h"
@@ -16,21 +18,54 @@ namespace {
 using testing::kGiB;
 
 struct SequenceCase {
-  testing::ShapeSpec shape;
+  std::string name;
+  topology::Topology topology;
   PolicyOptions options;
-  std::string variant;
 };
+
+std::vector<std::pair<std::string, std::string>> syntheticMachines() {
+  return {{"SyntheticTwoPackagesTwoNumaTwoL3", "pack:2 numa:2 l3:2 core:4 pu:2"},
+          {"SyntheticOnePackageFourNuma", "pack:1 numa:4 core:6 pu:2"}};
+}
+
+TEST(RandomSequenceMachinesTest, SyntheticMachinesLoad) {
+  for (const auto& [name, description] : syntheticMachines()) {
+    auto loaded = topology::loadTopology("synthetic:" + description);
+    EXPECT_TRUE(loaded.has_value()) << name << ": " << loaded.error().toString();
+  }
+}
 
 std::vector<SequenceCase> sequenceCases() {
   std::vector<SequenceCase> cases;
   for (testing::ShapeSpec shape : testing::standardShapes()) {
     shape.hugepages_2m_per_node = 1024;
-    cases.push_back({shape, {}, "NoReserved"});
-    cases.push_back({shape, {.reserved_cpu_count = 2}, "TwoReserved"});
-    cases.push_back({shape, {.cpu = {.strict_cpu_reservation = true}, .reserved_cpu_count = 1}, "StrictReserved"});
+    topology::Topology plain = testing::buildShape(shape);
+    cases.push_back({shape.name + "NoReserved", plain, {}});
+    cases.push_back({shape.name + "TwoReserved", plain, {.reserved_cpu_count = 2}});
+    cases.push_back({shape.name + "StrictReserved", plain,
+                     {.cpu = {.strict_cpu_reservation = true}, .reserved_cpu_count = 1}});
     testing::ShapeSpec isolated = shape;
     isolated.isolated = CpuSet{2, 3};
-    cases.push_back({isolated, {.reserved_cpu_count = 1}, "Isolated"});
+    cases.push_back({shape.name + "Isolated", testing::buildShape(isolated), {.reserved_cpu_count = 1}});
+  }
+  // The kubelet's own test machines (shared fixtures of the CPU manager tests).
+  cases.push_back({"KubeletSingleSocketHT", topod::testing::topoSingleSocketHT(), {.reserved_cpu_count = 1}});
+  cases.push_back({"KubeletDualSocketHT", topod::testing::topoDualSocketHT(), {.reserved_cpu_count = 2}});
+  cases.push_back({"KubeletTripleSocketHT", topod::testing::topoTripleSocketHT(), {.reserved_cpu_count = 2}});
+  cases.push_back({"KubeletDualSocketNoHT", topod::testing::topoDualSocketNoHT(), {.reserved_cpu_count = 1}});
+  cases.push_back({"KubeletQuadSocketFourWayHT", topod::testing::topoQuadSocketFourWayHT(), {.reserved_cpu_count = 4}});
+  cases.push_back({"KubeletDualSocketMultiNumaPerSocketHT", topod::testing::topoDualSocketMultiNumaPerSocketHT(),
+                   {.reserved_cpu_count = 2}});
+  cases.push_back({"KubeletMultiSocketPerNuma", topod::testing::fakeTopoMultiSocketDualSocketPerNumaHT(),
+                   {.reserved_cpu_count = 2}});
+  cases.push_back({"KubeletUncoreSingleSocketMultiNuma", topod::testing::topoUncoreSingleSocketMultiNuma(),
+                   {.reserved_cpu_count = 2}});
+  cases.push_back({"KubeletUncoreDualSocketNoSMT", topod::testing::topoUncoreDualSocketNoSMT(), {}});
+  // hwloc synthetic machines through the topology loaders.
+  // A description that fails to load is kept out here and reported by SyntheticMachinesLoad.
+  for (const auto& [name, description] : syntheticMachines()) {
+    auto loaded = topology::loadTopology("synthetic:" + description);
+    if (loaded.has_value()) cases.push_back({name, *loaded, {.reserved_cpu_count = 2}});
   }
   return cases;
 }
@@ -58,7 +93,7 @@ ContainerRequest randomContainer(std::mt19937& rng, int max_node) {
 
 TEST_P(RandomSequenceTest, InvariantsHoldAfterEveryStep) {
   const SequenceCase& row = GetParam();
-  topology::Topology topology = testing::buildShape(row.shape);
+  const topology::Topology& topology = row.topology;
   auto created = TopologyAwarePolicy::create(topology, row.options);
   ASSERT_TRUE(created.has_value()) << created.error().toString();
   const TopologyAwarePolicy& policy = **created;
@@ -120,7 +155,7 @@ TEST_P(RandomSequenceTest, InvariantsHoldAfterEveryStep) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, RandomSequenceTest, ::testing::ValuesIn(sequenceCases()),
                          [](const ::testing::TestParamInfo<SequenceCase>& row_info) {
-                           return row_info.param.shape.name + row_info.param.variant;
+                           return row_info.param.name;
                          });
 
 }  // namespace
