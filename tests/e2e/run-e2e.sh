@@ -129,9 +129,10 @@ log "setup took ${setup_seconds}s ($(basename "$deb"))"
 have_topod=
 if topod_supports_run; then
   have_topod=1
+  "$TOPOD" config check "$RUN/topod.toml" >"$RUN/topod-config-check.txt" 2>&1 ||
+    { cat "$RUN/topod-config-check.txt"; fail "topod rejects the test config $RUN/topod.toml"; exit 1; }
 else
-  log "NOTE: ${TOPOD:-<no topod given>} has no working 'topod run' (or rejects $RUN/topod.toml):" \
-    "only the scenarios without topod run"
+  log "NOTE: ${TOPOD:-<no topod given>} has no 'topod run': only the scenarios without topod run"
 fi
 
 declare -a timing_lines=()
@@ -139,7 +140,7 @@ run_scenario() {
   local name=$1 needs_topod=$2 start rc elapsed
   if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then return 0; fi
   if [ "$needs_topod" = 1 ] && [ -z "$have_topod" ]; then
-    timing_lines+=("$(printf '%-34s %s' "$name" 'NOT RUN (no topod run)')")
+    timing_lines+=("$(printf '%-34s %s' "$name" "NOT RUN (no 'topod run')")")
     return 0
   fi
   log "=== scenario $name"
@@ -174,5 +175,5 @@ run_scenario adopt_running 1
 total=$(seconds_since "$t0")
 echo "==================== e2e timings (setup ${setup_seconds}s, total ${total}s)"
 printf '%s\n' "${timing_lines[@]}"
-[ -z "$have_topod" ] && echo "topod scenarios NOT RUN: ${TOPOD:-<none>} lacks a working 'topod run'"
+[ -n "$have_topod" ] || echo "topod scenarios NOT RUN: ${TOPOD:-<none>} has no 'topod run'"
 [ "$E2E_FAILED" = 0 ]

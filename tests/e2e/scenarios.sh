@@ -31,6 +31,13 @@ topod_connections() {
   echo "${n:-0}"
 }
 
+# Each topod scenario can run alone (--only): start topod unless it already runs.
+ensure_topod() {
+  if [ -n "${TOPOD_PID:-}" ] && kill -0 "$TOPOD_PID" 2>/dev/null; then return 0; fi
+  start_topod
+  wait_topod_connected
+}
+
 wait_topod_connected() {
   local i
   for i in $(seq 1 150); do
@@ -118,8 +125,7 @@ scenario_containerd_restart_without_topod() {
 scenario_exclusive_cpu() {
   local all b e g
   all=$(online_cpus)
-  start_topod
-  wait_topod_connected || return 1
+  ensure_topod || return 1
   read -r _ b < <(new_pod excl-b BURSTABLE) || return 1
   read -r _ e < <(new_pod excl-e BESTEFFORT) || return 1
   expect_cpus "$b" "$all" "Burstable in the full shared pool" || return 1
@@ -137,6 +143,7 @@ scenario_exclusive_cpu() {
 # CRI error carries topod's reason.
 scenario_unsatisfiable() {
   local pod err b all
+  ensure_topod || return 1
   all=$(online_cpus)
   read -r _ b < <(new_pod unsat-b BURSTABLE) || return 1
   pod=$(run_pod unsat-g "uid-unsat-g-$RANDOM" "${GUARANTEED_2CPU[@]}") || return 1
@@ -157,6 +164,7 @@ scenario_unsatisfiable() {
 # answers, CPU 1 stays exclusive to it and the shared pool stays CPU 0.
 scenario_resize() {
   local b g
+  ensure_topod || return 1
   read -r _ b < <(new_pod resize-b BURSTABLE) || return 1
   read -r _ g < <(new_pod resize-g GUARANTEED_1CPU) || return 1
   expect_cpus "$g" 1 "Guaranteed before resize" || return 1
@@ -180,6 +188,7 @@ scenario_resize() {
 # CPU 1 is taken (a new BestEffort container lands on CPU 0).
 scenario_topod_restart() {
   local b g e
+  ensure_topod || return 1
   read -r _ b < <(new_pod trestart-b BURSTABLE) || return 1
   read -r _ g < <(new_pod trestart-g GUARANTEED_1CPU) || return 1
   expect_cpus "$g" 1 "Guaranteed before the restart" || return 1
@@ -200,6 +209,7 @@ scenario_topod_restart() {
 # and it still acts (a new container is placed, a removal gives the CPU back).
 scenario_containerd_restart() {
   local b g e all
+  ensure_topod || return 1
   all=$(online_cpus)
   read -r _ b < <(new_pod crestart-b BURSTABLE) || return 1
   read -r _ g < <(new_pod crestart-g GUARANTEED_1CPU) || return 1
