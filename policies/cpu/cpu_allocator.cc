@@ -58,17 +58,17 @@ double kubeletStandardDeviation(const std::vector<int>& values) {
   return roundTo3(std::sqrt(squares / static_cast<double>(values.size())));
 }
 
-Result<CpuSet> takeByTopologyNumaPacked(const KubeletCpuTopology& topo, const CpuSet& available, int num_cpus,
-                                        CpuSortingStrategy strategy, bool prefer_align_by_uncore_cache) {
-  CpuAccumulator acc(topo, available, num_cpus, strategy);
+// The kubelet's packed take order, shared by admission and resize so the two can never pick
+// differently: whole first-level groups, whole second-level groups, an uncore cache (when asked),
+// whole cores (packed only), then single CPUs.
+static Result<CpuSet> takePackedSteps(CpuAccumulator& acc, const CpuSet& available, int num_cpus,
+                                      CpuSortingStrategy strategy, bool prefer_align_by_uncore_cache) {
   if (acc.isSatisfied()) return acc.result();
   if (acc.isFailed()) return notEnoughCpus(num_cpus, available.size());
-
   acc.takeFullFirstLevel();
   if (acc.isSatisfied()) return acc.result();
   acc.takeFullSecondLevel();
   if (acc.isSatisfied()) return acc.result();
-
   if (prefer_align_by_uncore_cache) {
     acc.takeUncoreCache();
     if (acc.isSatisfied()) return acc.result();
@@ -82,6 +82,12 @@ Result<CpuSet> takeByTopologyNumaPacked(const KubeletCpuTopology& topo, const Cp
   return Error::resourceExhausted("failed to allocate cpus");
 }
 
+Result<CpuSet> takeByTopologyNumaPacked(const KubeletCpuTopology& topo, const CpuSet& available, int num_cpus,
+                                        CpuSortingStrategy strategy, bool prefer_align_by_uncore_cache) {
+  CpuAccumulator acc(topo, available, num_cpus, strategy);
+  return takePackedSteps(acc, available, num_cpus, strategy, prefer_align_by_uncore_cache);
+}
+
 Result<CpuSet> takeByTopologyNumaPackedForResize(const KubeletCpuTopology& topo, const CpuSet& available,
                                                  int num_cpus, CpuSortingStrategy strategy,
                                                  bool prefer_align_by_uncore_cache, const CpuSet& current,
@@ -91,23 +97,7 @@ Result<CpuSet> takeByTopologyNumaPackedForResize(const KubeletCpuTopology& topo,
                                   " are not a subset of reusable CPUs " + current.toString());
   }
   CpuAccumulator acc = CpuAccumulator::forResize(topo, available, num_cpus, strategy, current, keep);
-  if (acc.isSatisfied()) return acc.result();
-  if (acc.isFailed()) return notEnoughCpus(num_cpus, available.size());
-  acc.takeFullFirstLevel();
-  if (acc.isSatisfied()) return acc.result();
-  acc.takeFullSecondLevel();
-  if (acc.isSatisfied()) return acc.result();
-  if (prefer_align_by_uncore_cache) {
-    acc.takeUncoreCache();
-    if (acc.isSatisfied()) return acc.result();
-  }
-  if (strategy == CpuSortingStrategy::Packed) {
-    acc.takeFullCores();
-    if (acc.isSatisfied()) return acc.result();
-  }
-  acc.takeRemainingCpus();
-  if (acc.isSatisfied()) return acc.result();
-  return Error::resourceExhausted("failed to allocate cpus");
+  return takePackedSteps(acc, available, num_cpus, strategy, prefer_align_by_uncore_cache);
 }
 
 namespace {
