@@ -2,17 +2,6 @@
 
 namespace topod::policies {
 
-std::string hugepageResourceName(uint64_t page_size_bytes) {
-  // Kubernetes writes sizes as quantities with binary suffixes: 2Mi, 1Gi, 64Ki.
-  constexpr uint64_t kKi = 1024;
-  constexpr uint64_t kMi = kKi * 1024;
-  constexpr uint64_t kGi = kMi * 1024;
-  if (page_size_bytes % kGi == 0) return "hugepages-" + std::to_string(page_size_bytes / kGi) + "Gi";
-  if (page_size_bytes % kMi == 0) return "hugepages-" + std::to_string(page_size_bytes / kMi) + "Mi";
-  if (page_size_bytes % kKi == 0) return "hugepages-" + std::to_string(page_size_bytes / kKi) + "Ki";
-  return "hugepages-" + std::to_string(page_size_bytes);
-}
-
 QosClass computeQosClass(const std::vector<ContainerRequest>& containers) {
   // Mirrors k8s.io/kubernetes/pkg/apis/core/v1/helper/qos: BestEffort when no container sets a
   // CPU or memory request or limit; Guaranteed when every container sets CPU and memory limits

@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "common/qos.h"
+#include "common/resource_names.h"
 
 namespace topod::policies {
 
 // Memory resource names as the kubelet's memory manager uses them.
 inline constexpr const char* kResourceMemory = "memory";
 // Huge pages are "hugepages-<size>", e.g. "hugepages-2Mi", "hugepages-1Gi" (see hugepageResourceName).
-std::string hugepageResourceName(uint64_t page_size_bytes);
+using ::topod::hugepageResourceName;
 
 enum class ContainerKind {
   Init,     // runs to completion before app containers start

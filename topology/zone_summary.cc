@@ -21,16 +21,6 @@ int64_t toInt64(uint64_t value) {
 
 }  // namespace
 
-std::string hugepageResourceName(uint64_t page_size_bytes) {
-  constexpr uint64_t kKi = 1024;
-  constexpr uint64_t kMi = kKi * 1024;
-  constexpr uint64_t kGi = kMi * 1024;
-  if (page_size_bytes % kGi == 0) return "hugepages-" + std::to_string(page_size_bytes / kGi) + "Gi";
-  if (page_size_bytes % kMi == 0) return "hugepages-" + std::to_string(page_size_bytes / kMi) + "Mi";
-  if (page_size_bytes % kKi == 0) return "hugepages-" + std::to_string(page_size_bytes / kKi) + "Ki";
-  return "hugepages-" + std::to_string(page_size_bytes);
-}
-
 std::string zoneQuantity(const std::string& resource, int64_t amount) {
   const bool bytes = resource == "memory" || resource.starts_with("hugepages-");
   if (!bytes || amount == 0) return std::to_string(amount);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/cpuset.h"
+#include "common/resource_names.h"
 #include "topology/model.h"
 
 namespace topod::topology {
@@ -61,7 +62,7 @@ struct Zone {
 std::vector<Zone> summarizeZones(const Topology& topology, const ZoneSummaryOptions& options = {});
 
 // "hugepages-2Mi", "hugepages-1Gi": Kubernetes' names for huge page resources.
-std::string hugepageResourceName(uint64_t page_size_bytes);
+using ::topod::hugepageResourceName;
 // A Kubernetes quantity string for an amount of `resource`: CPUs and devices as plain integers,
 // bytes with the largest exact binary suffix ("64Gi", "1536Mi", "100").
 std::string zoneQuantity(const std::string& resource, int64_t amount);
