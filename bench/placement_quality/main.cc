@@ -6,11 +6,12 @@
 // also the best possible aligned Guaranteed count (exhaustive search over the whole trace).
 // Output is a Markdown table; docs/policies/placement-quality.md holds a copy.
 //
-// `placement_quality_bench --diff` prints only the traces where topology-aware aligns fewer
-// Guaranteed containers than one of the kubelet policies (for studying losses).
+// Flags: --diff prints only the traces where topology-aware aligns fewer Guaranteed containers
+// than the kubelet under the same setting (for studying losses); --summary only the per-machine
+// summary; --seeds N replays N seeds per machine (default 5, the table in the docs).
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,7 +35,6 @@ struct Machine {
 };
 
 constexpr uint64_t kMemoryPerNode = uint64_t{256} << 30;  // not the binding constraint here
-constexpr unsigned kSeeds = 5;
 
 std::vector<Machine> machines() {
   topod::bench::TraceShape big{.sizes = {1, 2, 2, 3, 4, 4, 6, 8, 10, 12, 16}};
@@ -125,16 +125,40 @@ struct Totals {
   }
 };
 
-int runTable(bool scheduler_filter, bool diff_only) {
-  if (!diff_only) {
+struct Flags {
+  bool diff_only = false;  // only the traces where topology-aware aligns fewer Guaranteed containers
+  bool summary_only = false;  // only the per-machine summary
+  unsigned seeds = 5;
+};
+
+// Per machine (and over all machines): topology-aware against the kubelet, same setting.
+struct MachineTotals {
+  std::string label;
+  Totals g_be, g_snn, all_be, all_snn, cpus_be, cpus_snn;
+  int optimum = -1;  // sum over the traces; small machines only
+  int best_ours = 0;  // sum over the traces of the better topology-aware setting
+};
+
+std::string ratio(const Totals& t) {
+  char text[96];
+  std::snprintf(text, sizeof text, "%d / %d (%+.1f%%), >= on %d/%d, > on %d", t.theirs, t.ours, pct(t.ours, t.theirs),
+                t.at_least, t.traces, t.strictly);
+  return text;
+}
+
+int runTable(bool scheduler_filter, const Flags& flags) {
+  if (!flags.summary_only) {
     std::printf("| machine | seed | pods G / B | G adm / aligned, best-effort: kubelet | topology-aware | "
                 "single-numa-node: kubelet | topology-aware | G optimum | G aligned, topology-aware vs kubelet: "
                 "best-effort | single-numa-node | aligned G+B, best-effort: kubelet / topology-aware | "
                 "single-numa-node: kubelet / topology-aware |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   }
-  Totals g_be, g_snn, g_best, all_be, all_snn;
+  std::vector<MachineTotals> per_machine;
+  MachineTotals all{.label = "all machines"};
   for (const Machine& machine : machines()) {
+    MachineTotals mine{.label = machine.label};
+    if (machine.small) mine.optimum = 0;
     topod::topology::Topology topology = topod::policies::testing::buildShape(machine.shape);
     CpuSet reserved = topology.siblingsOf(0);  // the kubelet needs reserved CPUs; all get the same
     auto compared = settings(topology, reserved);
@@ -144,7 +168,7 @@ int runTable(bool scheduler_filter, bool diff_only) {
     }
     topod::bench::TraceShape trace_shape = machine.trace;
     if (scheduler_filter) trace_shape.allocatable_cpus = (topology.onlineCpus() - reserved).size();
-    for (unsigned seed = 1; seed <= kSeeds; ++seed) {
+    for (unsigned seed = 1; seed <= flags.seeds; ++seed) {
       auto trace = topod::bench::makeTrace(topology, trace_shape, seed);
       std::vector<Counts> kubelet, ours;
       for (const Setting& setting : *compared) {
@@ -152,39 +176,70 @@ int runTable(bool scheduler_filter, bool diff_only) {
         ours.push_back(topod::bench::replayPolicy(topology, *setting.topology_aware, trace));
       }
       const Counts &kb = kubelet[0], &ks = kubelet[1], &tb = ours[0], &ts = ours[1];
-      g_be.add(tb.guaranteed_aligned, kb.guaranteed_aligned);
-      g_snn.add(ts.guaranteed_aligned, ks.guaranteed_aligned);
-      g_best.add(std::max(tb.guaranteed_aligned, ts.guaranteed_aligned),
-                 std::max(kb.guaranteed_aligned, ks.guaranteed_aligned));
-      all_be.add(tb.alignedContainers(), kb.alignedContainers());
-      all_snn.add(ts.alignedContainers(), ks.alignedContainers());
-      if (diff_only && tb.guaranteed_aligned >= kb.guaranteed_aligned && ts.guaranteed_aligned >= ks.guaranteed_aligned) {
+      int optimum = machine.small ? topod::bench::optimumAligned(topology, reserved, trace) : -1;
+      for (MachineTotals* t : {&mine, &all}) {
+        t->g_be.add(tb.guaranteed_aligned, kb.guaranteed_aligned);
+        t->g_snn.add(ts.guaranteed_aligned, ks.guaranteed_aligned);
+        t->all_be.add(tb.alignedContainers(), kb.alignedContainers());
+        t->all_snn.add(ts.alignedContainers(), ks.alignedContainers());
+        t->cpus_be.add(tb.guaranteed_aligned_cpus, kb.guaranteed_aligned_cpus);
+        t->cpus_snn.add(ts.guaranteed_aligned_cpus, ks.guaranteed_aligned_cpus);
+      }
+      if (machine.small) {
+        mine.optimum += optimum;
+        mine.best_ours += std::max(tb.guaranteed_aligned, ts.guaranteed_aligned);
+      }
+      if (flags.summary_only) continue;
+      if (flags.diff_only && tb.guaranteed_aligned >= kb.guaranteed_aligned &&
+          ts.guaranteed_aligned >= ks.guaranteed_aligned) {
         continue;
       }
-      std::string optimum =
-          machine.small ? std::to_string(topod::bench::optimumAligned(topology, reserved, trace)) : "-";
       std::printf("| %s | %u | %d / %d | %s | %s | %s | %s | %s | %s | %s | %d / %d | %d / %d |\n",
                   machine.label.c_str(), seed, tb.guaranteed_offered, tb.burstable_offered, cell(kb).c_str(),
-                  cell(tb).c_str(), cell(ks).c_str(), cell(ts).c_str(), optimum.c_str(),
+                  cell(tb).c_str(), cell(ks).c_str(), cell(ts).c_str(),
+                  machine.small ? std::to_string(optimum).c_str() : "-",
                   delta(tb.guaranteed_aligned, kb.guaranteed_aligned).c_str(),
                   delta(ts.guaranteed_aligned, ks.guaranteed_aligned).c_str(), kb.alignedContainers(),
                   tb.alignedContainers(), ks.alignedContainers(), ts.alignedContainers());
     }
+    per_machine.push_back(mine);
   }
-  std::printf("\nGuaranteed aligned, topology-aware vs kubelet, best-effort: %s.\n", g_be.summary().c_str());
-  std::printf("Guaranteed aligned, topology-aware vs kubelet, single-numa-node: %s.\n", g_snn.summary().c_str());
-  std::printf("Guaranteed aligned, better setting of each: %s.\n", g_best.summary().c_str());
-  std::printf("All aligned containers (G+B), best-effort: %s.\n", all_be.summary().c_str());
-  std::printf("All aligned containers (G+B), single-numa-node: %s.\n", all_snn.summary().c_str());
+  per_machine.push_back(all);
+  std::printf("\nPer machine, %u seeds each; each cell: kubelet / topology-aware (difference), then on how many "
+              "traces topology-aware is >= and >.\n\n",
+              flags.seeds);
+  std::printf("| machine | G aligned, best-effort | G aligned, single-numa-node | CPUs of aligned G, best-effort | "
+              "CPUs of aligned G, single-numa-node | aligned G+B, best-effort | aligned G+B, single-numa-node | "
+              "G optimum / topology-aware (better setting) |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  for (const MachineTotals& t : per_machine) {
+    std::string optimum = t.optimum >= 0 ? std::to_string(t.optimum) + " / " + std::to_string(t.best_ours) : "-";
+    std::printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", t.label.c_str(), ratio(t.g_be).c_str(),
+                ratio(t.g_snn).c_str(), ratio(t.cpus_be).c_str(), ratio(t.cpus_snn).c_str(), ratio(t.all_be).c_str(),
+                ratio(t.all_snn).c_str(), optimum.c_str());
+  }
   return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool diff_only = argc > 1 && std::strcmp(argv[1], "--diff") == 0;
+  Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--diff") {
+      flags.diff_only = true;
+    } else if (arg == "--summary") {
+      flags.summary_only = true;
+    } else if (arg == "--seeds" && i + 1 < argc) {
+      flags.seeds = static_cast<unsigned>(std::max(1, std::atoi(argv[++i])));
+    } else {
+      std::fprintf(stderr, "usage: placement_quality_bench [--diff] [--summary] [--seeds N]\n");
+      return 2;
+    }
+  }
   std::printf("## Scheduler-filtered traces (pods offered only while their CPU requests fit the node)\n\n");
-  if (runTable(true, diff_only) != 0) return 1;
+  if (runTable(true, flags) != 0) return 1;
   std::printf("\n## Overloaded traces (every pod offered; the node refuses what does not fit)\n\n");
-  return runTable(false, diff_only);
+  return runTable(false, flags);
 }

@@ -58,7 +58,10 @@ Counts replayPolicy(const topology::Topology& topology, const policies::Policy& 
       ++counts.guaranteed_admitted;
       NodeSet cpu_nodes = nodesOf(topology, alloc.exclusive_cpus);
       bool memory_local = alloc.memory_nodes.empty() || alloc.memory_nodes == cpu_nodes;
-      if (alignedOn(cpu_nodes, event.pod.gpu_node) && memory_local) ++counts.guaranteed_aligned;
+      if (alignedOn(cpu_nodes, event.pod.gpu_node) && memory_local) {
+        ++counts.guaranteed_aligned;
+        counts.guaranteed_aligned_cpus += event.pod.cpus;
+      }
     } else if (alignedOn(alloc.shared_pool_nodes, event.pod.gpu_node)) {
       ++counts.burstable_aligned;
     }
