@@ -59,8 +59,8 @@ Agent::Applied Agent::desiredFor(const Known& known, const std::map<ContainerKey
                                  const CpuSet& shared) const {
   auto it = placements.find(known.key);
   if (it == placements.end()) return Applied{.placement = Placement{.cpus = shared, .mems = {}}, .exclusive = false};
-  auto alloc = state_.containers.find(known.key);
-  bool exclusive = alloc != state_.containers.end() && !alloc->second.exclusive_cpus.empty();
+  auto alloc = state_.containers().find(known.key);
+  bool exclusive = alloc != state_.containers().end() && !alloc->second.exclusive_cpus.empty();
   return Applied{.placement = it->second, .exclusive = exclusive};
 }
 
@@ -96,7 +96,7 @@ void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const 
   containers_.erase(id);
   auto owner = ids_.find(key);
   if (owner != ids_.end() && owner->second == id) ids_.erase(owner);
-  if (state_.containers.count(key) == 0) return;
+  if (state_.containers().count(key) == 0) return;
   State next = policies::releaseContainer(state_, key);
   Status saved = checkpoint_.save(next);
   if (!saved.has_value()) {
@@ -137,7 +137,7 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   }
   State next = state_;
   int dropped = 0;
-  for (const auto& [key, allocation] : state_.containers) {
+  for (const auto& [key, allocation] : state_.containers()) {
     (void)allocation;
     if (live_keys.count(key) != 0) continue;
     next = policies::releaseContainer(next, key);
@@ -155,7 +155,7 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
     containers_[c->id] = Known{.id = c->id, .pod_id = c->pod_id, .key = key, .cgroups_path = c->cgroups_path,
                                .requested = c->resources, .applied = std::nullopt};
     ids_[key] = c->id;
-    if (next.containers.count(key) != 0) continue;
+    if (next.containers().count(key) != 0) continue;
     auto decision = adoptLocked(next, pod, *c);
     if (!decision.has_value()) {
       spdlog::warn("synchronize: cannot adopt {} ({}): {}; it runs in the shared pool", describe(key), c->id,
@@ -216,7 +216,7 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
     containers_.erase(previous->second);
     ids_.erase(previous);
   }
-  if (base.containers.count(key) != 0) base = policies::releaseContainer(base, key);
+  if (base.containers().count(key) != 0) base = policies::releaseContainer(base, key);
 
   auto request = containerRequestOf(container, container.resources, pod.qos);
   auto decision = policy_->admit(base, podRequestOf(pod, request), request);
@@ -250,7 +250,7 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   ContainerKey key = keyOf(pod, container.name);
   auto request = containerRequestOf(container, requested, pod.qos);
   auto pod_request = podRequestOf(pod, request);
-  bool known_allocation = state_.containers.count(key) != 0;
+  bool known_allocation = state_.containers().count(key) != 0;
   auto decision = known_allocation ? policy_->resize(state_, pod_request, request)
                                    : policy_->admit(state_, pod_request, request);
   if (!decision.has_value()) {
@@ -315,7 +315,7 @@ Status Agent::onRemovePodSandbox(const nri::Pod& pod) {
     // Allocations of the pod whose containers topod never saw by id (restored, not yet synced).
     std::string uid = pod.uid.empty() ? pod.id : pod.uid;
     std::vector<ContainerKey> orphans;
-    for (const auto& [key, allocation] : state_.containers) {
+    for (const auto& [key, allocation] : state_.containers()) {
       (void)allocation;
       if (key.pod_uid == uid) orphans.push_back(key);
     }

@@ -33,7 +33,7 @@ Result<LoadedState> Checkpoint::load(const topology::Topology& topology, const p
   Status valid = policies::validateRestoredState(topology, options, *state, path(), check);
   if (!valid.has_value()) return moveAside(valid.error().message());
   LoadedState loaded;
-  loaded.report = "restored " + std::to_string(state->containers.size()) + " container allocations from " + path();
+  loaded.report = "restored " + std::to_string(state->containers().size()) + " container allocations from " + path();
   loaded.state = std::move(*state);
   return loaded;
 }

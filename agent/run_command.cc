@@ -326,7 +326,7 @@ int runRunCommand(const RunOptions& options) {
   agent_ref.setPendingNotifier(nullptr);
   plugin.stop();
   if (plugin_watch.joinable()) plugin_watch.join();
-  spdlog::info("stopped; {} container allocations checkpointed in {}", agent_ref.state().containers.size(),
+  spdlog::info("stopped; {} container allocations checkpointed in {}", agent_ref.state().containers().size(),
                config.state_dir);
   return 0;
 }

@@ -48,8 +48,8 @@ Result<Decision> KubeletStaticPolicy::admit(const State& state, const PodRequest
 Result<Decision> KubeletStaticPolicy::resize(const State& state, const PodRequest& pod,
                                              const ContainerRequest& resized) const {
   ContainerKey key{.pod_uid = pod.uid, .container_name = resized.name};
-  auto it = state.containers.find(key);
-  if (it == state.containers.end()) {
+  auto it = state.containers().find(key);
+  if (it == state.containers().end()) {
     return Error::notFound("static policy: cannot resize " + pod.uid + "/" + resized.name + ": container is not admitted");
   }
   const ContainerAllocation& old = it->second;
@@ -85,7 +85,7 @@ Result<Decision> KubeletStaticPolicy::resize(const State& state, const PodReques
 std::map<ContainerKey, Placement> KubeletStaticPolicy::placements(const State& state) const {
   CpuSet shared = cpu_.sharedPool(state);
   std::map<ContainerKey, Placement> out;
-  for (const auto& [key, allocation] : state.containers) out.emplace(key, placementOf(allocation, shared));
+  for (const auto& [key, allocation] : state.containers()) out.emplace(key, placementOf(allocation, shared));
   return out;
 }
 

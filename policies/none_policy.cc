@@ -22,7 +22,7 @@ Result<Decision> NonePolicy::admit(const State& /*state*/, const PodRequest& pod
 
 Result<Decision> NonePolicy::resize(const State& state, const PodRequest& pod, const ContainerRequest& resized) const {
   ContainerKey key{.pod_uid = pod.uid, .container_name = resized.name};
-  if (state.containers.count(key) == 0) {
+  if (state.containers().count(key) == 0) {
     return Error::notFound("policy none: cannot resize " + pod.uid + "/" + resized.name + ": container is not admitted");
   }
   return decide(pod, resized, "policy none: resize needs no placement change; stays on all online CPUs " + online_.toString());
@@ -30,7 +30,7 @@ Result<Decision> NonePolicy::resize(const State& state, const PodRequest& pod, c
 
 std::map<ContainerKey, Placement> NonePolicy::placements(const State& state) const {
   std::map<ContainerKey, Placement> out;
-  for (const auto& [key, allocation] : state.containers) {
+  for (const auto& [key, allocation] : state.containers()) {
     (void)allocation;
     out.emplace(key, Placement{.cpus = online_, .mems = {}});
   }

@@ -4,13 +4,13 @@ namespace topod::policies {
 
 State applyDecision(const State& state, const Decision& decision) {
   State next = state;
-  next.containers[decision.key] = decision.allocation;
+  next.put(decision.key, decision.allocation);
   return next;
 }
 
 State releaseContainer(const State& state, const ContainerKey& key) {
   State next = state;
-  next.containers.erase(key);
+  next.erase(key);
   return next;
 }
 

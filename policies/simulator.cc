@@ -67,7 +67,7 @@ void describePlacement(const topology::Topology& topology, const ContainerAlloca
 Simulator::Simulator(const topology::Topology& topology, const PolicyOptions& options, const Policy& policy,
                      State initial)
     : topology_(topology), options_(options), policy_(policy), state_(std::move(initial)) {
-  for (const auto& [key, allocation] : state_.containers) {
+  for (const auto& [key, allocation] : state_.containers()) {
     PodRequest& pod = pods_[key.pod_uid];
     pod.uid = key.pod_uid;
     pod.qos = allocation.qos;
@@ -171,7 +171,7 @@ std::vector<std::string> Simulator::resize(const TraceEvent& event) {
     ContainerKey key{.pod_uid = pod.uid, .container_name = event.container};
     auto placements = policy_.placements(state_);
     if (auto kept = placements.find(key); kept != placements.end()) {
-      describePlacement(topology_, state_.containers.at(key), kept->second, line);
+      describePlacement(topology_, state_.containers().at(key), kept->second, line);
     }
     return {dump(line)};
   }
@@ -215,9 +215,9 @@ std::vector<std::string> Simulator::remove(const TraceEvent& event) {
 
 SimulationSummary Simulator::summary() const {
   SimulationSummary summary = counts_;
-  summary.containers = static_cast<int>(state_.containers.size());
+  summary.containers = static_cast<int>(state_.containers().size());
   CpuSet exclusive;
-  for (const auto& [key, allocation] : state_.containers) exclusive |= allocation.exclusive_cpus;
+  for (const auto& [key, allocation] : state_.containers()) exclusive |= allocation.exclusive_cpus;
   CpuSet free = policy_.sharedCpus(state_) - options_.reserved_cpus;
   int most = 0;
   for (const topology::NumaNode& node : topology_.numaNodes()) {

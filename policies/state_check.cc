@@ -30,7 +30,7 @@ class Checker {
   }
 
   std::vector<std::string> run() {
-    for (const auto& [key, allocation] : state_.containers) checkContainer(key, allocation);
+    for (const auto& [key, allocation] : state_.containers()) checkContainer(key, allocation);
     checkExclusiveOverlap();
     checkReservedCount();
     checkMemoryCapacity();
@@ -101,7 +101,7 @@ class Checker {
     // Each container is compared with the earlier holders of its CPUs only: linear in CPUs.
     std::map<int, std::vector<const std::pair<const ContainerKey, ContainerAllocation>*>> holders;
     std::set<std::pair<ContainerKey, ContainerKey>> reported;
-    for (const auto& entry : state_.containers) {
+    for (const auto& entry : state_.containers()) {
       for (int cpu : entry.second.exclusive_cpus) {
         auto& list = holders[cpu];
         for (const auto* other : list) {
@@ -118,7 +118,7 @@ class Checker {
 
   CpuSet exclusiveUnion() const {
     CpuSet all;
-    for (const auto& [key, allocation] : state_.containers) all |= allocation.exclusive_cpus;
+    for (const auto& [key, allocation] : state_.containers()) all |= allocation.exclusive_cpus;
     return all;
   }
 
@@ -134,7 +134,7 @@ class Checker {
   void checkMemoryCapacity() {
     // pod -> node -> resource -> (largest init container charge, sum of the other containers).
     std::map<std::string, std::map<int, std::map<std::string, std::pair<uint64_t, uint64_t>>>> per_pod;
-    for (const auto& [key, allocation] : state_.containers) {
+    for (const auto& [key, allocation] : state_.containers()) {
       bool init = allocation.request.kind == ContainerKind::Init;
       for (const auto& [node, resources] : allocation.memory) {
         for (const auto& [resource, bytes] : resources) {

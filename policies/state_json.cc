@@ -122,10 +122,11 @@ Status parseEntry(const Json& value, const std::string& source, const std::strin
     if (!qos.has_value()) return qos.error();
     allocation.qos = *qos;
   }
-  if (!state.containers.emplace(key, std::move(allocation)).second) {
+  if (state.contains(key)) {
     return Error::invalidArgument(source + ": " + path + ": container " + key.pod_uid + "/" + key.container_name +
                                   " appears twice");
   }
+  state.put(key, std::move(allocation));
   return okStatus();
 }
 
@@ -144,7 +145,7 @@ std::string serializeState(const State& state) {
   Json doc = Json::object();
   doc["version"] = kStateFormatVersion;
   Json containers = Json::array();
-  for (const auto& [key, allocation] : state.containers) containers.push_back(allocationToJson(key, allocation));
+  for (const auto& [key, allocation] : state.containers()) containers.push_back(allocationToJson(key, allocation));
   doc["containers"] = std::move(containers);
   doc["checksum"] = checksumOf(doc);
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";

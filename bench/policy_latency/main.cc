@@ -86,7 +86,7 @@ int populate(const Policy& policy, State& state, int count) {
       std::exit(1);
     }
     if (!decision->allocation.exclusive_cpus.empty()) ++exclusive;
-    state.containers[decision->key] = decision->allocation;
+    state.put(decision->key, decision->allocation);
   }
   return exclusive;
 }

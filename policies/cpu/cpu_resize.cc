@@ -20,8 +20,8 @@ std::string describe(const PodRequest& pod, const ContainerRequest& container) {
 
 Result<CpuSet> StaticCpuPolicy::resizeExclusiveCpus(const State& state, const PodRequest& pod,
                                                     const ContainerRequest& resized) const {
-  auto existing = state.containers.find(ContainerKey{pod.uid, resized.name});
-  if (existing == state.containers.end()) {
+  auto existing = state.containers().find(ContainerKey{pod.uid, resized.name});
+  if (existing == state.containers().end()) {
     return Error::notFound("cannot resize " + describe(pod, resized) + ": the container has no allocation");
   }
   const CpuSet& current = existing->second.exclusive_cpus;

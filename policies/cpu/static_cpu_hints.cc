@@ -73,8 +73,8 @@ ResourceHints StaticCpuPolicy::containerHints(const State& state, const PodReque
   const int requested = guaranteedCpus(pod, container);
   // Shared containers have no NUMA preference.
   if (requested == 0) return {};
-  auto existing = state.containers.find(ContainerKey{pod.uid, container.name});
-  if (existing != state.containers.end() && !existing->second.exclusive_cpus.empty()) {
+  auto existing = state.containers().find(ContainerKey{pod.uid, container.name});
+  if (existing != state.containers().end() && !existing->second.exclusive_cpus.empty()) {
     const CpuSet& allocated = existing->second.exclusive_cpus;
     // Already placed (e.g. after a restart): regenerate the hints of what it holds; a size
     // mismatch cannot be satisfied.
@@ -89,8 +89,8 @@ ResourceHints StaticCpuPolicy::podHints(const State& state, const PodRequest& po
   if (requested == 0) return {};
   CpuSet assigned;
   for (const ContainerRequest& container : pod.containers) {
-    auto existing = state.containers.find(ContainerKey{pod.uid, container.name});
-    if (existing == state.containers.end() || existing->second.exclusive_cpus.empty()) continue;
+    auto existing = state.containers().find(ContainerKey{pod.uid, container.name});
+    if (existing == state.containers().end() || existing->second.exclusive_cpus.empty()) continue;
     if (existing->second.exclusive_cpus.size() != guaranteedCpus(pod, container)) return cpuHints({});
     assigned |= existing->second.exclusive_cpus;
   }

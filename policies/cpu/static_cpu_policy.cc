@@ -143,7 +143,7 @@ int StaticCpuPolicy::podGuaranteedCpus(const PodRequest& pod) const {
 
 CpuSet StaticCpuPolicy::sharedPool(const State& state) const {
   CpuSet pool = topo_.cpus();
-  for (const auto& [key, allocation] : state.containers) pool -= allocation.exclusive_cpus;
+  for (const auto& [key, allocation] : state.containers()) pool -= allocation.exclusive_cpus;
   if (options_.strict_cpu_reservation) pool -= reserved_;
   return pool;
 }
@@ -153,7 +153,7 @@ CpuSet StaticCpuPolicy::availableCpus(const State& state) const { return sharedP
 CpuSet StaticCpuPolicy::reusableCpus(const State& state, const std::string& pod_uid) const {
   CpuSet from_init;
   CpuSet held_by_others;
-  for (const auto& [key, allocation] : state.containers) {
+  for (const auto& [key, allocation] : state.containers()) {
     if (key.pod_uid != pod_uid) continue;
     if (isInit(allocation.request)) {
       from_init |= allocation.exclusive_cpus;
@@ -227,8 +227,8 @@ Status StaticCpuPolicy::allocate(const State& state, const PodRequest& pod, cons
   if (num_cpus == 0) return okStatus();
   // A container already placed (a restart, a retried create) keeps its CPUs; full-pcpus-only
   // then only checks the request shape, its own CPUs need not be free.
-  auto existing = state.containers.find(ContainerKey{pod.uid, container.name});
-  if (existing != state.containers.end() && !existing->second.exclusive_cpus.empty()) {
+  auto existing = state.containers().find(ContainerKey{pod.uid, container.name});
+  if (existing != state.containers().end() && !existing->second.exclusive_cpus.empty()) {
     TOPOD_RETURN_IF_ERROR(checkSmtAlignment(state, num_cpus, /*already_placed=*/true));
     allocation.exclusive_cpus = existing->second.exclusive_cpus;
     return okStatus();

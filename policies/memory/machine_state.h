@@ -59,7 +59,7 @@ Result<MachineState> chargeAllocation(MachineState machine, const ContainerKey& 
 
 template <typename Skip>
 Result<MachineState> chargeState(MachineState machine, const State& state, Skip&& skip) {
-  for (const auto& [key, allocation] : state.containers) {
+  for (const auto& [key, allocation] : state.containers()) {
     if (!isMemoryPinned(allocation) || skip(key)) continue;
     auto charged = chargeAllocation(std::move(machine), key, allocation);
     if (!charged.has_value()) return charged.error();

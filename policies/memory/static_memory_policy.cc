@@ -36,8 +36,8 @@ ResourceBytes heldResources(const ContainerAllocation& allocation) {
 }
 
 const ContainerAllocation* findPinned(const State& state, const std::string& pod_uid, const std::string& name) {
-  auto it = state.containers.find(ContainerKey{pod_uid, name});
-  if (it == state.containers.end() || !isMemoryPinned(it->second)) return nullptr;
+  auto it = state.containers().find(ContainerKey{pod_uid, name});
+  if (it == state.containers().end() || !isMemoryPinned(it->second)) return nullptr;
   return &it->second;
 }
 
@@ -351,8 +351,8 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
 Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const PodRequest& pod,
                                                        const ContainerRequest& resized) const {
   const ContainerKey key{pod.uid, resized.name};
-  auto it = state.containers.find(key);
-  if (it == state.containers.end()) {
+  auto it = state.containers().find(key);
+  if (it == state.containers().end()) {
     return Error::notFound("memory resize: " + who(pod, resized) + " has no allocation");
   }
   ContainerAllocation next = it->second;

@@ -96,7 +96,7 @@ Usage computeUsage(const Pools& pools, const topology::Topology& topology, const
                    const ContainerKey* skip) {
   Usage usage;
   for (const auto& [node, cap] : pools.capacity) usage.nodes[node];
-  for (const auto& [key, alloc] : state.containers) {
+  for (const auto& [key, alloc] : state.containers()) {
     if (skip != nullptr && key == *skip) continue;
     usage.exclusive |= alloc.exclusive_cpus;
     for (int cpu : alloc.exclusive_cpus) {

@@ -56,8 +56,8 @@ Result<Decision> TopologyAwarePolicy::resize(const State& state, const PodReques
   TOPOD_RETURN_IF_ERROR(topology_aware::validateRequest(pod, resized));
   std::string who = topology_aware::describe(pod, resized);
   ContainerKey key{pod.uid, resized.name};
-  auto it = state.containers.find(key);
-  if (it == state.containers.end()) return Error::notFound(who + ": not admitted, nothing to resize");
+  auto it = state.containers().find(key);
+  if (it == state.containers().end()) return Error::notFound(who + ": not admitted, nothing to resize");
   const ContainerAllocation& old = it->second;
   bool was_exclusive = !old.exclusive_cpus.empty();
   bool now_exclusive = topology_aware::wantsExclusiveCpus(pod, resized);

@@ -38,7 +38,7 @@ Result<Decision> TopologyAwarePolicy::admit(const State& state, const PodRequest
                                             const ContainerRequest& container) const {
   TOPOD_RETURN_IF_ERROR(topology_aware::validateRequest(pod, container));
   ContainerKey key{pod.uid, container.name};
-  if (auto it = state.containers.find(key); it != state.containers.end()) {
+  if (auto it = state.containers().find(key); it != state.containers().end()) {
     // A container restarted or re-announced by the runtime keeps what it has.
     Decision decision{key, it->second, placementOf(it->second, sharedCpus(state)),
                       "already admitted: keeping its allocation"};
@@ -161,13 +161,13 @@ Placement TopologyAwarePolicy::placementOf(const ContainerAllocation& allocation
 std::map<ContainerKey, Placement> TopologyAwarePolicy::placements(const State& state) const {
   CpuSet shared = sharedCpus(state);
   std::map<ContainerKey, Placement> result;
-  for (const auto& [key, alloc] : state.containers) result.emplace(key, placementOf(alloc, shared));
+  for (const auto& [key, alloc] : state.containers()) result.emplace(key, placementOf(alloc, shared));
   return result;
 }
 
 CpuSet TopologyAwarePolicy::sharedCpus(const State& state) const {
   CpuSet shared = pools_.shared_universe;
-  for (const auto& [key, alloc] : state.containers) shared -= alloc.exclusive_cpus;
+  for (const auto& [key, alloc] : state.containers()) shared -= alloc.exclusive_cpus;
   return shared;
 }
 

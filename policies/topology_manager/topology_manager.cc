@@ -57,9 +57,9 @@ std::vector<ProviderHints> TopologyManager::collectHints(const State& state, con
   State without_pod;
   const bool pod_scope = options_.scope == TopologyManagerScope::Pod;
   if (pod_scope) {
-    for (const auto& [key, allocation] : state.containers) {
-      if (key.pod_uid != pod.uid) without_pod.containers.emplace(key, allocation);
-    }
+    without_pod = state;
+    auto [first, last] = state.podContainers(pod.uid);
+    for (auto it = first; it != last; ++it) without_pod.erase(it->first);
   }
   for (const HintProvider* provider : providers_) {
     ProviderHints entry{std::string(provider->name()), {}};

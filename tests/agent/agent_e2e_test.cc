@@ -96,7 +96,7 @@ TEST_F(AgentE2eTest, PodsComeAndGoAndTheSharedPoolFollows) {
   EXPECT_TRUE(runtime_->pumpUntil([&] { return runtime_->cpusOf(shared.id) == topology_.onlineCpus() &&
                                                runtime_->cpusOf(idle.id) == topology_.onlineCpus(); }));
   EXPECT_GE(runtime_->unsolicited_batches, 1);
-  EXPECT_TRUE(agent_->state().containers.count({"g1", "app"}) == 0);
+  EXPECT_TRUE(agent_->state().containers().count({"g1", "app"}) == 0);
 }
 
 TEST_F(AgentE2eTest, StopReturnsCpusInItsReply) {

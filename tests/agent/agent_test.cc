@@ -48,7 +48,7 @@ class AgentTest : public ::testing::Test {
   }
 
   CpuSet exclusiveOf(const nri::Pod& pod, const std::string& name) {
-    return agent_->state().containers.at({pod.uid, name}).exclusive_cpus;
+    return agent_->state().containers().at({pod.uid, name}).exclusive_cpus;
   }
 
   TempDir dir_;
@@ -89,7 +89,7 @@ TEST_F(AgentTest, ExclusiveCpusAreCarvedOutOfTheSharedPoolAndReturned) {
   const nri::Update* back = updateOf(*stopped, shared.id);
   ASSERT_NE(back, nullptr) << "the shared container must get the CPUs back";
   EXPECT_EQ(*back->resources.cpuset_cpus, topology_.onlineCpus());
-  EXPECT_EQ(agent_->state().containers.count({pod.uid, "app"}), 0U);
+  EXPECT_EQ(agent_->state().containers().count({pod.uid, "app"}), 0U);
 }
 
 TEST_F(AgentTest, RefusedContainerFailsWithTheReason) {
@@ -99,7 +99,7 @@ TEST_F(AgentTest, RefusedContainerFailsWithTheReason) {
   EXPECT_NE(reply.error().message().find("topod refused container g1/huge"), std::string::npos)
       << reply.error().message();
   EXPECT_GT(reply.error().message().size(), std::string("topod refused container g1/huge: ").size());
-  EXPECT_TRUE(agent_->state().containers.empty());
+  EXPECT_TRUE(agent_->state().containers().empty());
 }
 
 TEST_F(AgentTest, ResizeGrowsAndShrinksAnExclusiveAllocation) {
@@ -180,7 +180,7 @@ TEST_F(AgentTest, RestartRestoresTheCheckpointAndSynchronizeKeepsIt) {
   ASSERT_TRUE(restarted.has_value());
   EXPECT_NE((*restarted)->startupReport().find("restored 1"), std::string::npos);
   EXPECT_EQ((*restarted)->state(), before);
-  container.resources.cpuset_cpus = before.containers.begin()->second.exclusive_cpus;
+  container.resources.cpuset_cpus = before.containers().begin()->second.exclusive_cpus;
   container.resources.cpu_quota = -1;
   container.state = nri::ContainerState::Running;
   auto updates = (*restarted)->onSynchronize({pod}, {container});
@@ -207,9 +207,9 @@ TEST_F(AgentTest, SynchronizeDropsVanishedAdoptsUnknownAndFixesDrift) {
   auto updates = agent->onSynchronize({pod, shared_pod}, {adoptee, drifted});
   ASSERT_TRUE(updates.has_value()) << updates.error().toString();
   policies::State state = agent->state();
-  EXPECT_EQ(state.containers.count({"g0", "app"}), 0U) << "vanished container dropped";
-  ASSERT_EQ(state.containers.count({"g1", "app"}), 1U) << "unknown container adopted";
-  CpuSet exclusive = state.containers.at({"g1", "app"}).exclusive_cpus;
+  EXPECT_EQ(state.containers().count({"g0", "app"}), 0U) << "vanished container dropped";
+  ASSERT_EQ(state.containers().count({"g1", "app"}), 1U) << "unknown container adopted";
+  CpuSet exclusive = state.containers().at({"g1", "app"}).exclusive_cpus;
   EXPECT_EQ(exclusive.size(), 2);
   ASSERT_NE(updateOf(*updates, adoptee.id), nullptr);
   const nri::Update* fix = updateOf(*updates, drifted.id);
@@ -224,7 +224,7 @@ TEST_F(AgentTest, CorruptCheckpointIsMovedAsideAndRebuilt) {
                                  std::make_unique<testing::FakeExclusivePolicy>(topology_));
   ASSERT_TRUE(agent.has_value());
   EXPECT_NE((*agent)->startupReport().find("moved aside"), std::string::npos) << (*agent)->startupReport();
-  EXPECT_TRUE((*agent)->state().containers.empty());
+  EXPECT_TRUE((*agent)->state().containers().empty());
   bool found = false;
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
     if (entry.path().filename().string().rfind("state.json.corrupt-", 0) == 0) found = true;
@@ -239,13 +239,13 @@ TEST_F(AgentTest, CheckpointThatDoesNotFitTheTopologyIsMovedAside) {
   allocation.exclusive_cpus = CpuSet{40, 41};  // CPUs this machine does not have
   allocation.qos = QosClass::Guaranteed;
   allocation.request.name = "app";
-  alien.containers[{"g9", "app"}] = allocation;
+  alien.put({"g9", "app"}, allocation);
   std::ofstream(dir_.path() + "/state.json") << policies::serializeState(alien);
   auto agent = Agent::create(topology_, {.policy = defaultConfig().policy, .state_dir = dir_.path()},
                                  std::make_unique<testing::FakeExclusivePolicy>(topology_));
   ASSERT_TRUE(agent.has_value());
   EXPECT_NE((*agent)->startupReport().find("moved aside"), std::string::npos) << (*agent)->startupReport();
-  EXPECT_TRUE((*agent)->state().containers.empty());
+  EXPECT_TRUE((*agent)->state().containers().empty());
 }
 
 TEST_F(AgentTest, EveryChangeIsCheckpointedBeforeTheReply) {

@@ -159,7 +159,7 @@ void checkInvariants(const std::string& state_dir, const testing::SimRuntime& ru
   auto state = policies::parseState(*text, "state.json");
   ASSERT_TRUE(state.has_value()) << "restart " << restart << ": " << state.error().toString();
   CpuSet taken;
-  for (const auto& [key, allocation] : state->containers) {
+  for (const auto& [key, allocation] : state->containers()) {
     ASSERT_FALSE(taken.intersects(allocation.exclusive_cpus))
         << "restart " << restart << ": CPU exclusive to two containers at " << key.pod_uid;
     taken |= allocation.exclusive_cpus;
@@ -167,8 +167,8 @@ void checkInvariants(const std::string& state_dir, const testing::SimRuntime& ru
   for (const auto& [id, c] : runtime.containers) {
     if (c.state == nri::ContainerState::Stopped) continue;
     const nri::Pod& pod = runtime.pods.at(c.pod_id);
-    auto it = state->containers.find({pod.uid, c.name});
-    ASSERT_NE(it, state->containers.end()) << "restart " << restart << ": " << id << " lost its allocation";
+    auto it = state->containers().find({pod.uid, c.name});
+    ASSERT_NE(it, state->containers().end()) << "restart " << restart << ": " << id << " lost its allocation";
     CpuSet runs_on = runtime.cpusOf(id);
     if (!it->second.exclusive_cpus.empty()) {
       EXPECT_EQ(runs_on, it->second.exclusive_cpus) << "restart " << restart << ": " << id;
@@ -251,7 +251,7 @@ TEST(CrashTest, KilledAtRandomPointsNeverLosesOrDoubleAssignsACpu) {
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
   std::printf("crash test: %zu events, %d kills, %d restarts, final %zu allocations\n", stream.size(), kills, restarts,
-              expected.containers.size());
+              expected.containers().size());
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ class FakeExclusivePolicy final : public policies::Policy {
   Result<policies::Decision> resize(const policies::State& state, const policies::PodRequest& pod,
                                     const policies::ContainerRequest& resized) const override {
     policies::ContainerKey key{pod.uid, resized.name};
-    auto it = state.containers.find(key);
-    if (it == state.containers.end()) return Error::notFound("fake: " + pod.uid + "/" + resized.name + " is not admitted");
+    auto it = state.containers().find(key);
+    if (it == state.containers().end()) return Error::notFound("fake: " + pod.uid + "/" + resized.name + " is not admitted");
     policies::State others = policies::releaseContainer(state, key);
     return decide(others, pod, resized, it->second.exclusive_cpus);
   }
@@ -35,7 +35,7 @@ class FakeExclusivePolicy final : public policies::Policy {
   std::map<policies::ContainerKey, policies::Placement> placements(const policies::State& state) const override {
     std::map<policies::ContainerKey, policies::Placement> out;
     CpuSet shared = sharedCpus(state);
-    for (const auto& [key, allocation] : state.containers) {
+    for (const auto& [key, allocation] : state.containers()) {
       out[key] = policies::Placement{.cpus = allocation.exclusive_cpus.empty() ? shared : allocation.exclusive_cpus,
                                      .mems = {}};
     }
@@ -44,7 +44,7 @@ class FakeExclusivePolicy final : public policies::Policy {
 
   CpuSet sharedCpus(const policies::State& state) const override {
     CpuSet shared = online_;
-    for (const auto& [key, allocation] : state.containers) shared -= allocation.exclusive_cpus;
+    for (const auto& [key, allocation] : state.containers()) shared -= allocation.exclusive_cpus;
     return shared;
   }
 

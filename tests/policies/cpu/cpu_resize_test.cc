@@ -153,7 +153,7 @@ State stateWith(const std::vector<std::pair<std::string, std::string>>& holders)
     allocation.exclusive_cpus = cpus(list.c_str());
     allocation.request = {.name = "c"};
     allocation.qos = QosClass::Guaranteed;
-    state.containers[ContainerKey{uid, "c"}] = allocation;
+    state.put(ContainerKey{uid, "c"}, allocation);
   }
   return state;
 }
@@ -194,7 +194,7 @@ TEST_P(PolicyResizeTest, OnDualSocketMultiNuma) {
   }
   ASSERT_TRUE(got.has_value()) << got.error().toString();
   EXPECT_EQ(got->toString(), row.expect);
-  const CpuSet old = state.containers.at(ContainerKey{"resized", "c"}).exclusive_cpus;
+  const CpuSet old = state.containers().at(ContainerKey{"resized", "c"}).exclusive_cpus;
   if (got->size() >= old.size()) {
     EXPECT_TRUE(old.isSubsetOf(*got)) << "growing keeps every CPU";
   }
@@ -235,7 +235,7 @@ TEST(PolicyResize, SharedContainerGetsAFreshAllocation) {
   State state = stateWith({});
   ContainerAllocation shared;
   shared.request = {.name = "c"};
-  state.containers[ContainerKey{"resized", "c"}] = shared;
+  state.put(ContainerKey{"resized", "c"}, shared);
   const PodRequest pod = guaranteedPod("resized", 2000);
   auto got = policy.resizeExclusiveCpus(state, pod, pod.containers[0]);
   ASSERT_TRUE(got.has_value()) << got.error().toString();

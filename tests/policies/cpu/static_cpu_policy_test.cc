@@ -236,10 +236,10 @@ TEST(StaticPolicyReuse, SingleSocketHT_DeAllocOneInitContainer) {
     ASSERT_TRUE(policy.allocate(state, pod, container, TopologyHint{}, allocation).has_value());
     record(state, pod, container, allocation.exclusive_cpus);
   }
-  EXPECT_EQ(state.containers.at({"multiPod", "initContainer-0"}).exclusive_cpus.toString(), "0-1,4-5");
-  EXPECT_EQ(state.containers.at({"multiPod", "appContainer-0"}).exclusive_cpus.toString(), "0,4");
+  EXPECT_EQ(state.containers().at({"multiPod", "initContainer-0"}).exclusive_cpus.toString(), "0-1,4-5");
+  EXPECT_EQ(state.containers().at({"multiPod", "appContainer-0"}).exclusive_cpus.toString(), "0,4");
   EXPECT_EQ(policy.sharedPool(state).toString(), "2-3,6-7");  // expCSetAfterAlloc
-  state.containers.erase({"multiPod", "initContainer-0"});
+  state.erase({"multiPod", "initContainer-0"});
   EXPECT_EQ(policy.sharedPool(state).toString(), "1-3,5-7");  // expCSetAfterRemove
 }
 
@@ -253,7 +253,7 @@ TEST(StaticPolicyReuse, SingleSocketHT_DontReuseCPUsOfARestartableInitContainer)
     ASSERT_TRUE(policy.allocate(state, pod, container, TopologyHint{}, allocation).has_value());
     record(state, pod, container, allocation.exclusive_cpus);
   }
-  EXPECT_EQ(state.containers.at({"multiPod", "appContainer-0"}).exclusive_cpus.toString(), "2,6");
+  EXPECT_EQ(state.containers().at({"multiPod", "appContainer-0"}).exclusive_cpus.toString(), "2,6");
   EXPECT_EQ(policy.sharedPool(state).toString(), "3,7");
 }
 
@@ -274,7 +274,7 @@ TEST_P(StaticPolicyRemoveTest, MatchesKubelet) {
   const KubeletCpuTopology topo = kubeletView(fx::topoSingleSocketHTCpus());
   const StaticCpuPolicy policy = makePolicy(topo, 0, "", {});
   State state = kubeletState(topo, "fakePod", row.assignments, row.default_set);
-  state.containers.erase({"fakePod", row.removed});
+  state.erase({"fakePod", row.removed});
   EXPECT_EQ(policy.sharedPool(state).toString(), cpus(row.expect.c_str()).toString());
 }
 

@@ -77,14 +77,14 @@ inline State kubeletState(const KubeletCpuTopology& topo, const std::string& uid
     allocation.request = {.name = container};
     allocation.qos = QosClass::Guaranteed;
     assigned |= allocation.exclusive_cpus;
-    state.containers[ContainerKey{uid, container}] = allocation;
+    state.put(ContainerKey{uid, container}, allocation);
   }
   const CpuSet unavailable = topo.cpus() - assigned - cpus(default_set.c_str());
   if (!unavailable.empty()) {
     ContainerAllocation holder;
     holder.exclusive_cpus = unavailable;
     holder.request = {.name = "unavailable"};
-    state.containers[ContainerKey{"kubelet-test-unavailable-cpus", "unavailable"}] = holder;
+    state.put(ContainerKey{"kubelet-test-unavailable-cpus", "unavailable"}, holder);
   }
   return state;
 }
@@ -95,7 +95,7 @@ inline void record(State& state, const PodRequest& pod, const ContainerRequest& 
   allocation.exclusive_cpus = exclusive;
   allocation.request = container;
   allocation.qos = pod.qos;
-  state.containers[ContainerKey{pod.uid, container.name}] = allocation;
+  state.put(ContainerKey{pod.uid, container.name}, allocation);
 }
 
 }  // namespace topod::policies::cpu::test

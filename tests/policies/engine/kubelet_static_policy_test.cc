@@ -131,7 +131,7 @@ TEST(KubeletStaticPolicyTest, ResizeKeepsCpusOrIsRefusedLeavingTheOldAllocation)
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message().find("resize refused, allocation kept"), std::string::npos)
       << refused.error().message();
-  EXPECT_EQ(state.containers.at({.pod_uid = "p1", .container_name = "db"}).exclusive_cpus,
+  EXPECT_EQ(state.containers().at({.pod_uid = "p1", .container_name = "db"}).exclusive_cpus,
             grown->allocation.exclusive_cpus);
 
   auto unknown = policy->resize(state, podOf("p9", db), db);
@@ -159,12 +159,12 @@ TEST(KubeletStaticPolicyTest, RestoresAStateAndRefusesOneThatDoesNotFit) {
   ContainerRequest c = guaranteed("c", 2);
   auto next = fresh->admit(*restored, podOf("p3", c), c);
   ASSERT_TRUE(next.has_value()) << next.error().toString();
-  for (const auto& [key, allocation] : restored->containers) {
+  for (const auto& [key, allocation] : restored->containers()) {
     EXPECT_FALSE(next->allocation.exclusive_cpus.intersects(allocation.exclusive_cpus)) << key.pod_uid;
   }
 
   PolicyOptions more_reserved = options;
-  more_reserved.reserved_cpus = CpuSet{0} | state.containers.begin()->second.exclusive_cpus;
+  more_reserved.reserved_cpus = CpuSet{0} | state.containers().begin()->second.exclusive_cpus;
   auto stricter = make(more_reserved);
   check.policy = stricter.get();
   Status status = validateRestoredState(twoNuma16Cpus(), more_reserved, *restored, "state.json", check);

@@ -26,20 +26,20 @@ class LowestFreePolicy final : public Policy {
     return place(state, pod, c, CpuSet{});
   }
   Result<Decision> resize(const State& state, const PodRequest& pod, const ContainerRequest& c) const override {
-    const ContainerAllocation& old = state.containers.at({.pod_uid = pod.uid, .container_name = c.name});
+    const ContainerAllocation& old = state.containers().at({.pod_uid = pod.uid, .container_name = c.name});
     State without = releaseContainer(state, {.pod_uid = pod.uid, .container_name = c.name});
     return place(without, pod, c, old.exclusive_cpus);
   }
   std::map<ContainerKey, Placement> placements(const State& state) const override {
     std::map<ContainerKey, Placement> out;
-    for (const auto& [key, a] : state.containers) {
+    for (const auto& [key, a] : state.containers()) {
       out[key] = Placement{.cpus = a.exclusive_cpus.empty() ? sharedCpus(state) : a.exclusive_cpus, .mems = {}};
     }
     return out;
   }
   CpuSet sharedCpus(const State& state) const override {
     CpuSet shared = online_;
-    for (const auto& [key, a] : state.containers) shared -= a.exclusive_cpus;
+    for (const auto& [key, a] : state.containers()) shared -= a.exclusive_cpus;
     return shared;
   }
 
@@ -108,7 +108,7 @@ TEST(SimulatorTest, PrintsOneLinePerDecisionAndASummary) {
             R"({"summary":{"events":2,"admitted":3,"rejected":0,"numa_aligned":2,"exclusive":2,"resized":0,)"
             R"("resize_refused":0,"removed":0,"errors":0,"containers":3,"free_cpus":9,"free_cpus_per_numa":{"0":1,"1":8},)"
             R"("free_cpus_on_partial_cores":1,"fragmentation":0.111}})");
-  EXPECT_EQ(result.final_state.containers.size(), 3u);
+  EXPECT_EQ(result.final_state.containers().size(), 3u);
   EXPECT_EQ(result.summary.admitted, 3);
 }
 
@@ -126,7 +126,7 @@ TEST(SimulatorTest, RefusedContainerRollsBackItsPod) {
   EXPECT_NE(lines[1].find(R"("container":"b","result":"rejected","reason":"not enough free CPUs for b")"),
             std::string::npos)
       << lines[1];
-  EXPECT_TRUE(result.final_state.containers.empty());
+  EXPECT_TRUE(result.final_state.containers().empty());
   EXPECT_EQ(result.summary.rejected, 2);
   EXPECT_EQ(result.summary.admitted, 0);
   EXPECT_EQ(result.summary.free_cpus, 15);
@@ -147,7 +147,7 @@ TEST(SimulatorTest, ResizeGrowsOrIsRefusedKeepingTheOldAllocation) {
   EXPECT_NE(lines[3].find(R"("result":"refused","reason":"not enough free CPUs for b","cpus":"5-7")"),
             std::string::npos)
       << lines[3];
-  const ContainerAllocation& b = result.final_state.containers.at({.pod_uid = "p1", .container_name = "b"});
+  const ContainerAllocation& b = result.final_state.containers().at({.pod_uid = "p1", .container_name = "b"});
   EXPECT_EQ(b.exclusive_cpus, (CpuSet{5, 6, 7}));
   EXPECT_EQ(b.request.cpu_limit_millis, 3000);
   EXPECT_EQ(result.summary.resized, 1);
@@ -172,7 +172,7 @@ TEST(SimulatorTest, RemoveReleasesAndUnknownNamesAreErrorLines) {
   EXPECT_NE(lines[5].find(R"("reason":"no pod p9")"), std::string::npos) << lines[5];
   EXPECT_EQ(lines[6], R"({"line":6,"op":"remove","pod":"p1","result":"removed","removed":["b"]})");
   EXPECT_NE(lines[7].find(R"("reason":"no pod p1")"), std::string::npos) << lines[7];
-  EXPECT_TRUE(result.final_state.containers.empty());
+  EXPECT_TRUE(result.final_state.containers().empty());
   EXPECT_EQ(result.summary.errors, 4);
   EXPECT_EQ(result.summary.removed, 2);
 }
@@ -203,7 +203,7 @@ TEST(SimulatorTest, InitialStateThatDoesNotFitIsRefused) {
   PolicyOptions options;
   options.reserved_cpus = CpuSet{0};
   State initial;
-  initial.containers[{.pod_uid = "p", .container_name = "c"}].exclusive_cpus = CpuSet{0, 99};
+  initial.put({.pod_uid = "p", .container_name = "c"}, ContainerAllocation{.exclusive_cpus = CpuSet{0, 99}});
   int emitted = 0;
   auto result = simulate(topology, options, policy, initial, {}, [&](const std::string&) { ++emitted; });
   ASSERT_FALSE(result.has_value());

@@ -32,13 +32,13 @@ State sampleState() {
                                     .memory_limit_bytes = 4 * kGiB,
                                     .hugepages = {{k2MiB, 4 * k2MiB}},
                                     .devices = {{.resource = "nvidia.com/gpu", .id = "0000:17:00.0", .numa = 1}}};
-  state.containers[{.pod_uid = "pod-1", .container_name = "db"}] = pinned;
+  state.put({.pod_uid = "pod-1", .container_name = "db"}, pinned);
 
   ContainerAllocation shared;
   shared.shared_pool_nodes = NodeSet{1};
   shared.qos = QosClass::Burstable;
   shared.request = ContainerRequest{.name = "web", .kind = ContainerKind::Sidecar, .cpu_request_millis = 500};
-  state.containers[{.pod_uid = "pod-2", .container_name = "web"}] = shared;
+  state.put({.pod_uid = "pod-2", .container_name = "web"}, shared);
   return state;
 }
 
@@ -61,7 +61,7 @@ TEST(StateJsonTest, RoundTripsEveryField) {
 TEST(StateJsonTest, EmptyStateRoundTrips) {
   auto parsed = parseState(serializeState(State{}), "<test>");
   ASSERT_TRUE(parsed.has_value()) << parsed.error().toString();
-  EXPECT_TRUE(parsed->containers.empty());
+  EXPECT_TRUE(parsed->containers().empty());
 }
 
 // The v1 fixture is what topod 0.1 writes; it must keep parsing after any format change.
@@ -106,7 +106,7 @@ TEST(StateJsonTest, ChecksumMayBeLeftOutOfHandWrittenStates) {
   EXPECT_EQ(required.error().message(), "s.json: checksum: missing");
   auto optional = parseState(text, "s.json", StateChecksum::Optional);
   ASSERT_TRUE(optional.has_value()) << optional.error().toString();
-  const ContainerAllocation& a = optional->containers.at({.pod_uid = "p", .container_name = "c"});
+  const ContainerAllocation& a = optional->containers().at({.pod_uid = "p", .container_name = "c"});
   EXPECT_EQ(a.exclusive_cpus, (CpuSet{4, 5}));
   EXPECT_EQ(a.request.name, "c");
   EXPECT_EQ(a.qos, QosClass::BestEffort);  // computed from the (empty) request

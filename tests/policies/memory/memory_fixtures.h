@@ -61,7 +61,7 @@ inline State stateOf(const std::vector<Holding>& holdings) {
     allocation.qos = QosClass::Guaranteed;
     allocation.memory_nodes = holding.nodes;
     allocation.memory = holding.charges;
-    state.containers[ContainerKey{holding.pod, holding.container}] = allocation;
+    state.put(ContainerKey{holding.pod, holding.container}, allocation);
   }
   return state;
 }

@@ -56,7 +56,7 @@ TEST_P(MemoryResizeTest, Resizes) {
   EXPECT_EQ(resized->request, pod.containers[0]);
   // The result must fit the machine together with everyone else.
   State next = state;
-  next.containers[ContainerKey{self.pod, self.container}] = *resized;
+  next.put(ContainerKey{self.pod, self.container}, *resized);
   EXPECT_TRUE(policy.machineState(next).has_value());
 }
 
@@ -94,7 +94,7 @@ TEST(MemoryResize, UnknownContainerIsNotFound) {
 TEST(MemoryResize, UnpinnedContainerOnlyRecordsTheRequest) {
   StaticMemoryPolicy policy = policyFor(kFourNodes);
   State state;
-  state.containers[ContainerKey{"p", "c"}] = ContainerAllocation{.qos = QosClass::Burstable};
+  state.put(ContainerKey{"p", "c"}, ContainerAllocation{.qos = QosClass::Burstable});
   PodRequest pod = burstablePod("p", "c");
   auto resized = policy.resize(state, pod, pod.containers[0]);
   ASSERT_TRUE(resized.has_value());
@@ -136,7 +136,7 @@ TEST(MemoryUnderTopologyManager, PodScopeKeepsThePodAffinityForLaterContainers) 
   ASSERT_TRUE(first.has_value()) << first.error().toString();
   EXPECT_EQ(first->affinity, (TopologyHint{NodeSet{0}, true}));
   State state;
-  state.containers[ContainerKey{"p", "a"}] = first->allocation;
+  state.put(ContainerKey{"p", "a"}, first->allocation);
   auto second = manager->admit(state, pod, pod.containers[1]);
   ASSERT_TRUE(second.has_value()) << second.error().toString();
   EXPECT_EQ(second->affinity, (TopologyHint{NodeSet{0}, true}));

@@ -17,7 +17,7 @@ inline std::vector<std::string> invariantViolations(const topology::Topology& to
   const topology_aware::Pools& pools = policy.pools();
   CpuSet exclusive;
   std::map<int, std::map<std::string, uint64_t>> charged;
-  for (const auto& [key, alloc] : state.containers) {
+  for (const auto& [key, alloc] : state.containers()) {
     std::string who = key.pod_uid + "/" + key.container_name;
     if (exclusive.intersects(alloc.exclusive_cpus)) {
       problems.push_back(who + ": CPUs " + (exclusive & alloc.exclusive_cpus).toString() + " exclusive twice");

@@ -38,7 +38,7 @@ class ResizeTest : public ::testing::Test {
     EXPECT_EQ(state_, before);
     return decision.has_value() ? Error::internal("admitted") : decision.error();
   }
-  CpuSet cpusOf(const std::string& uid) const { return state_.containers.at({uid, "c"}).exclusive_cpus; }
+  CpuSet cpusOf(const std::string& uid) const { return state_.containers().at({uid, "c"}).exclusive_cpus; }
 
   topology::Topology topology_;
   std::unique_ptr<TopologyAwarePolicy> policy_;
@@ -77,7 +77,7 @@ TEST_F(ResizeTest, GrowSpillsToTheClosestNodeAndShrinkGivesTheSpillBackFirst) {
   use(kSnc);  // 12 CPUs per node; nodes 0 and 1 share a package
   commit(true, "a", guaranteed("c", 4000, kGiB));
   commit(true, "b", guaranteed("c", 8000, kGiB));
-  EXPECT_EQ(state_.containers.at({"b", "c"}).memory_nodes, NodeSet{0});
+  EXPECT_EQ(state_.containers().at({"b", "c"}).memory_nodes, NodeSet{0});
   Decision grown = commit(false, "a", guaranteed("c", 6000, kGiB));
   NodeSet nodes;
   for (int cpu : cpusOf("a")) nodes.insert(topology_.numaOf(cpu));
@@ -87,7 +87,7 @@ TEST_F(ResizeTest, GrowSpillsToTheClosestNodeAndShrinkGivesTheSpillBackFirst) {
   nodes.clear();
   for (int cpu : cpusOf("a")) nodes.insert(topology_.numaOf(cpu));
   EXPECT_EQ(nodes, NodeSet{0});
-  EXPECT_EQ(state_.containers.at({"a", "c"}).memory_nodes, NodeSet{0});
+  EXPECT_EQ(state_.containers().at({"a", "c"}).memory_nodes, NodeSet{0});
 }
 
 TEST_F(ResizeTest, GrowBeyondFreeCpusIsRefusedAndKeepsTheOldCpus) {

@@ -84,7 +84,7 @@ TEST(PodScope, HintsAreComputedWithoutThePodsOwnAllocations) {
    public:
     CountingProvider() : FakeHintProvider("counting") {}
     ResourceHints podHints(const State& state, const PodRequest& pod) const override {
-      seen = static_cast<int>(state.containers.size());
+      seen = static_cast<int>(state.containers().size());
       return FakeHintProvider::podHints(state, pod);
     }
     mutable int seen = -1;
@@ -94,8 +94,8 @@ TEST(PodScope, HintsAreComputedWithoutThePodsOwnAllocations) {
       fiveNodes(), {.policy = TopologyManagerPolicy::BestEffort, .scope = TopologyManagerScope::Pod}, {&provider});
   ASSERT_TRUE(manager.has_value());
   State state;
-  state.containers[ContainerKey{"pod", "first"}] = {};
-  state.containers[ContainerKey{"other", "x"}] = {};
+  state.put(ContainerKey{"pod", "first"}, {});
+  state.put(ContainerKey{"other", "x"}, {});
   PodRequest pod{.uid = "pod", .qos = QosClass::Guaranteed, .containers = {{.name = "first"}, {.name = "second"}}};
   manager->collectHints(state, pod, pod.containers[1]);
   EXPECT_EQ(provider.seen, 1);
