@@ -49,7 +49,7 @@ TEST_P(CpuOptionsTest, AdmitThroughTheComposition) {
   if (!row.error.empty()) {
     ASSERT_FALSE(decision.has_value()) << decision->explanation;
     EXPECT_NE(decision.error().message().find(row.error), std::string::npos) << decision.error().toString();
-    EXPECT_EQ(state.containers.count({"tested", "c"}), 0U);
+    EXPECT_FALSE(state.contains({"tested", "c"}));
     return;
   }
   ASSERT_TRUE(decision.has_value()) << decision.error().toString();

@@ -65,7 +65,7 @@ TEST_P(ManagerMatrixTest, PairBigAndMixed) {
     auto a = admitAndCommit(topology, options, *policy, state, pod, pod.containers[0]);
     if (row.pair == Outcome::Refused) {
       expectTopologyRefusal(a);
-      EXPECT_TRUE(state.containers.empty());
+      EXPECT_TRUE(state.empty());
     } else {
       ASSERT_TRUE(a.has_value()) << a.error().toString();
       auto b = admitAndCommit(topology, options, *policy, state, pod, pod.containers[1]);
@@ -114,7 +114,7 @@ TEST_P(ManagerMatrixTest, PairBigAndMixed) {
     PodRequest idle = podOf("idle", {ContainerRequest{.name = "c"}});
     auto best_effort = admitAndCommit(topology, options, *policy, state, idle, idle.containers[0]);
     ASSERT_TRUE(best_effort.has_value()) << best_effort.error().toString();
-    CpuSet expected_shared = topology.onlineCpus() - state.containers.at({"pinned", "c"}).exclusive_cpus;
+    CpuSet expected_shared = topology.onlineCpus() - state.containers().at({"pinned", "c"}).exclusive_cpus;
     EXPECT_EQ(policy->sharedCpus(state), expected_shared);
     EXPECT_EQ(shared->placement.cpus, expected_shared);
     EXPECT_EQ(best_effort->placement.cpus, expected_shared);

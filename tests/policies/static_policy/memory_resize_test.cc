@@ -86,7 +86,7 @@ TEST_P(MemoryResizeTest, Script) {
     state = applyDecision(state, *decision);
     expectConsistent(topology, options, *policy, state);
     if (step.op == Op::Resize && step.cpus > 0) {
-      const CpuSet& old_cpus = before.containers.at({step.uid, "c"}).exclusive_cpus;
+      const CpuSet& old_cpus = before.containers().at({step.uid, "c"}).exclusive_cpus;
       const CpuSet& new_cpus = decision->allocation.exclusive_cpus;
       EXPECT_EQ(new_cpus.size(), step.cpus);
       // Grow keeps every CPU; shrink keeps a subset.

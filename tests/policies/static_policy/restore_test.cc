@@ -82,7 +82,7 @@ TEST_P(RestoreTest, AFreshPolicyDecidesAsTheOriginal) {
   PodRequest a = before(topology)[0];
   auto again = fresh->admit(*restored, a, a.containers[0]);
   ASSERT_TRUE(again.has_value()) << again.error().toString();
-  EXPECT_EQ(again->allocation.exclusive_cpus, state.containers.at({"a", "c"}).exclusive_cpus);
+  EXPECT_EQ(again->allocation.exclusive_cpus, state.containers().at({"a", "c"}).exclusive_cpus);
 
   // More admissions: same answers (allocation, placement, refusal) from both.
   State original_state = state;
@@ -149,7 +149,7 @@ TEST_P(InitialStateTest, AdoptedAndPlacedAroundOrRefused) {
     allocation.exclusive_cpus = CpuSet::parse(list).value();
     allocation.request = guaranteed("c", allocation.exclusive_cpus.size());
     allocation.qos = QosClass::Guaranteed;
-    state.containers[{uid, "c"}] = allocation;
+    state.put({uid, "c"}, allocation);
     pinned_cpus |= allocation.exclusive_cpus;
   }
   StateCheckOptions check;

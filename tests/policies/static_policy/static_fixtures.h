@@ -72,8 +72,8 @@ inline void expectConsistent(const topology::Topology& topology, const PolicyOpt
   EXPECT_EQ(checkState(topology, options, state, check), std::vector<std::string>{});
   CpuSet shared = policy.sharedCpus(state);
   auto placements = policy.placements(state);
-  EXPECT_EQ(placements.size(), state.containers.size());
-  for (const auto& [key, allocation] : state.containers) {
+  EXPECT_EQ(placements.size(), state.size());
+  for (const auto& [key, allocation] : state.containers()) {
     const Placement& placement = placements.at(key);
     if (allocation.exclusive_cpus.empty()) {
       EXPECT_EQ(placement.cpus, shared) << describeKey(key);
