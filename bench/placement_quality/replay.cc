@@ -58,44 +58,13 @@ Counts replayPolicy(const topology::Topology& topology, const policies::Policy& 
       ++counts.guaranteed_admitted;
       NodeSet cpu_nodes = nodesOf(topology, alloc.exclusive_cpus);
       bool memory_local = alloc.memory_nodes.empty() || alloc.memory_nodes == cpu_nodes;
-      if (alignedOn(cpu_nodes, event.pod.gpu_node) && memory_local) ++counts.guaranteed_aligned;
+      if (alignedOn(cpu_nodes, event.pod.gpu_node) && memory_local) {
+        ++counts.guaranteed_aligned;
+        counts.guaranteed_aligned_cpus += event.pod.cpus;
+      }
     } else if (alignedOn(alloc.shared_pool_nodes, event.pod.gpu_node)) {
       ++counts.burstable_aligned;
     }
-  }
-  return counts;
-}
-
-Counts replayKubelet(const topology::Topology& topology, const KubeletBaseline& kubelet,
-                     const std::vector<TraceEvent>& trace) {
-  Counts counts;
-  std::map<std::string, CpuSet> held;
-  CpuSet exclusive;
-  bool one_node = topology.numaNodes().size() == 1;
-  for (const TraceEvent& event : trace) {
-    if (!event.add) {
-      auto it = held.find(event.pod.uid);
-      if (it != held.end()) {
-        exclusive -= it->second;
-        held.erase(it);
-      }
-      continue;
-    }
-    if (!event.pod.guaranteed) {
-      ++counts.burstable_offered;
-      // The kubelet runs every Burstable container in the one node-wide shared pool.
-      if (one_node) ++counts.burstable_aligned;
-      continue;
-    }
-    ++counts.guaranteed_offered;
-    NodeSet device_nodes;
-    if (event.pod.gpu_node >= 0) device_nodes.insert(event.pod.gpu_node);
-    auto cpus = kubelet.allocate(exclusive, event.pod.cpus, device_nodes);
-    if (!cpus.has_value()) continue;
-    ++counts.guaranteed_admitted;
-    held[event.pod.uid] = *cpus;
-    exclusive |= *cpus;
-    if (alignedOn(nodesOf(topology, *cpus), event.pod.gpu_node)) ++counts.guaranteed_aligned;
   }
   return counts;
 }

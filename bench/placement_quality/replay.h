@@ -3,7 +3,6 @@
 
 #include <vector>
 
-#include "bench/placement_quality/kubelet_baseline.h"
 #include "bench/placement_quality/traces.h"
 #include "policies/policy.h"
 #include "topology/model.h"
@@ -13,7 +12,8 @@ namespace topod::bench {
 struct Counts {
   int guaranteed_offered = 0;
   int guaranteed_admitted = 0;
-  int guaranteed_aligned = 0;  // CPUs on one NUMA node that also holds its GPU (and memory)
+  int guaranteed_aligned = 0;  // CPUs on one NUMA node that also holds its GPU (and memory, when restricted)
+  int guaranteed_aligned_cpus = 0;  // their CPUs, summed
   int burstable_offered = 0;
   int burstable_aligned = 0;   // runs in one NUMA node's shared pool (holding its GPU)
   int alignedContainers() const { return guaranteed_aligned + burstable_aligned; }
@@ -21,8 +21,6 @@ struct Counts {
 
 Counts replayPolicy(const topology::Topology& topology, const policies::Policy& policy,
                     const std::vector<TraceEvent>& trace);
-Counts replayKubelet(const topology::Topology& topology, const KubeletBaseline& kubelet,
-                     const std::vector<TraceEvent>& trace);
 // Upper bound on aligned Guaranteed pods for the trace: every add either goes whole onto one NUMA
 // node with room (its GPU's node, if any) or is left out, chosen knowing the whole trace;
 // capacity counted in CPUs (core granularity ignored, so it can only overestimate).

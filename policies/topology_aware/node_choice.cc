@@ -64,6 +64,16 @@ std::vector<int> orderByDistance(const topology::Topology& topology, int primary
   return order;
 }
 
+int narrowestPossible(const topology::Topology& topology, const Pools& pools, const CpuSet& universe, int cpus,
+                      const NodeSet& device_nodes) {
+  int narrowest = 0;
+  for (const NodeSet& set : candidateSets(topology, pools.cpu_nodes, device_nodes & pools.cpu_nodes)) {
+    if ((universe & topology.cpusOfNumaNodes(set)).size() < cpus) continue;
+    if (narrowest == 0 || set.size() < narrowest) narrowest = set.size();
+  }
+  return narrowest;
+}
+
 Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, const Pools& pools,
                                         const Usage& usage, const ExclusiveAsk& ask) {
   NodeSet required = ask.device_nodes & pools.cpu_nodes;
@@ -77,6 +87,7 @@ Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, cons
   std::optional<std::pair<Key, NodeSet>> best;
   for (const NodeSet& set : candidateSets(topology, pools.cpu_nodes, required)) {
     if (best.has_value() && set.size() > std::get<0>(best->first)) continue;
+    if (ask.max_nodes > 0 && set.size() > ask.max_nodes) continue;
     int free = 0;
     for (int node : set) free += freeOf(node);
     if (free < ask.cpus || !memoryFits(pools, usage, set, ask.memory)) continue;
@@ -118,8 +129,11 @@ Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, cons
   }
   std::string device_note = required.empty() ? "" : "; devices on node " + nodeList(required);
   if (!best.has_value()) {
+    std::string limit = ask.max_nodes > 0 ? " on at most " + std::to_string(ask.max_nodes) +
+                                                " NUMA node(s) (topology manager policy " + ask.max_nodes_rule + ")"
+                                          : "";
     return Error::resourceExhausted("no NUMA node set holds " + std::to_string(ask.cpus) +
-                                    " exclusive CPUs and the memory asked for" + device_note +
+                                    " exclusive CPUs and the memory asked for" + limit + device_note +
                                     "; candidates: " + considered);
   }
   NodeChoice choice;

@@ -26,7 +26,16 @@ struct ExclusiveAsk {
   MemoryAmounts memory;
   NodeSet device_nodes;         // NUMA nodes of the container's devices (must be included)
   std::map<int, CpuSet> free;   // per CPU node: CPUs this request may take
+  // At most this many NUMA nodes (0: any number). The topology manager policy sets it:
+  // single-numa-node 1, restricted the narrowest count that could ever hold the request.
+  int max_nodes = 0;
+  std::string max_nodes_rule;  // the policy that set max_nodes, for the refusal message
 };
+
+// The fewest NUMA nodes that could hold `cpus` CPUs of `universe` (and the device nodes) on an
+// empty machine: what the kubelet's CPU hint calls preferred. 0 when no set could.
+int narrowestPossible(const topology::Topology& topology, const Pools& pools, const CpuSet& universe, int cpus,
+                      const NodeSet& device_nodes);
 
 // Error (ResourceExhausted) when no set of nodes holds the request; the message lists the best
 // candidates and what they lack.

@@ -103,6 +103,19 @@ Result<Decision> TopologyAwarePolicy::resizeExclusive(const State& state, const 
       if (take > 0) added |= topology_aware::pickCpus(topology_, candidates, take);
     }
     cpus |= added;
+    int max_nodes = alignment_ == TopologyManagerPolicy::SingleNumaNode ? 1
+                    : alignment_ == TopologyManagerPolicy::Restricted
+                        ? topology_aware::narrowestPossible(topology_, pools_, universe, n_new,
+                                                            topology_aware::deviceNodes(resized))
+                        : 0;
+    NodeSet grown_nodes = nodesOf(topology_, cpus);
+    if (max_nodes > 0 && grown_nodes.size() > max_nodes) {
+      return Error::resourceExhausted(who + ": cannot grow from " + std::to_string(n_old) + " to " +
+                                      std::to_string(n_new) + " exclusive CPUs within " + std::to_string(max_nodes) +
+                                      " NUMA node(s) (topology manager policy " +
+                                      (max_nodes == 1 ? "single-numa-node" : "restricted") + "; it would span NUMA " +
+                                      grown_nodes.toString() + "); keeping CPUs " + old.exclusive_cpus.toString());
+    }
     how = "grew from " + std::to_string(n_old) + " to " + std::to_string(n_new) + " CPUs, kept " +
           old.exclusive_cpus.toString() + ", added " + added.toString();
   }

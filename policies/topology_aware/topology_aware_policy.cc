@@ -24,7 +24,7 @@ Result<std::unique_ptr<TopologyAwarePolicy>> TopologyAwarePolicy::create(const t
   }
   auto pools = topology_aware::makePools(topology, options);
   if (!pools.has_value()) return pools.error();
-  return std::unique_ptr<TopologyAwarePolicy>(new TopologyAwarePolicy(topology, std::move(*pools)));
+  return std::unique_ptr<TopologyAwarePolicy>(new TopologyAwarePolicy(topology, std::move(*pools), options.topology_manager.policy));
 }
 
 Result<std::unique_ptr<Policy>> makeTopologyAwarePolicy(const topology::Topology& topology,
@@ -77,6 +77,15 @@ Result<Decision> TopologyAwarePolicy::admitExclusive(const State& state, const P
     return Error::resourceExhausted(who + ": needs " + std::to_string(ask.cpus) + " " + pool + " CPUs, " +
                                     std::to_string(std::max(0, total_free - keep)) + " available" +
                                     (keep > 0 ? " (one CPU stays in the shared pool, no CPUs are reserved)" : ""));
+  }
+  if (alignment_ == TopologyManagerPolicy::SingleNumaNode) {
+    ask.max_nodes = 1;
+    ask.max_nodes_rule = "single-numa-node";
+  }
+  if (alignment_ == TopologyManagerPolicy::Restricted) {
+    ask.max_nodes_rule = "restricted";
+    ask.max_nodes = topology_aware::narrowestPossible(topology_, pools_, isolated ? pools_.isolated : pools_.exclusive_universe,
+                                                      ask.cpus, ask.device_nodes);
   }
   auto choice = topology_aware::chooseExclusiveNodes(topology_, pools_, usage, ask);
   if (!choice.has_value()) return choice.error().withContext(who);

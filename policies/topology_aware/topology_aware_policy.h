@@ -47,8 +47,8 @@ class TopologyAwarePolicy final : public Policy {
   const topology_aware::Pools& pools() const { return pools_; }
 
  private:
-  TopologyAwarePolicy(topology::Topology topology, topology_aware::Pools pools)
-      : topology_(std::move(topology)), pools_(std::move(pools)) {}
+  TopologyAwarePolicy(topology::Topology topology, topology_aware::Pools pools, TopologyManagerPolicy alignment)
+      : topology_(std::move(topology)), pools_(std::move(pools)), alignment_(alignment) {}
 
   Result<Decision> admitExclusive(const State& state, const PodRequest& pod, const ContainerRequest& container,
                                   bool isolated) const;
@@ -65,6 +65,10 @@ class TopologyAwarePolicy final : public Policy {
 
   topology::Topology topology_;
   topology_aware::Pools pools_;
+  // The topology manager policy read as an admission rule for exclusive containers: none and
+  // best-effort span NUMA nodes when nothing narrower fits; restricted refuses wider than the
+  // narrowest set that could ever hold the request; single-numa-node refuses more than one node.
+  TopologyManagerPolicy alignment_;
 };
 
 // The factory the policy registry calls. Errors when the options do not fit the topology.
