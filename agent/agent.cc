@@ -43,7 +43,7 @@ Agent::Agent(const topology::Topology& topology, AgentOptions options, std::uniq
     : topology_(topology),
       options_(std::move(options)),
       policy_(std::move(policy)),
-      checkpoint_(options_.state_dir),
+      checkpoint_(options_.state_dir, options_.checkpoint),
       all_nodes_(topology.numaNodeIds()) {}
 
 void Agent::onConfigure(const nri::RuntimeInfo& runtime) {
@@ -85,10 +85,9 @@ std::vector<nri::Update> Agent::takeChangedLocked(const std::string& skip_id) {
   return updates;
 }
 
-Status Agent::commitLocked(State next, const std::string& why) {
-  Status saved = checkpoint_.save(next);
+Status Agent::persistLocked(std::vector<policies::StateChange>& changes, const std::string& why) {
+  Status saved = checkpoint_.record(changes);
   if (!saved.has_value()) return saved.error().withContext("checkpoint after " + why);
-  state_ = std::move(next);
   return okStatus();
 }
 
@@ -96,14 +95,15 @@ void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const 
   containers_.erase(id);
   auto owner = ids_.find(key);
   if (owner != ids_.end() && owner->second == id) ids_.erase(owner);
-  if (state_.containers().count(key) == 0) return;
-  State next = policies::releaseContainer(state_, key);
-  Status saved = checkpoint_.save(next);
+  if (!state_.contains(key)) return;
+  std::vector<policies::StateChange> changes{{.key = key, .allocation = std::nullopt}};
+  Status saved = persistLocked(changes, "releasing " + describe(key));
   if (!saved.has_value()) {
-    spdlog::error("released {} ({}) but could not checkpoint: {}; the next change retries", describe(key), why,
-                  saved.error().toString());
+    // The CPUs are free whatever the disk says; a restart that restores the stale allocation
+    // drops it again at Synchronize, where the runtime no longer lists the container.
+    spdlog::error("released {} ({}) but could not checkpoint: {}", describe(key), why, saved.error().toString());
   }
-  state_ = std::move(next);
+  state_.erase(key);
   spdlog::info("released {} ({})", describe(key), why);
 }
 
@@ -135,12 +135,16 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
     live.push_back(&c);
     live_keys.insert(keyOf(pod->second, c.name));
   }
+  // Built on a copy (Synchronize is rare) and committed at once, in the order it was built: any
+  // prefix of these changes is a State this loop passed through.
   State next = state_;
+  std::vector<policies::StateChange> changes;
   int dropped = 0;
   for (const auto& [key, allocation] : state_.containers()) {
     (void)allocation;
     if (live_keys.count(key) != 0) continue;
-    next = policies::releaseContainer(next, key);
+    next.erase(key);
+    changes.push_back({.key = key, .allocation = std::nullopt});
     ++dropped;
     spdlog::info("synchronize: dropped the allocation of {}: the runtime no longer has it", describe(key));
   }
@@ -162,13 +166,15 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
                    decision.error().message());
       continue;
     }
-    next = policies::applyDecision(next, *decision);
+    next.put(decision->key, decision->allocation);
+    changes.push_back({.key = decision->key, .allocation = decision->allocation});
     ++adopted;
     spdlog::info("synchronize: adopted {}: {}", describe(key), decision->explanation);
   }
-  if (next != state_) {
-    Status committed = commitLocked(std::move(next), "synchronize");
+  if (!changes.empty()) {
+    Status committed = persistLocked(changes, "synchronize");
     if (!committed.has_value()) return committed.error();
+    state_ = std::move(next);
   }
 
   // Re-apply every placement whose actual cpuset drifted (or is unknown).
@@ -208,27 +214,39 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   std::unique_lock lock(mutex_);
   pods_[pod.id] = pod;
   ContainerKey key = keyOf(pod, container.name);
-  State base = state_;
   // A restarted container reuses its name (and so its key) under a new id: the old allocation
   // goes first, as the kubelet removes the old container's assignment.
-  auto previous = ids_.find(key);
-  if (previous != ids_.end() && previous->second != container.id) {
-    containers_.erase(previous->second);
-    ids_.erase(previous);
+  auto previous_id = ids_.find(key);
+  if (previous_id != ids_.end() && previous_id->second != container.id) {
+    containers_.erase(previous_id->second);
+    ids_.erase(previous_id);
   }
-  if (base.containers().count(key) != 0) base = policies::releaseContainer(base, key);
+  // Decided on state_ itself (no copy of every allocation on the NRI path): the old allocation
+  // is taken out for the decision and put back when nothing is committed.
+  std::optional<policies::ContainerAllocation> previous;
+  if (const policies::ContainerAllocation* old = state_.find(key)) {
+    previous = *old;
+    state_.erase(key);
+  }
+  auto restore = [&] {
+    if (previous) state_.put(key, std::move(*previous));
+  };
 
   auto request = containerRequestOf(container, container.resources, pod.qos);
-  auto decision = policy_->admit(base, podRequestOf(pod, request), request);
+  auto decision = policy_->admit(state_, podRequestOf(pod, request), request);
   if (!decision.has_value()) {
+    restore();
     spdlog::warn("refused {} ({}): {}", describe(key), container.id, decision.error().message());
     return Error(decision.error().code(), "topod refused container " + describe(key) + ": " + decision.error().message());
   }
-  Status committed = commitLocked(policies::applyDecision(base, *decision), "admitting " + describe(key));
+  std::vector<policies::StateChange> changes{{.key = decision->key, .allocation = decision->allocation}};
+  Status committed = persistLocked(changes, "admitting " + describe(key));
   if (!committed.has_value()) {
+    restore();
     spdlog::error("refused {}: {}", describe(key), committed.error().toString());
     return committed.error();
   }
+  state_.put(decision->key, decision->allocation);
   bool exclusive = !decision->allocation.exclusive_cpus.empty();
   Known known{.id = container.id, .pod_id = pod.id, .key = key, .cgroups_path = container.cgroups_path,
               .requested = container.resources,
@@ -250,7 +268,7 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   ContainerKey key = keyOf(pod, container.name);
   auto request = containerRequestOf(container, requested, pod.qos);
   auto pod_request = podRequestOf(pod, request);
-  bool known_allocation = state_.containers().count(key) != 0;
+  bool known_allocation = state_.contains(key);
   auto decision = known_allocation ? policy_->resize(state_, pod_request, request)
                                    : policy_->admit(state_, pod_request, request);
   if (!decision.has_value()) {
@@ -258,8 +276,10 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
                  decision.error().message());
     return Error(decision.error().code(), "topod refused resize of " + describe(key) + ": " + decision.error().message());
   }
-  Status committed = commitLocked(policies::applyDecision(state_, *decision), "resizing " + describe(key));
+  std::vector<policies::StateChange> changes{{.key = decision->key, .allocation = decision->allocation}};
+  Status committed = persistLocked(changes, "resizing " + describe(key));
   if (!committed.has_value()) return committed.error();
+  state_.put(decision->key, decision->allocation);
   Known& known = containers_[container.id];
   known.id = container.id;
   known.pod_id = pod.id;

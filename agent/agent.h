@@ -4,7 +4,7 @@
 //
 // Flow of one CreateContainer: request from the container's spec -> policy.admit() (a refusal is
 // returned as the event's error, which fails the creation with the policy's reason) ->
-// applyDecision() -> checkpoint -> reply = the container's cpus/mems/quota plus an update for
+// journal record (Checkpoint) -> state_ updated -> reply = the container's cpus/mems/quota plus an update for
 // every other container whose placement changed (shared containers leave CPUs that just became
 // exclusive). Releases (StopContainer, RemoveContainer, RemovePodSandbox) return CPUs to the
 // shared pool; when no reply can carry the resulting updates they become pending unsolicited
@@ -40,6 +40,8 @@ struct AgentOptions {
   std::string state_dir;
   // Optional: lets Synchronize read the real cpusets to detect drift. Not owned.
   cgroups::CgroupFs* cgroups = nullptr;
+  // How the state directory's journal is synced and compacted.
+  CheckpointOptions checkpoint;
 };
 
 // Unsolicited updates handed to the sender, with the generation they were computed at.
@@ -110,8 +112,8 @@ class Agent final : public nri::EventHandler {
   // Updates for every known container (but `skip_id`) whose applied placement is not the desired
   // one; marks them applied.
   std::vector<nri::Update> takeChangedLocked(const std::string& skip_id);
-  // Checkpoints then commits `next`. On checkpoint failure state_ is unchanged.
-  Status commitLocked(policies::State next, const std::string& why);
+  // Persists changes the caller is about to apply to state_ (it applies them only on success).
+  Status persistLocked(std::vector<policies::StateChange>& changes, const std::string& why);
   // Releases `key` (if allocated) and forgets container `id`; checkpoint errors are logged, the
   // in-memory release stands (the CPUs are free whatever the disk says).
   void releaseLocked(const std::string& id, const policies::ContainerKey& key, const std::string& why);

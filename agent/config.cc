@@ -24,6 +24,12 @@ using policies::TopologyManagerScope;
 // The CPU-count cap of CpuSet (CONFIG_NR_CPUS maximum).
 constexpr int64_t kMaxCpuCount = CpuSet::kMaxId + 1;
 
+// Past a million records (~600 MB) a journal segment would take longer to fold than to rewrite.
+constexpr int64_t kMaxJournalRecords = 1 << 20;
+const std::vector<std::pair<std::string_view, JournalSync>> kStateSyncModes = {
+    {"every-change", JournalSync::EveryChange},
+    {"background", JournalSync::Background},
+};
 const std::vector<std::pair<std::string_view, LogLevel>> kLogLevels = {
     {"trace", LogLevel::Trace}, {"debug", LogLevel::Debug}, {"info", LogLevel::Info},
     {"warn", LogLevel::Warn},   {"error", LogLevel::Error}};
@@ -194,6 +200,11 @@ Result<Config> parseConfig(std::string_view text, std::string_view source_name) 
   if (root.readString("state_dir", config.state_dir) && config.state_dir.empty()) {
     root.problem("state_dir", "must not be empty");
   }
+  root.readChoice("state_sync", kStateSyncModes, config.state_sync);
+  int64_t journal_records = 0;
+  if (root.readInt("state_journal_records", 1, kMaxJournalRecords, journal_records)) {
+    config.state_journal_records = static_cast<uint64_t>(journal_records);
+  }
   if (root.readString("cgroup_root", config.cgroup_root) &&
       (config.cgroup_root.empty() || config.cgroup_root[0] != '/')) {
     root.problem("cgroup_root", "\"" + config.cgroup_root + "\" must be an absolute path");
@@ -234,7 +245,8 @@ std::string describeConfig(const Config& config) {
       << ", scope " << nameOf(kScopes, p.topology_manager.scope) << "\n";
   out << "  nri socket: " << config.nri.socket_path << " (plugin " << config.nri.plugin_index
       << "-" << config.nri.plugin_name << ")\n";
-  out << "  state dir: " << config.state_dir << ", cgroup root: " << config.cgroup_root
+  out << "  state dir: " << config.state_dir << " (sync " << nameOf(kStateSyncModes, config.state_sync)
+      << ", journal segments of " << config.state_journal_records << " records), cgroup root: " << config.cgroup_root
       << ", log level: " << logLevelName(config.log_level) << "\n";
   return out.str();
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/state_journal.h"
 #include "common/result.h"
 #include "policies/policy_options.h"
 
@@ -31,8 +32,13 @@ struct Config {
   // reserved CPU, memory manager off, topology manager best-effort at container scope).
   policies::PolicyOptions policy = defaultPolicyOptions();
   NriConfig nri;
-  // Where the checkpoint (state.json) and the lock file live.
+  // Where the checkpoint (state.json and its journal) and the lock file live.
   std::string state_dir = "/var/lib/topod";
+  // When a change is fdatasynced: before the reply (survives power loss) or within a second
+  // (survives any crash of topod; a power loss stops the containers anyway).
+  JournalSync state_sync = JournalSync::EveryChange;
+  // Records per journal segment; a full segment is folded into state.json in the background.
+  uint64_t state_journal_records = 1024;
   // Where the cgroup hierarchies are mounted; the layout (v1, hybrid, v2) is read from
   // /proc/self/mountinfo when this is the default, and assumed v2 otherwise unless a
   // `cpuset` subdirectory marks a v1 tree.

@@ -152,10 +152,12 @@ void reloadConfig(const RunOptions& options, Config& current) {
   }
   setLogLevel(fresh->log_level);
   bool restart_needed = fresh->policy != current.policy || !(fresh->nri == current.nri) ||
-                        fresh->state_dir != current.state_dir || fresh->cgroup_root != current.cgroup_root;
+                        fresh->state_dir != current.state_dir || fresh->state_sync != current.state_sync ||
+                        fresh->state_journal_records != current.state_journal_records ||
+                        fresh->cgroup_root != current.cgroup_root;
   spdlog::info("SIGHUP: reloaded {}; log level {}", options.config_path, logLevelName(fresh->log_level));
   if (restart_needed) {
-    spdlog::warn("SIGHUP: policy, NRI, state_dir or cgroup_root changes take effect at the next start "
+    spdlog::warn("SIGHUP: policy, NRI, state_dir, state_sync or cgroup_root changes take effect at the next start "
                  "(current allocations were made under the running settings)");
   }
   current.log_level = fresh->log_level;
@@ -239,7 +241,9 @@ int runRunCommand(const RunOptions& options) {
                  opened.error().toString());
   }
   auto agent = Agent::create(*topology, AgentOptions{.policy = config.policy, .state_dir = config.state_dir,
-                                                     .cgroups = cgroup_fs.get()});
+                                                     .cgroups = cgroup_fs.get(),
+                                                     .checkpoint = {.sync = config.state_sync,
+                                                                    .records_per_segment = config.state_journal_records}});
   if (!agent.has_value()) {
     spdlog::error("{}", agent.error().toString());
     return 1;

@@ -34,13 +34,6 @@ class Fd {
   int fd_;
 };
 
-Status fsyncDirectory(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return Error::fromErrno(errno, "opening directory " + dir);
-  if (::fsync(fd.get()) != 0) return Error::fromErrno(errno, "fsync of directory " + dir);
-  return okStatus();
-}
-
 bool exists(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
@@ -48,15 +41,19 @@ bool exists(const std::string& path) {
 
 }  // namespace
 
-StateFile::StateFile(std::string dir, std::string name)
-    : dir_(std::move(dir)), name_(std::move(name)), path_(dir_ + "/" + name_) {}
+Status fsyncDirectory(const std::string& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return Error::fromErrno(errno, "opening directory " + dir);
+  if (::fsync(fd.get()) != 0) return Error::fromErrno(errno, "fsync of directory " + dir);
+  return okStatus();
+}
 
-Result<std::string> StateFile::read() const {
-  Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+Result<std::string> readWholeFile(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     int err = errno;
-    if (err == ENOENT) return Error(ErrorCode::NotFound, "state file " + path_ + " does not exist", err);
-    return Error::fromErrno(err, "opening state file " + path_);
+    if (err == ENOENT) return Error(ErrorCode::NotFound, path + " does not exist", err);
+    return Error::fromErrno(err, "opening " + path);
   }
   std::string content;
   char buffer[65536];
@@ -64,10 +61,41 @@ Result<std::string> StateFile::read() const {
     ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error::fromErrno(errno, "reading state file " + path_);
+      return Error::fromErrno(errno, "reading " + path);
     }
     if (n == 0) break;
     content.append(buffer, static_cast<std::size_t>(n));
+  }
+  return content;
+}
+
+std::string utcStamp() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  return stamp;
+}
+
+Result<std::string> moveFileAside(const std::string& path, const std::string& stamp) {
+  std::string target = path + ".corrupt-" + stamp;
+  for (int n = 1; exists(target); ++n) target = path + ".corrupt-" + stamp + "-" + std::to_string(n);
+  if (::rename(path.c_str(), target.c_str()) != 0) {
+    return Error::fromErrno(errno, "moving " + path + " aside to " + target);
+  }
+  auto slash = path.rfind('/');
+  TOPOD_RETURN_IF_ERROR(fsyncDirectory(slash == std::string::npos ? "." : path.substr(0, slash)));
+  return target;
+}
+
+StateFile::StateFile(std::string dir, std::string name)
+    : dir_(std::move(dir)), name_(std::move(name)), path_(dir_ + "/" + name_) {}
+
+Result<std::string> StateFile::read() const {
+  auto content = readWholeFile(path_);
+  if (!content.has_value() && content.error().code() == ErrorCode::NotFound) {
+    return Error(ErrorCode::NotFound, "state file " + path_ + " does not exist", content.error().sysErrno());
   }
   return content;
 }
@@ -99,21 +127,6 @@ Status StateFile::write(std::string_view content) const {
   }
   // Without this the rename itself may not survive a power loss.
   return fsyncDirectory(dir_);
-}
-
-Result<std::string> StateFile::moveAside() const {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
-  std::string target = path_ + ".corrupt-" + stamp;
-  for (int n = 1; exists(target); ++n) target = path_ + ".corrupt-" + stamp + "-" + std::to_string(n);
-  if (::rename(path_.c_str(), target.c_str()) != 0) {
-    return Error::fromErrno(errno, "moving " + path_ + " aside to " + target);
-  }
-  TOPOD_RETURN_IF_ERROR(fsyncDirectory(dir_));
-  return target;
 }
 
 Status ensureDirectory(const std::string& path) {

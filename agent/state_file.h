@@ -11,6 +11,18 @@
 
 namespace topod::agent {
 
+// The whole content of `path`. NotFound when it does not exist; other errors carry errno.
+Result<std::string> readWholeFile(const std::string& path);
+
+// Renames `path` to "<path>.corrupt-<stamp>" (a numeric suffix when taken) and fsyncs its
+// directory. `stamp` is a UTC timestamp (utcStamp()), shared by the files of one checkpoint so a
+// post-mortem finds them together. Returns the new path.
+Result<std::string> moveFileAside(const std::string& path, const std::string& stamp);
+std::string utcStamp();
+
+// fsync of a directory: makes renames, creations and unlinks in it survive a power loss.
+Status fsyncDirectory(const std::string& dir);
+
 class StateFile {
  public:
   // The file `name` inside directory `dir` (which must exist; see ensureDirectory).
@@ -27,7 +39,7 @@ class StateFile {
 
   // Renames the file to "<name>.corrupt-<UTC timestamp>" (with a numeric suffix if taken) so it
   // is kept for a post-mortem but never read again. Returns the new path.
-  Result<std::string> moveAside() const;
+  Result<std::string> moveAside() const { return moveFileAside(path_, utcStamp()); }
 
  private:
   std::string dir_;

@@ -90,7 +90,9 @@ Result<QosClass> parseQos(const std::string& text, const std::string& where) {
   return Error::invalidArgument(where + ": unknown QoS class \"" + text + "\" (known: Guaranteed, Burstable, BestEffort)");
 }
 
-Status parseEntry(const Json& value, const std::string& source, const std::string& path, State& state) {
+// One container's entry: the key and its allocation (shared by documents and change records).
+Result<std::pair<ContainerKey, ContainerAllocation>> parseEntry(const Json& value, const std::string& source,
+                                                                const std::string& path) {
   json::Fields fields(value, source, path);
   ContainerKey key{.pod_uid = fields.string("pod_uid", true), .container_name = fields.string("container", true)};
   ContainerAllocation allocation;
@@ -122,12 +124,17 @@ Status parseEntry(const Json& value, const std::string& source, const std::strin
     if (!qos.has_value()) return qos.error();
     allocation.qos = *qos;
   }
-  if (state.contains(key)) {
-    return Error::invalidArgument(source + ": " + path + ": container " + key.pod_uid + "/" + key.container_name +
-                                  " appears twice");
+  return std::pair(std::move(key), std::move(allocation));
+}
+
+Result<ContainerKey> parseKey(const Json& value, const std::string& source, const std::string& path) {
+  json::Fields fields(value, source, path);
+  ContainerKey key{.pod_uid = fields.string("pod_uid", true), .container_name = fields.string("container", true)};
+  TOPOD_RETURN_IF_ERROR(fields.finish());
+  if (key.pod_uid.empty() || key.container_name.empty()) {
+    return Error::invalidArgument(source + ": " + path + ": pod_uid and container must not be empty");
   }
-  state.put(key, std::move(allocation));
-  return okStatus();
+  return key;
 }
 
 }  // namespace
@@ -175,9 +182,61 @@ Result<State> parseState(std::string_view text, std::string_view source_view, St
   }
   State state;
   for (std::size_t i = 0; i < containers->size(); ++i) {
-    TOPOD_RETURN_IF_ERROR(parseEntry((*containers)[i], source, "containers[" + std::to_string(i) + "]", state));
+    std::string path = "containers[" + std::to_string(i) + "]";
+    auto entry = parseEntry((*containers)[i], source, path);
+    if (!entry.has_value()) return entry.error();
+    if (state.contains(entry->first)) {
+      return Error::invalidArgument(source + ": " + path + ": container " + entry->first.pod_uid + "/" +
+                                    entry->first.container_name + " appears twice");
+    }
+    state.put(entry->first, std::move(entry->second));
   }
   return state;
+}
+
+std::string serializeStateChange(const StateChange& change) {
+  Json record = Json::object();
+  record["seq"] = change.seq;
+  if (change.allocation) {
+    record["put"] = allocationToJson(change.key, *change.allocation);
+  } else {
+    record["erase"] = Json{{"pod_uid", change.key.pod_uid}, {"container", change.key.container_name}};
+  }
+  return json::dumpCompact(record);
+}
+
+Result<StateChange> parseStateChange(std::string_view text, std::string_view source_view) {
+  const std::string source(source_view);
+  auto doc = json::parseStrict(text, source);
+  if (!doc.has_value()) return doc.error();
+  json::Fields fields(*doc, source, "");
+  StateChange change;
+  change.seq = fields.uint64("seq", true);
+  const Json* put = fields.object("put", false);
+  const Json* erase = fields.object("erase", false);
+  TOPOD_RETURN_IF_ERROR(fields.finish());
+  if ((put == nullptr) == (erase == nullptr)) {
+    return Error::invalidArgument(source + ": a change record holds exactly one of \"put\" and \"erase\"");
+  }
+  if (put != nullptr) {
+    auto entry = parseEntry(*put, source, "put");
+    if (!entry.has_value()) return entry.error();
+    change.key = std::move(entry->first);
+    change.allocation = std::move(entry->second);
+  } else {
+    auto key = parseKey(*erase, source, "erase");
+    if (!key.has_value()) return key.error();
+    change.key = std::move(*key);
+  }
+  return change;
+}
+
+void applyStateChange(State& state, const StateChange& change) {
+  if (change.allocation) {
+    state.put(change.key, *change.allocation);
+  } else {
+    state.erase(change.key);
+  }
 }
 
 }  // namespace topod::policies

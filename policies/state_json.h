@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,27 @@ std::string serializeState(const State& state);
 // `source` names the input in errors (a path, or "<string>").
 Result<State> parseState(std::string_view text, std::string_view source,
                          StateChecksum checksum = StateChecksum::Required);
+
+// One change of a State: a container's allocation recorded (or replaced), or removed. The agent's
+// journal (agent/state_journal.h) persists the changes between two full documents as these
+// records; replaying them in order onto the document they follow yields the State again.
+// Because each record carries a whole value rather than a delta, replaying records the document
+// already contains changes nothing (replay is idempotent), which is what lets the journal be
+// compacted without a lock-step between the document and the records.
+struct StateChange {
+  uint64_t seq = 0;  // position in the journal; consecutive records have consecutive numbers
+  ContainerKey key;
+  std::optional<ContainerAllocation> allocation;  // nullopt: the container was removed
+  friend bool operator==(const StateChange&, const StateChange&) = default;
+};
+
+// One line of compact JSON, no newline: {"put":{<entry as in a document>},"seq":N} or
+// {"erase":{"container":"...","pod_uid":"..."},"seq":N}.
+std::string serializeStateChange(const StateChange& change);
+// Strict like parseState: unknown keys, both or neither of put/erase, a bad entry are errors.
+Result<StateChange> parseStateChange(std::string_view text, std::string_view source);
+// Applies the change to `state` in place.
+void applyStateChange(State& state, const StateChange& change);
 
 // 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
 uint64_t fnv1a64(std::string_view bytes);

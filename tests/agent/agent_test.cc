@@ -251,9 +251,8 @@ TEST_F(AgentTest, CheckpointThatDoesNotFitTheTopologyIsMovedAside) {
 TEST_F(AgentTest, EveryChangeIsCheckpointedBeforeTheReply) {
   auto pod = makePod("g1", QosClass::Guaranteed);
   ASSERT_TRUE(agent_->onCreateContainer(pod, guaranteed(pod, "app", 2000)).has_value());
-  StateFile file(dir_.path(), Checkpoint::kFileName);
-  auto on_disk = policies::parseState(file.read().value(), "state.json");
-  ASSERT_TRUE(on_disk.has_value());
+  auto on_disk = Checkpoint::readOnDisk(dir_.path());
+  ASSERT_TRUE(on_disk.has_value()) << on_disk.error().toString();
   EXPECT_EQ(*on_disk, agent_->state());
 }
 

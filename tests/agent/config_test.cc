@@ -32,6 +32,7 @@ TEST(ConfigTest, DefaultsMatchTheKubeletProductionSetting) {
   EXPECT_EQ(config.policy.topology_manager.scope, TopologyManagerScope::Container);
   EXPECT_EQ(config.nri.socket_path, "/var/run/nri/nri.sock");
   EXPECT_EQ(config.state_dir, "/var/lib/topod");
+  EXPECT_EQ(config.state_sync, JournalSync::EveryChange) << "durable before the reply, as the kubelet's checkpoints";
   EXPECT_EQ(config.log_level, LogLevel::Info);
 }
 
@@ -47,6 +48,8 @@ TEST(ConfigTest, EveryKeyIsRead) {
   auto config = parseConfig(R"(
 log_level = "debug"
 state_dir = "/tmp/topod-state"
+state_sync = "background"
+state_journal_records = 64
 cgroup_root = "/tmp/cg"
 [nri]
 socket_path = "/run/nri.sock"
@@ -79,6 +82,8 @@ max_allowable_numa_nodes = 16
   const auto& p = config->policy;
   EXPECT_EQ(config->log_level, LogLevel::Debug);
   EXPECT_EQ(config->state_dir, "/tmp/topod-state");
+  EXPECT_EQ(config->state_sync, JournalSync::Background);
+  EXPECT_EQ(config->state_journal_records, 64U);
   EXPECT_EQ(config->cgroup_root, "/tmp/cg");
   EXPECT_EQ(config->nri.socket_path, "/run/nri.sock");
   EXPECT_EQ(config->nri.plugin_name, "topod-test");
@@ -158,6 +163,9 @@ INSTANTIATE_TEST_SUITE_P(
                      "limits.memory: quantity \"1.5Gi\": unknown suffix"},
         BadConfigRow{"ReservedMemoryNotAnArray", "[policy]\nreserved_memory = 5\n",
                      "policy.reserved_memory: expected an array of tables"},
+        BadConfigRow{"UnknownStateSync", "state_sync = \"never\"\n",
+                     "bad.toml:1:14: state_sync: \"never\" is not one of \"every-change\", \"background\""},
+        BadConfigRow{"ZeroJournalRecords", "state_journal_records = 0\n", "state_journal_records: 0 is out of range"},
         BadConfigRow{"SyntaxError", "a = [1,\n", "bad.toml:1:"},
         BadConfigRow{"DuplicateKey", "log_level = \"info\"\nlog_level = \"info\"\n", "bad.toml:2:"}),
     [](const testing::TestParamInfo<BadConfigRow>& row) { return row.param.name; });

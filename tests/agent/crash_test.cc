@@ -153,10 +153,7 @@ pid_t startChild(const std::string& state_dir, const std::string& socket) {
 
 // The invariants after a restart, on the checkpoint and the runtime's view.
 void checkInvariants(const std::string& state_dir, const testing::SimRuntime& runtime, int restart) {
-  StateFile file(state_dir, Checkpoint::kFileName);
-  auto text = file.read();
-  ASSERT_TRUE(text.has_value()) << "restart " << restart;
-  auto state = policies::parseState(*text, "state.json");
+  auto state = Checkpoint::readOnDisk(state_dir);
   ASSERT_TRUE(state.has_value()) << "restart " << restart << ": " << state.error().toString();
   CpuSet taken;
   for (const auto& [key, allocation] : state->containers()) {
@@ -243,9 +240,8 @@ TEST(CrashTest, KilledAtRandomPointsNeverLosesOrDoubleAssignsACpu) {
   runtime.pumpUntil([] { return false; }, std::chrono::milliseconds(200));
   ::kill(child, SIGKILL);
   restart();
-  StateFile file(dir.path(), Checkpoint::kFileName);
-  auto final_state = policies::parseState(file.read().value(), "state.json");
-  ASSERT_TRUE(final_state.has_value());
+  auto final_state = Checkpoint::readOnDisk(dir.path());
+  ASSERT_TRUE(final_state.has_value()) << final_state.error().toString();
   EXPECT_EQ(*final_state, expected);
   EXPECT_GE(kills, 200);
   ::kill(child, SIGKILL);
