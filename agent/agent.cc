@@ -82,7 +82,12 @@ std::vector<nri::Update> Agent::takeChangedLocked(const std::string& skip_id) {
     known.applied = desired;
   }
   if (!updates.empty()) ++generation_;
+  stale_ = false;
   return updates;
+}
+
+bool Agent::othersMayMoveLocked(const CpuSet& exclusive_before) const {
+  return stale_ || state_.totals().exclusive_cpus != exclusive_before;
 }
 
 Status Agent::persistLocked(std::vector<policies::StateChange>& changes, const std::string& why) {
@@ -204,6 +209,7 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   }
   synchronized_ = true;
   pending_ = false;
+  stale_ = false;
   ++generation_;
   spdlog::info("synchronized with the runtime: {} pods, {} containers; adopted {}, dropped {}, {} cpusets re-applied",
                pods.size(), live.size(), adopted, dropped, drifted);
@@ -214,6 +220,7 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   std::unique_lock lock(mutex_);
   pods_[pod.id] = pod;
   ContainerKey key = keyOf(pod, container.name);
+  const CpuSet exclusive_before = state_.totals().exclusive_cpus;
   // A restarted container reuses its name (and so its key) under a new id: the old allocation
   // goes first, as the kubelet removes the old container's assignment.
   auto previous_id = ids_.find(key);
@@ -255,7 +262,7 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   reply.adjustment.resources = resourcesFor(decision->placement, exclusive, all_nodes_, container.resources);
   containers_[container.id] = std::move(known);
   ids_[key] = container.id;
-  reply.updates = takeChangedLocked(container.id);
+  if (othersMayMoveLocked(exclusive_before)) reply.updates = takeChangedLocked(container.id);
   spdlog::info("admitted {} ({}): cpus {}{}, {} other containers updated; {}", describe(key), container.id,
                decision->placement.cpus.toString(), exclusive ? " exclusive" : " shared", reply.updates.size(),
                decision->explanation);
@@ -266,6 +273,7 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
                                                           const nri::LinuxResources& requested) {
   std::unique_lock lock(mutex_);
   ContainerKey key = keyOf(pod, container.name);
+  const CpuSet exclusive_before = state_.totals().exclusive_cpus;
   auto request = containerRequestOf(container, requested, pod.qos);
   auto pod_request = podRequestOf(pod, request);
   bool known_allocation = state_.contains(key);
@@ -290,7 +298,8 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   bool exclusive = !decision->allocation.exclusive_cpus.empty();
   known.applied = Applied{.placement = decision->placement, .exclusive = exclusive};
   std::vector<nri::Update> updates{updateFor(known, *known.applied)};
-  auto others = takeChangedLocked(container.id);
+  std::vector<nri::Update> others;
+  if (othersMayMoveLocked(exclusive_before)) others = takeChangedLocked(container.id);
   updates.insert(updates.end(), others.begin(), others.end());
   spdlog::info("resized {} ({}): cpus {}{}, {} other containers updated; {}", describe(key), container.id,
                decision->placement.cpus.toString(), exclusive ? " exclusive" : " shared", others.size(),
@@ -300,7 +309,9 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
 
 Result<std::vector<nri::Update>> Agent::onStopContainer(const nri::Pod& pod, const nri::Container& container) {
   std::unique_lock lock(mutex_);
+  const CpuSet exclusive_before = state_.totals().exclusive_cpus;
   releaseLocked(container.id, keyOf(pod, container.name), "container stopped");
+  if (!othersMayMoveLocked(exclusive_before)) return std::vector<nri::Update>{};
   return takeChangedLocked("");
 }
 
@@ -315,7 +326,9 @@ Status Agent::onRemoveContainer(const nri::Pod& pod, const nri::Container& conta
   {
     std::unique_lock lock(mutex_);
     if (containers_.count(container.id) == 0) return okStatus();
+    const CpuSet exclusive_before = state_.totals().exclusive_cpus;
     releaseLocked(container.id, keyOf(pod, container.name), "container removed");
+    if (!othersMayMoveLocked(exclusive_before)) return okStatus();
     markPendingLocked();
     notify = pending_notifier_;
   }
@@ -327,21 +340,25 @@ Status Agent::onRemovePodSandbox(const nri::Pod& pod) {
   std::function<void()> notify;
   {
     std::unique_lock lock(mutex_);
+    const CpuSet exclusive_before = state_.totals().exclusive_cpus;
+    // The pod's containers are found through their keys (pod UID first), not by a scan of every
+    // container; only those of this sandbox go (a recreated sandbox of the same pod keeps its own).
+    const std::string uid = pod.uid.empty() ? pod.id : pod.uid;
     std::vector<std::pair<std::string, ContainerKey>> gone;
-    for (const auto& [id, known] : containers_) {
-      if (known.pod_id == pod.id) gone.emplace_back(id, known.key);
+    for (auto it = ids_.lower_bound(ContainerKey{uid, ""}); it != ids_.end() && it->first.pod_uid == uid; ++it) {
+      auto known = containers_.find(it->second);
+      if (known != containers_.end() && known->second.pod_id == pod.id) gone.emplace_back(it->second, it->first);
     }
     for (const auto& [id, key] : gone) releaseLocked(id, key, "pod removed");
-    // Allocations of the pod whose containers topod never saw by id (restored, not yet synced).
-    std::string uid = pod.uid.empty() ? pod.id : pod.uid;
+    // Allocations of the pod that no container topod knows by id holds (restored, not yet synced).
     std::vector<ContainerKey> orphans;
-    for (const auto& [key, allocation] : state_.containers()) {
-      (void)allocation;
-      if (key.pod_uid == uid) orphans.push_back(key);
+    auto [first, last] = state_.podContainers(uid);
+    for (auto it = first; it != last; ++it) {
+      if (ids_.count(it->first) == 0) orphans.push_back(it->first);
     }
     for (const auto& key : orphans) releaseLocked("", key, "pod removed");
     pods_.erase(pod.id);
-    if (gone.empty() && orphans.empty()) return okStatus();
+    if (!othersMayMoveLocked(exclusive_before)) return okStatus();
     markPendingLocked();
     notify = pending_notifier_;
   }
@@ -374,6 +391,7 @@ void Agent::unsolicitedDone(const PendingUpdates& sent, const std::vector<nri::U
       auto it = containers_.find(update.container_id);
       if (it != containers_.end()) it->second.applied.reset();
     }
+    if (!failed.empty()) stale_ = true;
     // An event answered while these were in flight may have sent newer values that ours then
     // overwrote in the runtime: send the current values once more.
     if (generation_ == sent.generation) return;
@@ -381,6 +399,7 @@ void Agent::unsolicitedDone(const PendingUpdates& sent, const std::vector<nri::U
       auto it = containers_.find(update.container_id);
       if (it != containers_.end()) it->second.applied.reset();
     }
+    stale_ = true;
     markPendingLocked();
     notify = pending_notifier_;
   }

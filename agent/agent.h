@@ -110,8 +110,13 @@ class Agent final : public nri::EventHandler {
                      const CpuSet& shared) const;
   nri::Update updateFor(const Known& known, const Applied& desired) const;
   // Updates for every known container (but `skip_id`) whose applied placement is not the desired
-  // one; marks them applied.
+  // one; marks them applied. O(containers): called only when othersMayMoveLocked().
   std::vector<nri::Update> takeChangedLocked(const std::string& skip_id);
+  // After a change to one container: whether any other may have to move. The Policy contract
+  // (policy.h) makes a container's placement depend only on its own allocation and the union of
+  // exclusive CPUs, so a change that leaves that union alone moves nobody else, unless an earlier
+  // update failed and must be retried (stale_).
+  bool othersMayMoveLocked(const CpuSet& exclusive_before) const;
   // Persists changes the caller is about to apply to state_ (it applies them only on success).
   Status persistLocked(std::vector<policies::StateChange>& changes, const std::string& why);
   // Releases `key` (if allocated) and forgets container `id`; checkpoint errors are logged, the
@@ -134,6 +139,7 @@ class Agent final : public nri::EventHandler {
   std::map<policies::ContainerKey, std::string> ids_;  // allocation key -> container id
   bool synchronized_ = false;
   bool pending_ = false;
+  bool stale_ = false;  // some container's applied placement is unknown (a failed update)
   uint64_t generation_ = 0;
   std::function<void()> pending_notifier_;
 };

@@ -57,6 +57,10 @@ class Policy {
                                   const ContainerRequest& resized) const = 0;
 
   // Where every container of the State runs (exclusive CPUs, or the shared pool it belongs to).
+  // Contract: a container's placement depends only on its own allocation and on the union of
+  // exclusive CPUs of the State (State::totals().exclusive_cpus). The agent relies on it: after a
+  // change that leaves that union alone it updates no other container, without asking for every
+  // placement (tests/policies/engine/placement_contract_test.cc holds every policy to it).
   virtual std::map<ContainerKey, Placement> placements(const State& state) const = 0;
 
   // The CPUs of the shared pool(s) in this State: every allocatable CPU no container holds
