@@ -1,23 +1,23 @@
-// Crash test: a long, seeded stream of pod/container events goes to the agent running as a real
-// child process (agent_crash_child); at >= 200 random points a killer thread SIGKILLs it a random
-// few hundred microseconds into an event (mid-decision, mid-checkpoint, mid-reply or idle). The
-// child is restarted on the same state directory, the runtime resynchronizes it, and after every
+// Crash test: a long, seeded stream of pod/container events goes to the real `topod run` binary
+// (a real policy, its journal folded into state.json every few records so compactions are cut
+// short too); at >= 200 random points a killer thread SIGKILLs it a random few hundred
+// microseconds into an event (mid-decision, mid-journal write, mid-compaction, mid-reply or idle).
+// topod is restarted on the same state directory, the runtime resynchronizes it, and after every
 // restart the test checks the checkpoint and the runtime's cpusets:
 //   - no CPU is exclusive to two containers;
 //   - every container the runtime runs has its allocation;
 //   - every container runs where its allocation says (exclusive CPUs, or off all of them).
 // An event the kill made fail is retried, as the kubelet retries. At the end the state equals
-// the one an agent that was never killed reaches on the same stream.
+// the one an agent that was never killed reaches on the same stream with the same policy.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <set>
@@ -29,11 +29,12 @@
 #include "agent/checkpoint.h"
 #include "agent/config.h"
 #include "nri/plugin.h"
-#include "policies/state_json.h"
 #include "tests/agent/agent_test_support.h"
+#include "tests/agent/child_process.h"
+#include "tests/agent/runtime_listener.h"
 #include "tests/agent/sim_runtime.h"
 #include "tests/fakes/fake_nri_connector.h"
-#include "tests/fakes/fake_policy.h"
+#include "topology/loaders.h"
 
 namespace topod::agent {
 namespace {
@@ -41,6 +42,9 @@ namespace {
 using testing::guaranteed;
 using testing::makeContainer;
 using testing::makePod;
+
+// 16 CPUs on 2 NUMA nodes, 2 threads per core: the same machine for topod and the reference.
+constexpr const char* kTopology = "synthetic:pack:1 numa:2 core:4 pu:2";
 
 enum class OpKind { Create, Resize, Stop, Remove, RemovePod };
 struct Op {
@@ -119,36 +123,22 @@ bool runOp(testing::SimRuntime& runtime, const Op& op) {
   return true;
 }
 
-class Listener {
- public:
-  explicit Listener(std::string path) : path_(std::move(path)) {
-    ::unlink(path_.c_str());
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    path_.copy(addr.sun_path, sizeof addr.sun_path - 1);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 4), 0);
-  }
-  ~Listener() {
-    ::close(fd_);
-    ::unlink(path_.c_str());
-  }
-  nri::UniqueFd accept() { return nri::UniqueFd(::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC)); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
+struct CrashRow {
+  std::string name;
+  std::string policy;
 };
+void PrintTo(const CrashRow& row, std::ostream* os) { *os << row.name; }
 
-pid_t startChild(const std::string& state_dir, const std::string& socket) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::execl(TOPOD_CRASH_CHILD, TOPOD_CRASH_CHILD, state_dir.c_str(), socket.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
+class CrashTest : public ::testing::TestWithParam<CrashRow> {};
+
+// topod run's configuration: quiet, the row's policy, a journal segment every 16 records (so the
+// stream goes through dozens of compactions), cgroups read from an empty tree.
+std::string writeConfig(const std::string& dir, const std::string& policy) {
+  std::string path = dir + "/topod.toml";
+  std::ofstream(path) << "log_level = \"warn\"\nstate_journal_records = 16\ncgroup_root = \"" << dir
+                      << "/cgroup\"\n[policy]\nname = \"" << policy << "\"\n";
+  std::filesystem::create_directories(dir + "/cgroup");
+  return path;
 }
 
 // The invariants after a restart, on the checkpoint and the runtime's view.
@@ -175,17 +165,32 @@ void checkInvariants(const std::string& state_dir, const testing::SimRuntime& ru
   }
 }
 
-TEST(CrashTest, KilledAtRandomPointsNeverLosesOrDoubleAssignsACpu) {
+// Right after a kill, before any restart or Synchronize could repair anything: every container
+// the runtime runs was acknowledged by topod, so its allocation must already be on disk.
+void checkDurable(const std::string& state_dir, const testing::SimRuntime& runtime, int kill) {
+  auto state = Checkpoint::readOnDisk(state_dir);
+  ASSERT_TRUE(state.has_value()) << "kill " << kill << ": " << state.error().toString();
+  for (const auto& [id, c] : runtime.containers) {
+    if (c.state == nri::ContainerState::Stopped) continue;
+    const nri::Pod& pod = runtime.pods.at(c.pod_id);
+    EXPECT_TRUE(state->contains({pod.uid, c.name})) << "kill " << kill << ": the allocation of " << id
+                                                    << " was acknowledged but is not on disk";
+  }
+}
+
+TEST_P(CrashTest, KilledAtRandomPointsNeverLosesOrDoubleAssignsACpu) {
   constexpr int kOps = 700;
   constexpr uint32_t kSeed = 20261123;
   const std::vector<Op> stream = makeStream(kOps, kSeed);
-  topology::Topology topology = testing::twoNodeTopology();
+  auto topology = topology::loadTopology(kTopology);
+  ASSERT_TRUE(topology.has_value()) << topology.error().toString();
+  policies::PolicyOptions options = defaultConfig().policy;
+  options.policy = GetParam().policy;
 
-  // The reference: an agent that is never killed, same stream, same runtime model.
+  // The reference: an agent that is never killed, same stream, same policy, same runtime model.
   testing::TempDir reference_dir;
-  auto reference = Agent::create(topology, {.policy = defaultConfig().policy, .state_dir = reference_dir.path()},
-                                 std::make_unique<testing::FakeExclusivePolicy>(topology));
-  ASSERT_TRUE(reference.has_value());
+  auto reference = Agent::create(*topology, {.policy = options, .state_dir = reference_dir.path()});
+  ASSERT_TRUE(reference.has_value()) << reference.error().toString();
   nri::testing::FakeNriConnector connector;
   nri::Plugin plugin(nri::PluginOptions{}, **reference, connector);
   ASSERT_TRUE(plugin.start().has_value());
@@ -194,33 +199,40 @@ TEST(CrashTest, KilledAtRandomPointsNeverLosesOrDoubleAssignsACpu) {
   for (const Op& op : stream) ASSERT_TRUE(runOp(reference_runtime, op));
   policies::State expected = (*reference)->state();
   plugin.stop();
+  ASSERT_GT(expected.size(), 0U);
 
-  // The crashing agent.
+  // topod run, killed again and again.
   testing::TempDir dir;
-  Listener listener("/tmp/topod-crash-" + std::to_string(::getpid()) + ".sock");
+  const std::string state_dir = dir.path() + "/state";
+  const std::string config = writeConfig(dir.path(), GetParam().policy);
+  testing::RuntimeListener listener(dir.path() + "/nri.sock");
+  ASSERT_TRUE(listener.ok());
+  const std::vector<std::string> args{"run", "--config", config, "--topology", kTopology,
+                                      "--state-dir", state_dir, "--nri-socket", listener.path()};
   std::mt19937 rng(kSeed + 1);
-  pid_t child = startChild(dir.path(), listener.path());
+  auto child = std::make_unique<testing::ChildProcess>(TOPOD_BINARY, args);
   testing::SimRuntime runtime(listener.accept());
-  ASSERT_TRUE(runtime.handshake().has_value());
+  ASSERT_TRUE(runtime.handshake().has_value()) << child->output();
   int kills = 0;
   int restarts = 0;
   auto restart = [&] {
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    child = startChild(dir.path(), listener.path());
+    ASSERT_TRUE(child->wait(std::chrono::seconds(10)).has_value()) << "topod did not die";
+    checkDurable(state_dir, runtime, restarts);
+    child = std::make_unique<testing::ChildProcess>(TOPOD_BINARY, args);
     runtime.reconnect(listener.accept());
-    ASSERT_TRUE(runtime.handshake().has_value()) << "restart " << restarts;
+    ASSERT_TRUE(runtime.handshake().has_value()) << "restart " << restarts << ":\n" << child->output();
     ++restarts;
-    checkInvariants(dir.path(), runtime, restarts);
+    checkInvariants(state_dir, runtime, restarts);
   };
   for (std::size_t i = 0; i < stream.size(); ++i) {
     std::thread killer;
     std::atomic<bool> killed{false};
     if (rng() % 100 < 40) {
       auto delay = std::chrono::microseconds(rng() % 1500);
-      killer = std::thread([&, delay] {
+      pid_t pid = child->pid();
+      killer = std::thread([&, delay, pid] {
         std::this_thread::sleep_for(delay);
-        ::kill(child, SIGKILL);
+        ::kill(pid, SIGKILL);
         killed = true;
       });
     }
@@ -238,17 +250,24 @@ TEST(CrashTest, KilledAtRandomPointsNeverLosesOrDoubleAssignsACpu) {
   }
   // Let pending unsolicited updates land, then compare with the never-killed agent.
   runtime.pumpUntil([] { return false; }, std::chrono::milliseconds(200));
-  ::kill(child, SIGKILL);
+  child->signal(SIGKILL);
   restart();
-  auto final_state = Checkpoint::readOnDisk(dir.path());
+  auto final_state = Checkpoint::readOnDisk(state_dir);
   ASSERT_TRUE(final_state.has_value()) << final_state.error().toString();
   EXPECT_EQ(*final_state, expected);
   EXPECT_GE(kills, 200);
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
-  std::printf("crash test: %zu events, %d kills, %d restarts, final %zu allocations\n", stream.size(), kills, restarts,
-              expected.containers().size());
+  EXPECT_TRUE(std::filesystem::exists(state_dir + "/state.json")) << "compactions ran during the stream";
+  child->signal(SIGTERM);
+  auto status = child->wait(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << child->output();
+  std::printf("crash test (%s): %zu events, %d kills, %d restarts, final %zu allocations\n",
+              GetParam().policy.c_str(), stream.size(), kills, restarts, expected.size());
 }
+
+INSTANTIATE_TEST_SUITE_P(Policies, CrashTest,
+                         ::testing::Values(CrashRow{"Static", "static"}, CrashRow{"TopologyAware", "topology-aware"}),
+                         [](const ::testing::TestParamInfo<CrashRow>& row) { return row.param.name; });
 
 }  // namespace
 }  // namespace topod::agent
