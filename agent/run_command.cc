@@ -163,9 +163,12 @@ void reloadConfig(const RunOptions& options, Config& current) {
   current.log_level = fresh->log_level;
 }
 
-// Blocks until the socket exists or a stop signal arrives. Returns the stop signal, or 0.
+// Blocks until the socket exists or a stop signal arrives. Returns the stop signal, or 0. Keeps
+// systemd's watchdog fed meanwhile: a runtime that takes longer than WatchdogSec to appear must
+// not get topod killed.
 int waitForSocket(const std::string& path, const sigset_t& signals, systemd::Notifier& notifier, Config& config,
                   const RunOptions& options) {
+  const auto watchdog = std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdogInterval());
   auto delay = kSocketWaitFirst;
   bool announced = false;
   for (;;) {
@@ -180,11 +183,16 @@ int waitForSocket(const std::string& path, const sigset_t& signals, systemd::Not
     } else {
       spdlog::debug("still waiting for {}; next check in {} ms", path, delay.count());
     }
-    int sig = waitSignal(signals, delay);
-    if (sig == SIGHUP) {
-      reloadConfig(options, config);
-    } else if (sig != 0) {
-      return sig;
+    const auto next_check = Clock::now() + delay;
+    for (auto left = delay; left.count() > 0;
+         left = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - Clock::now())) {
+      int sig = waitSignal(signals, watchdog.count() > 0 ? std::min(left, watchdog) : left);
+      if (sig == SIGHUP) {
+        reloadConfig(options, config);
+      } else if (sig != 0) {
+        return sig;
+      }
+      if (watchdog.count() > 0) (void)notifier.watchdog();
     }
     delay = std::min(delay * 2, kSocketWaitMax);
   }

@@ -1,0 +1,216 @@
+// `topod run` as a process (agent/run_command.cc): waiting for the runtime's socket with backoff,
+// then managing containers; sd_notify READY / STATUS / WATCHDOG / STOPPING on a NOTIFY_SOCKET the
+// test owns; SIGHUP reloads (an invalid file keeps the running configuration); SIGTERM stops
+// cleanly; the lock keeps a second agent off the state directory; a bad config is a clear error.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/agent/agent_test_support.h"
+#include "tests/agent/child_process.h"
+#include "tests/agent/runtime_listener.h"
+#include "tests/agent/sim_runtime.h"
+
+namespace topod::agent {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ChildProcess;
+
+constexpr const char* kTopology = "synthetic:pack:1 numa:2 core:4 pu:2";
+
+// The service manager's end of sd_notify: a datagram socket collecting what topod sends.
+class NotifySocket {
+ public:
+  explicit NotifySocket(std::string path) : path_(std::move(path)) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    path_.copy(addr.sun_path, sizeof addr.sun_path - 1);
+    ok_ = fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~NotifySocket() {
+    if (fd_ >= 0) ::close(fd_);
+    ::unlink(path_.c_str());
+  }
+  bool ok() const { return ok_; }
+  const std::string& path() const { return path_; }
+  // Collects datagrams until one contains `text`; false after `timeout`.
+  bool waitFor(const std::string& text, std::chrono::milliseconds timeout = 15s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (received_.find(text) == std::string::npos) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd pfd{.fd = fd_, .events = POLLIN, .revents = 0};
+      if (::poll(&pfd, 1, static_cast<int>(left.count())) != 1) continue;
+      char buffer[4096];
+      ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n > 0) received_.append(buffer, static_cast<std::size_t>(n)).append("\n");
+    }
+    return true;
+  }
+  const std::string& received() const { return received_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool ok_ = false;
+  std::string received_;
+};
+
+class RunCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override { std::filesystem::create_directories(dir_.path() + "/cgroup"); }
+
+  std::string writeConfig(const std::string& extra = "") {
+    std::ofstream(config_) << "cgroup_root = \"" << dir_.path() << "/cgroup\"\n" << extra;
+    return config_;
+  }
+  std::vector<std::string> args() const {
+    return {"run", "--config", config_, "--topology", kTopology, "--state-dir", state_dir_, "--nri-socket", socket_};
+  }
+  static int exitCode(std::optional<int> status) {
+    return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+  }
+
+  testing::TempDir dir_;
+  std::string config_ = dir_.path() + "/topod.toml";
+  std::string state_dir_ = dir_.path() + "/state";
+  std::string socket_ = dir_.path() + "/nri.sock";
+};
+
+TEST_F(RunCommandTest, WaitsForTheRuntimeSocketThenManagesContainersAndStopsOnSigterm) {
+  writeConfig();
+  ChildProcess topod(TOPOD_BINARY, args());
+  ASSERT_TRUE(topod.waitForOutput("waiting for the runtime's NRI socket " + socket_)) << topod.output();
+  EXPECT_NE(topod.output().find("managing 16 CPUs (0-15) on 2 NUMA node(s) with policy static"), std::string::npos)
+      << topod.output();
+  EXPECT_NE(topod.output().find("NUMA node 1"), std::string::npos) << "the topology it manages is printed";
+  std::this_thread::sleep_for(300ms);  // a few backoff rounds without a runtime
+  ASSERT_FALSE(topod.exited()) << topod.output();
+
+  testing::RuntimeListener listener(socket_);
+  ASSERT_TRUE(listener.ok());
+  testing::SimRuntime runtime(listener.accept());
+  ASSERT_TRUE(runtime.handshake().has_value()) << topod.output();
+  auto pod = testing::makePod("g1", QosClass::Guaranteed);
+  ASSERT_TRUE(runtime.runPod(pod).has_value());
+  auto adjustment = runtime.createContainer(testing::guaranteed(pod, "app", 2000));
+  ASSERT_TRUE(adjustment.has_value()) << adjustment.error().toString() << "\n" << topod.output();
+  ASSERT_TRUE(adjustment->resources.cpuset_cpus.has_value());
+  const CpuSet exclusive = *adjustment->resources.cpuset_cpus;
+  EXPECT_EQ(exclusive.size(), 2);
+  EXPECT_FALSE(exclusive.contains(0)) << "CPU 0 is the reserved one";
+  auto shared_pod = testing::makePod("b1", QosClass::Burstable);
+  ASSERT_TRUE(runtime.runPod(shared_pod).has_value());
+  auto shared = runtime.createContainer(testing::makeContainer(shared_pod, "app", 500, 0));
+  ASSERT_TRUE(shared.has_value());
+  EXPECT_EQ(*shared->resources.cpuset_cpus, CpuSet::parse("0-15").value() - exclusive);
+
+  topod.signal(SIGTERM);
+  EXPECT_EQ(exitCode(topod.wait(10s)), 0) << topod.output();
+  EXPECT_NE(topod.output().find("stopped; 2 container allocations checkpointed"), std::string::npos) << topod.output();
+}
+
+TEST_F(RunCommandTest, TellsSystemdReadyStatusWatchdogAndStopping) {
+  writeConfig();
+  NotifySocket notify(dir_.path() + "/notify");
+  ASSERT_TRUE(notify.ok());
+  // WatchdogSec=0.4s: topod must ping every 0.2 s, also while it waits for the runtime.
+  ChildProcess topod(TOPOD_BINARY, args(), {"NOTIFY_SOCKET=" + notify.path(), "WATCHDOG_USEC=400000"});
+  ASSERT_TRUE(notify.waitFor("READY=1")) << notify.received() << topod.output();
+  ASSERT_TRUE(notify.waitFor("STATUS=waiting for the runtime socket " + socket_)) << notify.received();
+  ASSERT_TRUE(notify.waitFor("WATCHDOG=1")) << "no keep-alive while waiting for the runtime:\n" << notify.received();
+
+  testing::RuntimeListener listener(socket_);
+  testing::SimRuntime runtime(listener.accept());
+  ASSERT_TRUE(runtime.handshake().has_value());
+  ASSERT_TRUE(notify.waitFor("STATUS=serving containerd v1.7.24; 0 containers")) << notify.received();
+  topod.signal(SIGTERM);
+  ASSERT_TRUE(notify.waitFor("STOPPING=1")) << notify.received();
+  EXPECT_EQ(exitCode(topod.wait(10s)), 0) << topod.output();
+}
+
+TEST_F(RunCommandTest, SighupReloadsAndKeepsTheOldConfigWhenTheNewOneIsInvalid) {
+  writeConfig();
+  ChildProcess topod(TOPOD_BINARY, args());
+  ASSERT_TRUE(topod.waitForOutput("waiting for the runtime's NRI socket")) << topod.output();
+
+  std::ofstream(config_, std::ios::trunc) << "log_level = \"loud\"\n";
+  std::size_t mark = topod.outputSize();
+  topod.signal(SIGHUP);
+  ASSERT_TRUE(topod.waitForOutput("is invalid, keeping the previous configuration", 10s, mark)) << topod.output();
+  EXPECT_NE(topod.output().find("topod.toml:1:13: log_level: \"loud\" is not one of", mark), std::string::npos)
+      << topod.output();
+
+  writeConfig("log_level = \"debug\"\n[policy]\nname = \"topology-aware\"\n");
+  mark = topod.outputSize();
+  topod.signal(SIGHUP);
+  ASSERT_TRUE(topod.waitForOutput("log level debug", 10s, mark)) << topod.output();
+  EXPECT_TRUE(topod.waitForOutput("take effect at the next start", 10s, mark)) << topod.output();
+  // Debug logging is on now: the socket wait says so at every round.
+  EXPECT_TRUE(topod.waitForOutput("still waiting for", 10s, mark)) << topod.output();
+  ASSERT_FALSE(topod.exited());
+  topod.signal(SIGINT);
+  EXPECT_EQ(exitCode(topod.wait(10s)), 0) << topod.output();
+}
+
+TEST_F(RunCommandTest, SecondAgentOnTheSameStateDirectoryIsRefused) {
+  writeConfig();
+  ChildProcess first(TOPOD_BINARY, args());
+  ASSERT_TRUE(first.waitForOutput("waiting for the runtime's NRI socket")) << first.output();
+  ChildProcess second(TOPOD_BINARY, args());
+  EXPECT_EQ(exitCode(second.wait(10s)), 1) << second.output();
+  EXPECT_NE(second.output().find(state_dir_ + "/topod.lock"), std::string::npos) << second.output();
+  EXPECT_NE(second.output().find(std::to_string(first.pid())), std::string::npos)
+      << "the error names the agent holding the lock:\n" << second.output();
+  EXPECT_FALSE(first.exited());
+}
+
+TEST_F(RunCommandTest, InvalidConfigIsAStartupErrorWithFileLineAndKey) {
+  writeConfig("bogus = 1\n[nri]\nplugin_index = 90\n");
+  ChildProcess topod(TOPOD_BINARY, args());
+  EXPECT_EQ(exitCode(topod.wait(10s)), 1) << topod.output();
+  EXPECT_NE(topod.output().find("topod.toml:2:1: bogus: unknown key"), std::string::npos) << topod.output();
+  EXPECT_NE(topod.output().find("topod.toml:4:16: nri.plugin_index: expected a string"), std::string::npos)
+      << topod.output();
+}
+
+TEST_F(RunCommandTest, RestartAfterSigkillRestoresTheAllocationsFromTheJournal) {
+  writeConfig("state_sync = \"background\"\n");
+  testing::RuntimeListener listener(socket_);
+  auto topod = std::make_unique<ChildProcess>(TOPOD_BINARY, args());
+  testing::SimRuntime runtime(listener.accept());
+  ASSERT_TRUE(runtime.handshake().has_value()) << topod->output();
+  auto pod = testing::makePod("g1", QosClass::Guaranteed);
+  ASSERT_TRUE(runtime.runPod(pod).has_value());
+  auto adjustment = runtime.createContainer(testing::guaranteed(pod, "app", 3000));
+  ASSERT_TRUE(adjustment.has_value());
+  const CpuSet exclusive = *adjustment->resources.cpuset_cpus;
+  topod->signal(SIGKILL);  // no flush, no clean shutdown: only what was written before the reply
+  ASSERT_TRUE(topod->wait(10s).has_value());
+
+  topod = std::make_unique<ChildProcess>(TOPOD_BINARY, args());
+  ASSERT_TRUE(topod->waitForOutput("restored 1 container allocations")) << topod->output();
+  runtime.reconnect(listener.accept());
+  ASSERT_TRUE(runtime.handshake().has_value()) << topod->output();
+  EXPECT_EQ(runtime.cpusOf(pod.uid + "-app"), exclusive) << "the restored container keeps its CPUs";
+  // A new pod cannot get the CPUs the restored one holds.
+  auto next = testing::makePod("g2", QosClass::Guaranteed);
+  ASSERT_TRUE(runtime.runPod(next).has_value());
+  auto second = runtime.createContainer(testing::guaranteed(next, "app", 2000));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_FALSE(second->resources.cpuset_cpus->intersects(exclusive)) << topod->output();
+}
+
+}  // namespace
+}  // namespace topod::agent
