@@ -43,7 +43,15 @@ Checkpoint::~Checkpoint() {
   }
   worker_cv_.notify_one();
   if (worker_.joinable()) worker_.join();
-  // journal_'s destructor syncs what Background mode left unsynced.
+  if (!journal_) return;
+  // A clean stop leaves everything in state.json: the next start reads one document, and a
+  // topod that predates the journal would still see every allocation.
+  Status closed = journal_->closeActive();
+  if (closed.has_value()) closed = compact();
+  if (!closed.has_value()) {
+    spdlog::warn("checkpoint: folding the journal into {} at shutdown: {}; the next start replays it", path(),
+                 closed.error().toString());
+  }
 }
 
 Result<policies::State> Checkpoint::readOnDisk(const std::string& state_dir) {

@@ -62,7 +62,8 @@ class Checkpoint {
   static constexpr std::chrono::milliseconds kBackgroundSyncInterval{1000};
 
   explicit Checkpoint(std::string state_dir, CheckpointOptions options = {});
-  // Stops the worker; syncs what Background mode has not synced yet.
+  // Stops the worker, then folds the whole journal into state.json (a clean shutdown leaves one
+  // file); a failure is logged and leaves the journal for the next start to replay.
   ~Checkpoint();
   Checkpoint(const Checkpoint&) = delete;
   Checkpoint& operator=(const Checkpoint&) = delete;

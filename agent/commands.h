@@ -40,6 +40,13 @@ struct SimulateOptions {
 };
 int runSimulateCommand(const SimulateOptions& options);
 
+// `topod state [--state-dir DIR] [--output table|json]`: the allocations a state directory holds.
+struct StateOptions {
+  std::string state_dir = "/var/lib/topod";
+  std::string output = "table";  // "table" or "json" (a state document for `simulate --state`)
+};
+int runStateCommand(const StateOptions& options);
+
 // `topod nri-probe`: register as an NRI plugin, print events, answer neutrally.
 struct NriProbeOptions {
   std::string socket_path = "/var/run/nri/nri.sock";

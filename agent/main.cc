@@ -45,6 +45,13 @@ int main(int argc, char** argv) {
   simulate->add_option("--policy", simulate_options.policy, "policy name, overriding the configuration's");
   simulate->add_option("--state", simulate_options.state, "initial state JSON (containers already placed)");
   simulate->add_option("--trace", simulate_options.trace, "trace of add/resize/remove events, JSON Lines")->required();
+  topod::agent::StateOptions state_options;
+  auto* state = app.add_subcommand("state", "Print the allocations a state directory holds (state.json plus journal)");
+  state->add_option("--state-dir", state_options.state_dir, "The agent's state directory")->capture_default_str();
+  state->add_option("--output", state_options.output, "table or json (a state document for simulate --state)")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+
   topod::agent::NriProbeOptions nri_probe_options;
   nri_probe_options.argv0 = argv[0];
   auto* nri_probe = app.add_subcommand("nri-probe", "Register as an NRI plugin and print events");
@@ -63,6 +70,7 @@ int main(int argc, char** argv) {
   if (run->parsed()) return topod::agent::runRunCommand(run_options);
   if (config_check->parsed()) return topod::agent::runConfigCheckCommand(config_check_options);
   if (simulate->parsed()) return topod::agent::runSimulateCommand(simulate_options);
+  if (state->parsed()) return topod::agent::runStateCommand(state_options);
   if (nri_probe->parsed()) return topod::agent::runNriProbeCommand(nri_probe_options);
   return 2;
 }

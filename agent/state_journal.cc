@@ -119,8 +119,9 @@ StateJournal::StateJournal(std::string dir, Options options) : dir_(std::move(di
 
 StateJournal::~StateJournal() {
   std::lock_guard lock(mutex_);
+  if (fd_ < 0) return;
   (void)syncLocked();
-  if (fd_ >= 0) ::close(fd_);
+  ::close(fd_);
 }
 
 Result<std::unique_ptr<StateJournal>> StateJournal::open(std::string dir, const JournalContents& contents,
@@ -236,6 +237,21 @@ void StateJournal::forgetClosed(const std::vector<JournalSegment>& compacted) {
   std::erase_if(closed_, [&](const JournalSegment& segment) {
     return std::find(compacted.begin(), compacted.end(), segment) != compacted.end();
   });
+}
+
+Status StateJournal::closeActive() {
+  std::lock_guard lock(mutex_);
+  if (fd_ < 0) return okStatus();
+  TOPOD_RETURN_IF_ERROR(syncLocked());
+  ::close(fd_);
+  fd_ = -1;
+  if (active_records_ > 0) {
+    closed_.push_back(active_);
+  } else if (::unlink(active_.path.c_str()) != 0 && errno != ENOENT) {
+    return Error::fromErrno(errno, "removing empty journal segment " + active_.path);
+  }
+  broken_ = "the journal was closed";
+  return okStatus();
 }
 
 std::vector<JournalSegment> StateJournal::closedSegments() const {

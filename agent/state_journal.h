@@ -86,6 +86,10 @@ class StateJournal {
   // by a later record. When even that fails, the journal refuses every later append.
   Status append(std::vector<policies::StateChange>& changes);
 
+  // Syncs and closes the segment being appended to (an empty one is removed): a clean shutdown,
+  // after which every record is in a closed segment and append() refuses.
+  Status closeActive();
+
   // Segments no longer appended to, ascending: what compaction may fold into state.json.
   std::vector<JournalSegment> closedSegments() const;
   std::size_t closedSegmentCount() const;

@@ -5,11 +5,13 @@
 // that does not fit the machine) is shown to move the files aside rather than be trusted.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +91,31 @@ class CheckpointTest : public ::testing::Test {
       ASSERT_TRUE((*journal)->append(one).has_value());
     }
   }
+  // Runs `work` on a loaded Checkpoint in a child process that then dies without any cleanup
+  // (_exit, no destructors): the files are exactly what a crash at that point leaves. The
+  // changes it records must be mirrored into expected_ by the caller (see mirror()).
+  void crashAfter(const std::function<bool(Checkpoint&)>& work) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      Checkpoint checkpoint(dir_.path(), {.sync = JournalSync::EveryChange, .records_per_segment = 4});
+      bool ok = checkpoint.load(topology_, defaultConfig().policy, policy_).has_value() && work(checkpoint);
+      ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the crashing child failed";
+  }
+  std::vector<StateChange> mirror(std::vector<StateChange> changes) {
+    for (const StateChange& change : changes) policies::applyStateChange(expected_, change);
+    return changes;
+  }
+  static bool recordEach(Checkpoint& checkpoint, std::vector<StateChange> changes) {
+    for (StateChange& change : changes) {
+      std::vector<StateChange> one{change};
+      if (!checkpoint.record(one).has_value()) return false;
+    }
+    return true;
+  }
   std::string segment(int index) const {
     char name[32];
     std::snprintf(name, sizeof name, "journal.%010d", index);
@@ -113,13 +140,8 @@ TEST_F(CheckpointTest, ChangesAreOnDiskWhenRecordReturns) {
   EXPECT_FALSE(fs::exists(dir_.path() + "/state.json")) << "nothing compacted yet";
 }
 
-TEST_F(CheckpointTest, RecordsAreNumberedWithoutGapsAcrossRestarts) {
-  std::vector<StateChange> first{put("p1", {2})};
-  {
-    auto checkpoint = open();
-    ASSERT_TRUE(checkpoint->record(first).has_value());
-  }
-  EXPECT_EQ(first[0].seq, 1U);
+TEST_F(CheckpointTest, RecordsAreNumberedOnFromWhatTheJournalHolds) {
+  journalOnly({put("p1", {2})});  // seq 1, left behind by a crash
   auto checkpoint = open();
   std::vector<StateChange> second{put("p2", {3}), erase("p1")};
   ASSERT_TRUE(checkpoint->record(second).has_value());
@@ -127,18 +149,32 @@ TEST_F(CheckpointTest, RecordsAreNumberedWithoutGapsAcrossRestarts) {
   EXPECT_EQ(second[1].seq, 3U);
 }
 
-TEST_F(CheckpointTest, RestartRestoresSnapshotPlusJournal) {
-  {
-    auto checkpoint = open();
-    for (int i = 0; i < 10; ++i) record(*checkpoint, {put("p" + std::to_string(i % 3), {2 + i % 3})});
-    ASSERT_TRUE(checkpoint->compact().has_value());
-    record(*checkpoint, {erase("p1")});
-  }
+TEST_F(CheckpointTest, RestartAfterACrashRestoresStateJsonPlusJournal) {
+  std::vector<StateChange> before;
+  for (int i = 0; i < 10; ++i) before.push_back(put("p" + std::to_string(i % 3), {2 + i % 3}));
+  before = mirror(before);
+  std::vector<StateChange> after = mirror({erase("p1")});
+  crashAfter([&](Checkpoint& checkpoint) {
+    return recordEach(checkpoint, before) && checkpoint.compact().has_value() && recordEach(checkpoint, after);
+  });
   ASSERT_TRUE(fs::exists(dir_.path() + "/state.json"));
+  ASSERT_GE(countPrefix(dir_.path(), "journal."), 1) << "the crash left journal records to replay";
   auto checkpoint = open();
   EXPECT_EQ(last_.state, expected_);
   EXPECT_FALSE(last_.moved_aside);
   EXPECT_NE(last_.report.find("restored 2"), std::string::npos) << last_.report;
+}
+
+TEST_F(CheckpointTest, CleanShutdownFoldsTheWholeJournalIntoStateJson) {
+  {
+    auto checkpoint = open({.sync = JournalSync::EveryChange, .records_per_segment = 1024});
+    record(*checkpoint, {put("p1", {2})});
+    record(*checkpoint, {put("p2", {3}), put("p3", {4})});
+  }
+  EXPECT_EQ(countPrefix(dir_.path(), "journal."), 0) << ::testing::PrintToString(filesIn(dir_.path()));
+  auto document = policies::parseState(readWholeFile(dir_.path() + "/state.json").value(), "state.json");
+  ASSERT_TRUE(document.has_value()) << document.error().toString();
+  EXPECT_EQ(*document, expected_);
 }
 
 TEST_F(CheckpointTest, CompactionFoldsClosedSegmentsAndDeletesThem) {
@@ -179,45 +215,61 @@ TEST_F(CheckpointTest, CompactionCutShortBeforeReplacingStateJsonLosesNothing) {
   {
     auto checkpoint = open();
     record(*checkpoint, {put("p1", {2})});
-    ASSERT_TRUE(checkpoint->compact().has_value());
-    for (int i = 0; i < 6; ++i) record(*checkpoint, {put("p" + std::to_string(i), {3 + i})});
-  }
+  }  // a clean stop: state.json holds p1
+  std::vector<StateChange> later;
+  for (int i = 0; i < 6; ++i) later.push_back(put("p" + std::to_string(i), {3 + i}));
+  journalOnly(later);
   // A compaction's temp file that never got renamed: ignored.
   appendBytes(dir_.path() + "/.state.json.tmp", "{\"half\":");
-  auto checkpoint = open();
-  EXPECT_EQ(last_.state, expected_);
-}
-
-TEST_F(CheckpointTest, TornLastRecordIsDroppedAndCutOff) {
-  {
-    auto checkpoint = open();
-    record(*checkpoint, {put("p1", {2})});
-  }
-  // A crash in the middle of the next append: half a record, no newline.
-  std::string line = journalLine(put("p2", {3}));
-  appendBytes(segment(1), line.substr(0, line.size() / 2));
-  {
-    auto checkpoint = open();
-    EXPECT_FALSE(last_.moved_aside) << last_.report;
-    EXPECT_NE(last_.report.find("torn"), std::string::npos) << last_.report;
-    EXPECT_EQ(last_.state, expected_);
-    record(*checkpoint, {put("p3", {4})});
-  }
-  // The cut-off segment verifies in full now that it is no longer the last one.
   auto checkpoint = open();
   EXPECT_FALSE(last_.moved_aside) << last_.report;
   EXPECT_EQ(last_.state, expected_);
 }
 
+TEST_F(CheckpointTest, TornLastRecordIsDroppedAndTheStateRestored) {
+  journalOnly({put("p1", {2})});
+  // A crash in the middle of the next append: half a record, no newline.
+  std::string line = journalLine(put("p2", {3}));
+  appendBytes(segment(1), line.substr(0, line.size() / 2));
+  auto checkpoint = open();
+  EXPECT_FALSE(last_.moved_aside) << last_.report;
+  EXPECT_NE(last_.report.find("torn"), std::string::npos) << last_.report;
+  EXPECT_EQ(last_.state, expected_);
+  record(*checkpoint, {put("p3", {4})});
+  checkpoint.reset();
+  checkpoint = open();
+  EXPECT_FALSE(last_.moved_aside) << last_.report;
+  EXPECT_EQ(last_.state, expected_);
+}
+
+TEST(StateJournalTest, OpeningCutsATornTailOffSoTheSegmentVerifiesWhenClosed) {
+  testing::TempDir dir;
+  auto first = StateJournal::open(dir.path(), {}, {});
+  ASSERT_TRUE(first.has_value());
+  std::vector<StateChange> one{put("p1", {2})};
+  ASSERT_TRUE((*first)->append(one).has_value());
+  first->reset();
+  auto segments = listJournalSegments(dir.path()).value();
+  ASSERT_EQ(segments.size(), 1U);
+  std::size_t complete = fs::file_size(segments[0].path);
+  appendBytes(segments[0].path, journalLine(put("p2", {3})).substr(0, 20));
+  EXPECT_FALSE(readJournal(segments, /*allow_torn_tail=*/false).has_value()) << "torn bytes are corruption when closed";
+  auto contents = readJournal(segments, /*allow_torn_tail=*/true);
+  ASSERT_TRUE(contents.has_value());
+  EXPECT_TRUE(contents->torn_tail);
+  EXPECT_EQ(contents->last_segment_valid_bytes, complete);
+  auto reopened = StateJournal::open(dir.path(), *contents, {});
+  ASSERT_TRUE(reopened.has_value());
+  EXPECT_EQ(fs::file_size(segments[0].path), complete);
+  auto verified = readJournal(segments, /*allow_torn_tail=*/false);
+  ASSERT_TRUE(verified.has_value()) << verified.error().toString();
+  EXPECT_EQ(verified->changes.size(), 1U);
+  EXPECT_EQ((*reopened)->closedSegments(), segments);
+}
+
 TEST_F(CheckpointTest, TornBytesBeforeTheEndAreCorruption) {
-  {
-    auto checkpoint = open();
-    record(*checkpoint, {put("p1", {2})});
-  }
-  {
-    auto checkpoint = open();  // appends now go to segment 2
-    record(*checkpoint, {put("p2", {3})});
-  }
+  journalOnly({put("p1", {2})});
+  journalOnly({put("p2", {3})});  // a second run: segment 2
   appendBytes(segment(1), "0123");  // segment 1 is not the last one: this cannot be a torn append
   auto checkpoint = open();
   EXPECT_TRUE(last_.moved_aside);
@@ -226,12 +278,13 @@ TEST_F(CheckpointTest, TornBytesBeforeTheEndAreCorruption) {
 }
 
 TEST_F(CheckpointTest, BadHashMovesEveryFileAsideWithOneStamp) {
-  {
-    auto checkpoint = open();
-    record(*checkpoint, {put("p1", {2})});
-    ASSERT_TRUE(checkpoint->compact().has_value());
-    for (int i = 0; i < 5; ++i) record(*checkpoint, {put("p" + std::to_string(i), {3 + i})});
-  }
+  std::vector<StateChange> changes;
+  for (int i = 0; i < 6; ++i) changes.push_back(put("p" + std::to_string(i), {2 + i}));
+  crashAfter([&](Checkpoint& checkpoint) {
+    // Five records close segment 1 (4 a segment), the compaction folds it, the sixth follows.
+    return recordEach(checkpoint, {changes.begin(), changes.begin() + 5}) && checkpoint.compact().has_value() &&
+           recordEach(checkpoint, {changes[5]});
+  });
   // Flip one digit of a CPU list inside the first record of the first remaining segment.
   auto segments = listJournalSegments(dir_.path()).value();
   ASSERT_FALSE(segments.empty());
@@ -267,10 +320,7 @@ TEST_F(CheckpointTest, MissingSegmentIsCorruption) {
 }
 
 TEST_F(CheckpointTest, JournalThatDoesNotFitTheMachineIsMovedAside) {
-  {
-    auto checkpoint = open();
-    record(*checkpoint, {put("p1", {2}), put("p2", {40})});  // CPU 40: not on this machine
-  }
+  journalOnly({put("p1", {2}), put("p2", {40})});  // CPU 40: not on this machine
   auto checkpoint = open();
   EXPECT_TRUE(last_.moved_aside);
   EXPECT_TRUE(last_.state.empty());

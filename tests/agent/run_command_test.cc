@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "policies/state_json.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/agent/child_process.h"
 #include "tests/agent/runtime_listener.h"
@@ -198,6 +199,17 @@ TEST_F(RunCommandTest, RestartAfterSigkillRestoresTheAllocationsFromTheJournal) 
   const CpuSet exclusive = *adjustment->resources.cpuset_cpus;
   topod->signal(SIGKILL);  // no flush, no clean shutdown: only what was written before the reply
   ASSERT_TRUE(topod->wait(10s).has_value());
+
+  // `topod state` shows what the directory holds, as a table and as a document simulate reads.
+  ChildProcess table(TOPOD_BINARY, {"state", "--state-dir", state_dir_});
+  EXPECT_EQ(exitCode(table.wait(10s)), 0) << table.output();
+  EXPECT_NE(table.output().find("g1/app"), std::string::npos) << table.output();
+  EXPECT_NE(table.output().find(exclusive.toString()), std::string::npos) << table.output();
+  ChildProcess json(TOPOD_BINARY, {"state", "--state-dir", state_dir_, "--output", "json"});
+  EXPECT_EQ(exitCode(json.wait(10s)), 0) << json.output();
+  auto document = policies::parseState(json.output(), "topod state --output json");
+  ASSERT_TRUE(document.has_value()) << document.error().toString();
+  EXPECT_EQ(document->containers().at({"g1", "app"}).exclusive_cpus, exclusive);
 
   topod = std::make_unique<ChildProcess>(TOPOD_BINARY, args());
   ASSERT_TRUE(topod->waitForOutput("restored 1 container allocations")) << topod->output();
