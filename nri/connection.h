@@ -29,10 +29,16 @@ class Connection {
   Status send(uint32_t conn, std::string_view message);
 
   // One read() (blocks until bytes arrive unless the socket is non-blocking) fed to the demux.
-  // Returns false on an orderly end of stream between messages. Errors: read failure, a corrupt
-  // frame header, or the stream ending in the middle of a frame or message (truncated).
+  // Returns false on an orderly end of stream between messages, true when bytes arrived — also
+  // when they end in a corrupt frame header: that error comes from next(), after the messages
+  // that preceded it, so that those are still answered. Errors: read failure, the stream ending
+  // in the middle of a frame or message (truncated), or a stream that next() already reported
+  // as corrupt.
   Result<bool> readSome();
-  std::optional<mux::ConnMessage> next() { return demux_.next(); }
+  // The next complete message (nullopt: read more). Once every message that arrived before a
+  // corrupt frame header has been handed out, returns that corruption as an error (and keeps
+  // returning it): the caller must then close the connection.
+  Result<std::optional<mux::ConnMessage>> next();
 
   // Shuts the socket down in both directions (unblocks a reader; the fd stays open).
   void shutdown();

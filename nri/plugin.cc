@@ -230,8 +230,13 @@ class Plugin::Impl {
       auto more = connection.readSome();
       if (!more.has_value()) return more.error();
       if (!*more) return Error::unavailable("the runtime closed the NRI connection");
-      while (auto message = connection.next()) {
-        TOPOD_RETURN_IF_ERROR(handleMessage(connection, service, std::move(*message)));
+      // Every complete message is answered before a corruption that follows it in the same
+      // read ends the connection (next() returns the corruption last).
+      while (true) {
+        auto message = connection.next();
+        if (!message.has_value()) return message.error();
+        if (!message->has_value()) break;
+        TOPOD_RETURN_IF_ERROR(handleMessage(connection, service, std::move(**message)));
         if (service.synchronized() && !*reached_sync) {
           *reached_sync = true;
           {

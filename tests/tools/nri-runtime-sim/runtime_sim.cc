@@ -116,7 +116,12 @@ void RuntimeSim::Impl::readLoop(std::shared_ptr<Session> session) {
   while (true) {
     auto more = session->connection.readSome();
     if (!more.has_value() || !*more) break;
-    while (auto message = session->connection.next()) {
+    while (true) {
+      auto next = session->connection.next();
+      // A corrupt stream from the plugin: the next readSome() returns the error and ends the
+      // session, as containerd drops such a plugin.
+      if (!next.has_value() || !next->has_value()) break;
+      const mux::ConnMessage* message = &**next;
       if (message->conn == mux::kRuntimeServiceConn) {
         handleRuntimeCall(*session, *message);
         continue;
