@@ -28,6 +28,7 @@ Status Connection::send(uint32_t conn, std::string_view message) {
     }
     written += static_cast<size_t>(n);
   }
+  bytes_sent_.fetch_add(frames.size(), std::memory_order_relaxed);
   return okStatus();
 }
 
@@ -45,6 +46,7 @@ Result<bool> Connection::readSome() {
     }
     return false;
   }
+  bytes_received_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
   // A corrupt header is not returned here: next() reports it once the messages before it are
   // out (demux_.broken() holds it).
   (void)demux_.feed(std::string_view(read_buf_.data(), static_cast<size_t>(n)));

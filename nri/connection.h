@@ -6,6 +6,7 @@
 // shutdown() may be called from any thread to wake a blocked reader.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -43,11 +44,18 @@ class Connection {
   // Shuts the socket down in both directions (unblocks a reader; the fd stays open).
   void shutdown();
 
+  // Bytes written and read on the socket so far, mux frame headers included (for metrics and
+  // for checking that a benchmark's baseline moves the same bytes). Any thread.
+  uint64_t bytesSent() const { return bytes_sent_.load(std::memory_order_relaxed); }
+  uint64_t bytesReceived() const { return bytes_received_.load(std::memory_order_relaxed); }
+
  private:
   UniqueFd fd_;
   std::mutex write_mu_;  // serializes send()
   std::vector<char> read_buf_;
   mux::Demux demux_;
+  std::atomic<uint64_t> bytes_sent_{0};
+  std::atomic<uint64_t> bytes_received_{0};
 };
 
 }  // namespace topod::nri

@@ -384,6 +384,11 @@ std::vector<std::string> RuntimeSim::disconnectReasons() const {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   return impl_->disconnect_reasons_;
 }
+Traffic RuntimeSim::traffic() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (!impl_->session_) return {};
+  return {impl_->session_->connection.bytesSent(), impl_->session_->connection.bytesReceived()};
+}
 Status RuntimeSim::sendRaw(const std::string& bytes) {
   std::shared_ptr<Session> session;
   {
