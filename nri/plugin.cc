@@ -128,6 +128,16 @@ class Plugin::Impl {
     if (options_.on_error) options_.on_error(error);
   }
 
+  // Errors that end a connection (or a connection attempt) say what the plugin does next, so
+  // that the agent can log them as they are; per-message errors, answered on a connection that
+  // stays up, are reported without it.
+  Error whatNext(const Error& error, std::chrono::milliseconds retry) const {
+    const std::string next = connector_.canReconnect()
+                                 ? "; reconnecting in " + std::to_string(retry.count()) + " ms"
+                                 : "; a runtime-launched plugin cannot reconnect, stopping";
+    return Error(error.code(), error.message() + next, error.sysErrno());
+  }
+
   // Sleeps for `delay` unless stop() is called first.
   void sleepInterruptible(std::chrono::milliseconds delay) {
     pollfd pfd{wake_fd_.get(), POLLIN, 0};
@@ -147,7 +157,8 @@ class Plugin::Impl {
     while (!stopping_) {
       auto fd = connector_.connect();
       if (!fd.has_value()) {
-        report(fd.error().withContext("NRI plugin connecting via " + connector_.describe()));
+        report(whatNext(fd.error().withContext("NRI plugin connecting via " + connector_.describe()),
+                        backoff));
         if (!connector_.canReconnect()) {
           final_status = fd.error();
           break;
@@ -164,12 +175,12 @@ class Plugin::Impl {
       Status ended = serve(std::move(*fd), &reached_sync);
       goOffline();
       if (stopping_) break;
-      report(ended.error());
+      if (reached_sync) backoff = options_.backoff_initial;
+      report(whatNext(ended.error().withContext("NRI connection to the runtime ended"), backoff));
       if (!connector_.canReconnect()) {
         final_status = ended;
         break;
       }
-      if (reached_sync) backoff = options_.backoff_initial;
       sleepInterruptible(backoff);
       backoff = std::min(backoff * 2, options_.backoff_max);
     }

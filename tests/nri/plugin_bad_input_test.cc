@@ -69,6 +69,7 @@ TEST_P(PluginCorruptInputTest, ReportsReconnectsAndServesAgain) {
   ASSERT_TRUE(again.handshake()) << "the plugin did not reconnect and resynchronize";
   EXPECT_TRUE(eventually([&] { return sawError(row.reported); }))
       << "on_error never saw " << errorCodeName(row.reported);
+  EXPECT_TRUE(sawErrorSaying("; reconnecting in 10 ms")) << "the report does not say what happens next";
   EXPECT_EQ(plugin.stats().connections, 2u);
   EXPECT_TRUE(eventually([&] { return plugin.stats().synchronizations == 2; }));
   expectServesCreateContainer(again, handler_, "after-" + std::string(row.name));
@@ -145,6 +146,24 @@ TEST_F(PluginTest, RequestBeforeACorruptHeaderInTheSameWriteIsAnswered) {
   plugin.stop();
 }
 
+// Traffic the plugin has no use for: frames for a connection id it never opened are dropped,
+// as the Go mux drops them; an answer on conn 2 to a call it never made is reported and
+// ignored. Neither costs the connection.
+TEST_F(PluginTest, StrayFramesAndAnswersAreDroppedAndTheConnectionStays) {
+  Plugin plugin(options(), handler_, connector_);
+  ASSERT_TRUE(plugin.start().has_value());
+  RawRuntime runtime(connector_.waitForPeer());
+  ASSERT_TRUE(runtime.handshake());
+  const std::string stray = startContainerMessage();
+  ASSERT_TRUE(runtime.sendRaw(frameHeader(7, static_cast<uint32_t>(stray.size())) + stray));
+  ASSERT_TRUE(runtime.respond(77, {}));
+  expectServesCreateContainer(runtime, handler_, "after-stray");
+  // The demux hands out conn 1 first, so the stray answer may be looked at after the call.
+  EXPECT_TRUE(eventually([&] { return sawError(ErrorCode::NotFound); }));
+  EXPECT_EQ(plugin.stats().connections, 1u);
+  plugin.stop();
+}
+
 // ---- Input that is wrong but leaves the stream intact: a ttrpc error answer, as Go ttrpc's
 // server gives, and the connection stays up ----------------------------------------------------
 
@@ -175,6 +194,7 @@ TEST_P(PluginAnsweredInputTest, AnswersWithErrorStatusAndStaysConnected) {
   EXPECT_EQ(response->code, row.answered) << response->message;
   EXPECT_TRUE(response->payload.empty());
   EXPECT_TRUE(sawError(row.answered)) << "on_error never saw " << errorCodeName(row.answered);
+  EXPECT_FALSE(sawErrorSaying("reconnect")) << "a per-message error must not announce a reconnect";
   runtime.streamIdsAfter(301);  // above every id a row uses
   expectServesCreateContainer(runtime, handler_, "after-" + std::string(row.name));
   EXPECT_EQ(plugin.stats().connections, 1u);
@@ -265,6 +285,7 @@ TEST_P(PluginUnknownPodTest, AnswersNeutrallyAndReports) {
   EXPECT_TRUE(response->payload.empty()) << "not a neutral answer";
   EXPECT_EQ(handler_.calls().size(), calls_before) << "the handler saw an event without a pod";
   EXPECT_TRUE(sawError(ErrorCode::NotFound));
+  EXPECT_FALSE(sawErrorSaying("reconnect"));
   runtime.streamIdsAfter(101);
   expectServesCreateContainer(runtime, handler_, "after-" + std::string(row.name));
   EXPECT_EQ(plugin.stats().connections, 1u);

@@ -106,6 +106,22 @@ TEST_F(PluginTest, RuntimeRefusingRegistrationTriggersReconnect) {
   plugin.stop();
 }
 
+TEST_F(PluginTest, RuntimeThatNeverAnswersRegistrationIsLeftAndRetried) {
+  PluginOptions quick = options();
+  quick.call_timeout = 200ms;
+  Plugin plugin(quick, handler_, connector_);
+  ASSERT_TRUE(plugin.start().has_value());
+  {
+    RawRuntime runtime(connector_.waitForPeer());
+    EXPECT_NE(runtime.expectRegister(), 0u);
+    EXPECT_TRUE(runtime.waitClosed());  // no answer: the plugin gives up on this connection
+  }
+  RawRuntime again(connector_.waitForPeer());
+  EXPECT_TRUE(again.handshake());
+  EXPECT_TRUE(sawError(ErrorCode::DeadlineExceeded));
+  plugin.stop();
+}
+
 TEST_F(PluginTest, ConnectFailuresAreRetriedWithBackoff) {
   connector_.failNextConnect(Error::unavailable("no runtime yet"));
   connector_.failNextConnect(Error::unavailable("no runtime yet"));
@@ -129,6 +145,7 @@ TEST_F(PluginTest, LaunchedPluginStopsWhenItsConnectionEnds) {
   Status stopped = plugin.wait();
   ASSERT_FALSE(stopped.has_value());
   EXPECT_EQ(stopped.error().code(), ErrorCode::Unavailable);
+  EXPECT_TRUE(sawErrorSaying("cannot reconnect, stopping"));
 }
 
 class ReentrantHandler : public testing::RecordingHandler {

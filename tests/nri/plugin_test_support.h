@@ -56,6 +56,13 @@ class PluginTest : public ::testing::Test {
     }
     return false;
   }
+  // Whether some reported error's message contains `text`.
+  bool sawErrorSaying(const std::string& text) {
+    for (const Error& e : errors()) {
+      if (e.message().find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
 
   std::mutex mu_;
   std::vector<Error> errors_;
