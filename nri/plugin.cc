@@ -217,7 +217,7 @@ class Plugin::Impl {
     Connection connection(std::move(fd));
     PluginService service(options_.events, handler_, [this](const Error& e) { report(e); });
     next_stream_id_ = 1;
-    last_server_stream_ = 0;
+    server_rules_ = ttrpc::ServerRules();
 
     // RegisterPlugin goes out first; its answer is handled whenever it arrives, because the
     // runtime may send Configure before we read that answer (§5.3).
@@ -325,36 +325,17 @@ class Plugin::Impl {
   Status handleMessage(Connection& connection, PluginService& service, mux::ConnMessage in) {
     const ttrpc::Header& header = in.message.header;
     if (in.conn == mux::kPluginServiceConn) {
-      if (header.type != static_cast<uint8_t>(ttrpc::MessageType::Request)) {
-        return Error::dataLoss("ttrpc message type " + std::to_string(header.type) +
-                               " on the plugin service connection; only unary requests are valid");
-      }
+      auto verdict = server_rules_.check(in.message);
+      if (!verdict.has_value()) return verdict.error();
       ttrpc::Response response;
-      if (in.message.oversized) {
-        response = {ErrorCode::ResourceExhausted,
-                    "message length " + std::to_string(header.length) +
-                        " exceeds maximum message size " + std::to_string(ttrpc::kMaxDataLength),
-                    {}};
-        report(Error::resourceExhausted("runtime sent a " + std::to_string(header.length) +
-                                        "-byte request; answered RESOURCE_EXHAUSTED"));
-      } else if (header.stream_id % 2 == 0 || header.stream_id <= last_server_stream_) {
-        response = {ErrorCode::InvalidArgument,
-                    "StreamID " + std::to_string(header.stream_id) +
-                        " must be odd and greater than the previous one",
-                    {}};
-        report(Error::invalidArgument(response.message));
+      if (!verdict->request) {
+        response = std::move(verdict->refusal);
+        report(Error(response.code, "refused a runtime request: " + response.message));
       } else {
-        last_server_stream_ = header.stream_id;
-        auto request = ttrpc::decodeRequest(in.message.data);
-        if (!request.has_value()) {
-          response = {ErrorCode::InvalidArgument, request.error().message(), {}};
-          report(request.error());
-        } else {
-          response = service.handle(*request);
-          if (response.code != ErrorCode::Ok) {
-            report(Error(response.code, "answered " + request->method + " with an error: " +
-                                            response.message));
-          }
+        response = service.handle(*verdict->request);
+        if (response.code != ErrorCode::Ok) {
+          report(Error(response.code, "answered " + verdict->request->method + " with an error: " +
+                                          response.message));
         }
       }
       auto encoded = ttrpc::encodeResponse(header.stream_id, response);
@@ -437,7 +418,7 @@ class Plugin::Impl {
   // I/O thread only.
   std::map<uint32_t, PendingCall> pending_;
   uint32_t next_stream_id_ = 1;
-  uint32_t last_server_stream_ = 0;
+  ttrpc::ServerRules server_rules_;  // conn 1, per connection
 };
 
 Plugin::Plugin(PluginOptions options, EventHandler& handler, Connector& connector)
