@@ -47,13 +47,13 @@ Result<bool> Connection::readSome() {
     return false;
   }
   bytes_received_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
-  // A corrupt header is not returned here: next() reports it once the messages before it are
+  // A corrupt header is not returned here: nextMessage() reports it once the messages before it are
   // out (demux_.broken() holds it).
   (void)demux_.feed(std::string_view(read_buf_.data(), static_cast<size_t>(n)));
   return true;
 }
 
-Result<std::optional<mux::ConnMessage>> Connection::next() {
+Result<std::optional<mux::ConnMessage>> Connection::nextMessage() {
   if (auto message = demux_.next()) return std::optional<mux::ConnMessage>(std::move(*message));
   if (demux_.broken()) return *demux_.broken();
   return std::optional<mux::ConnMessage>();

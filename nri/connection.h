@@ -2,7 +2,7 @@
 // Used by the plugin and by the runtime simulator (tests/tools/nri-runtime-sim).
 //
 // Thread-safety: send() may be called from several threads (writes are serialized by a mutex so
-// that frames of two messages never interleave). readSome()/next() belong to one reader thread.
+// that frames of two messages never interleave). readSome()/nextMessage() belong to one reader thread.
 // shutdown() may be called from any thread to wake a blocked reader.
 #pragma once
 
@@ -31,15 +31,17 @@ class Connection {
 
   // One read() (blocks until bytes arrive unless the socket is non-blocking) fed to the demux.
   // Returns false on an orderly end of stream between messages, true when bytes arrived — also
-  // when they end in a corrupt frame header: that error comes from next(), after the messages
+  // when they end in a corrupt frame header: that error comes from nextMessage(), after the messages
   // that preceded it, so that those are still answered. Errors: read failure, the stream ending
-  // in the middle of a frame or message (truncated), or a stream that next() already reported
+  // in the middle of a frame or message (truncated), or a stream that nextMessage() already reported
   // as corrupt.
   Result<bool> readSome();
   // The next complete message (nullopt: read more). Once every message that arrived before a
   // corrupt frame header has been handed out, returns that corruption as an error (and keeps
-  // returning it): the caller must then close the connection.
-  Result<std::optional<mux::ConnMessage>> next();
+  // returning it): the caller must then close the connection. (Not called next(): that one
+  // returned a bare optional, and a `while (connection.next())` written for it would still
+  // compile against this and spin.)
+  Result<std::optional<mux::ConnMessage>> nextMessage();
 
   // Shuts the socket down in both directions (unblocks a reader; the fd stays open).
   void shutdown();

@@ -242,9 +242,9 @@ class Plugin::Impl {
       if (!more.has_value()) return more.error();
       if (!*more) return Error::unavailable("the runtime closed the NRI connection");
       // Every complete message is answered before a corruption that follows it in the same
-      // read ends the connection (next() returns the corruption last).
+      // read ends the connection (nextMessage() returns the corruption last).
       while (true) {
-        auto message = connection.next();
+        auto message = connection.nextMessage();
         if (!message.has_value()) return message.error();
         if (!message->has_value()) break;
         TOPOD_RETURN_IF_ERROR(handleMessage(connection, service, std::move(**message)));

@@ -180,7 +180,7 @@ class SimRuntime {
   std::optional<nri::mux::ConnMessage> read(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      auto message = connection_->next();
+      auto message = connection_->nextMessage();
       if (!message.has_value()) {  // the agent's stream is corrupt
         closed_ = true;
         return std::nullopt;

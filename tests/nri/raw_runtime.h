@@ -22,7 +22,7 @@ class RawRuntime {
   std::optional<mux::ConnMessage> read(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
-      auto message = connection_.next();
+      auto message = connection_.nextMessage();
       if (!message.has_value()) return std::nullopt;  // the plugin's stream is corrupt
       if (message->has_value()) return std::move(*message);
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -44,8 +44,8 @@ class RawRuntime {
       auto more = connection_.readSome();
       if (!more.has_value() || !*more) return true;
       // Discards what the plugin still sent; a corrupt stream ends at the next readSome().
-      for (auto message = connection_.next(); message.has_value() && message->has_value();
-           message = connection_.next()) {
+      for (auto message = connection_.nextMessage(); message.has_value() && message->has_value();
+           message = connection_.nextMessage()) {
       }
     }
     return false;

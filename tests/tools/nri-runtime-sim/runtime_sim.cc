@@ -117,7 +117,7 @@ void RuntimeSim::Impl::readLoop(std::shared_ptr<Session> session) {
     auto more = session->connection.readSome();
     if (!more.has_value() || !*more) break;
     while (true) {
-      auto next = session->connection.next();
+      auto next = session->connection.nextMessage();
       // A corrupt stream from the plugin: the next readSome() returns the error and ends the
       // session, as containerd drops such a plugin.
       if (!next.has_value() || !next->has_value()) break;
