@@ -287,8 +287,9 @@ int runRunCommand(const RunOptions& options) {
   plugin_options.name = env->plugin_name;
   plugin_options.idx = env->plugin_idx;
   plugin_options.on_error = [&limiter, &connector](const Error& error) {
-    limiter.log("runtime connection (" + connector->describe() + "): " + error.toString() +
-                "; reconnecting with backoff");
+    // The plugin's message says whether it reconnects (most errors are answered on a
+    // connection that stays up).
+    limiter.log("NRI (" + connector->describe() + "): " + error.toString());
   };
   Agent& agent_ref = **agent;
   plugin_options.on_synchronized = [&notifier, &agent_ref](const nri::RuntimeInfo& runtime) {

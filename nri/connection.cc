@@ -28,10 +28,12 @@ Status Connection::send(uint32_t conn, std::string_view message) {
     }
     written += static_cast<size_t>(n);
   }
+  bytes_sent_.fetch_add(frames.size(), std::memory_order_relaxed);
   return okStatus();
 }
 
 Result<bool> Connection::readSome() {
+  if (demux_.broken()) return *demux_.broken();
   ssize_t n = 0;
   do {
     n = ::read(fd_.get(), read_buf_.data(), read_buf_.size());
@@ -44,8 +46,17 @@ Result<bool> Connection::readSome() {
     }
     return false;
   }
-  TOPOD_RETURN_IF_ERROR(demux_.feed(std::string_view(read_buf_.data(), static_cast<size_t>(n))));
+  bytes_received_.fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
+  // A corrupt header is not returned here: nextMessage() reports it once the messages before it are
+  // out (demux_.broken() holds it).
+  (void)demux_.feed(std::string_view(read_buf_.data(), static_cast<size_t>(n)));
   return true;
+}
+
+Result<std::optional<mux::ConnMessage>> Connection::nextMessage() {
+  if (auto message = demux_.next()) return std::optional<mux::ConnMessage>(std::move(*message));
+  if (demux_.broken()) return *demux_.broken();
+  return std::optional<mux::ConnMessage>();
 }
 
 void Connection::shutdown() { ::shutdown(fd_.get(), SHUT_RDWR); }

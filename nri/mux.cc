@@ -34,6 +34,7 @@ void appendMessageFrames(std::string& out, uint32_t conn, std::string_view messa
 }
 
 Status Demux::feed(std::string_view bytes) {
+  if (broken_) return *broken_;
   while (!bytes.empty()) {
     if (frame_left_ == 0) {
       const size_t need = kFrameHeaderSize - header_.size();
@@ -45,9 +46,12 @@ Status Demux::feed(std::string_view bytes) {
       const uint32_t length = getBe32(header_.data() + 4);
       header_.clear();
       if (length > kMaxFrameLength) {
-        return Error::dataLoss("NRI mux frame for connection " + std::to_string(conn) +
-                               " claims " + std::to_string(length) +
-                               " bytes, more than the limit of " + std::to_string(kMaxFrameLength));
+        // Nothing after this header can be framed again: its length is the only way to find
+        // the next one.
+        broken_ = Error::dataLoss("NRI mux frame for connection " + std::to_string(conn) +
+                                  " claims " + std::to_string(length) +
+                                  " bytes, more than the limit of " + std::to_string(kMaxFrameLength));
+        return *broken_;
       }
       frame_conn_ = conn;
       frame_left_ = length;

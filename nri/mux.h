@@ -43,9 +43,14 @@ struct ConnMessage {
 class Demux {
  public:
   // Errors (the stream is corrupt and must be closed): a frame length above kMaxFrameLength.
+  // The bytes before the corrupt header are still reassembled: every message they complete
+  // stays available through next(), so a caller can answer what arrived intact before it drops
+  // the connection. The error is sticky; later calls return it again and consume nothing.
   Status feed(std::string_view bytes);
   // The next complete message of either connection (conn 1 first), or nullopt.
   std::optional<ConnMessage> next();
+  // Set once feed() found the stream corrupt.
+  const std::optional<Error>& broken() const { return broken_; }
   // True while a frame or a message is partially received (EOF now = truncated stream).
   bool midMessage() const;
   uint64_t droppedFrames() const { return dropped_frames_; }
@@ -57,6 +62,7 @@ class Demux {
   ttrpc::MessageReader plugin_service_;
   ttrpc::MessageReader runtime_service_;
   uint64_t dropped_frames_ = 0;
+  std::optional<Error> broken_;
 };
 
 }  // namespace topod::nri::mux

@@ -128,6 +128,16 @@ class Plugin::Impl {
     if (options_.on_error) options_.on_error(error);
   }
 
+  // Errors that end a connection (or a connection attempt) say what the plugin does next, so
+  // that the agent can log them as they are; per-message errors, answered on a connection that
+  // stays up, are reported without it.
+  Error whatNext(const Error& error, std::chrono::milliseconds retry) const {
+    const std::string next = connector_.canReconnect()
+                                 ? "; reconnecting in " + std::to_string(retry.count()) + " ms"
+                                 : "; a runtime-launched plugin cannot reconnect, stopping";
+    return Error(error.code(), error.message() + next, error.sysErrno());
+  }
+
   // Sleeps for `delay` unless stop() is called first.
   void sleepInterruptible(std::chrono::milliseconds delay) {
     pollfd pfd{wake_fd_.get(), POLLIN, 0};
@@ -147,7 +157,8 @@ class Plugin::Impl {
     while (!stopping_) {
       auto fd = connector_.connect();
       if (!fd.has_value()) {
-        report(fd.error().withContext("NRI plugin connecting via " + connector_.describe()));
+        report(whatNext(fd.error().withContext("NRI plugin connecting via " + connector_.describe()),
+                        backoff));
         if (!connector_.canReconnect()) {
           final_status = fd.error();
           break;
@@ -164,12 +175,12 @@ class Plugin::Impl {
       Status ended = serve(std::move(*fd), &reached_sync);
       goOffline();
       if (stopping_) break;
-      report(ended.error());
+      if (reached_sync) backoff = options_.backoff_initial;
+      report(whatNext(ended.error().withContext("NRI connection to the runtime ended"), backoff));
       if (!connector_.canReconnect()) {
         final_status = ended;
         break;
       }
-      if (reached_sync) backoff = options_.backoff_initial;
       sleepInterruptible(backoff);
       backoff = std::min(backoff * 2, options_.backoff_max);
     }
@@ -206,7 +217,7 @@ class Plugin::Impl {
     Connection connection(std::move(fd));
     PluginService service(options_.events, handler_, [this](const Error& e) { report(e); });
     next_stream_id_ = 1;
-    last_server_stream_ = 0;
+    server_rules_ = ttrpc::ServerRules();
 
     // RegisterPlugin goes out first; its answer is handled whenever it arrives, because the
     // runtime may send Configure before we read that answer (§5.3).
@@ -230,8 +241,13 @@ class Plugin::Impl {
       auto more = connection.readSome();
       if (!more.has_value()) return more.error();
       if (!*more) return Error::unavailable("the runtime closed the NRI connection");
-      while (auto message = connection.next()) {
-        TOPOD_RETURN_IF_ERROR(handleMessage(connection, service, std::move(*message)));
+      // Every complete message is answered before a corruption that follows it in the same
+      // read ends the connection (nextMessage() returns the corruption last).
+      while (true) {
+        auto message = connection.nextMessage();
+        if (!message.has_value()) return message.error();
+        if (!message->has_value()) break;
+        TOPOD_RETURN_IF_ERROR(handleMessage(connection, service, std::move(**message)));
         if (service.synchronized() && !*reached_sync) {
           *reached_sync = true;
           {
@@ -309,36 +325,17 @@ class Plugin::Impl {
   Status handleMessage(Connection& connection, PluginService& service, mux::ConnMessage in) {
     const ttrpc::Header& header = in.message.header;
     if (in.conn == mux::kPluginServiceConn) {
-      if (header.type != static_cast<uint8_t>(ttrpc::MessageType::Request)) {
-        return Error::dataLoss("ttrpc message type " + std::to_string(header.type) +
-                               " on the plugin service connection; only unary requests are valid");
-      }
+      auto verdict = server_rules_.check(in.message);
+      if (!verdict.has_value()) return verdict.error();
       ttrpc::Response response;
-      if (in.message.oversized) {
-        response = {ErrorCode::ResourceExhausted,
-                    "message length " + std::to_string(header.length) +
-                        " exceeds maximum message size " + std::to_string(ttrpc::kMaxDataLength),
-                    {}};
-        report(Error::resourceExhausted("runtime sent a " + std::to_string(header.length) +
-                                        "-byte request; answered RESOURCE_EXHAUSTED"));
-      } else if (header.stream_id % 2 == 0 || header.stream_id <= last_server_stream_) {
-        response = {ErrorCode::InvalidArgument,
-                    "StreamID " + std::to_string(header.stream_id) +
-                        " must be odd and greater than the previous one",
-                    {}};
-        report(Error::invalidArgument(response.message));
+      if (!verdict->request) {
+        response = std::move(verdict->refusal);
+        report(Error(response.code, "refused a runtime request: " + response.message));
       } else {
-        last_server_stream_ = header.stream_id;
-        auto request = ttrpc::decodeRequest(in.message.data);
-        if (!request.has_value()) {
-          response = {ErrorCode::InvalidArgument, request.error().message(), {}};
-          report(request.error());
-        } else {
-          response = service.handle(*request);
-          if (response.code != ErrorCode::Ok) {
-            report(Error(response.code, "answered " + request->method + " with an error: " +
-                                            response.message));
-          }
+        response = service.handle(*verdict->request);
+        if (response.code != ErrorCode::Ok) {
+          report(Error(response.code, "answered " + verdict->request->method + " with an error: " +
+                                          response.message));
         }
       }
       auto encoded = ttrpc::encodeResponse(header.stream_id, response);
@@ -421,7 +418,7 @@ class Plugin::Impl {
   // I/O thread only.
   std::map<uint32_t, PendingCall> pending_;
   uint32_t next_stream_id_ = 1;
-  uint32_t last_server_stream_ = 0;
+  ttrpc::ServerRules server_rules_;  // conn 1, per connection
 };
 
 Plugin::Plugin(PluginOptions options, EventHandler& handler, Connector& connector)

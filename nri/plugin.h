@@ -55,6 +55,8 @@ struct PluginOptions {
   // How long updateContainers() and RegisterPlugin wait for the runtime's answer.
   std::chrono::milliseconds call_timeout{5000};
   // Receives every protocol or connection error. Called on the I/O thread; must not block.
+  // Errors that end the connection end in "; reconnecting in N ms" (or, for a launched plugin,
+  // "; ... stopping"); the others were answered on a connection that stays up.
   std::function<void(const Error&)> on_error;
   // Called on the I/O thread after each completed Synchronize (the plugin is live from then on).
   std::function<void(const RuntimeInfo&)> on_synchronized;

@@ -142,4 +142,32 @@ std::optional<Message> MessageReader::next() {
   return message;
 }
 
+Result<ServerRules::Verdict> ServerRules::check(const Message& message) {
+  const Header& header = message.header;
+  if (header.type != static_cast<uint8_t>(MessageType::Request)) {
+    return Error::dataLoss("ttrpc message type " + std::to_string(header.type) +
+                           " on the plugin service connection; only unary requests are valid");
+  }
+  if (message.oversized) {
+    return Verdict{std::nullopt,
+                   {ErrorCode::ResourceExhausted,
+                    "message length " + std::to_string(header.length) +
+                        " exceeds maximum message size " + std::to_string(kMaxDataLength),
+                    {}}};
+  }
+  if (header.stream_id % 2 == 0 || header.stream_id <= last_stream_) {
+    return Verdict{std::nullopt,
+                   {ErrorCode::InvalidArgument,
+                    "StreamID " + std::to_string(header.stream_id) +
+                        " must be odd and greater than the previous one",
+                    {}}};
+  }
+  last_stream_ = header.stream_id;
+  auto request = decodeRequest(message.data);
+  if (!request.has_value()) {
+    return Verdict{std::nullopt, {ErrorCode::InvalidArgument, request.error().message(), {}}};
+  }
+  return Verdict{std::move(*request), {}};
+}
+
 }  // namespace topod::nri::ttrpc

@@ -79,4 +79,22 @@ class MessageReader {
   uint64_t discard_ = 0;  // bytes of an oversized message still to skip
 };
 
+// The server's rules for requests on one logical connection, as Go ttrpc's server applies
+// them: only Request messages (anything else means the peer does not speak the protocol), odd
+// and strictly increasing stream ids, data within kMaxDataLength, a decodable envelope.
+class ServerRules {
+ public:
+  // What to do with one incoming message: dispatch `request`, or send `refusal` (an error
+  // answer on the message's stream; the connection stays up).
+  struct Verdict {
+    std::optional<Request> request;
+    Response refusal;
+  };
+  // Errors (the stream must be closed): a message that is not a Request.
+  Result<Verdict> check(const Message& message);
+
+ private:
+  uint32_t last_stream_ = 0;
+};
+
 }  // namespace topod::nri::ttrpc

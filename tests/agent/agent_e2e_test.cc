@@ -157,5 +157,37 @@ TEST_F(AgentE2eTest, ReconnectResynchronizesAndRepairsDrift) {
   EXPECT_EQ(runtime_->cpusOf(pinned.id), exclusive) << "nothing else moved";
 }
 
+// Events for objects topod never saw (not in Synchronize, never created through it), through
+// the real plugin to the Agent: each is answered without an error and without touching what
+// topod manages; an UpdateContainer for an unknown container of a known pod is admitted (the
+// runtime is the source of truth).
+TEST_F(AgentE2eTest, EventsForObjectsItNeverSawAreAnsweredNeutrally) {
+  auto pod = makePod("g1", QosClass::Guaranteed);
+  auto pinned = add(pod, guaranteed(pod, "app", 2000));
+  const CpuSet exclusive = runtime_->cpusOf(pinned.id);
+
+  // A container of a known pod, and a pod with a container, that the agent never heard of.
+  auto stranger = guaranteed(pod, "stranger", 1000);
+  runtime_->containers[stranger.id] = stranger;
+  auto ghost_pod = makePod("ghost", QosClass::Burstable);
+  auto ghost = makeContainer(ghost_pod, "app", 500, 0);
+  runtime_->pods[ghost_pod.id] = ghost_pod;
+  runtime_->containers[ghost.id] = ghost;
+
+  EXPECT_TRUE(runtime_->stopContainer(ghost.id).has_value());
+  EXPECT_TRUE(runtime_->removeContainer(ghost.id).has_value());
+  EXPECT_TRUE(runtime_->removePod(ghost_pod.id).has_value());
+  EXPECT_TRUE(runtime_->stopContainer(stranger.id).has_value());
+  EXPECT_TRUE(runtime_->removeContainer(stranger.id).has_value());
+  EXPECT_EQ(runtime_->cpusOf(pinned.id), exclusive) << "an unknown object moved a known one";
+  EXPECT_EQ(agent_->containerCount(), 1U);
+
+  auto late = guaranteed(pod, "late", 1000);
+  runtime_->containers[late.id] = late;
+  ASSERT_TRUE(runtime_->updateContainer(late.id, late.resources).has_value());
+  EXPECT_EQ(agent_->state().containers().count({"g1", "late"}), 1U);
+  EXPECT_EQ(runtime_->cpusOf(pinned.id), exclusive);
+}
+
 }  // namespace
 }  // namespace topod::agent

@@ -180,7 +180,12 @@ class SimRuntime {
   std::optional<nri::mux::ConnMessage> read(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      if (auto message = connection_->next()) return message;
+      auto message = connection_->nextMessage();
+      if (!message.has_value()) {  // the agent's stream is corrupt
+        closed_ = true;
+        return std::nullopt;
+      }
+      if (message->has_value()) return std::move(*message);
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
       pollfd pfd{connection_->fd(), POLLIN, 0};

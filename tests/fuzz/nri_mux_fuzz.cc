@@ -1,7 +1,8 @@
 // Fuzzes the NRI socket reader: arbitrary bytes go through the mux demultiplexer in chunks whose
 // sizes come from the input, every reassembled message is decoded as a ttrpc envelope, and the
-// reader must either reject the stream cleanly or hand back messages whose sizes are within the
-// limits. Nothing may crash or allocate without bound.
+// reader must either reject the stream cleanly (still handing back the messages completed
+// before the corruption) or hand back messages whose sizes are within the limits. Nothing may
+// crash or allocate without bound.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -20,7 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto fed = demux.feed(stream.substr(offset, chunk));
     if (!fed.has_value()) {
       TOPOD_CHECK(!fed.error().message().empty());
-      return 0;
+      TOPOD_CHECK(demux.broken().has_value());
+      // The error is sticky; messages completed before it are still checked below.
+      TOPOD_CHECK(!demux.feed(stream.substr(offset)).has_value());
     }
     while (auto message = demux.next()) {
       TOPOD_CHECK(message->conn == 1 || message->conn == 2);
@@ -33,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)topod::nri::ttrpc::decodeRequest(message->message.data);
       (void)topod::nri::ttrpc::decodeResponse(message->message.data);
     }
+    if (demux.broken()) return 0;
   }
   return 0;
 }

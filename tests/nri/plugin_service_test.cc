@@ -88,6 +88,25 @@ TEST_F(PluginServiceTest, SplitSynchronizeEchoesMoreThenAnswersOnce) {
   EXPECT_EQ(handler_.syncPods().front().qos, QosClass::Burstable);
 }
 
+// One object the plugin cannot read must not fail the whole Synchronize: the runtime would drop
+// the plugin and send the same object again on the next attempt.
+TEST_F(PluginServiceTest, SynchronizeReportsAndSkipsObjectsThatDoNotConvert) {
+  configure("containerd", "v1.7.24");
+  pb::SynchronizeRequest request;
+  *request.add_pods() = pod("p1", "kubepods-pod1.slice");
+  *request.add_containers() = container("good", "p1");
+  pb::Container bad = container("bad", "p1");
+  bad.mutable_linux()->mutable_resources()->mutable_cpu()->set_cpus("3-1");
+  *request.add_containers() = bad;
+  auto response = call("Synchronize", request);
+  EXPECT_EQ(response.code, ErrorCode::Ok) << response.message;
+  EXPECT_EQ(handler_.calls().back(), "Synchronize 1/1");
+  ASSERT_EQ(reported_.size(), 1u);
+  EXPECT_NE(reported_[0].message().find("skipping container bad"), std::string::npos)
+      << reported_[0].toString();
+  EXPECT_TRUE(service_.synchronized());
+}
+
 TEST_F(PluginServiceTest, CreateContainerReturnsAdjustment) {
   pb::CreateContainerRequest request;
   *request.mutable_pod() = pod("p1", "kubepods-pod1.slice");

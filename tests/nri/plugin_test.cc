@@ -1,65 +1,21 @@
 // nri::Plugin over a socketpair (FakeNriConnector), with the test playing the runtime byte by
-// byte: handshake order, unsolicited updates, and every kind of bad input, each of which must be
-// reported and must leave the plugin running (reconnecting where the stream is unusable).
+// byte: handshake order, unsolicited updates, reconnects and a launched plugin's end. Bad input
+// is in plugin_bad_input_test.cc.
 #include "nri/plugin.h"
 
 #include <gtest/gtest.h>
 
-#include <mutex>
 #include <thread>
 
-#include "tests/fakes/fake_nri_connector.h"
-#include "tests/nri/raw_runtime.h"
-#include "tests/nri/recording_handler.h"
+#include "tests/nri/plugin_test_support.h"
 
 namespace topod::nri {
 namespace {
 
 using testing::FakeNriConnector;
+using testing::PluginTest;
 using testing::RawRuntime;
 using namespace std::chrono_literals;
-
-class PluginTest : public ::testing::Test {
- protected:
-  PluginOptions options() {
-    PluginOptions out;
-    out.name = "topod";
-    out.idx = "42";
-    out.backoff_initial = 10ms;
-    out.backoff_max = 50ms;
-    out.call_timeout = 2s;
-    out.on_error = [this](const Error& e) {
-      std::lock_guard<std::mutex> lock(mu_);
-      errors_.push_back(e);
-    };
-    return out;
-  }
-
-  std::vector<Error> errors() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return errors_;
-  }
-  // Counters are bumped after the answer is written, so a test may see the answer first.
-  template <typename Pred>
-  static bool eventually(Pred pred) {
-    for (int i = 0; i < 500; ++i) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
-  bool sawError(ErrorCode code) {
-    for (const Error& e : errors()) {
-      if (e.code() == code) return true;
-    }
-    return false;
-  }
-
-  std::mutex mu_;
-  std::vector<Error> errors_;
-  testing::RecordingHandler handler_;
-  FakeNriConnector connector_;
-};
 
 TEST_F(PluginTest, HandshakeWithConfigureBeforeRegisterReply) {
   Plugin plugin(options(), handler_, connector_);
@@ -135,158 +91,6 @@ TEST_F(PluginTest, InvalidIdentityIsRejectedAtStart) {
   EXPECT_EQ(plugin.start().error().code(), ErrorCode::InvalidArgument);
 }
 
-std::string frameHeader(uint32_t conn, uint32_t length) {
-  std::string out;
-  for (uint32_t v : {conn, length}) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
-  }
-  return out;
-}
-
-struct BadInputCase {
-  const char* name;
-  // What the runtime sends after a good handshake.
-  std::string (*bytes)();
-  ErrorCode reported;
-};
-
-class PluginBadInputTest : public PluginTest, public ::testing::WithParamInterface<BadInputCase> {};
-
-// Input that corrupts the stream: the plugin reports it, drops the connection and reconnects.
-TEST_P(PluginBadInputTest, ReportsAndReconnects) {
-  Plugin plugin(options(), handler_, connector_);
-  ASSERT_TRUE(plugin.start().has_value());
-  {
-    RawRuntime runtime(connector_.waitForPeer());
-    ASSERT_TRUE(runtime.handshake());
-    ASSERT_TRUE(runtime.sendRaw(GetParam().bytes()));
-    if (GetParam().reported == ErrorCode::DataLoss && std::string(GetParam().name) == "truncated_message") {
-      runtime.connection().shutdown();  // the runtime goes away mid-message
-    }
-    EXPECT_TRUE(runtime.waitClosed());
-  }
-  RawRuntime again(connector_.waitForPeer());
-  ASSERT_TRUE(again.handshake()) << "plugin did not reconnect";
-  EXPECT_TRUE(eventually([&] { return sawError(GetParam().reported); }));
-  EXPECT_EQ(plugin.stats().connections, 2u);
-  EXPECT_TRUE(eventually([&] { return plugin.stats().synchronizations == 2; }));
-  plugin.stop();
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Corrupt, PluginBadInputTest,
-    ::testing::Values(
-        BadInputCase{"frame_length_over_limit", [] { return frameHeader(1, 0x7fffffff); },
-                     ErrorCode::DataLoss},
-        BadInputCase{"truncated_message",
-                     [] {
-                       auto m = ttrpc::encodeRequest(9, {kPluginServiceName, "StartContainer", "xx", 0});
-                       return frameHeader(1, static_cast<uint32_t>(m->size())) + m->substr(0, 12);
-                     },
-                     ErrorCode::DataLoss},
-        BadInputCase{"data_message_type",
-                     [] {
-                       std::string m(10, '\0');
-                       ttrpc::encodeHeader({0, 9, 3, 0}, m.data());
-                       return frameHeader(1, 10) + m;
-                     },
-                     ErrorCode::DataLoss},
-        BadInputCase{"request_on_runtime_connection",
-                     [] {
-                       auto m = ttrpc::encodeRequest(9, {kPluginServiceName, "Configure", "", 0});
-                       return frameHeader(2, static_cast<uint32_t>(m->size())) + *m;
-                     },
-                     ErrorCode::DataLoss}),
-    [](const auto& row) { return std::string(row.param.name); });
-
-struct AnsweredCase {
-  const char* name;
-  std::string (*bytes)();
-  ErrorCode answered;
-};
-
-class PluginAnsweredInputTest : public PluginTest,
-                                public ::testing::WithParamInterface<AnsweredCase> {};
-
-// Input that is wrong but leaves the stream intact: answered with an error status as ttrpc does,
-// reported, and the connection stays up.
-TEST_P(PluginAnsweredInputTest, AnswersWithErrorStatusAndStaysConnected) {
-  Plugin plugin(options(), handler_, connector_);
-  ASSERT_TRUE(plugin.start().has_value());
-  RawRuntime runtime(connector_.waitForPeer());
-  ASSERT_TRUE(runtime.handshake());
-  ASSERT_TRUE(runtime.sendRaw(GetParam().bytes()));
-  auto answer = runtime.read();
-  ASSERT_TRUE(answer.has_value());
-  EXPECT_EQ(answer->message.header.stream_id, 101u);
-  auto response = ttrpc::decodeResponse(answer->message.data);
-  ASSERT_TRUE(response.has_value());
-  EXPECT_EQ(response->code, GetParam().answered);
-  EXPECT_TRUE(sawError(GetParam().answered));
-  // Still serving.
-  pb::RunPodSandboxRequest run;
-  run.mutable_pod()->set_id("p9");
-  runtime.streamIdsAfter(101);
-  auto ok = runtime.call("RunPodSandbox", run);
-  ASSERT_TRUE(ok.has_value());
-  EXPECT_EQ(ok->code, ErrorCode::Ok);
-  EXPECT_EQ(plugin.stats().connections, 1u);
-  plugin.stop();
-}
-
-std::string requestFrame(uint32_t stream, const std::string& method, const std::string& payload) {
-  auto m = ttrpc::encodeRequest(stream, {kPluginServiceName, method, payload, 0});
-  std::string out;
-  mux::appendMessageFrames(out, 1, *m);
-  return out;
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Intact, PluginAnsweredInputTest,
-    ::testing::Values(
-        AnsweredCase{"unknown_method", [] { return requestFrame(101, "Frobnicate", ""); },
-                     ErrorCode::Unimplemented},
-        AnsweredCase{"garbage_payload",
-                     [] { return requestFrame(101, "CreateContainer", "\x0a\xff\xff\xff"); },
-                     ErrorCode::Internal},
-        AnsweredCase{"garbage_envelope",
-                     [] {
-                       std::string m(14, '\xff');
-                       ttrpc::encodeHeader({4, 101, 1, 0}, m.data());
-                       std::string out;
-                       mux::appendMessageFrames(out, 1, m);
-                       return out;
-                     },
-                     ErrorCode::InvalidArgument},
-        AnsweredCase{"ttrpc_length_over_limit",
-                     [] {
-                       std::string m(10, '\0');
-                       const uint32_t length = ttrpc::kMaxDataLength + 1;
-                       ttrpc::encodeHeader({length, 101, 1, 0}, m.data());
-                       std::string out = frameHeader(1, 10) + m;
-                       // The oversized data follows in frames and is discarded.
-                       const std::string chunk(1 << 20, 'z');
-                       for (uint32_t sent = 0; sent < length; sent += chunk.size()) {
-                         const uint32_t n = std::min<uint32_t>(chunk.size(), length - sent);
-                         out += frameHeader(1, n) + chunk.substr(0, n);
-                       }
-                       return out;
-                     },
-                     ErrorCode::ResourceExhausted}),
-    [](const auto& row) { return std::string(row.param.name); });
-
-TEST_F(PluginTest, EvenOrRepeatedStreamIdIsRejected) {
-  Plugin plugin(options(), handler_, connector_);
-  ASSERT_TRUE(plugin.start().has_value());
-  RawRuntime runtime(connector_.waitForPeer());
-  ASSERT_TRUE(runtime.handshake());
-  ASSERT_TRUE(runtime.sendRaw(requestFrame(200, "RunPodSandbox", "")));
-  auto answer = runtime.read();
-  ASSERT_TRUE(answer.has_value());
-  EXPECT_EQ(ttrpc::decodeResponse(answer->message.data)->code, ErrorCode::InvalidArgument);
-  plugin.stop();
-}
-
 TEST_F(PluginTest, RuntimeRefusingRegistrationTriggersReconnect) {
   Plugin plugin(options(), handler_, connector_);
   ASSERT_TRUE(plugin.start().has_value());
@@ -299,6 +103,22 @@ TEST_F(PluginTest, RuntimeRefusingRegistrationTriggersReconnect) {
   RawRuntime again(connector_.waitForPeer());
   EXPECT_TRUE(again.handshake());
   EXPECT_TRUE(sawError(ErrorCode::InvalidArgument));
+  plugin.stop();
+}
+
+TEST_F(PluginTest, RuntimeThatNeverAnswersRegistrationIsLeftAndRetried) {
+  PluginOptions quick = options();
+  quick.call_timeout = 200ms;
+  Plugin plugin(quick, handler_, connector_);
+  ASSERT_TRUE(plugin.start().has_value());
+  {
+    RawRuntime runtime(connector_.waitForPeer());
+    EXPECT_NE(runtime.expectRegister(), 0u);
+    EXPECT_TRUE(runtime.waitClosed());  // no answer: the plugin gives up on this connection
+  }
+  RawRuntime again(connector_.waitForPeer());
+  EXPECT_TRUE(again.handshake());
+  EXPECT_TRUE(sawError(ErrorCode::DeadlineExceeded));
   plugin.stop();
 }
 
@@ -325,6 +145,7 @@ TEST_F(PluginTest, LaunchedPluginStopsWhenItsConnectionEnds) {
   Status stopped = plugin.wait();
   ASSERT_FALSE(stopped.has_value());
   EXPECT_EQ(stopped.error().code(), ErrorCode::Unavailable);
+  EXPECT_TRUE(sawErrorSaying("cannot reconnect, stopping"));
 }
 
 class ReentrantHandler : public testing::RecordingHandler {

@@ -22,7 +22,9 @@ class RawRuntime {
   std::optional<mux::ConnMessage> read(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
-      if (auto message = connection_.next()) return message;
+      auto message = connection_.nextMessage();
+      if (!message.has_value()) return std::nullopt;  // the plugin's stream is corrupt
+      if (message->has_value()) return std::move(*message);
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
@@ -41,7 +43,9 @@ class RawRuntime {
       if (::poll(&pfd, 1, 50) <= 0) continue;
       auto more = connection_.readSome();
       if (!more.has_value() || !*more) return true;
-      while (connection_.next()) {
+      // Discards what the plugin still sent; a corrupt stream ends at the next readSome().
+      for (auto message = connection_.nextMessage(); message.has_value() && message->has_value();
+           message = connection_.nextMessage()) {
       }
     }
     return false;

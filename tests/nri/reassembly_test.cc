@@ -96,6 +96,28 @@ TEST(Demux, FrameLengthOverLimitIsAnError) {
   EXPECT_EQ(status.error().code(), ErrorCode::DataLoss);
 }
 
+// What arrived intact before a corrupt header is still delivered, so that it can be answered;
+// nothing after the header is, and the stream stays broken.
+TEST(Demux, MessagesBeforeACorruptHeaderSurviveIt) {
+  mux::Demux demux;
+  const std::string corrupt = std::string("\0\0\0\1\x7f\xff\xff\xff", 8);
+  auto status = demux.feed(frame(1, request(1, 20)) + frame(2, request(3, 5)) + corrupt +
+                           frame(1, request(5, 7)));
+  ASSERT_FALSE(status.has_value());
+  EXPECT_EQ(status.error().code(), ErrorCode::DataLoss);
+  ASSERT_TRUE(demux.broken().has_value());
+  auto first = demux.next();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->conn, 1u);
+  EXPECT_EQ(first->message.header.stream_id, 1u);
+  auto second = demux.next();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->conn, 2u);
+  EXPECT_FALSE(demux.next().has_value());
+  EXPECT_FALSE(demux.feed(frame(1, request(7, 1))).has_value());
+  EXPECT_FALSE(demux.next().has_value());
+}
+
 TEST(Demux, TruncatedFrameIsMidMessage) {
   mux::Demux demux;
   const std::string full = frame(1, request(1, 50));

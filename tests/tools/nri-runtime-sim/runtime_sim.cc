@@ -116,7 +116,12 @@ void RuntimeSim::Impl::readLoop(std::shared_ptr<Session> session) {
   while (true) {
     auto more = session->connection.readSome();
     if (!more.has_value() || !*more) break;
-    while (auto message = session->connection.next()) {
+    while (true) {
+      auto next = session->connection.nextMessage();
+      // A corrupt stream from the plugin: the next readSome() returns the error and ends the
+      // session, as containerd drops such a plugin.
+      if (!next.has_value() || !next->has_value()) break;
+      const mux::ConnMessage* message = &**next;
       if (message->conn == mux::kRuntimeServiceConn) {
         handleRuntimeCall(*session, *message);
         continue;
@@ -378,6 +383,11 @@ bool RuntimeSim::usesStateChangeFallback() const {
 std::vector<std::string> RuntimeSim::disconnectReasons() const {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   return impl_->disconnect_reasons_;
+}
+Traffic RuntimeSim::traffic() const {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (!impl_->session_) return {};
+  return {impl_->session_->connection.bytesSent(), impl_->session_->connection.bytesReceived()};
 }
 Status RuntimeSim::sendRaw(const std::string& bytes) {
   std::shared_ptr<Session> session;

@@ -62,6 +62,12 @@ struct PluginInfo {
   std::vector<Update> sync_updates;  // the plugin's answer to the final Synchronize
 };
 
+// Bytes on the current plugin connection, mux frame headers included.
+struct Traffic {
+  uint64_t sent = 0;      // runtime -> plugin
+  uint64_t received = 0;  // plugin -> runtime
+};
+
 struct CreateResult {
   Adjustment adjustment;
   std::vector<Update> updates;
@@ -115,6 +121,8 @@ class RuntimeSim {
   Status sendRaw(const std::string& bytes);
   // True when the plugin switched to StateChange after answering UNIMPLEMENTED.
   bool usesStateChangeFallback() const;
+  // Zeros when no plugin is connected.
+  Traffic traffic() const;
   // Why the simulator dropped connections (registration timeout, invalid mask, ...), in order.
   std::vector<std::string> disconnectReasons() const;
 
