@@ -10,6 +10,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "nri/plugin.h"
+#include "tests/agent/agent_harness.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/agent/sim_runtime.h"
 #include "tests/fakes/fake_cgroup_fs.h"
@@ -26,41 +27,15 @@ using testing::makePod;
 class AgentE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto agent = Agent::create(topology_, {.policy = defaultConfig().policy, .state_dir = dir_.path(), .cgroups = &cgroups_},
-                               std::make_unique<testing::FakeExclusivePolicy>(topology_));
-    ASSERT_TRUE(agent.has_value()) << agent.error().toString();
-    agent_ = std::move(*agent);
-    nri::PluginOptions options;
-    options.backoff_initial = std::chrono::milliseconds(10);
-    plugin_ = std::make_unique<nri::Plugin>(options, *agent_, connector_);
-    agent_->setPendingNotifier([this] { wakeSender(); });
-    ASSERT_TRUE(plugin_->start().has_value());
-    runtime_ = std::make_unique<testing::SimRuntime>(connector_.waitForPeer());
-    ASSERT_TRUE(runtime_->handshake().has_value());
-  }
-  void TearDown() override {
-    agent_->setPendingNotifier(nullptr);
-    if (sender_.joinable()) sender_.join();
-    plugin_->stop();
-  }
-
-  // What run_command's sender does: send pending updates from a thread that is not the plugin's.
-  void wakeSender() {
-    if (sender_.joinable()) sender_.join();
-    sender_ = std::thread([this] {
-      PendingUpdates pending = agent_->takePendingUpdates();
-      if (pending.updates.empty()) return;
-      auto failed = plugin_->updateContainers(pending.updates);
-      agent_->unsolicitedDone(pending, failed.has_value() ? *failed : pending.updates);
-    });
+    Status started = h_.start(Agent::create(topology_, {.policy = defaultConfig().policy, .state_dir = dir_.path(),
+                                                        .cgroups = &cgroups_},
+                                            std::make_unique<testing::FakeExclusivePolicy>(topology_)));
+    ASSERT_TRUE(started.has_value()) << started.error().toString();
   }
 
   nri::Container add(const nri::Pod& pod, const nri::Container& c) {
-    if (runtime_->pods.count(pod.id) == 0) {
-      EXPECT_TRUE(runtime_->runPod(pod).has_value());
-    }
     cgroups_.addCgroup(c.cgroups_path);
-    auto adjustment = runtime_->createContainer(c);
+    auto adjustment = h_.add(pod, c);
     EXPECT_TRUE(adjustment.has_value()) << adjustment.error().toString();
     return c;
   }
@@ -68,11 +43,7 @@ class AgentE2eTest : public ::testing::Test {
   testing::TempDir dir_;
   topology::Topology topology_ = testing::twoNodeTopology();
   testing::FakeCgroupFs cgroups_;
-  nri::testing::FakeNriConnector connector_;
-  std::unique_ptr<Agent> agent_;
-  std::unique_ptr<nri::Plugin> plugin_;
-  std::unique_ptr<testing::SimRuntime> runtime_;
-  std::thread sender_;
+  testing::AgentHarness h_;
 };
 
 TEST_F(AgentE2eTest, PodsComeAndGoAndTheSharedPoolFollows) {
@@ -80,23 +51,23 @@ TEST_F(AgentE2eTest, PodsComeAndGoAndTheSharedPoolFollows) {
   auto shared = add(burstable, makeContainer(burstable, "app", 500, 1000));
   auto besteffort = makePod("e1", QosClass::BestEffort);
   auto idle = add(besteffort, makeContainer(besteffort, "app", 0, 0));
-  EXPECT_EQ(runtime_->cpusOf(shared.id), topology_.onlineCpus());
+  EXPECT_EQ(h_.runtime->cpusOf(shared.id), topology_.onlineCpus());
 
   auto pod = makePod("g1", QosClass::Guaranteed);
   auto pinned = add(pod, guaranteed(pod, "app", 3000));
-  CpuSet exclusive = runtime_->cpusOf(pinned.id);
+  CpuSet exclusive = h_.runtime->cpusOf(pinned.id);
   EXPECT_EQ(exclusive.size(), 3);
-  EXPECT_EQ(runtime_->containers.at(pinned.id).resources.cpu_quota, -1);
+  EXPECT_EQ(h_.runtime->containers.at(pinned.id).resources.cpu_quota, -1);
   // Both shared containers were moved off the exclusive CPUs in the same reply.
-  EXPECT_EQ(runtime_->cpusOf(shared.id), topology_.onlineCpus() - exclusive);
-  EXPECT_EQ(runtime_->cpusOf(idle.id), topology_.onlineCpus() - exclusive);
+  EXPECT_EQ(h_.runtime->cpusOf(shared.id), topology_.onlineCpus() - exclusive);
+  EXPECT_EQ(h_.runtime->cpusOf(idle.id), topology_.onlineCpus() - exclusive);
 
   // Removing the pod (no reply can carry updates) returns the CPUs by unsolicited updates.
-  ASSERT_TRUE(runtime_->removePod(pod.id).has_value());
-  EXPECT_TRUE(runtime_->pumpUntil([&] { return runtime_->cpusOf(shared.id) == topology_.onlineCpus() &&
-                                               runtime_->cpusOf(idle.id) == topology_.onlineCpus(); }));
-  EXPECT_GE(runtime_->unsolicited_batches, 1);
-  EXPECT_TRUE(agent_->state().containers().count({"g1", "app"}) == 0);
+  ASSERT_TRUE(h_.runtime->removePod(pod.id).has_value());
+  EXPECT_TRUE(h_.runtime->pumpUntil([&] { return h_.runtime->cpusOf(shared.id) == topology_.onlineCpus() &&
+                                               h_.runtime->cpusOf(idle.id) == topology_.onlineCpus(); }));
+  EXPECT_GE(h_.runtime->unsolicited_batches, 1);
+  EXPECT_TRUE(h_.agent->state().containers().count({"g1", "app"}) == 0);
 }
 
 TEST_F(AgentE2eTest, StopReturnsCpusInItsReply) {
@@ -104,20 +75,20 @@ TEST_F(AgentE2eTest, StopReturnsCpusInItsReply) {
   auto shared = add(burstable, makeContainer(burstable, "app", 500, 0));
   auto pod = makePod("g1", QosClass::Guaranteed);
   auto pinned = add(pod, guaranteed(pod, "app", 2000));
-  EXPECT_FALSE(runtime_->cpusOf(shared.id).intersects(runtime_->cpusOf(pinned.id)));
-  ASSERT_TRUE(runtime_->stopContainer(pinned.id).has_value());
-  EXPECT_EQ(runtime_->cpusOf(shared.id), topology_.onlineCpus());
+  EXPECT_FALSE(h_.runtime->cpusOf(shared.id).intersects(h_.runtime->cpusOf(pinned.id)));
+  ASSERT_TRUE(h_.runtime->stopContainer(pinned.id).has_value());
+  EXPECT_EQ(h_.runtime->cpusOf(shared.id), topology_.onlineCpus());
 }
 
 TEST_F(AgentE2eTest, RefusedContainerFailsCreationWithTheReason) {
   auto pod = makePod("g1", QosClass::Guaranteed);
-  ASSERT_TRUE(runtime_->runPod(pod).has_value());
-  auto refused = runtime_->createContainer(guaranteed(pod, "huge", 64000));
+  ASSERT_TRUE(h_.runtime->runPod(pod).has_value());
+  auto refused = h_.runtime->createContainer(guaranteed(pod, "huge", 64000));
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message().find("topod refused container g1/huge"), std::string::npos)
       << refused.error().message();
   EXPECT_NE(refused.error().message().find("not enough free CPUs"), std::string::npos);
-  EXPECT_EQ(runtime_->containers.count("g1-huge"), 0U);
+  EXPECT_EQ(h_.runtime->containers.count("g1-huge"), 0U);
 }
 
 TEST_F(AgentE2eTest, ResizeGrowsAndShrinksInPlace) {
@@ -125,18 +96,18 @@ TEST_F(AgentE2eTest, ResizeGrowsAndShrinksInPlace) {
   auto shared = add(burstable, makeContainer(burstable, "app", 500, 0));
   auto pod = makePod("g1", QosClass::Guaranteed);
   auto pinned = add(pod, guaranteed(pod, "app", 2000));
-  CpuSet before = runtime_->cpusOf(pinned.id);
+  CpuSet before = h_.runtime->cpusOf(pinned.id);
 
-  ASSERT_TRUE(runtime_->updateContainer(pinned.id, guaranteed(pod, "app", 4000).resources).has_value());
-  CpuSet grown = runtime_->cpusOf(pinned.id);
+  ASSERT_TRUE(h_.runtime->updateContainer(pinned.id, guaranteed(pod, "app", 4000).resources).has_value());
+  CpuSet grown = h_.runtime->cpusOf(pinned.id);
   EXPECT_EQ(grown.size(), 4);
   EXPECT_TRUE(before.isSubsetOf(grown));
-  EXPECT_FALSE(runtime_->cpusOf(shared.id).intersects(grown));
+  EXPECT_FALSE(h_.runtime->cpusOf(shared.id).intersects(grown));
 
-  ASSERT_TRUE(runtime_->updateContainer(pinned.id, guaranteed(pod, "app", 1000).resources).has_value());
-  CpuSet shrunk = runtime_->cpusOf(pinned.id);
+  ASSERT_TRUE(h_.runtime->updateContainer(pinned.id, guaranteed(pod, "app", 1000).resources).has_value());
+  CpuSet shrunk = h_.runtime->cpusOf(pinned.id);
   EXPECT_EQ(shrunk.size(), 1);
-  EXPECT_EQ(runtime_->cpusOf(shared.id), topology_.onlineCpus() - shrunk);
+  EXPECT_EQ(h_.runtime->cpusOf(shared.id), topology_.onlineCpus() - shrunk);
 }
 
 TEST_F(AgentE2eTest, ReconnectResynchronizesAndRepairsDrift) {
@@ -144,17 +115,17 @@ TEST_F(AgentE2eTest, ReconnectResynchronizesAndRepairsDrift) {
   auto shared = add(burstable, makeContainer(burstable, "app", 500, 0));
   auto pod = makePod("g1", QosClass::Guaranteed);
   auto pinned = add(pod, guaranteed(pod, "app", 2000));
-  CpuSet exclusive = runtime_->cpusOf(pinned.id);
+  CpuSet exclusive = h_.runtime->cpusOf(pinned.id);
   // Something else rewrote the shared container's cpuset behind topod's back.
   cgroups_.set(shared.cgroups_path, "cpuset.cpus", topology_.onlineCpus().toString());
 
   // The runtime restarts: a new connection and a full Synchronize.
-  runtime_->disconnect();
-  runtime_->reconnect(connector_.waitForPeer());
-  runtime_->containers.at(shared.id).resources.cpuset_cpus = topology_.onlineCpus();
-  ASSERT_TRUE(runtime_->handshake().has_value());
-  EXPECT_EQ(runtime_->cpusOf(shared.id), topology_.onlineCpus() - exclusive) << "drift repaired";
-  EXPECT_EQ(runtime_->cpusOf(pinned.id), exclusive) << "nothing else moved";
+  h_.runtime->disconnect();
+  h_.runtime->reconnect(h_.connector->waitForPeer());
+  h_.runtime->containers.at(shared.id).resources.cpuset_cpus = topology_.onlineCpus();
+  ASSERT_TRUE(h_.runtime->handshake().has_value());
+  EXPECT_EQ(h_.runtime->cpusOf(shared.id), topology_.onlineCpus() - exclusive) << "drift repaired";
+  EXPECT_EQ(h_.runtime->cpusOf(pinned.id), exclusive) << "nothing else moved";
 }
 
 // Events for objects topod never saw (not in Synchronize, never created through it), through
@@ -164,29 +135,29 @@ TEST_F(AgentE2eTest, ReconnectResynchronizesAndRepairsDrift) {
 TEST_F(AgentE2eTest, EventsForObjectsItNeverSawAreAnsweredNeutrally) {
   auto pod = makePod("g1", QosClass::Guaranteed);
   auto pinned = add(pod, guaranteed(pod, "app", 2000));
-  const CpuSet exclusive = runtime_->cpusOf(pinned.id);
+  const CpuSet exclusive = h_.runtime->cpusOf(pinned.id);
 
   // A container of a known pod, and a pod with a container, that the agent never heard of.
   auto stranger = guaranteed(pod, "stranger", 1000);
-  runtime_->containers[stranger.id] = stranger;
+  h_.runtime->containers[stranger.id] = stranger;
   auto ghost_pod = makePod("ghost", QosClass::Burstable);
   auto ghost = makeContainer(ghost_pod, "app", 500, 0);
-  runtime_->pods[ghost_pod.id] = ghost_pod;
-  runtime_->containers[ghost.id] = ghost;
+  h_.runtime->pods[ghost_pod.id] = ghost_pod;
+  h_.runtime->containers[ghost.id] = ghost;
 
-  EXPECT_TRUE(runtime_->stopContainer(ghost.id).has_value());
-  EXPECT_TRUE(runtime_->removeContainer(ghost.id).has_value());
-  EXPECT_TRUE(runtime_->removePod(ghost_pod.id).has_value());
-  EXPECT_TRUE(runtime_->stopContainer(stranger.id).has_value());
-  EXPECT_TRUE(runtime_->removeContainer(stranger.id).has_value());
-  EXPECT_EQ(runtime_->cpusOf(pinned.id), exclusive) << "an unknown object moved a known one";
-  EXPECT_EQ(agent_->containerCount(), 1U);
+  EXPECT_TRUE(h_.runtime->stopContainer(ghost.id).has_value());
+  EXPECT_TRUE(h_.runtime->removeContainer(ghost.id).has_value());
+  EXPECT_TRUE(h_.runtime->removePod(ghost_pod.id).has_value());
+  EXPECT_TRUE(h_.runtime->stopContainer(stranger.id).has_value());
+  EXPECT_TRUE(h_.runtime->removeContainer(stranger.id).has_value());
+  EXPECT_EQ(h_.runtime->cpusOf(pinned.id), exclusive) << "an unknown object moved a known one";
+  EXPECT_EQ(h_.agent->containerCount(), 1U);
 
   auto late = guaranteed(pod, "late", 1000);
-  runtime_->containers[late.id] = late;
-  ASSERT_TRUE(runtime_->updateContainer(late.id, late.resources).has_value());
-  EXPECT_EQ(agent_->state().containers().count({"g1", "late"}), 1U);
-  EXPECT_EQ(runtime_->cpusOf(pinned.id), exclusive);
+  h_.runtime->containers[late.id] = late;
+  ASSERT_TRUE(h_.runtime->updateContainer(late.id, late.resources).has_value());
+  EXPECT_EQ(h_.agent->state().containers().count({"g1", "late"}), 1U);
+  EXPECT_EQ(h_.runtime->cpusOf(pinned.id), exclusive);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "agent/config.h"
 #include "nri/plugin.h"
 #include "policies/policy_registry.h"
+#include "tests/agent/agent_harness.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/agent/sim_runtime.h"
 #include "tests/fakes/fake_nri_connector.h"
@@ -40,75 +41,39 @@ class AgentPoliciesE2eTest : public ::testing::TestWithParam<PolicyRow> {
     policy_ = std::move(*policy);
     start();
   }
-  void TearDown() override { stop(); }
 
   void start() {
-    auto agent = Agent::create(topology_, {.policy = options_, .state_dir = dir_.path()});
-    ASSERT_TRUE(agent.has_value()) << agent.error().toString();
-    agent_ = std::move(*agent);
-    nri::PluginOptions options;
-    options.backoff_initial = std::chrono::milliseconds(10);
-    connector_ = std::make_unique<nri::testing::FakeNriConnector>();
-    plugin_ = std::make_unique<nri::Plugin>(options, *agent_, *connector_);
-    agent_->setPendingNotifier([this] { wakeSender(); });
-    ASSERT_TRUE(plugin_->start().has_value());
-    if (runtime_) {
-      runtime_->reconnect(connector_->waitForPeer());
-    } else {
-      runtime_ = std::make_unique<testing::SimRuntime>(connector_->waitForPeer());
-    }
-    ASSERT_TRUE(runtime_->handshake().has_value());
-  }
-  void stop() {
-    if (!agent_) return;
-    agent_->setPendingNotifier(nullptr);
-    if (sender_.joinable()) sender_.join();
-    plugin_->stop();
-    plugin_.reset();
-    agent_.reset();
-  }
-
-  // What run_command's sender does: send pending updates from a thread that is not the plugin's.
-  void wakeSender() {
-    if (sender_.joinable()) sender_.join();
-    sender_ = std::thread([this] {
-      PendingUpdates pending = agent_->takePendingUpdates();
-      if (pending.updates.empty()) return;
-      auto failed = plugin_->updateContainers(pending.updates);
-      agent_->unsolicitedDone(pending, failed.has_value() ? *failed : pending.updates);
-    });
+    Status started = h_.start(Agent::create(topology_, {.policy = options_, .state_dir = dir_.path()}));
+    ASSERT_TRUE(started.has_value()) << started.error().toString();
   }
 
   nri::Container add(const nri::Pod& pod, const nri::Container& c) {
-    if (runtime_->pods.count(pod.id) == 0) {
-      EXPECT_TRUE(runtime_->runPod(pod).has_value());
-    }
-    auto adjustment = runtime_->createContainer(c);
+    auto adjustment = h_.add(pod, c);
     EXPECT_TRUE(adjustment.has_value()) << adjustment.error().toString();
     return c;
   }
 
   // Every running container's cpuset is the one the policy gives it in the agent's State.
   std::string mismatches() const {
-    policies::State state = agent_->state();
+    policies::State state = h_.agent->state();
     auto placements = policy_->placements(state);
     std::string out;
-    for (const auto& [id, c] : runtime_->containers) {
+    for (const auto& [id, c] : h_.runtime->containers) {
       if (c.state == nri::ContainerState::Stopped) continue;
-      auto it = placements.find({runtime_->pods.at(c.pod_id).uid, c.name});
+      auto it = placements.find({h_.runtime->pods.at(c.pod_id).uid, c.name});
       CpuSet want = it == placements.end() ? policy_->sharedCpus(state) : it->second.cpus;
-      if (runtime_->cpusOf(id) != want) {
-        out += id + " runs on " + runtime_->cpusOf(id).toString() + ", the policy says " + want.toString() + "; ";
+      if (h_.runtime->cpusOf(id) != want) {
+        out += id + " runs on " + h_.runtime->cpusOf(id).toString() + ", the policy says " + want.toString() + "; ";
       }
     }
     return out;
   }
   void expectWherePolicySays() {
-    runtime_->pumpUntil([&] { return mismatches().empty(); }, std::chrono::seconds(5));
+    h_.runtime->pumpUntil([&] { return mismatches().empty(); }, std::chrono::seconds(5));
     EXPECT_EQ(mismatches(), "");
   }
   CpuSet exclusiveOf(const std::string& pod_uid) const {
-    return agent_->state().containers().at({pod_uid, "app"}).exclusive_cpus;
+    return h_.agent->state().containers().at({pod_uid, "app"}).exclusive_cpus;
   }
   // CPUs of whole cores only: every CPU's SMT siblings are in the set too.
   bool wholeCores(const CpuSet& cpus) const {
@@ -122,11 +87,7 @@ class AgentPoliciesE2eTest : public ::testing::TestWithParam<PolicyRow> {
   topology::Topology topology_ = testing::twoNodeTopology();
   policies::PolicyOptions options_ = defaultConfig().policy;  // 1 reserved CPU: CPU 0
   std::unique_ptr<policies::Policy> policy_;
-  std::unique_ptr<nri::testing::FakeNriConnector> connector_;
-  std::unique_ptr<Agent> agent_;
-  std::unique_ptr<nri::Plugin> plugin_;
-  std::unique_ptr<testing::SimRuntime> runtime_;
-  std::thread sender_;
+  testing::AgentHarness h_;
 };
 
 TEST_P(AgentPoliciesE2eTest, ExclusiveCpusAreCarvedOutOfTheSharedPoolsAndReturned) {
@@ -142,16 +103,16 @@ TEST_P(AgentPoliciesE2eTest, ExclusiveCpusAreCarvedOutOfTheSharedPoolsAndReturne
   EXPECT_EQ(exclusive.size(), 4);
   EXPECT_TRUE(wholeCores(exclusive)) << exclusive.toString();
   EXPECT_FALSE(exclusive.contains(0)) << "CPU 0 is reserved";
-  EXPECT_EQ(runtime_->cpusOf(pinned.id), exclusive);
-  EXPECT_EQ(runtime_->containers.at(pinned.id).resources.cpu_quota, -1) << "no CFS quota on exclusive CPUs";
-  EXPECT_FALSE(runtime_->cpusOf(shared.id).intersects(exclusive));
+  EXPECT_EQ(h_.runtime->cpusOf(pinned.id), exclusive);
+  EXPECT_EQ(h_.runtime->containers.at(pinned.id).resources.cpu_quota, -1) << "no CFS quota on exclusive CPUs";
+  EXPECT_FALSE(h_.runtime->cpusOf(shared.id).intersects(exclusive));
   expectWherePolicySays();
 
   // Removing the pod (no reply can carry updates) returns the CPUs by unsolicited updates.
-  ASSERT_TRUE(runtime_->removePod(pod.id).has_value());
+  ASSERT_TRUE(h_.runtime->removePod(pod.id).has_value());
   expectWherePolicySays();
-  EXPECT_EQ(agent_->state().containers().count({"g1", "app"}), 0U);
-  EXPECT_TRUE(exclusive.isSubsetOf(policy_->sharedCpus(agent_->state())));
+  EXPECT_EQ(h_.agent->state().containers().count({"g1", "app"}), 0U);
+  EXPECT_TRUE(exclusive.isSubsetOf(policy_->sharedCpus(h_.agent->state())));
 }
 
 TEST_P(AgentPoliciesE2eTest, ResizeGrowsKeepingItsCpusAndShrinks) {
@@ -161,20 +122,20 @@ TEST_P(AgentPoliciesE2eTest, ResizeGrowsKeepingItsCpusAndShrinks) {
   auto pinned = add(pod, guaranteed(pod, "app", 2000));
   CpuSet before = exclusiveOf("g1");
 
-  ASSERT_TRUE(runtime_->updateContainer(pinned.id, guaranteed(pod, "app", 4000).resources).has_value());
+  ASSERT_TRUE(h_.runtime->updateContainer(pinned.id, guaranteed(pod, "app", 4000).resources).has_value());
   CpuSet grown = exclusiveOf("g1");
   EXPECT_EQ(grown.size(), 4);
   EXPECT_TRUE(before.isSubsetOf(grown)) << before.toString() << " -> " << grown.toString();
   expectWherePolicySays();
 
-  ASSERT_TRUE(runtime_->updateContainer(pinned.id, guaranteed(pod, "app", 2000).resources).has_value());
+  ASSERT_TRUE(h_.runtime->updateContainer(pinned.id, guaranteed(pod, "app", 2000).resources).has_value());
   CpuSet shrunk = exclusiveOf("g1");
   EXPECT_EQ(shrunk.size(), 2);
   EXPECT_TRUE(shrunk.isSubsetOf(grown));
   expectWherePolicySays();
 
   // A resize the machine cannot hold is refused with the reason; the old allocation stays.
-  Status refused = runtime_->updateContainer(pinned.id, guaranteed(pod, "app", 32000).resources);
+  Status refused = h_.runtime->updateContainer(pinned.id, guaranteed(pod, "app", 32000).resources);
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message().find("topod refused resize of g1/app"), std::string::npos)
       << refused.error().message();
@@ -183,15 +144,15 @@ TEST_P(AgentPoliciesE2eTest, ResizeGrowsKeepingItsCpusAndShrinks) {
 
 TEST_P(AgentPoliciesE2eTest, RefusedContainerFailsCreationWithThePolicysReason) {
   auto pod = makePod("g1", QosClass::Guaranteed);
-  ASSERT_TRUE(runtime_->runPod(pod).has_value());
-  auto refused = runtime_->createContainer(guaranteed(pod, "huge", 64000));
+  ASSERT_TRUE(h_.runtime->runPod(pod).has_value());
+  auto refused = h_.runtime->createContainer(guaranteed(pod, "huge", 64000));
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message().find("topod refused container g1/huge: "), std::string::npos)
       << refused.error().message();
   EXPECT_GT(refused.error().message().size(), std::string("topod refused container g1/huge: ").size() + 10)
       << "the reason follows";
-  EXPECT_EQ(runtime_->containers.count("g1-huge"), 0U);
-  EXPECT_TRUE(agent_->state().empty());
+  EXPECT_EQ(h_.runtime->containers.count("g1-huge"), 0U);
+  EXPECT_TRUE(h_.agent->state().empty());
 }
 
 TEST_P(AgentPoliciesE2eTest, RestartKeepsEveryAllocationAndMovesNothing) {
@@ -202,14 +163,14 @@ TEST_P(AgentPoliciesE2eTest, RestartKeepsEveryAllocationAndMovesNothing) {
     add(pod, guaranteed(pod, "app", 1000 * (i + 1)));
   }
   expectWherePolicySays();
-  policies::State before = agent_->state();
+  policies::State before = h_.agent->state();
   std::map<std::string, CpuSet> cpus_before;
-  for (const auto& [id, c] : runtime_->containers) cpus_before[id] = runtime_->cpusOf(id);
+  for (const auto& [id, c] : h_.runtime->containers) cpus_before[id] = h_.runtime->cpusOf(id);
 
-  stop();
+  h_.stop();
   start();
-  EXPECT_EQ(agent_->state(), before);
-  for (const auto& [id, c] : runtime_->containers) EXPECT_EQ(runtime_->cpusOf(id), cpus_before[id]) << id;
+  EXPECT_EQ(h_.agent->state(), before);
+  for (const auto& [id, c] : h_.runtime->containers) EXPECT_EQ(h_.runtime->cpusOf(id), cpus_before[id]) << id;
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, AgentPoliciesE2eTest,
