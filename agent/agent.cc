@@ -301,7 +301,8 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   std::vector<nri::Update> others;
   if (othersMayMoveLocked(exclusive_before)) others = takeChangedLocked(container.id);
   updates.insert(updates.end(), others.begin(), others.end());
-  spdlog::info("resized {} ({}): cpus {}{}, {} other containers updated; {}", describe(key), container.id,
+  spdlog::info("{} {} ({}): cpus {}{}, {} other containers updated; {}",
+               known_allocation ? "resized" : "admitted, first seen at UpdateContainer,", describe(key), container.id,
                decision->placement.cpus.toString(), exclusive ? " exclusive" : " shared", others.size(),
                decision->explanation);
   return updates;
