@@ -56,10 +56,6 @@ Result<MachineState> defaultMachineState(const topology::Topology& topology, con
   return machine;
 }
 
-bool isMemoryPinned(const ContainerAllocation& allocation) {
-  return allocation.qos == QosClass::Guaranteed && !allocation.memory.empty();
-}
-
 Result<MachineState> chargeAllocation(MachineState machine, const ContainerKey& key,
                                       const ContainerAllocation& allocation) {
   const std::string who = "pod " + key.pod_uid + " container " + key.container_name;

@@ -46,8 +46,7 @@ using MachineState = std::map<int, NumaMemoryState>;
 // or exceeds what the node has.
 Result<MachineState> defaultMachineState(const topology::Topology& topology, const NumaResourceBytes& reserved);
 
-// Whether the memory manager owns this allocation's memory (Guaranteed with per-NUMA charges).
-bool isMemoryPinned(const ContainerAllocation& allocation);
+// isMemoryPinned(): policies/state.h, beside the totals that count pinned memory.
 
 // `machine` with every pinned allocation of `state` charged, except those `skip` returns true
 // for. Strict: an allocation charging an unknown node or resource, or more than is free, is an
