@@ -46,6 +46,7 @@ Result<KubeletCpuTopology> KubeletCpuTopology::fromRows(const std::vector<Kubele
     t.numa_cpus_[row.numa].insert(row.cpu);
     t.uncore_cpus_[row.uncore].insert(row.cpu);
   }
+  t.num_cpus_ = t.cpus_.size();
   for (const auto& [core, cpus] : t.core_cpus_) {
     const KubeletCpuInfo& first = t.info(cpus.first());
     for (int cpu : cpus) {

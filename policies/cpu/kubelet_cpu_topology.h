@@ -38,7 +38,7 @@ class KubeletCpuTopology {
   static Result<KubeletCpuTopology> fromRows(const std::vector<KubeletCpuInfo>& rows);
 
   const CpuSet& cpus() const { return cpus_; }
-  int numCpus() const { return cpus_.size(); }
+  int numCpus() const { return num_cpus_; }
   int numCores() const { return static_cast<int>(core_cpus_.size()); }
   int numSockets() const { return static_cast<int>(socket_cpus_.size()); }
   int numNumaNodes() const { return static_cast<int>(numa_cpus_.size()); }
@@ -73,6 +73,7 @@ class KubeletCpuTopology {
   static const CpuSet& lookup(const std::map<int, CpuSet>& map, int id);
 
   CpuSet cpus_;
+  int num_cpus_ = 0;  // cpus_.size(), asked for once per core by the allocator
   std::vector<KubeletCpuInfo> by_cpu_;  // indexed by CPU id; cpu == -1 marks holes
   std::map<int, CpuSet> core_cpus_;
   std::map<int, CpuSet> socket_cpus_;

@@ -170,9 +170,7 @@ Result<StaticMemoryPolicy> StaticMemoryPolicy::create(const topology::Topology& 
   return StaticMemoryPolicy(topology.numaNodeIds().toVector(), std::move(*machine));
 }
 
-Result<MachineState> StaticMemoryPolicy::machineState(const State& state) const {
-  return chargeState(default_, state, [](const ContainerKey&) { return false; });
-}
+Result<MachineState> StaticMemoryPolicy::machineState(const State& state) const { return chargeState(default_, state); }
 
 ResourceBytes StaticMemoryPolicy::requestedResources(const ContainerRequest& container) {
   ResourceBytes requested;
@@ -287,6 +285,21 @@ ResourceHints StaticMemoryPolicy::podHints(const State& state, const PodRequest&
   return calculateHints(*machine, requested);
 }
 
+ResourceHints StaticMemoryPolicy::podHintsWithoutPod(const State& state, const PodRequest& pod) const {
+  // podHints() on a State without the pod: none of its containers is placed, so no regenerated
+  // hints; the machine is charged from the totals without the pod.
+  if (pod.qos != QosClass::Guaranteed) return {};
+  ResourceBytes requested = podRequestedResources(pod);
+  if (requested.empty()) return {};
+  auto machine = chargeState(default_, state, LeftOut{.pod_uid = &pod.uid});
+  if (!machine.has_value()) {
+    ResourceHints none;
+    for (const auto& [resource, bytes] : requested) none[resource];
+    return none;
+  }
+  return calculateHints(*machine, requested);
+}
+
 Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, const ContainerRequest& container,
                                     const TopologyHint& affinity, ContainerAllocation& allocation) const {
   if (pod.qos != QosClass::Guaranteed) return okStatus();
@@ -361,7 +374,7 @@ Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const
 
   ResourceBytes requested = requestedResources(resized);
   const std::string context = who(pod, resized) + " to " + describeRequest(requested);
-  auto machine = chargeState(default_, state, [&](const ContainerKey& other) { return other == key; });
+  auto machine = chargeState(default_, state, LeftOut{.container = &key});
   if (!machine.has_value()) return machine.error().withContext("memory resize of " + context);
 
   NodeSet nodes = it->second.memory_nodes;

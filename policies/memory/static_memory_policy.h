@@ -43,6 +43,7 @@ class StaticMemoryPolicy : public HintProvider {
   ResourceHints containerHints(const State& state, const PodRequest& pod,
                                const ContainerRequest& container) const override;
   ResourceHints podHints(const State& state, const PodRequest& pod) const override;
+  ResourceHints podHintsWithoutPod(const State& state, const PodRequest& pod) const override;
   Status allocate(const State& state, const PodRequest& pod, const ContainerRequest& container,
                   const TopologyHint& affinity, ContainerAllocation& allocation) const override;
 

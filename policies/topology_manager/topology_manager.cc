@@ -52,18 +52,13 @@ std::vector<ProviderHints> TopologyManager::collectHints(const State& state, con
   all.reserve(providers_.size());
   // The kubelet computes pod-scope hints once, when the pod is admitted, before any of its
   // containers holds anything; every container is then allocated within that one affinity.
-  // Containers come here one at a time, so the pod's own allocations are taken out of the State
-  // the hints are computed on, which gives every container of the pod the kubelet's affinity.
-  State without_pod;
+  // Containers come here one at a time, so the providers compute pod hints as if the pod's own
+  // allocations were not in the State, which gives every container of the pod the kubelet's
+  // affinity.
   const bool pod_scope = options_.scope == TopologyManagerScope::Pod;
-  if (pod_scope) {
-    without_pod = state;
-    auto [first, last] = state.podContainers(pod.uid);
-    for (auto it = first; it != last; ++it) without_pod.erase(it->first);
-  }
   for (const HintProvider* provider : providers_) {
     ProviderHints entry{std::string(provider->name()), {}};
-    entry.hints = pod_scope ? provider->podHints(without_pod, pod) : provider->containerHints(state, pod, container);
+    entry.hints = pod_scope ? provider->podHintsWithoutPod(state, pod) : provider->containerHints(state, pod, container);
     all.push_back(std::move(entry));
   }
   return all;
@@ -127,7 +122,11 @@ std::string describeHints(const std::vector<ProviderHints>& hints) {
       out += entry.provider + "." + resource + "=[";
       for (std::size_t i = 0; i < list.size(); ++i) {
         if (i > 0) out += ',';
-        out += list[i].affinity.empty() ? "any" : list[i].affinity.toString();
+        if (list[i].affinity.empty()) {
+          out += "any";
+        } else {
+          list[i].affinity.appendTo(out);
+        }
         if (list[i].preferred) out += '*';
       }
       out += ']';
