@@ -1,6 +1,7 @@
 #include "policies/memory/static_memory_policy.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "policies/topology_manager/numa_mask.h"
@@ -41,6 +42,73 @@ const ContainerAllocation* findPinned(const State& state, const std::string& pod
   return &it->second;
 }
 
+// The pod's memory-pinned containers on the memory group `group` (equal memory_nodes), without
+// `skip`. Memory is reused only inside one group, as the kubelet keys reusable memory by mask.
+std::vector<const ContainerAllocation*> groupMembers(const State& state, const std::string& pod_uid,
+                                                     const NodeSet& group, const ContainerKey* skip) {
+  std::vector<const ContainerAllocation*> members;
+  auto [first, last] = state.podContainers(pod_uid);
+  for (auto it = first; it != last; ++it) {
+    if (skip != nullptr && it->first == *skip) continue;
+    if (isMemoryPinned(it->second) && it->second.memory_nodes == group) members.push_back(&it->second);
+  }
+  return members;
+}
+
+// What the group's sidecar and app containers hold: they run together, none of it is reusable.
+NumaResourceBytes heldTogether(const std::vector<const ContainerAllocation*>& members) {
+  NumaResourceBytes held;
+  for (const ContainerAllocation* member : members) {
+    if (member->request.kind == ContainerKind::Init) continue;
+    for (const auto& [node, resources] : member->memory) {
+      for (const auto& [resource, bytes] : resources) {
+        if (bytes != 0) held[node][resource] += bytes;
+      }
+    }
+  }
+  return held;
+}
+
+// Per memory group of the pod, per node and resource: memory its regular init containers hold
+// that a container admitted now may take over (policy_static.go initContainersReusableMemory,
+// derived from the State): the group's share minus what its sidecars and apps hold.
+std::map<NodeSet, NumaResourceBytes> podReusable(const State& state, const std::string& pod_uid,
+                                                 const ContainerKey* skip) {
+  std::set<NodeSet> groups;
+  auto [first, last] = state.podContainers(pod_uid);
+  for (auto it = first; it != last; ++it) {
+    if ((skip == nullptr || it->first != *skip) && isMemoryPinned(it->second) &&
+        it->second.request.kind == ContainerKind::Init) {
+      groups.insert(it->second.memory_nodes);
+    }
+  }
+  std::map<NodeSet, NumaResourceBytes> reusable;
+  for (const NodeSet& group : groups) {
+    std::vector<const ContainerAllocation*> members = groupMembers(state, pod_uid, group, skip);
+    NumaResourceBytes held = heldTogether(members);
+    for (const auto& [node, resources] : podMemoryShare(members).pinned) {
+      for (const auto& [resource, bytes] : resources) {
+        uint64_t together = held[node][resource];
+        if (bytes > together) reusable[group][node][resource] = bytes - together;
+      }
+    }
+  }
+  return reusable;
+}
+
+const NumaResourceBytes* reusableOn(const std::map<NodeSet, NumaResourceBytes>& reusable, const NodeSet& nodes) {
+  auto it = reusable.find(nodes);
+  return it == reusable.end() ? nullptr : &it->second;
+}
+
+uint64_t reusableOf(const NumaResourceBytes* reusable, int node, const std::string& resource) {
+  if (reusable == nullptr) return 0;
+  auto per_node = reusable->find(node);
+  if (per_node == reusable->end()) return 0;
+  auto bytes = per_node->second.find(resource);
+  return bytes == per_node->second.end() ? 0 : bytes->second;
+}
+
 // policy_static.go regenerateHints: the container's own nodes when its charges match the request.
 ResourceHints regenerateHints(const ContainerAllocation& allocation, const ResourceBytes& requested) {
   ResourceBytes held = heldResources(allocation);
@@ -65,9 +133,14 @@ uint64_t freeOn(const MachineState& machine, const NodeSet& nodes, const std::st
   return total;
 }
 
-bool satisfies(const MachineState& machine, const NodeSet& nodes, const ResourceBytes& requested) {
+// Whether `nodes` hold `requested` in free memory plus what the pod may reuse there (null: none,
+// as the kubelet's isAffinitySatisfyRequest checks).
+bool satisfies(const MachineState& machine, const NodeSet& nodes, const ResourceBytes& requested,
+               const NumaResourceBytes* reusable = nullptr) {
   for (const auto& [resource, bytes] : requested) {
-    if (freeOn(machine, nodes, resource) < bytes) return false;
+    uint64_t room = freeOn(machine, nodes, resource);
+    for (int node : nodes) room += reusableOf(reusable, node, resource);
+    if (room < bytes) return false;
   }
   return true;
 }
@@ -111,8 +184,9 @@ const std::vector<TopologyHint>* representativeHints(const ResourceHints& hints)
 
 // Charges `requested` on `nodes`: first up to `keep` (the bytes the container already holds per
 // node, for resize), then node by node in id order; shrinking gives back from the highest node.
+// A node's room is its free memory plus what the pod's init containers leave to reuse there.
 Result<NumaResourceBytes> charge(const MachineState& machine, const NodeSet& nodes, const ResourceBytes& requested,
-                                 const NumaResourceBytes& keep) {
+                                 const NumaResourceBytes& keep, const NumaResourceBytes* reusable) {
   NumaResourceBytes charges;
   for (const auto& [resource, bytes] : requested) {
     std::map<int, uint64_t> per_node;
@@ -125,6 +199,7 @@ Result<NumaResourceBytes> charge(const MachineState& machine, const NodeSet& nod
         auto table = state->second.memory.find(resource);
         if (table != state->second.memory.end()) free = table->second.free;
       }
+      free += reusableOf(reusable, node, resource);
       room[node] = free;
       uint64_t kept = 0;
       auto k = keep.find(node);
@@ -212,7 +287,8 @@ ResourceBytes StaticMemoryPolicy::podRequestedResources(const PodRequest& pod) {
   return pod_total;
 }
 
-ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, const ResourceBytes& requested) const {
+ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, const ResourceBytes& requested,
+                                                const std::map<NodeSet, NumaResourceBytes>& reusable) const {
   int min_affinity_size = static_cast<int>(nodes_.size());
   ResourceHints hints;
   std::vector<NodeSet> fitting;
@@ -237,7 +313,8 @@ ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, co
         if (state.assignments > 0 && (state.cells.size() == 1 || state.cells != nodes)) return;
       }
     }
-    if (!satisfies(machine, nodes, requested)) return;
+    // The kubelet adds the pod's reusable memory on exactly this mask.
+    if (!satisfies(machine, nodes, requested, reusableOn(reusable, nodes))) return;
     fitting.push_back(nodes);
   });
   for (const auto& [resource, bytes] : requested) {
@@ -264,7 +341,7 @@ ResourceHints StaticMemoryPolicy::containerHints(const State& state, const PodRe
     for (const auto& [resource, bytes] : requested) none[resource];
     return none;
   }
-  return calculateHints(*machine, requested);
+  return calculateHints(*machine, requested, podReusable(state, pod.uid, nullptr));
 }
 
 ResourceHints StaticMemoryPolicy::podHints(const State& state, const PodRequest& pod) const {
@@ -282,6 +359,7 @@ ResourceHints StaticMemoryPolicy::podHints(const State& state, const PodRequest&
     for (const auto& [resource, bytes] : requested) none[resource];
     return none;
   }
+  // Computed once for the whole pod, before it holds anything: nothing to reuse.
   return calculateHints(*machine, requested);
 }
 
@@ -314,10 +392,11 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
   const std::string context = " (" + who(pod, container) + ", requested " + describeRequest(requested) + ")";
   auto machine = machineState(state);
   if (!machine.has_value()) return machine.error().withContext("[memorymanager] state does not fit the machine");
+  const std::map<NodeSet, NumaResourceBytes> reusable = podReusable(state, pod.uid, nullptr);
 
   TopologyHint best = affinity;
   if (best.affinity.empty()) {
-    ResourceHints hints = calculateHints(*machine, requested);
+    ResourceHints hints = calculateHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     if (list == nullptr || list->empty()) {
       return Error::resourceExhausted(
@@ -330,8 +409,10 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
     }
     best = *default_hint;
   }
+  // Free memory alone, as the kubelet's isAffinitySatisfyRequest: an affinity that fits only with
+  // reuse goes through the extension, whose hints count the reusable memory.
   if (!satisfies(*machine, best.affinity, requested)) {
-    ResourceHints hints = calculateHints(*machine, requested);
+    ResourceHints hints = calculateHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     std::vector<TopologyHint> containing;
     if (list != nullptr) {
@@ -354,10 +435,16 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
     return Error::resourceExhausted("[memorymanager] preferred hint violates NUMA node allocation (NUMA " +
                                     best.affinity.toString() + ")" + context);
   }
-  auto charges = charge(*machine, best.affinity, requested, {});
+  auto charges = charge(*machine, best.affinity, requested, {}, reusableOn(reusable, best.affinity));
   if (!charges.has_value()) return charges.error().withContext(who(pod, container));
   allocation.memory = std::move(*charges);
   allocation.memory_nodes = best.affinity;
+  allocation.memory_beside.clear();
+  if (container.kind == ContainerKind::Init) {
+    // A regular init container runs beside the sidecars (and apps) already there: what they hold
+    // is not reusable while it runs, and later containers must know it (podMemoryShare).
+    allocation.memory_beside = heldTogether(groupMembers(state, pod.uid, best.affinity, nullptr));
+  }
   return okStatus();
 }
 
@@ -376,11 +463,12 @@ Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const
   const std::string context = who(pod, resized) + " to " + describeRequest(requested);
   auto machine = chargeState(default_, state, LeftOut{.container = &key});
   if (!machine.has_value()) return machine.error().withContext("memory resize of " + context);
+  const std::map<NodeSet, NumaResourceBytes> reusable = podReusable(state, pod.uid, &key);
 
   NodeSet nodes = it->second.memory_nodes;
-  if (!satisfies(*machine, nodes, requested) || violatesGroups(*machine, nodes)) {
+  if (!satisfies(*machine, nodes, requested, reusableOn(reusable, nodes)) || violatesGroups(*machine, nodes)) {
     // Grow into the narrowest group that contains the current nodes and fits.
-    ResourceHints hints = calculateHints(*machine, requested);
+    ResourceHints hints = calculateHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     std::vector<TopologyHint> containing;
     if (list != nullptr) {
@@ -400,7 +488,7 @@ Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const
     }
     nodes = findBestHint(containing)->affinity;
   }
-  auto charges = charge(*machine, nodes, requested, it->second.memory);
+  auto charges = charge(*machine, nodes, requested, it->second.memory, reusableOn(reusable, nodes));
   if (!charges.has_value()) return charges.error().withContext("memory resize of " + context);
   next.memory = std::move(*charges);
   next.memory_nodes = nodes;
