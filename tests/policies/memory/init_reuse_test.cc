@@ -135,6 +135,32 @@ INSTANTIATE_TEST_SUITE_P(
     }),
     [](const ::testing::TestParamInfo<ReuseRow>& p) { return sanitizeName(p.param.name); });
 
+TEST(InitReuse, ContainersAlreadyInTheStateKeepWhatTheyHold) {
+  // TestStaticPolicyAllocateWithRestartableInitContainers, "should do nothing once containers
+  // already exist under the state file": a sidecar and an app of 1Gi each hold 2Gi (a sidecar's
+  // memory is never reused), and allocating them again changes nothing.
+  const NodeSpec spec{2560 * kMiB, 512 * kMiB, 2};
+  auto policy = StaticMemoryPolicy::create(machineOf({spec}), reservedOf({spec}));
+  ASSERT_TRUE(policy.has_value());
+  PodRequest pod = podOf("pod1", {requestOf({"initContainer1", ContainerKind::Sidecar, 1}),
+                                  requestOf({"container1", ContainerKind::App, 1})});
+  State state;
+  for (const ContainerRequest& container : pod.containers) {
+    ContainerAllocation held{.memory_nodes = NodeSet{0}, .request = container, .qos = QosClass::Guaranteed};
+    held.memory[0][kResourceMemory] = kGi;
+    state.put({"pod1", container.name}, held);
+  }
+  for (const ContainerRequest& container : pod.containers) {
+    ContainerAllocation again;
+    ASSERT_TRUE(policy->allocate(state, pod, container, TopologyHint{}, again).has_value());
+    EXPECT_EQ(again.memory, state.find({"pod1", container.name})->memory);
+  }
+  auto charged = policy->machineState(state);
+  ASSERT_TRUE(charged.has_value());
+  EXPECT_EQ(charged->at(0).memory.at(kResourceMemory).reserved, 2048 * kMiB);
+  EXPECT_EQ(charged->at(0).memory.at(kResourceMemory).free, 512 * kMiB);
+}
+
 TEST(InitReuse, RowsFailWithoutReuse) {
   // The third row needs reuse at all: 7Gi of init containers leave 512Mi, and the apps' 4Gi fit
   // only in the init containers' memory. Another pod's app gets none of it.
