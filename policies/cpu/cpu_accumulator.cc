@@ -43,9 +43,23 @@ std::vector<int> CpuAccumulator::availableIds(const CpuSet& scope, int (KubeletC
   return ids;
 }
 
+std::vector<int> CpuAccumulator::availableIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const,
+                                              const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const) const {
+  // One visit per element rather than per CPU: a socket's 256 CPUs are 4 NUMA nodes.
+  std::vector<int> ids;
+  CpuSet rest = scope & available_;
+  while (!rest.empty()) {
+    const int id = (topo_.*id_of)(rest.first());
+    ids.push_back(id);
+    rest -= (topo_.*cpus_of)(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 std::vector<int> CpuAccumulator::orderedIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const,
                                             const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const) const {
-  std::vector<int> ids = availableIds(scope, id_of);
+  std::vector<int> ids = availableIds(scope, id_of, cpus_of);
   const auto available_in = [&](int id) { return (topo_.*cpus_of)(id) & available_; };
   if (!resize_) {
     sortIds(ids, available_in);

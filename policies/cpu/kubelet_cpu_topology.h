@@ -55,7 +55,10 @@ class KubeletCpuTopology {
   int uncoreOf(int cpu) const { return info(cpu).uncore; }
 
   // All CPUs of one element; empty for an unknown id.
-  const CpuSet& cpusInCore(int core) const { return lookup(core_cpus_, core); }
+  const CpuSet& cpusInCore(int core) const {
+    if (core >= 0 && static_cast<std::size_t>(core) < core_dense_.size()) return core_dense_[static_cast<std::size_t>(core)];
+    return lookup(core_cpus_, core);
+  }
   const CpuSet& cpusInSocket(int socket) const { return lookup(socket_cpus_, socket); }
   const CpuSet& cpusInNuma(int numa) const { return lookup(numa_cpus_, numa); }
   const CpuSet& cpusInUncore(int uncore) const { return lookup(uncore_cpus_, uncore); }
@@ -76,6 +79,10 @@ class KubeletCpuTopology {
   int num_cpus_ = 0;  // cpus_.size(), asked for once per core by the allocator
   std::vector<KubeletCpuInfo> by_cpu_;  // indexed by CPU id; cpu == -1 marks holes
   std::map<int, CpuSet> core_cpus_;
+  // core_cpus_ indexed by core id (empty sets in the gaps) when the ids are dense, as they are on
+  // real machines (a core's id is its lowest CPU id): the allocator asks for a core's CPUs
+  // hundreds of times per decision. Empty for sparse ids (the kubelet's test topologies).
+  std::vector<CpuSet> core_dense_;
   std::map<int, CpuSet> socket_cpus_;
   std::map<int, CpuSet> numa_cpus_;
   std::map<int, CpuSet> uncore_cpus_;

@@ -65,9 +65,9 @@ std::vector<ProviderHints> TopologyManager::collectHints(const State& state, con
 }
 
 MergeOutcome TopologyManager::calculateAffinity(const std::vector<ProviderHints>& hints) const {
-  std::vector<ResourceHints> providers_hints;
+  std::vector<const ResourceHints*> providers_hints;
   providers_hints.reserve(hints.size());
-  for (const ProviderHints& entry : hints) providers_hints.push_back(entry.hints);
+  for (const ProviderHints& entry : hints) providers_hints.push_back(&entry.hints);
   return mergeHints(options_.policy, numa_, options_.prefer_closest_numa_nodes, providers_hints);
 }
 
@@ -80,15 +80,20 @@ Result<Admission> TopologyManager::admit(const State& state, const PodRequest& p
     admission.explanation = context + ": no NUMA alignment";
   } else {
     MergeOutcome outcome = calculateAffinity(admission.hints);
-    context += "/" + std::string(scopeName(options_.scope)) + ": hints " + describeHints(admission.hints) +
-               "; merged " + describeAffinity(outcome.hint);
+    // Appended piece by piece: the hint list runs to kilobytes on large machines.
+    context += '/';
+    context += scopeName(options_.scope);
+    context += ": hints ";
+    appendHints(context, admission.hints);
+    context += "; merged ";
+    context += describeAffinity(outcome.hint);
     if (!outcome.admit) {
       return Error(ErrorCode::ResourceExhausted, std::string(kTopologyAffinityErrorReason) + ": " +
                                                      std::string(kTopologyAffinityErrorMessage) + " (" + context +
                                                      ")");
     }
     admission.affinity = outcome.hint;
-    admission.explanation = context;
+    admission.explanation = std::move(context);
   }
   admission.allocation.request = container;
   admission.allocation.qos = pod.qos;
@@ -109,8 +114,14 @@ std::string describeAffinity(const TopologyHint& hint) {
 
 std::string describeHints(const std::vector<ProviderHints>& hints) {
   std::string out;
+  appendHints(out, hints);
+  return out;
+}
+
+void appendHints(std::string& out, const std::vector<ProviderHints>& hints) {
+  const std::size_t start = out.size();
   for (const ProviderHints& entry : hints) {
-    if (!out.empty()) out += ' ';
+    if (out.size() > start) out += ' ';
     if (entry.hints.empty()) {
       out += entry.provider + "=any";
       continue;
@@ -132,7 +143,7 @@ std::string describeHints(const std::vector<ProviderHints>& hints) {
       out += ']';
     }
   }
-  return out.empty() ? "none" : out;
+  if (out.size() == start) out += "none";
 }
 
 }  // namespace topod::policies::topology_manager

@@ -80,6 +80,8 @@ class TopologyManager {
 
 // "cpu.cpu=[0*,1*,0-1] memory.memory=[]" ('*' marks preferred hints; "any" is no NUMA constraint).
 std::string describeHints(const std::vector<ProviderHints>& hints);
+// The same appended to `out`.
+void appendHints(std::string& out, const std::vector<ProviderHints>& hints);
 std::string describeAffinity(const TopologyHint& hint);
 
 }  // namespace topod::policies::topology_manager
