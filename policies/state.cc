@@ -90,7 +90,8 @@ PodMemoryShare podMemoryShare(const std::vector<const ContainerAllocation*>& all
   return share;
 }
 
-void StateTotals::accountCpus(const ContainerAllocation& allocation, int sign) {
+void StateTotals::account(const ContainerAllocation& allocation, int sign) {
+  accountNumaMemory(memory, allocation.memory, sign);
   for (int cpu : allocation.exclusive_cpus) {
     if (sign > 0) {
       if (exclusive_cpus.contains(cpu)) {
@@ -115,8 +116,7 @@ void StateTotals::accountCpus(const ContainerAllocation& allocation, int sign) {
   }
 }
 
-void StateTotals::accountMemory(const PodMemoryShare& share, int sign) {
-  accountNumaMemory(memory, share.memory, sign);
+void StateTotals::accountPod(const PodMemoryShare& share, int sign) {
   accountNumaMemory(pinned_memory, share.pinned, sign);
   for (const auto& [node, groups] : share.groups) {
     auto& node_groups = pinned_groups[node];
@@ -130,10 +130,10 @@ State::State(Containers containers) : containers_(std::move(containers)) {
     const std::string& pod = it->first.pod_uid;
     std::vector<const ContainerAllocation*> allocations;
     for (; it != containers_.end() && it->first.pod_uid == pod; ++it) {
-      totals_.accountCpus(it->second, +1);
+      totals_.account(it->second, +1);
       allocations.push_back(&it->second);
     }
-    totals_.accountMemory(podMemoryShare(allocations), +1);
+    totals_.accountPod(podMemoryShare(allocations), +1);
   }
 }
 
@@ -152,25 +152,25 @@ PodMemoryShare State::podShare(const std::string& pod_uid, const ContainerKey* s
 }
 
 void State::put(const ContainerKey& key, ContainerAllocation allocation) {
-  totals_.accountMemory(podShare(key.pod_uid), -1);
+  totals_.accountPod(podShare(key.pod_uid), -1);
   auto it = containers_.find(key);
   if (it != containers_.end()) {
-    totals_.accountCpus(it->second, -1);
+    totals_.account(it->second, -1);
     it->second = std::move(allocation);
   } else {
     it = containers_.emplace(key, std::move(allocation)).first;
   }
-  totals_.accountCpus(it->second, +1);
-  totals_.accountMemory(podShare(key.pod_uid), +1);
+  totals_.account(it->second, +1);
+  totals_.accountPod(podShare(key.pod_uid), +1);
 }
 
 bool State::erase(const ContainerKey& key) {
   auto it = containers_.find(key);
   if (it == containers_.end()) return false;
-  totals_.accountMemory(podShare(key.pod_uid), -1);
-  totals_.accountCpus(it->second, -1);
+  totals_.accountPod(podShare(key.pod_uid), -1);
+  totals_.account(it->second, -1);
   containers_.erase(it);
-  totals_.accountMemory(podShare(key.pod_uid), +1);
+  totals_.accountPod(podShare(key.pod_uid), +1);
   return true;
 }
 
@@ -186,8 +186,8 @@ StateTotals State::totalsWithoutPod(const std::string& pod_uid) const {
   StateTotals totals = totals_;
   auto [first, last] = podContainers(pod_uid);
   if (first == last) return totals;
-  for (auto it = first; it != last; ++it) totals.accountCpus(it->second, -1);
-  totals.accountMemory(podShare(pod_uid), -1);
+  for (auto it = first; it != last; ++it) totals.account(it->second, -1);
+  totals.accountPod(podShare(pod_uid), -1);
   return totals;
 }
 
@@ -210,9 +210,9 @@ StateTotals State::totalsWithout(const ContainerKey& key) const {
   StateTotals totals = totals_;
   const ContainerAllocation* allocation = find(key);
   if (allocation == nullptr) return totals;
-  totals.accountCpus(*allocation, -1);
-  totals.accountMemory(podShare(key.pod_uid), -1);
-  totals.accountMemory(podShare(key.pod_uid, &key), +1);
+  totals.account(*allocation, -1);
+  totals.accountPod(podShare(key.pod_uid), -1);
+  totals.accountPod(podShare(key.pod_uid, &key), +1);
   return totals;
 }
 

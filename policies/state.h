@@ -67,8 +67,8 @@ struct SharedPoolLoad {
 // containers in order; on a multi-node group it is counted node by node, which can only keep
 // more charged than the kubelet's per-group total.
 struct PodMemoryShare {
-  NumaMemory memory;  // every container of the pod
-  NumaMemory pinned;  // its memory-pinned containers (isMemoryPinned) only
+  NumaMemory memory;  // every container of the pod (what the invariant checker allows)
+  NumaMemory pinned;  // its memory-pinned containers (isMemoryPinned) only (StateTotals)
   // Node -> memory group (memory_nodes plus charged nodes) -> pinned containers using the node in it.
   std::map<int, std::map<NodeSet, int>> groups;
   friend bool operator==(const PodMemoryShare&, const PodMemoryShare&) = default;
@@ -84,8 +84,9 @@ struct StateTotals {
   // in extra_holders, which stays empty otherwise (cheap to copy for pod-scope hints).
   CpuSet exclusive_cpus;
   std::map<int, int> extra_holders;
-  // Memory held per NUMA node and resource, by every container and by memory-pinned ones, each
-  // pod counted as podMemoryShare() says.
+  // Memory charged per NUMA node and resource: by every container, summed as topology-aware
+  // charges it (its init containers are not charged); and held by memory-pinned containers,
+  // each pod counted as podMemoryShare() says (the Static memory manager's init reuse).
   NumaMemory memory;
   NumaMemory pinned_memory;
   // Node -> memory group -> pinned containers using the node in that group (the Static memory
@@ -95,11 +96,12 @@ struct StateTotals {
   std::map<int, SharedPoolLoad> shared_pools;
   friend bool operator==(const StateTotals&, const StateTotals&) = default;
 
-  // Adds (sign +1) or removes (sign -1) one container's exclusive CPUs and shared-pool load.
-  void accountCpus(const ContainerAllocation& allocation, int sign);
-  // Adds or removes one pod's memory share. Entries that drop to zero are erased, so totals
-  // built in any order compare equal.
-  void accountMemory(const PodMemoryShare& share, int sign);
+  // Adds (sign +1) or removes (sign -1) one container's exclusive CPUs, shared-pool load and
+  // memory charges. Entries that drop to zero are erased, so totals built in any order compare
+  // equal.
+  void account(const ContainerAllocation& allocation, int sign);
+  // Adds or removes one pod's share of pinned memory and memory groups.
+  void accountPod(const PodMemoryShare& share, int sign);
 };
 
 class State {

@@ -75,7 +75,13 @@ StateTotals recomputed(const State& state) {
     if (count > 1) totals.extra_holders[cpu] = count - 1;
   }
   std::erase_if(totals.shared_pools, [](const auto& entry) { return entry.second == SharedPoolLoad{}; });
-  totals.memory = referenceMemory(state, false);
+  for (const auto& [key, a] : state.containers()) {
+    for (const auto& [node, resources] : a.memory) {
+      for (const auto& [resource, bytes] : resources) {
+        if (bytes != 0) totals.memory[node][resource] += bytes;
+      }
+    }
+  }
   totals.pinned_memory = referenceMemory(state, true);
   return totals;
 }
@@ -154,9 +160,11 @@ TEST(StateTotalsTest, InitContainerRunsBesideTheSidecarsBeforeIt) {
   ContainerAllocation init = ofKind(exclusive(CpuSet{}, 0, 300), ContainerKind::Init);
   init.memory_beside[0]["memory"] = 200;
   state.put({"p", "init"}, init);
-  EXPECT_EQ(state.totals().memory.at(0).at("memory"), 500u);  // both run at once
+  EXPECT_EQ(state.totals().pinned_memory.at(0).at("memory"), 500u);  // both run at once
   state.put({"p", "app"}, exclusive(CpuSet{}, 0, 250));
-  EXPECT_EQ(state.totals().memory.at(0).at("memory"), 500u);  // max(200 + 250, 300 + 200)
+  EXPECT_EQ(state.totals().pinned_memory.at(0).at("memory"), 500u);  // max(200 + 250, 300 + 200)
+  // The plain sum, as topology-aware charges (it never charges init containers itself).
+  EXPECT_EQ(state.totals().memory.at(0).at("memory"), 750u);
 }
 
 TEST(StateTotalsTest, PodContainersAndTotalsWithoutPod) {
