@@ -60,9 +60,10 @@ TEST(StaticInitReuse, AppsTakeOverTheInitContainersCpusAndMemory) {
       auto decision = admitAndCommit(topology, options, *policy, state, pod, container);
       ASSERT_TRUE(decision.has_value()) << container.name << ": " << decision.error().toString();
     }
-    const ContainerAllocation& init = *state.find({"p", "init"});
-    const ContainerAllocation& app1 = *state.find({"p", "app1"});
-    const ContainerAllocation& app2 = *state.find({"p", "app2"});
+    // Copies: admitting below replaces the State these would point into.
+    const ContainerAllocation init = *state.find({"p", "init"});
+    const ContainerAllocation app1 = *state.find({"p", "app1"});
+    const ContainerAllocation app2 = *state.find({"p", "app2"});
     EXPECT_EQ(app1.memory_nodes, init.memory_nodes);
     EXPECT_EQ(app2.memory_nodes, init.memory_nodes);
     // The CPUs: the apps may take the init container's (the kubelet's cpusToReuse) on top of the
