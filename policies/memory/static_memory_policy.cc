@@ -318,6 +318,7 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
     // Idempotent, as the kubelet's Allocate: a container already in the State keeps its memory.
     allocation.memory = existing->memory;
     allocation.memory_nodes = existing->memory_nodes;
+    allocation.memory_beside = existing->memory_beside;
     return okStatus();
   }
   ResourceBytes requested = requestedResources(container);

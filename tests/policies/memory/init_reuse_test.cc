@@ -204,6 +204,10 @@ TEST(InitReuse, InitContainerAfterASidecarRunsBesideIt) {
   ASSERT_TRUE(charged.has_value());
   // max(sidecar + app = 3Gi, init + beside = 5Gi)
   EXPECT_EQ(charged->at(0).memory.at(kResourceMemory).reserved, 5 * kGi);
+  // Announced again (a retried create), the init container keeps what it recorded, beside included.
+  ContainerAllocation again;
+  ASSERT_TRUE(policy->allocate(state, pod, pod.containers[1], TopologyHint{}, again).has_value());
+  EXPECT_EQ(again.memory_beside, init->memory_beside);
 
   // A 5Gi init container needs 7Gi beside the 2Gi sidecar: refused on a 6Gi node.
   PodRequest bigger = podOf("pod2", {requestOf({"sidecar", ContainerKind::Sidecar, 2}), requestOf({"init", ContainerKind::Init, 5})});
