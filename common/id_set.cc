@@ -68,20 +68,26 @@ Result<std::vector<int>> parseIdList(std::string_view text, int max_id, std::str
   return ids;
 }
 
-std::string formatIdList(const std::vector<uint64_t>& words) {
-  std::string out;
+void appendIdList(std::string& out, const uint64_t* words, std::size_t count) {
+  // Written with to_chars straight into `out`: explanations list hundreds of sets per decision.
+  const std::size_t start = out.size();
+  char digits[16];
+  auto append = [&](int id) {
+    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), id);
+    out.append(digits, end);
+  };
   int run_start = -1;
   int previous = -2;
   auto flush = [&] {
     if (run_start < 0) return;
-    if (!out.empty()) out += ',';
-    out += std::to_string(run_start);
+    if (out.size() > start) out += ',';
+    append(run_start);
     if (previous != run_start) {
       out += '-';
-      out += std::to_string(previous);
+      append(previous);
     }
   };
-  for (std::size_t w = 0; w < words.size(); ++w) {
+  for (std::size_t w = 0; w < count; ++w) {
     uint64_t bits = words[w];
     while (bits != 0) {
       int id = static_cast<int>(w) * 64 + std::countr_zero(bits);
@@ -94,7 +100,6 @@ std::string formatIdList(const std::vector<uint64_t>& words) {
     }
   }
   flush();
-  return out;
 }
 
 }  // namespace detail
@@ -106,7 +111,7 @@ void IdSet<Traits>::insert(int id) {
     std::abort();
   }
   std::size_t word = static_cast<std::size_t>(id / kWordBits);
-  if (words_.size() <= word) words_.resize(word + 1, 0);
+  if (words_.size() <= word) words_.resize(word + 1);
   words_[word] |= uint64_t{1} << (id % kWordBits);
 }
 
@@ -134,7 +139,11 @@ bool IdSet<Traits>::empty() const {
 template <typename Traits>
 int IdSet<Traits>::size() const {
   int count = 0;
-  for (uint64_t w : words_) count += std::popcount(w);
+  // Sparse sets (a core's threads 256 ids apart) have mostly zero words; without hardware popcount
+  // every word would cost a library call.
+  for (uint64_t w : words_) {
+    if (w != 0) count += std::popcount(w);
+  }
   return count;
 }
 
@@ -176,6 +185,29 @@ IdSet<Traits> IdSet<Traits>::intersectionWith(const IdSet& other) const {
 }
 
 template <typename Traits>
+IdSet<Traits>& IdSet<Traits>::operator|=(const IdSet& other) {
+  if (words_.size() < other.words_.size()) words_.resize(other.words_.size());
+  for (std::size_t i = 0; i < other.words_.size(); ++i) words_[i] |= other.words_[i];
+  return *this;
+}
+
+template <typename Traits>
+IdSet<Traits>& IdSet<Traits>::operator&=(const IdSet& other) {
+  if (words_.size() > other.words_.size()) words_.resize(other.words_.size());
+  for (std::size_t i = 0; i < words_.size(); ++i) words_[i] &= other.words_[i];
+  trim();
+  return *this;
+}
+
+template <typename Traits>
+IdSet<Traits>& IdSet<Traits>::operator-=(const IdSet& other) {
+  std::size_t common = std::min(words_.size(), other.words_.size());
+  for (std::size_t i = 0; i < common; ++i) words_[i] &= ~other.words_[i];
+  trim();
+  return *this;
+}
+
+template <typename Traits>
 IdSet<Traits> IdSet<Traits>::difference(const IdSet& other) const {
   IdSet out = *this;
   std::size_t common = std::min(words_.size(), other.words_.size());
@@ -198,6 +230,25 @@ bool IdSet<Traits>::intersects(const IdSet& other) const {
   std::size_t common = std::min(words_.size(), other.words_.size());
   for (std::size_t i = 0; i < common; ++i) {
     if ((words_[i] & other.words_[i]) != 0) return true;
+  }
+  return false;
+}
+
+template <typename Traits>
+bool IdSet<Traits>::lessThan(const IdSet& other) const {
+  // The ascending id lists agree up to the lowest id in which the sets differ. The set holding
+  // that id is the smaller one, unless the other set has no id above it: the other's list then
+  // ends there and is a prefix, hence smaller.
+  const std::size_t words = std::max(words_.size(), other.words_.size());
+  for (std::size_t w = 0; w < words; ++w) {
+    const uint64_t mine = w < words_.size() ? words_[w] : 0;
+    const uint64_t theirs = w < other.words_.size() ? other.words_[w] : 0;
+    const uint64_t differ = mine ^ theirs;
+    if (differ == 0) continue;
+    const int bit = std::countr_zero(differ);
+    const int id = static_cast<int>(w) * kWordBits + bit;
+    if ((mine >> bit & 1U) != 0) return other.last() > id;
+    return last() <= id;
   }
   return false;
 }

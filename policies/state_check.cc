@@ -83,6 +83,26 @@ class Checker {
         if (bytes > 0) charged.insert(node);
       }
     }
+    if (!allocation.memory_beside.empty()) {
+      NodeSet beside;
+      for (const auto& [node, resources] : allocation.memory_beside) {
+        const topology::NumaNode* numa = topology_.numaNode(node);
+        for (const auto& [resource, bytes] : resources) {
+          if (numa != nullptr && !memoryCapacity(*numa, resource).has_value()) {
+            add(describeKey(key) + ": memory_beside names unknown resource \"" + resource + "\"");
+          }
+          if (bytes > 0) beside.insert(node);
+        }
+      }
+      // Only a regular init container runs beside others of its pod and lets them reuse its memory.
+      if (allocation.request.kind != ContainerKind::Init) {
+        add(describeKey(key) + ": memory_beside is recorded for a container that is not a regular init container");
+      }
+      if (!beside.isSubsetOf(allocation.memory_nodes)) {
+        add(describeKey(key) + ": memory_beside on NUMA nodes " + beside.toString() + " outside its memory_nodes \"" +
+            allocation.memory_nodes.toString() + "\"");
+      }
+    }
     if (!charged.empty() && !charged.isSubsetOf(allocation.memory_nodes)) {
       add(describeKey(key) + ": memory charged on NUMA nodes " + charged.toString() + " but memory_nodes is \"" +
           allocation.memory_nodes.toString() + "\"" + (allocation.memory_nodes.empty() ? " (all nodes)" : ""));
@@ -132,27 +152,17 @@ class Checker {
   }
 
   void checkMemoryCapacity() {
-    // pod -> node -> resource -> (largest init container charge, sum of the other containers).
-    std::map<std::string, std::map<int, std::map<std::string, std::pair<uint64_t, uint64_t>>>> per_pod;
-    for (const auto& [key, allocation] : state_.containers()) {
-      bool init = allocation.request.kind == ContainerKind::Init;
-      for (const auto& [node, resources] : allocation.memory) {
-        for (const auto& [resource, bytes] : resources) {
-          auto& [init_max, others] = per_pod[key.pod_uid][node][resource];
-          if (init) {
-            init_max = std::max(init_max, bytes);
-          } else {
-            others += bytes;
-          }
-        }
-      }
-    }
+    // What each pod holds, init-container reuse counted exactly as the Static memory manager
+    // allows it (podMemoryShare): a regular init container's memory is taken over only by later
+    // containers of its own pod on the same memory_nodes; sidecars and apps add up.
     std::map<int, std::map<std::string, uint64_t>> used;
-    for (const auto& [pod, nodes] : per_pod) {
-      for (const auto& [node, resources] : nodes) {
-        for (const auto& [resource, charge] : resources) {
-          used[node][resource] += std::max(charge.first, charge.second);
-        }
+    const State::Containers& containers = state_.containers();
+    for (auto it = containers.begin(); it != containers.end();) {
+      std::vector<const ContainerAllocation*> pod;
+      const std::string& uid = it->first.pod_uid;
+      for (; it != containers.end() && it->first.pod_uid == uid; ++it) pod.push_back(&it->second);
+      for (const auto& [node, resources] : podMemoryShare(pod).memory) {
+        for (const auto& [resource, bytes] : resources) used[node][resource] += bytes;
       }
     }
     for (const auto& [node, resources] : used) {

@@ -14,9 +14,12 @@
 //   4. A container with exclusive CPUs is not also in a shared pool; shared_pool_nodes and
 //      memory_nodes name existing NUMA nodes.
 //   5. Memory: per NUMA node and per resource ("memory", "hugepages-<size>"), the charges never
-//      exceed capacity minus reserved memory. A pod's init containers run before its other
-//      containers and their memory is reused, so a pod is charged, per node and resource, the
-//      larger of its biggest init container and the sum of its other containers.
+//      exceed capacity minus reserved memory. A pod's regular init containers run before its
+//      other containers, which reuse their memory, so a pod holds what podMemoryShare() (state.h)
+//      says: per memory group (equal memory_nodes), the larger of its sidecars and apps together
+//      and of each init container plus what ran beside it (memory_beside). Nothing else shares:
+//      not two pods, not two groups of one pod, not sidecars or apps among themselves.
+//      memory_beside is recorded only for regular init containers, on their memory_nodes.
 //   6. memory_nodes is consistent with the memory charges: a container charged memory on nodes
 //      has those nodes in its memory_nodes (empty memory_nodes, "all nodes", is inconsistent
 //      with per-node charges).

@@ -40,6 +40,9 @@ Json allocationToJson(const ContainerKey& key, const ContainerAllocation& alloca
   entry["shared_pool_nodes"] = allocation.shared_pool_nodes.toString();
   entry["memory_nodes"] = allocation.memory_nodes.toString();
   entry["memory"] = memoryToJson(allocation.memory);
+  // Only regular init containers that ran beside sidecars have it; absent otherwise, so states
+  // without it read and write exactly as before the field existed.
+  if (!allocation.memory_beside.empty()) entry["memory_beside"] = memoryToJson(allocation.memory_beside);
   entry["request"] = containerRequestToJson(allocation.request);
   return entry;
 }
@@ -101,6 +104,7 @@ Result<std::pair<ContainerKey, ContainerAllocation>> parseEntry(const Json& valu
   allocation.memory_nodes = parseSetField<NodeSet>(fields, "memory_nodes");
   std::string qos_text = fields.string("qos", false);
   const Json* memory = fields.object("memory", false);
+  const Json* memory_beside = fields.object("memory_beside", false);
   const Json* request = fields.object("request", false);
   TOPOD_RETURN_IF_ERROR(fields.finish());
   if (key.pod_uid.empty() || key.container_name.empty()) {
@@ -110,6 +114,11 @@ Result<std::pair<ContainerKey, ContainerAllocation>> parseEntry(const Json& valu
     auto parsed = memoryFromJson(*memory, source + ": " + path + ".memory");
     if (!parsed.has_value()) return parsed.error();
     allocation.memory = std::move(*parsed);
+  }
+  if (memory_beside != nullptr) {
+    auto parsed = memoryFromJson(*memory_beside, source + ": " + path + ".memory_beside");
+    if (!parsed.has_value()) return parsed.error();
+    allocation.memory_beside = std::move(*parsed);
   }
   if (request != nullptr) {
     auto parsed = containerRequestFromJson(*request, source, path + ".request");

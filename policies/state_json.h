@@ -9,6 +9,7 @@
 //       { "pod_uid": "...", "container": "...", "qos": "Guaranteed",
 //         "exclusive_cpus": "2-3", "shared_pool_nodes": "", "memory_nodes": "0",
 //         "memory": { "0": { "memory": 1073741824 } },
+//         "memory_beside": { ... },   (optional: regular init containers beside sidecars)
 //         "request": { "name": "...", "kind": "app", "cpu_request_millis": 2000, ... } }
 //     ]
 //   }

@@ -36,6 +36,11 @@ class HintProvider {
                                        const ContainerRequest& container) const = 0;
   // Pod scope: hints for the pod as a whole.
   virtual ResourceHints podHints(const State& state, const PodRequest& pod) const = 0;
+  // Pod scope as the topology manager asks for it: what podHints() returns on `state` without the
+  // pod's own containers (the kubelet computes pod hints once, before the pod holds anything).
+  // Providers answer from the State's totals, without copying the State (a decision must not
+  // cost O(containers on the node)).
+  virtual ResourceHints podHintsWithoutPod(const State& state, const PodRequest& pod) const = 0;
   // Fills this provider's part of `allocation` for `container`, within `affinity` (the merged
   // hint; empty affinity = no constraint). On error, `allocation` may be partly written and must
   // be discarded by the caller; the error message says why (it reaches the user's pod events).

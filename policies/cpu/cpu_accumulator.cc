@@ -1,6 +1,7 @@
 #include "policies/cpu/cpu_accumulator.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -34,14 +35,31 @@ void CpuAccumulator::sortIds(std::vector<int>& ids, const std::function<CpuSet(i
 }
 
 std::vector<int> CpuAccumulator::availableIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const) const {
-  std::set<int> ids;
-  for (int cpu : scope & available_) ids.insert((topo_.*id_of)(cpu));
-  return {ids.begin(), ids.end()};
+  // Sorted and unique, as a std::set would give, without a tree node per CPU.
+  std::vector<int> ids;
+  for (int cpu : scope & available_) ids.push_back((topo_.*id_of)(cpu));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+std::vector<int> CpuAccumulator::availableIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const,
+                                              const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const) const {
+  // One visit per element rather than per CPU: a socket's 256 CPUs are 4 NUMA nodes.
+  std::vector<int> ids;
+  CpuSet rest = scope & available_;
+  while (!rest.empty()) {
+    const int id = (topo_.*id_of)(rest.first());
+    ids.push_back(id);
+    rest -= (topo_.*cpus_of)(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 std::vector<int> CpuAccumulator::orderedIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const,
                                             const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const) const {
-  std::vector<int> ids = availableIds(scope, id_of);
+  std::vector<int> ids = availableIds(scope, id_of, cpus_of);
   const auto available_in = [&](int id) { return (topo_.*cpus_of)(id) & available_; };
   if (!resize_) {
     sortIds(ids, available_in);
@@ -81,10 +99,15 @@ std::vector<int> CpuAccumulator::sortAvailableSockets() const {
 std::vector<int> CpuAccumulator::sortAvailableCores() const {
   std::vector<int> result;
   if (numaFirst()) {
+    // A socket is listed once per NUMA node it holds (the kubelet's order, kept); its cores come
+    // out the same each time, so they are sorted once per socket.
+    std::map<int, std::vector<int>> by_socket;
     for (int socket : sortAvailableSockets()) {
-      const std::vector<int> cores =
-          orderedIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::coreOf, &KubeletCpuTopology::cpusInCore);
-      result.insert(result.end(), cores.begin(), cores.end());
+      auto [it, inserted] = by_socket.try_emplace(socket);
+      if (inserted) {
+        it->second = orderedIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::coreOf, &KubeletCpuTopology::cpusInCore);
+      }
+      result.insert(result.end(), it->second.begin(), it->second.end());
     }
     return result;
   }

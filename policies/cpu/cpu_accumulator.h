@@ -88,6 +88,9 @@ class CpuAccumulator {
   void sortIds(std::vector<int>& ids, const std::function<CpuSet(int)>& available_cpus) const;
   // Ids of elements that have an available CPU, among the CPUs `scope`.
   std::vector<int> availableIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const) const;
+  // The same when each id's CPUs are known (cpus_of(id_of(cpu)) holds cpu).
+  std::vector<int> availableIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const,
+                                const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const) const;
   void takeFullUncore();
   void takePartialUncore(int uncore);
 

@@ -46,6 +46,12 @@ Result<KubeletCpuTopology> KubeletCpuTopology::fromRows(const std::vector<Kubele
     t.numa_cpus_[row.numa].insert(row.cpu);
     t.uncore_cpus_[row.uncore].insert(row.cpu);
   }
+  t.num_cpus_ = t.cpus_.size();
+  // Dense enough when the index is at most about twice the CPU count (one slot per CPU id).
+  if (!t.core_cpus_.empty() && t.core_cpus_.rbegin()->first < 2 * t.num_cpus_ + 64) {
+    t.core_dense_.resize(static_cast<std::size_t>(t.core_cpus_.rbegin()->first) + 1);
+    for (const auto& [core, cpus] : t.core_cpus_) t.core_dense_[static_cast<std::size_t>(core)] = cpus;
+  }
   for (const auto& [core, cpus] : t.core_cpus_) {
     const KubeletCpuInfo& first = t.info(cpus.first());
     for (int cpu : cpus) {

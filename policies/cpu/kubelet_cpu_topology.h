@@ -38,7 +38,7 @@ class KubeletCpuTopology {
   static Result<KubeletCpuTopology> fromRows(const std::vector<KubeletCpuInfo>& rows);
 
   const CpuSet& cpus() const { return cpus_; }
-  int numCpus() const { return cpus_.size(); }
+  int numCpus() const { return num_cpus_; }
   int numCores() const { return static_cast<int>(core_cpus_.size()); }
   int numSockets() const { return static_cast<int>(socket_cpus_.size()); }
   int numNumaNodes() const { return static_cast<int>(numa_cpus_.size()); }
@@ -55,7 +55,10 @@ class KubeletCpuTopology {
   int uncoreOf(int cpu) const { return info(cpu).uncore; }
 
   // All CPUs of one element; empty for an unknown id.
-  const CpuSet& cpusInCore(int core) const { return lookup(core_cpus_, core); }
+  const CpuSet& cpusInCore(int core) const {
+    if (core >= 0 && static_cast<std::size_t>(core) < core_dense_.size()) return core_dense_[static_cast<std::size_t>(core)];
+    return lookup(core_cpus_, core);
+  }
   const CpuSet& cpusInSocket(int socket) const { return lookup(socket_cpus_, socket); }
   const CpuSet& cpusInNuma(int numa) const { return lookup(numa_cpus_, numa); }
   const CpuSet& cpusInUncore(int uncore) const { return lookup(uncore_cpus_, uncore); }
@@ -73,8 +76,13 @@ class KubeletCpuTopology {
   static const CpuSet& lookup(const std::map<int, CpuSet>& map, int id);
 
   CpuSet cpus_;
+  int num_cpus_ = 0;  // cpus_.size(), asked for once per core by the allocator
   std::vector<KubeletCpuInfo> by_cpu_;  // indexed by CPU id; cpu == -1 marks holes
   std::map<int, CpuSet> core_cpus_;
+  // core_cpus_ indexed by core id (empty sets in the gaps) when the ids are dense, as they are on
+  // real machines (a core's id is its lowest CPU id): the allocator asks for a core's CPUs
+  // hundreds of times per decision. Empty for sparse ids (the kubelet's test topologies).
+  std::vector<CpuSet> core_dense_;
   std::map<int, CpuSet> socket_cpus_;
   std::map<int, CpuSet> numa_cpus_;
   std::map<int, CpuSet> uncore_cpus_;

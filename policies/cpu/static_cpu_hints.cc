@@ -1,6 +1,6 @@
 // Topology hints of the static CPU policy (the kubelet's GetTopologyHints, GetPodTopologyHints
 // and generateCPUTopologyHints).
-#include <functional>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -10,21 +10,24 @@ namespace topod::policies::cpu {
 
 namespace {
 
-// Every non-empty subset of `ids`, by size then lexicographically (bitmask.IterateBitMasks).
-void iterateMasks(const std::vector<int>& ids, const std::function<void(const NodeSet&)>& callback) {
-  std::vector<int> accum;
-  std::function<void(std::size_t, std::size_t)> iterate = [&](std::size_t start, std::size_t size) {
-    if (accum.size() == size) {
-      callback(NodeSet::fromIds(accum));
-      return;
+// Every non-empty subset of the positions 0..count-1, by size then lexicographically
+// (bitmask.IterateBitMasks), handed over as the ascending positions it holds.
+template <typename Callback>
+void iterateMasks(std::size_t count, Callback&& callback) {
+  std::vector<std::size_t> pick;
+  for (std::size_t size = 1; size <= count; ++size) {
+    pick.resize(size);
+    for (std::size_t i = 0; i < size; ++i) pick[i] = i;
+    while (true) {
+      callback(static_cast<const std::vector<std::size_t>&>(pick));
+      // The next combination in lexicographic order.
+      std::size_t i = size;
+      while (i > 0 && pick[i - 1] == count - size + (i - 1)) --i;
+      if (i == 0) break;
+      ++pick[i - 1];
+      for (std::size_t j = i; j < size; ++j) pick[j] = pick[j - 1] + 1;
     }
-    for (std::size_t i = start; i < ids.size(); ++i) {
-      accum.push_back(ids[i]);
-      iterate(i + 1, size);
-      accum.pop_back();
-    }
-  };
-  for (std::size_t size = 1; size <= ids.size(); ++size) iterate(0, size);
+  }
 }
 
 ResourceHints cpuHints(std::vector<TopologyHint> hints) {
@@ -46,24 +49,57 @@ bool StaticCpuPolicy::isHintSocketAligned(const NodeSet& affinity, int min_affin
 
 std::vector<TopologyHint> StaticCpuPolicy::generateCpuTopologyHints(const CpuSet& available, const CpuSet& reusable,
                                                                     int request) const {
-  const NodeSet numa_nodes = topo_.numaNodes();
-  int min_affinity_size = numa_nodes.size();
+  const std::vector<int> ids = topo_.numaNodes().toVector();
+  // The NUMA nodes' CPU sets are disjoint, so a mask's counts are sums of per-node counts taken
+  // once here, instead of a CPU set built for each of the 2^nodes masks.
+  std::vector<int> cpus_in(ids.size());
+  std::vector<int> available_in(ids.size());
+  std::vector<bool> holds_reusable(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const CpuSet& node_cpus = topo_.cpusInNuma(ids[i]);
+    cpus_in[i] = node_cpus.size();
+    available_in[i] = (available & node_cpus).size();
+    holds_reusable[i] = reusable.intersects(node_cpus);
+  }
+  // A reusable CPU on no NUMA node lies in no mask.
+  const bool reusable_placeable = reusable.isSubsetOf(topo_.cpus());
+  const auto reusable_nodes = std::count(holds_reusable.begin(), holds_reusable.end(), true);
+  int min_affinity_size = static_cast<int>(ids.size());
   std::vector<TopologyHint> hints;
-  iterateMasks(numa_nodes.toVector(), [&](const NodeSet& mask) {
-    const CpuSet in_mask = topo_.cpusInNumaNodes(mask);
-    if (in_mask.size() >= request && mask.size() < min_affinity_size) min_affinity_size = mask.size();
+  std::vector<int> sizes;  // nodes per hint, known here without counting them again
+  hints.reserve((std::size_t{1} << std::min<std::size_t>(ids.size(), 16)) - 1);
+  iterateMasks(ids.size(), [&](const std::vector<std::size_t>& mask) {
+    int in_mask = 0;
+    int matching = reusable.size();
+    for (std::size_t i : mask) {
+      in_mask += cpus_in[i];
+      matching += available_in[i];
+    }
+    const int mask_size = static_cast<int>(mask.size());
+    if (in_mask >= request && mask_size < min_affinity_size) min_affinity_size = mask_size;
     // Every reusable CPU must lie inside the mask for the mask to be usable at all.
-    if (!reusable.isSubsetOf(in_mask)) return;
-    const int matching = reusable.size() + (available & in_mask).size();
+    if (!reusable_placeable) return;
+    auto reusable_nodes_in_mask = std::count_if(mask.begin(), mask.end(), [&](std::size_t i) { return holds_reusable[i]; });
+    if (reusable_nodes_in_mask != reusable_nodes) return;
     if (matching < request) return;
-    hints.push_back(TopologyHint{.affinity = mask, .preferred = false});
+    TopologyHint& hint = hints.emplace_back();
+    if (ids.back() < 64) {
+      // Every id fits one word: set the bits at once rather than inserting node by node.
+      uint64_t bits = 0;
+      for (std::size_t i : mask) bits |= uint64_t{1} << ids[i];
+      hint.affinity = NodeSet::fromWord(bits);
+    } else {
+      for (std::size_t i : mask) hint.affinity.insert(ids[i]);
+    }
+    sizes.push_back(mask_size);
   });
-  for (TopologyHint& hint : hints) {
+  for (std::size_t i = 0; i < hints.size(); ++i) {
+    TopologyHint& hint = hints[i];
     if (options_.align_by_socket && isHintSocketAligned(hint.affinity, min_affinity_size)) {
       hint.preferred = true;
       continue;
     }
-    if (hint.affinity.size() == min_affinity_size) hint.preferred = true;
+    if (sizes[i] == min_affinity_size) hint.preferred = true;
   }
   return hints;
 }
@@ -96,6 +132,16 @@ ResourceHints StaticCpuPolicy::podHints(const State& state, const PodRequest& po
   }
   if (assigned.size() == requested) return cpuHints(generateCpuTopologyHints(assigned, CpuSet{}, requested));
   return cpuHints(generateCpuTopologyHints(availableCpus(state), reusableCpus(state, pod.uid) | assigned, requested));
+}
+
+ResourceHints StaticCpuPolicy::podHintsWithoutPod(const State& state, const PodRequest& pod) const {
+  // podHints() on a State without the pod: nothing of the pod is assigned or reusable, and the
+  // CPUs only the pod held are available again.
+  const int requested = podGuaranteedCpus(pod);
+  if (requested == 0) return {};
+  CpuSet pool = topo_.cpus() - state.exclusiveCpusWithoutPod(pod.uid);
+  if (options_.strict_cpu_reservation) pool -= reserved_;
+  return cpuHints(generateCpuTopologyHints(pool - reserved_, CpuSet{}, requested));
 }
 
 }  // namespace topod::policies::cpu

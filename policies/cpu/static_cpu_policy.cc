@@ -142,8 +142,7 @@ int StaticCpuPolicy::podGuaranteedCpus(const PodRequest& pod) const {
 }
 
 CpuSet StaticCpuPolicy::sharedPool(const State& state) const {
-  CpuSet pool = topo_.cpus();
-  for (const auto& [key, allocation] : state.containers()) pool -= allocation.exclusive_cpus;
+  CpuSet pool = topo_.cpus() - state.totals().exclusive_cpus;
   if (options_.strict_cpu_reservation) pool -= reserved_;
   return pool;
 }
@@ -153,8 +152,9 @@ CpuSet StaticCpuPolicy::availableCpus(const State& state) const { return sharedP
 CpuSet StaticCpuPolicy::reusableCpus(const State& state, const std::string& pod_uid) const {
   CpuSet from_init;
   CpuSet held_by_others;
-  for (const auto& [key, allocation] : state.containers()) {
-    if (key.pod_uid != pod_uid) continue;
+  auto [first, last] = state.podContainers(pod_uid);
+  for (auto it = first; it != last; ++it) {
+    const ContainerAllocation& allocation = it->second;
     if (isInit(allocation.request)) {
       from_init |= allocation.exclusive_cpus;
     } else {

@@ -110,6 +110,7 @@ class StaticCpuPolicy final : public HintProvider {
   ResourceHints containerHints(const State& state, const PodRequest& pod,
                                const ContainerRequest& container) const override;
   ResourceHints podHints(const State& state, const PodRequest& pod) const override;
+  ResourceHints podHintsWithoutPod(const State& state, const PodRequest& pod) const override;
   // Writes allocation.exclusive_cpus: empty for shared containers, the CPUs the container already
   // holds when it is in the State, else a fresh kubelet-compatible allocation within the hint.
   Status allocate(const State& state, const PodRequest& pod, const ContainerRequest& container,

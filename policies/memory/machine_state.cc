@@ -1,6 +1,8 @@
 #include "policies/memory/machine_state.h"
 
+#include <optional>
 #include <utility>
+#include <vector>
 
 namespace topod::policies::memory {
 
@@ -56,14 +58,16 @@ Result<MachineState> defaultMachineState(const topology::Topology& topology, con
   return machine;
 }
 
-bool isMemoryPinned(const ContainerAllocation& allocation) {
-  return allocation.qos == QosClass::Guaranteed && !allocation.memory.empty();
+namespace {
+
+bool leftOut(const LeftOut& left_out, const ContainerKey& key) {
+  return (left_out.pod_uid != nullptr && key.pod_uid == *left_out.pod_uid) ||
+         (left_out.container != nullptr && key == *left_out.container);
 }
 
-Result<MachineState> chargeAllocation(MachineState machine, const ContainerKey& key,
-                                      const ContainerAllocation& allocation) {
+// The per-container checks of chargeStateByScan: nodes and resources exist; counts the group.
+Status chargeGroup(MachineState& machine, const ContainerKey& key, const ContainerAllocation& allocation) {
   const std::string who = "pod " + key.pod_uid + " container " + key.container_name;
-  // The group: the memory nodes, which always include every node charged.
   NodeSet group = allocation.memory_nodes;
   for (const auto& [node, resources] : allocation.memory) group.insert(node);
   for (int node : group) {
@@ -75,19 +79,83 @@ Result<MachineState> chargeAllocation(MachineState machine, const ContainerKey& 
     state->second.assignments += 1;
     state->second.cells = group;
   }
-  for (const auto& [node, resources] : allocation.memory) {
-    NumaMemoryState& state = machine[node];
-    for (const auto& [resource, bytes] : resources) {
-      auto table = state.memory.find(resource);
-      if (table == state.memory.end()) {
-        if (bytes == 0) continue;
-        return Error::failedPrecondition(who + " holds " + resource + " on NUMA node " + std::to_string(node) +
-                                         ", which has none");
+  for (const NumaMemory* charges : {&allocation.memory, &allocation.memory_beside}) {
+    for (const auto& [node, resources] : *charges) {
+      auto state = machine.find(node);
+      if (state == machine.end()) {
+        return Error::failedPrecondition(who + " runs beside memory on NUMA node " + std::to_string(node) +
+                                         ", which this machine does not have");
       }
-      if (bytes > table->second.free) {
-        return Error::failedPrecondition(who + " holds " + formatBytes(bytes) + " of " + resource + " on NUMA node " +
-                                         std::to_string(node) + ", more than the " + formatBytes(table->second.free) +
+      for (const auto& [resource, bytes] : resources) {
+        if (bytes != 0 && !state->second.memory.contains(resource)) {
+          return Error::failedPrecondition(who + " holds " + resource + " on NUMA node " + std::to_string(node) +
+                                           ", which has none");
+        }
+      }
+    }
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+Result<MachineState> chargeStateByScan(MachineState machine, const State& state, LeftOut left_out) {
+  const State::Containers& containers = state.containers();
+  for (auto it = containers.begin(); it != containers.end();) {
+    const std::string& pod = it->first.pod_uid;
+    std::vector<const ContainerAllocation*> pinned;
+    std::vector<const ContainerKey*> keys;
+    for (; it != containers.end() && it->first.pod_uid == pod; ++it) {
+      if (!isMemoryPinned(it->second) || leftOut(left_out, it->first)) continue;
+      TOPOD_RETURN_IF_ERROR(chargeGroup(machine, it->first, it->second));
+      pinned.push_back(&it->second);
+      keys.push_back(&it->first);
+    }
+    for (const auto& [node, resources] : podMemoryShare(pinned).pinned) {
+      for (const auto& [resource, bytes] : resources) {
+        MemoryTable& table = machine.at(node).memory.at(resource);
+        if (bytes <= table.free) {
+          table.reserved += bytes;
+          table.free -= bytes;
+          continue;
+        }
+        std::string who;
+        int holders = 0;
+        for (std::size_t i = 0; i < pinned.size(); ++i) {
+          auto charged = pinned[i]->memory.find(node);
+          if (charged == pinned[i]->memory.end() || !charged->second.contains(resource)) continue;
+          who += (holders++ == 0 ? "" : ", ") + keys[i]->container_name;
+        }
+        who = "pod " + pod + (holders == 1 ? " container " + who + " holds " : " containers " + who + " hold ");
+        return Error::failedPrecondition(who + formatBytes(bytes) + " of " + resource + " on NUMA node " +
+                                         std::to_string(node) + ", more than the " + formatBytes(table.free) +
                                          " left there");
+      }
+    }
+  }
+  return machine;
+}
+
+Result<MachineState> chargeState(const MachineState& default_machine, const State& state, LeftOut left_out) {
+  std::optional<StateTotals> adjusted;
+  if (left_out.pod_uid != nullptr) adjusted = state.totalsWithoutPod(*left_out.pod_uid);
+  if (left_out.container != nullptr) adjusted = state.totalsWithout(*left_out.container);
+  const StateTotals& totals = adjusted.has_value() ? *adjusted : state.totals();
+  MachineState machine = default_machine;
+  for (const auto& [node, groups] : totals.pinned_groups) {
+    auto it = machine.find(node);
+    // Two groups on one node, or an unknown node: the scan decides (and explains).
+    if (it == machine.end() || groups.size() != 1) return chargeStateByScan(default_machine, state, left_out);
+    it->second.cells = groups.begin()->first;
+    it->second.assignments = groups.begin()->second;
+  }
+  for (const auto& [node, resources] : totals.pinned_memory) {
+    auto it = machine.find(node);
+    if (it == machine.end()) return chargeStateByScan(default_machine, state, left_out);
+    for (const auto& [resource, bytes] : resources) {
+      auto table = it->second.memory.find(resource);
+      if (table == it->second.memory.end() || bytes > table->second.free) {
+        return chargeStateByScan(default_machine, state, left_out);
       }
       table->second.reserved += bytes;
       table->second.free -= bytes;

@@ -46,27 +46,24 @@ using MachineState = std::map<int, NumaMemoryState>;
 // or exceeds what the node has.
 Result<MachineState> defaultMachineState(const topology::Topology& topology, const NumaResourceBytes& reserved);
 
-// Whether the memory manager owns this allocation's memory (Guaranteed with per-NUMA charges).
-bool isMemoryPinned(const ContainerAllocation& allocation);
+// What chargeState() leaves out of the State: one pod (pod-scope hints are computed before the
+// pod holds anything) or one container (resize re-plans it against everything else).
+struct LeftOut {
+  const std::string* pod_uid = nullptr;
+  const ContainerKey* container = nullptr;
+};
 
-// `machine` with every pinned allocation of `state` charged, except those `skip` returns true
-// for. Strict: an allocation charging an unknown node or resource, or more than is free, is an
-// error naming the container (a State that does not fit the machine must not be decided on).
-template <typename Skip>
-Result<MachineState> chargeState(MachineState machine, const State& state, Skip&& skip);
-Result<MachineState> chargeAllocation(MachineState machine, const ContainerKey& key,
-                                      const ContainerAllocation& allocation);
-
-template <typename Skip>
-Result<MachineState> chargeState(MachineState machine, const State& state, Skip&& skip) {
-  for (const auto& [key, allocation] : state.containers()) {
-    if (!isMemoryPinned(allocation) || skip(key)) continue;
-    auto charged = chargeAllocation(std::move(machine), key, allocation);
-    if (!charged.has_value()) return charged.error();
-    machine = std::move(*charged);
-  }
-  return machine;
-}
+// `machine` with the memory of `state`'s pinned containers (isMemoryPinned) charged, each pod
+// once with init-container reuse counted (policies::podMemoryShare), without what `left_out`
+// names. Decides from the State's totals in O(NUMA nodes + the pod left out), whatever the number
+// of containers. Strict: an allocation charging an unknown node or resource, or more than is
+// free, is an error naming the container (a State that does not fit the machine must not be
+// decided on).
+Result<MachineState> chargeState(const MachineState& machine, const State& state, LeftOut left_out = {});
+// The same by visiting every container in key order: what chargeState() falls back to when the
+// totals alone cannot decide (an error to explain, a node used with two different groups, where
+// the last container in key order sets the node's group).
+Result<MachineState> chargeStateByScan(MachineState machine, const State& state, LeftOut left_out = {});
 
 std::string formatBytes(uint64_t bytes);
 

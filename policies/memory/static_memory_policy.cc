@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "policies/memory/init_reuse.h"
 #include "policies/topology_manager/numa_mask.h"
 
 namespace topod::policies::memory {
@@ -65,9 +66,14 @@ uint64_t freeOn(const MachineState& machine, const NodeSet& nodes, const std::st
   return total;
 }
 
-bool satisfies(const MachineState& machine, const NodeSet& nodes, const ResourceBytes& requested) {
+// Whether `nodes` hold `requested` in free memory plus what the pod may reuse there (null: none,
+// as the kubelet's isAffinitySatisfyRequest checks).
+bool satisfies(const MachineState& machine, const NodeSet& nodes, const ResourceBytes& requested,
+               const NumaResourceBytes* reusable = nullptr) {
   for (const auto& [resource, bytes] : requested) {
-    if (freeOn(machine, nodes, resource) < bytes) return false;
+    uint64_t room = freeOn(machine, nodes, resource);
+    for (int node : nodes) room += reusableOf(reusable, node, resource);
+    if (room < bytes) return false;
   }
   return true;
 }
@@ -111,8 +117,9 @@ const std::vector<TopologyHint>* representativeHints(const ResourceHints& hints)
 
 // Charges `requested` on `nodes`: first up to `keep` (the bytes the container already holds per
 // node, for resize), then node by node in id order; shrinking gives back from the highest node.
+// A node's room is its free memory plus what the pod's init containers leave to reuse there.
 Result<NumaResourceBytes> charge(const MachineState& machine, const NodeSet& nodes, const ResourceBytes& requested,
-                                 const NumaResourceBytes& keep) {
+                                 const NumaResourceBytes& keep, const NumaResourceBytes* reusable) {
   NumaResourceBytes charges;
   for (const auto& [resource, bytes] : requested) {
     std::map<int, uint64_t> per_node;
@@ -125,6 +132,7 @@ Result<NumaResourceBytes> charge(const MachineState& machine, const NodeSet& nod
         auto table = state->second.memory.find(resource);
         if (table != state->second.memory.end()) free = table->second.free;
       }
+      free += reusableOf(reusable, node, resource);
       room[node] = free;
       uint64_t kept = 0;
       auto k = keep.find(node);
@@ -170,9 +178,7 @@ Result<StaticMemoryPolicy> StaticMemoryPolicy::create(const topology::Topology& 
   return StaticMemoryPolicy(topology.numaNodeIds().toVector(), std::move(*machine));
 }
 
-Result<MachineState> StaticMemoryPolicy::machineState(const State& state) const {
-  return chargeState(default_, state, [](const ContainerKey&) { return false; });
-}
+Result<MachineState> StaticMemoryPolicy::machineState(const State& state) const { return chargeState(default_, state); }
 
 ResourceBytes StaticMemoryPolicy::requestedResources(const ContainerRequest& container) {
   ResourceBytes requested;
@@ -214,7 +220,8 @@ ResourceBytes StaticMemoryPolicy::podRequestedResources(const PodRequest& pod) {
   return pod_total;
 }
 
-ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, const ResourceBytes& requested) const {
+ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, const ResourceBytes& requested,
+                                                const std::map<NodeSet, NumaResourceBytes>& reusable) const {
   int min_affinity_size = static_cast<int>(nodes_.size());
   ResourceHints hints;
   std::vector<NodeSet> fitting;
@@ -239,7 +246,8 @@ ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, co
         if (state.assignments > 0 && (state.cells.size() == 1 || state.cells != nodes)) return;
       }
     }
-    if (!satisfies(machine, nodes, requested)) return;
+    // The kubelet adds the pod's reusable memory on exactly this mask.
+    if (!satisfies(machine, nodes, requested, reusableOn(reusable, nodes))) return;
     fitting.push_back(nodes);
   });
   for (const auto& [resource, bytes] : requested) {
@@ -266,7 +274,7 @@ ResourceHints StaticMemoryPolicy::containerHints(const State& state, const PodRe
     for (const auto& [resource, bytes] : requested) none[resource];
     return none;
   }
-  return calculateHints(*machine, requested);
+  return calculateHints(*machine, requested, podReusable(state, pod.uid, nullptr));
 }
 
 ResourceHints StaticMemoryPolicy::podHints(const State& state, const PodRequest& pod) const {
@@ -284,6 +292,22 @@ ResourceHints StaticMemoryPolicy::podHints(const State& state, const PodRequest&
     for (const auto& [resource, bytes] : requested) none[resource];
     return none;
   }
+  // Computed once for the whole pod, before it holds anything: nothing to reuse.
+  return calculateHints(*machine, requested);
+}
+
+ResourceHints StaticMemoryPolicy::podHintsWithoutPod(const State& state, const PodRequest& pod) const {
+  // podHints() on a State without the pod: none of its containers is placed, so no regenerated
+  // hints; the machine is charged from the totals without the pod.
+  if (pod.qos != QosClass::Guaranteed) return {};
+  ResourceBytes requested = podRequestedResources(pod);
+  if (requested.empty()) return {};
+  auto machine = chargeState(default_, state, LeftOut{.pod_uid = &pod.uid});
+  if (!machine.has_value()) {
+    ResourceHints none;
+    for (const auto& [resource, bytes] : requested) none[resource];
+    return none;
+  }
   return calculateHints(*machine, requested);
 }
 
@@ -294,6 +318,7 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
     // Idempotent, as the kubelet's Allocate: a container already in the State keeps its memory.
     allocation.memory = existing->memory;
     allocation.memory_nodes = existing->memory_nodes;
+    allocation.memory_beside = existing->memory_beside;
     return okStatus();
   }
   ResourceBytes requested = requestedResources(container);
@@ -301,10 +326,11 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
   const std::string context = " (" + who(pod, container) + ", requested " + describeRequest(requested) + ")";
   auto machine = machineState(state);
   if (!machine.has_value()) return machine.error().withContext("[memorymanager] state does not fit the machine");
+  const std::map<NodeSet, NumaResourceBytes> reusable = podReusable(state, pod.uid, nullptr);
 
   TopologyHint best = affinity;
   if (best.affinity.empty()) {
-    ResourceHints hints = calculateHints(*machine, requested);
+    ResourceHints hints = calculateHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     if (list == nullptr || list->empty()) {
       return Error::resourceExhausted(
@@ -317,8 +343,10 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
     }
     best = *default_hint;
   }
+  // Free memory alone, as the kubelet's isAffinitySatisfyRequest: an affinity that fits only with
+  // reuse goes through the extension, whose hints count the reusable memory.
   if (!satisfies(*machine, best.affinity, requested)) {
-    ResourceHints hints = calculateHints(*machine, requested);
+    ResourceHints hints = calculateHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     std::vector<TopologyHint> containing;
     if (list != nullptr) {
@@ -341,10 +369,16 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
     return Error::resourceExhausted("[memorymanager] preferred hint violates NUMA node allocation (NUMA " +
                                     best.affinity.toString() + ")" + context);
   }
-  auto charges = charge(*machine, best.affinity, requested, {});
+  auto charges = charge(*machine, best.affinity, requested, {}, reusableOn(reusable, best.affinity));
   if (!charges.has_value()) return charges.error().withContext(who(pod, container));
   allocation.memory = std::move(*charges);
   allocation.memory_nodes = best.affinity;
+  allocation.memory_beside.clear();
+  if (container.kind == ContainerKind::Init) {
+    // A regular init container runs beside the sidecars (and apps) already there: what they hold
+    // is not reusable while it runs, and later containers must know it (podMemoryShare).
+    allocation.memory_beside = heldTogether(groupMembers(state, pod.uid, best.affinity, nullptr));
+  }
   return okStatus();
 }
 
@@ -361,13 +395,14 @@ Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const
 
   ResourceBytes requested = requestedResources(resized);
   const std::string context = who(pod, resized) + " to " + describeRequest(requested);
-  auto machine = chargeState(default_, state, [&](const ContainerKey& other) { return other == key; });
+  auto machine = chargeState(default_, state, LeftOut{.container = &key});
   if (!machine.has_value()) return machine.error().withContext("memory resize of " + context);
+  const std::map<NodeSet, NumaResourceBytes> reusable = podReusable(state, pod.uid, &key);
 
   NodeSet nodes = it->second.memory_nodes;
-  if (!satisfies(*machine, nodes, requested) || violatesGroups(*machine, nodes)) {
+  if (!satisfies(*machine, nodes, requested, reusableOn(reusable, nodes)) || violatesGroups(*machine, nodes)) {
     // Grow into the narrowest group that contains the current nodes and fits.
-    ResourceHints hints = calculateHints(*machine, requested);
+    ResourceHints hints = calculateHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     std::vector<TopologyHint> containing;
     if (list != nullptr) {
@@ -387,7 +422,7 @@ Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const
     }
     nodes = findBestHint(containing)->affinity;
   }
-  auto charges = charge(*machine, nodes, requested, it->second.memory);
+  auto charges = charge(*machine, nodes, requested, it->second.memory, reusableOn(reusable, nodes));
   if (!charges.has_value()) return charges.error().withContext("memory resize of " + context);
   next.memory = std::move(*charges);
   next.memory_nodes = nodes;

@@ -17,9 +17,16 @@
 //    affinity too small -> the narrowest own hint containing it; then memory is charged node by
 //    node in id order (the kubelet's greedy fill).
 //
-// Not reproduced: the kubelet lets app containers reuse memory its regular init containers held
-// (an in-memory cache that does not survive a kubelet restart). Here every container is charged
-// in full; the agent releases an init container's memory when it exits.
+//  - Init-container reuse (policy_static.go initContainersReusableMemory): a container may take
+//    over memory its pod's regular init containers hold on the same NUMA mask, since they run
+//    before it. Derived from the State, not remembered: every container records its whole
+//    request (ContainerAllocation::memory), a regular init container also what ran beside it
+//    (memory_beside), and policies::podMemoryShare() says what the pod holds; the reusable memory
+//    of a group is that share minus what its sidecars and apps hold. As in the kubelet, reuse
+//    counts in the hints (free + reusable on the mask) and the charge, and sidecars (restartable
+//    init containers) reuse but are never reused. Difference: the kubelet forgets a pod's
+//    reusable memory as soon as another pod allocates; derived from the State it stays, which
+//    only ever reuses memory the pod itself still holds.
 #pragma once
 
 #include <map>
@@ -43,6 +50,7 @@ class StaticMemoryPolicy : public HintProvider {
   ResourceHints containerHints(const State& state, const PodRequest& pod,
                                const ContainerRequest& container) const override;
   ResourceHints podHints(const State& state, const PodRequest& pod) const override;
+  ResourceHints podHintsWithoutPod(const State& state, const PodRequest& pod) const override;
   Status allocate(const State& state, const PodRequest& pod, const ContainerRequest& container,
                   const TopologyHint& affinity, ContainerAllocation& allocation) const override;
 
@@ -63,8 +71,11 @@ class StaticMemoryPolicy : public HintProvider {
   // app containers plus sidecars), per kind.
   static ResourceBytes podRequestedResources(const PodRequest& pod);
 
-  // Hint computation over a machine state (policy_static.go calculateHints).
-  ResourceHints calculateHints(const MachineState& machine, const ResourceBytes& requested) const;
+  // Hint computation over a machine state (policy_static.go calculateHints). `reusable`: per
+  // memory group (NUMA mask), per node and resource, the memory of the pod's init containers a
+  // container may take over on exactly that mask.
+  ResourceHints calculateHints(const MachineState& machine, const ResourceBytes& requested,
+                               const std::map<NodeSet, NumaResourceBytes>& reusable = {}) const;
 
  private:
   StaticMemoryPolicy(std::vector<int> nodes, MachineState default_state)

@@ -1,6 +1,7 @@
 #include "policies/topology_aware/node_choice.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <tuple>
 
@@ -15,6 +16,8 @@ constexpr std::size_t kMaxEnumeratedNodes = 12;
 constexpr std::size_t kMaxExplainedNodes = 8;
 
 std::string nodeList(const NodeSet& nodes) { return nodes.size() == 1 ? std::to_string(nodes.first()) : "{" + nodes.toString() + "}"; }
+
+}  // namespace
 
 int distanceSum(const topology::Topology& topology, const NodeSet& nodes) {
   int sum = 0;
@@ -53,6 +56,71 @@ std::vector<NodeSet> candidateSets(const topology::Topology& topology, const Nod
   return sets;
 }
 
+namespace {
+
+// The candidate sets that hold `required`, with their distance sums: the ones computed once for
+// the pools when that is all of them, else computed here.
+std::vector<std::pair<NodeSet, int>> candidatesHolding(const topology::Topology& topology, const Pools& pools,
+                                                       const NodeSet& required) {
+  std::vector<std::pair<NodeSet, int>> out;
+  if (!pools.candidates.empty() && (required.empty() || static_cast<std::size_t>(pools.cpu_nodes.size()) <= kMaxEnumeratedNodes)) {
+    // Enumerated sets do not depend on `required` beyond containing it, so filtering keeps order.
+    for (const auto& candidate : pools.candidates) {
+      if (required.isSubsetOf(candidate.first)) out.push_back(candidate);
+    }
+    return out;
+  }
+  for (NodeSet& set : candidateSets(topology, pools.cpu_nodes, required)) {
+    int distance = distanceSum(topology, set);
+    out.emplace_back(std::move(set), distance);
+  }
+  return out;
+}
+
+// Free CPUs and free memory of the resources asked for, per node id, looked up once per decision
+// rather than once per candidate set.
+struct NodeRoom {
+  std::vector<int> cpus;                          // by node id
+  std::vector<std::vector<uint64_t>> memory;      // by resource of the ask, then node id
+  std::vector<uint64_t> needed;                   // bytes asked, by resource of the ask
+
+  NodeRoom(const Pools& pools, const Usage& usage, const ExclusiveAsk& ask) {
+    const std::size_t ids = static_cast<std::size_t>(pools.cpu_nodes.last() + 1);
+    cpus.assign(ids, 0);
+    for (const auto& [node, free] : ask.free) {
+      if (node >= 0 && static_cast<std::size_t>(node) < ids) cpus[static_cast<std::size_t>(node)] = free.size();
+    }
+    for (const auto& [resource, bytes] : ask.memory) {
+      if (bytes == 0) continue;
+      needed.push_back(bytes);
+      std::vector<uint64_t>& free = memory.emplace_back(ids, 0);
+      for (int node : pools.cpu_nodes) free[static_cast<std::size_t>(node)] = freeMemory(pools, usage, node, resource);
+    }
+  }
+
+  int freeCpus(const NodeSet& nodes) const {
+    int free = 0;
+    for (int node : nodes) free += cpus[static_cast<std::size_t>(node)];
+    return free;
+  }
+  // memoryFits() over the per-node figures.
+  bool memoryFits(const NodeSet& nodes) const {
+    for (std::size_t r = 0; r < needed.size(); ++r) {
+      uint64_t free = 0;
+      for (int node : nodes) {
+        uint64_t f = memory[r][static_cast<std::size_t>(node)];
+        if (f == std::numeric_limits<uint64_t>::max()) {
+          free = f;
+          break;
+        }
+        free += f;
+      }
+      if (free < needed[r]) return false;
+    }
+    return true;
+  }
+};
+
 }  // namespace
 
 std::vector<int> orderByDistance(const topology::Topology& topology, int primary, const NodeSet& nodes) {
@@ -83,14 +151,14 @@ Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, cons
   };
   // Score: fewer nodes, closer nodes, least CPUs left over (best fit), the request fits one L3
   // group, no shared pool with pinned containers emptied, lowest ids.
-  using Key = std::tuple<int, int, int, bool, bool, std::vector<int>>;
+  using Key = std::tuple<int, int, int, bool, bool>;
   std::optional<std::pair<Key, NodeSet>> best;
-  for (const NodeSet& set : candidateSets(topology, pools.cpu_nodes, required)) {
+  const NodeRoom room(pools, usage, ask);
+  for (const auto& [set, distance] : candidatesHolding(topology, pools, required)) {
     if (best.has_value() && set.size() > std::get<0>(best->first)) continue;
     if (ask.max_nodes > 0 && set.size() > ask.max_nodes) continue;
-    int free = 0;
-    for (int node : set) free += freeOf(node);
-    if (free < ask.cpus || !memoryFits(pools, usage, set, ask.memory)) continue;
+    int free = room.freeCpus(set);
+    if (free < ask.cpus || !room.memoryFits(set)) continue;
     bool l3_fit = false;
     bool empties_pinned = false;
     if (set.size() == 1) {
@@ -103,8 +171,11 @@ Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, cons
       int taken_from_shared = it == ask.free.end() ? 0 : std::min(ask.cpus, (it->second & shared).size());
       empties_pinned = usage.nodes.at(node).pinned_shared > 0 && shared.size() - taken_from_shared <= 0;
     }
-    Key key{set.size(), distanceSum(topology, set), free - ask.cpus, !l3_fit, empties_pinned, set.toVector()};
-    if (!best.has_value() || key < best->first) best = std::make_pair(key, set);
+    Key key{set.size(), distance, free - ask.cpus, !l3_fit, empties_pinned};
+    // Lowest ids last: NodeSet orders as its ascending id list.
+    if (!best.has_value() || key < best->first || (key == best->first && set < best->second)) {
+      best = std::make_pair(key, set);
+    }
   }
 
   std::string considered;

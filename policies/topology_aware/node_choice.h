@@ -54,6 +54,14 @@ struct SharedAsk {
 NodeChoice chooseSharedNodes(const topology::Topology& topology, const Pools& pools, const Usage& usage,
                              const SharedAsk& ask);
 
+// The NUMA node sets an exclusive container may be placed on, each containing `required`: every
+// subset of `cpu_nodes` (up to 12 nodes), else sets grown from each node by distance.
+std::vector<NodeSet> candidateSets(const topology::Topology& topology, const NodeSet& cpu_nodes,
+                                   const NodeSet& required);
+
+// Sum of the pairwise distances between the nodes (the closeness of a set).
+int distanceSum(const topology::Topology& topology, const NodeSet& nodes);
+
 // The primary node first, then the others by distance from it (closest first), then by id.
 std::vector<int> orderByDistance(const topology::Topology& topology, int primary, const NodeSet& nodes);
 

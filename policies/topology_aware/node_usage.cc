@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "policies/topology_aware/node_choice.h"
+
 namespace topod::policies::topology_aware {
 
 namespace {
@@ -89,30 +91,24 @@ Result<Pools> makePools(const topology::Topology& topology, const PolicyOptions&
       cap->second -= bytes;
     }
   }
+  for (NodeSet& set : candidateSets(topology, pools.cpu_nodes, {})) {
+    int distance = distanceSum(topology, set);
+    pools.candidates.emplace_back(std::move(set), distance);
+  }
   return pools;
 }
 
-Usage computeUsage(const Pools& pools, const topology::Topology& topology, const State& state,
-                   const ContainerKey* skip) {
+Usage computeUsage(const Pools& pools, const topology::Topology& topology, const StateTotals& totals) {
   Usage usage;
-  for (const auto& [node, cap] : pools.capacity) usage.nodes[node];
-  for (const auto& [key, alloc] : state.containers()) {
-    if (skip != nullptr && key == *skip) continue;
-    usage.exclusive |= alloc.exclusive_cpus;
-    for (int cpu : alloc.exclusive_cpus) {
-      // A restored state may name CPUs that went offline; they are simply not counted on a node.
-      if (topology.onlineCpus().contains(cpu)) usage.nodes[topology.numaOf(cpu)].exclusive.insert(cpu);
-    }
-    for (const auto& [node, resources] : alloc.memory) {
-      for (const auto& [resource, bytes] : resources) usage.nodes[node].charged[resource] += bytes;
-    }
-    if (alloc.exclusive_cpus.empty()) {
-      int64_t share = alloc.shared_pool_nodes.empty() ? 0 : alloc.request.cpu_request_millis / alloc.shared_pool_nodes.size();
-      for (int node : alloc.shared_pool_nodes) {
-        ++usage.nodes[node].pinned_shared;
-        usage.nodes[node].pinned_millis += share;
-      }
-    }
+  usage.exclusive = totals.exclusive_cpus;
+  for (const auto& [node, cap] : pools.capacity) {
+    // A restored state may name CPUs that went offline; they are simply not counted on a node.
+    usage.nodes[node].exclusive = totals.exclusive_cpus & topology.cpusOfNuma(node);
+  }
+  for (const auto& [node, resources] : totals.memory) usage.nodes[node].charged = resources;
+  for (const auto& [node, load] : totals.shared_pools) {
+    usage.nodes[node].pinned_shared = load.containers;
+    usage.nodes[node].pinned_millis = load.cpu_request_millis;
   }
   return usage;
 }

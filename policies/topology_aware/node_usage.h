@@ -1,11 +1,12 @@
 // Per-NUMA bookkeeping for the topology-aware policy: which CPUs may be handed out (pools), and,
 // for one State, what each NUMA node still has free (CPUs, memory, huge pages). Pure values,
-// rebuilt from the State on every decision so the policy never remembers anything.
+// derived from the State's totals on every decision so the policy never remembers anything.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/cpuset.h"
@@ -31,6 +32,9 @@ struct Pools {
   // is then not accounted (see docs/policies/topology-aware.md).
   std::map<int, MemoryAmounts> capacity;
   NodeSet cpu_nodes;  // NUMA nodes that have CPUs (memory-only nodes never host containers)
+  // candidateSets(topology, cpu_nodes, {}) with each set's sum of pairwise distances, in that
+  // order: fixed for the machine, so worked out once rather than on every exclusive admission.
+  std::vector<std::pair<NodeSet, int>> candidates;
 };
 
 // Validates the options against the topology (reserved CPUs online, count within range, reserved
@@ -51,10 +55,9 @@ struct Usage {
   CpuSet exclusive;                // union of all exclusive CPUs
 };
 
-// Usage of `state`, leaving out the container `skip` when non-null (resize re-plans a container
-// against everything else).
-Usage computeUsage(const Pools& pools, const topology::Topology& topology, const State& state,
-                   const ContainerKey* skip);
+// Usage of a State, from its totals (State::totals(), or State::totalsWithout() when resize
+// re-plans a container against everything else): O(NUMA nodes), whatever the number of containers.
+Usage computeUsage(const Pools& pools, const topology::Topology& topology, const StateTotals& totals);
 
 // Free bytes of `resource` on `node`; UINT64_MAX when the resource is not accounted on this
 // machine (memory without sizes).

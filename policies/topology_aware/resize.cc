@@ -74,7 +74,7 @@ Result<Decision> TopologyAwarePolicy::resizeExclusive(const State& state, const 
                                                       const ContainerAllocation& old) const {
   std::string who = topology_aware::describe(pod, resized);
   ContainerKey key{pod.uid, resized.name};
-  Usage usage = topology_aware::computeUsage(pools_, topology_, state, &key);
+  Usage usage = topology_aware::computeUsage(pools_, topology_, state.totalsWithout(key));
   int n_old = old.exclusive_cpus.size();
   int n_new = topology_aware::requestedCpus(resized);
   CpuSet cpus = old.exclusive_cpus;
@@ -145,7 +145,7 @@ Result<Decision> TopologyAwarePolicy::resizeShared(const State& state, const Pod
                                                    const ContainerAllocation& old) const {
   std::string who = topology_aware::describe(pod, resized);
   ContainerKey key{pod.uid, resized.name};
-  Usage usage = topology_aware::computeUsage(pools_, topology_, state, &key);
+  Usage usage = topology_aware::computeUsage(pools_, topology_, state.totalsWithout(key));
   Decision decision;
   decision.key = key;
   decision.allocation = old;

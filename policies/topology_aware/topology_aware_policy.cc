@@ -1,5 +1,9 @@
 #include "policies/topology_aware/topology_aware_policy.h"
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "policies/topology_aware/cpu_picker.h"
 #include "policies/topology_aware/node_choice.h"
 #include "policies/topology_aware/request_class.h"
@@ -61,7 +65,7 @@ std::map<int, CpuSet> TopologyAwarePolicy::freeByNode(const Usage& usage, bool i
 Result<Decision> TopologyAwarePolicy::admitExclusive(const State& state, const PodRequest& pod,
                                                      const ContainerRequest& container, bool isolated) const {
   std::string who = topology_aware::describe(pod, container);
-  Usage usage = topology_aware::computeUsage(pools_, topology_, state, nullptr);
+  Usage usage = topology_aware::computeUsage(pools_, topology_, state.totals());
   topology_aware::ExclusiveAsk ask;
   ask.cpus = topology_aware::requestedCpus(container);
   ask.memory = topology_aware::memoryNeed(pod.qos, container);
@@ -130,7 +134,7 @@ Decision TopologyAwarePolicy::admitShared(const State& state, const PodRequest& 
     decision.explanation = "node-wide shared pool " + decision.placement.cpus.toString() + ": BestEffort";
     return decision;
   }
-  Usage usage = topology_aware::computeUsage(pools_, topology_, state, nullptr);
+  Usage usage = topology_aware::computeUsage(pools_, topology_, state.totals());
   for (int node : pools_.cpu_nodes) ask.shared[node] = shared & topology_.cpusOfNuma(node);
   topology_aware::NodeChoice choice = topology_aware::chooseSharedNodes(topology_, pools_, usage, ask);
   alloc.shared_pool_nodes = choice.nodes;
@@ -160,15 +164,30 @@ Placement TopologyAwarePolicy::placementOf(const ContainerAllocation& allocation
 
 std::map<ContainerKey, Placement> TopologyAwarePolicy::placements(const State& state) const {
   CpuSet shared = sharedCpus(state);
+  // Every container of one per-NUMA pool runs on the same CPUs: work them out once per pool
+  // rather than once per container (thousands of containers share a handful of pools).
+  std::vector<std::pair<NodeSet, CpuSet>> pool_cpus;
   std::map<ContainerKey, Placement> result;
-  for (const auto& [key, alloc] : state.containers()) result.emplace(key, placementOf(alloc, shared));
+  for (const auto& [key, alloc] : state.containers()) {
+    Placement placement;
+    if (alloc.exclusive_cpus.empty() && !alloc.shared_pool_nodes.empty()) {
+      auto pool = std::find_if(pool_cpus.begin(), pool_cpus.end(),
+                               [&](const auto& entry) { return entry.first == alloc.shared_pool_nodes; });
+      if (pool == pool_cpus.end()) {
+        pool = pool_cpus.emplace(pool_cpus.end(), alloc.shared_pool_nodes, placementOf(alloc, shared).cpus);
+      }
+      placement = {pool->second, alloc.memory_nodes};
+    } else {
+      placement = placementOf(alloc, shared);
+    }
+    // The State is ordered by key already: appending at the end needs no search.
+    result.emplace_hint(result.end(), key, std::move(placement));
+  }
   return result;
 }
 
 CpuSet TopologyAwarePolicy::sharedCpus(const State& state) const {
-  CpuSet shared = pools_.shared_universe;
-  for (const auto& [key, alloc] : state.containers()) shared -= alloc.exclusive_cpus;
-  return shared;
+  return pools_.shared_universe - state.totals().exclusive_cpus;
 }
 
 }  // namespace topod::policies

@@ -9,9 +9,25 @@ MaskHint toMaskHint(const TopologyHint& hint) { return {toMask(hint.affinity), h
 
 TopologyHint toTopologyHint(const MaskHint& hint) { return {toNodeSet(hint.affinity), hint.preferred}; }
 
+namespace {
+
+std::vector<const ResourceHints*> pointersTo(const std::vector<ResourceHints>& providers_hints) {
+  std::vector<const ResourceHints*> pointers;
+  pointers.reserve(providers_hints.size());
+  for (const ResourceHints& provider : providers_hints) pointers.push_back(&provider);
+  return pointers;
+}
+
+}  // namespace
+
 std::vector<std::vector<MaskHint>> filterProvidersHints(const std::vector<ResourceHints>& providers_hints) {
+  return filterProvidersHints(pointersTo(providers_hints));
+}
+
+std::vector<std::vector<MaskHint>> filterProvidersHints(const std::vector<const ResourceHints*>& providers_hints) {
   std::vector<std::vector<MaskHint>> all;
-  for (const ResourceHints& provider : providers_hints) {
+  for (const ResourceHints* provider_hints : providers_hints) {
+    const ResourceHints& provider = *provider_hints;
     if (provider.empty()) {
       all.push_back({MaskHint{0, true}});
       continue;
@@ -272,6 +288,11 @@ MaskHint HintMerger::mergeNonPreferred() const {
 
 MergeOutcome mergeHints(TopologyManagerPolicy policy, const NumaInfo& numa, bool prefer_closest,
                         const std::vector<ResourceHints>& providers_hints) {
+  return mergeHints(policy, numa, prefer_closest, pointersTo(providers_hints));
+}
+
+MergeOutcome mergeHints(TopologyManagerPolicy policy, const NumaInfo& numa, bool prefer_closest,
+                        const std::vector<const ResourceHints*>& providers_hints) {
   switch (policy) {
     case TopologyManagerPolicy::None:
       return {TopologyHint{}, true};

@@ -39,6 +39,8 @@ TopologyHint toTopologyHint(const MaskHint& hint);
 
 // One list of hints per (provider, resource), in provider order then resource-name order.
 std::vector<std::vector<MaskHint>> filterProvidersHints(const std::vector<ResourceHints>& providers_hints);
+// The same over hints the caller keeps (no copy of hundreds of hints per admission).
+std::vector<std::vector<MaskHint>> filterProvidersHints(const std::vector<const ResourceHints*>& providers_hints);
 // single-numa-node: keeps preferred hints naming exactly one node, and preferred "any" hints.
 std::vector<std::vector<MaskHint>> filterSingleNumaHints(const std::vector<std::vector<MaskHint>>& hints);
 // The largest, over resources, of the width of that resource's narrowest hint naming nodes.
@@ -86,5 +88,7 @@ struct MergeOutcome {
 // single-numa-node (all candidates there are one node wide) and none.
 MergeOutcome mergeHints(TopologyManagerPolicy policy, const NumaInfo& numa, bool prefer_closest,
                         const std::vector<ResourceHints>& providers_hints);
+MergeOutcome mergeHints(TopologyManagerPolicy policy, const NumaInfo& numa, bool prefer_closest,
+                        const std::vector<const ResourceHints*>& providers_hints);
 
 }  // namespace topod::policies::topology_manager

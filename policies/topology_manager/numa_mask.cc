@@ -2,20 +2,10 @@
 
 namespace topod::policies::topology_manager {
 
-NumaMask toMask(const NodeSet& nodes) {
-  NumaMask mask = 0;
-  for (int node : nodes) {
-    if (node > kMaxMaskNodeId) break;  // ascending iteration: every later id is larger too
-    mask |= maskOf(node);
-  }
-  return mask;
-}
+// A NodeSet's first word holds ids 0-63, bit for bit the kubelet's mask.
+NumaMask toMask(const NodeSet& nodes) { return nodes.word(0); }
 
-NodeSet toNodeSet(NumaMask mask) {
-  NodeSet nodes;
-  for (int node : maskBits(mask)) nodes.insert(node);
-  return nodes;
-}
+NodeSet toNodeSet(NumaMask mask) { return NodeSet::fromWord(mask); }
 
 std::vector<int> maskBits(NumaMask mask) {
   std::vector<int> bits;

@@ -52,27 +52,22 @@ std::vector<ProviderHints> TopologyManager::collectHints(const State& state, con
   all.reserve(providers_.size());
   // The kubelet computes pod-scope hints once, when the pod is admitted, before any of its
   // containers holds anything; every container is then allocated within that one affinity.
-  // Containers come here one at a time, so the pod's own allocations are taken out of the State
-  // the hints are computed on, which gives every container of the pod the kubelet's affinity.
-  State without_pod;
+  // Containers come here one at a time, so the providers compute pod hints as if the pod's own
+  // allocations were not in the State, which gives every container of the pod the kubelet's
+  // affinity.
   const bool pod_scope = options_.scope == TopologyManagerScope::Pod;
-  if (pod_scope) {
-    without_pod = state;
-    auto [first, last] = state.podContainers(pod.uid);
-    for (auto it = first; it != last; ++it) without_pod.erase(it->first);
-  }
   for (const HintProvider* provider : providers_) {
     ProviderHints entry{std::string(provider->name()), {}};
-    entry.hints = pod_scope ? provider->podHints(without_pod, pod) : provider->containerHints(state, pod, container);
+    entry.hints = pod_scope ? provider->podHintsWithoutPod(state, pod) : provider->containerHints(state, pod, container);
     all.push_back(std::move(entry));
   }
   return all;
 }
 
 MergeOutcome TopologyManager::calculateAffinity(const std::vector<ProviderHints>& hints) const {
-  std::vector<ResourceHints> providers_hints;
+  std::vector<const ResourceHints*> providers_hints;
   providers_hints.reserve(hints.size());
-  for (const ProviderHints& entry : hints) providers_hints.push_back(entry.hints);
+  for (const ProviderHints& entry : hints) providers_hints.push_back(&entry.hints);
   return mergeHints(options_.policy, numa_, options_.prefer_closest_numa_nodes, providers_hints);
 }
 
@@ -85,15 +80,20 @@ Result<Admission> TopologyManager::admit(const State& state, const PodRequest& p
     admission.explanation = context + ": no NUMA alignment";
   } else {
     MergeOutcome outcome = calculateAffinity(admission.hints);
-    context += "/" + std::string(scopeName(options_.scope)) + ": hints " + describeHints(admission.hints) +
-               "; merged " + describeAffinity(outcome.hint);
+    // Appended piece by piece: the hint list runs to kilobytes on large machines.
+    context += '/';
+    context += scopeName(options_.scope);
+    context += ": hints ";
+    appendHints(context, admission.hints);
+    context += "; merged ";
+    context += describeAffinity(outcome.hint);
     if (!outcome.admit) {
       return Error(ErrorCode::ResourceExhausted, std::string(kTopologyAffinityErrorReason) + ": " +
                                                      std::string(kTopologyAffinityErrorMessage) + " (" + context +
                                                      ")");
     }
     admission.affinity = outcome.hint;
-    admission.explanation = context;
+    admission.explanation = std::move(context);
   }
   admission.allocation.request = container;
   admission.allocation.qos = pod.qos;
@@ -114,8 +114,14 @@ std::string describeAffinity(const TopologyHint& hint) {
 
 std::string describeHints(const std::vector<ProviderHints>& hints) {
   std::string out;
+  appendHints(out, hints);
+  return out;
+}
+
+void appendHints(std::string& out, const std::vector<ProviderHints>& hints) {
+  const std::size_t start = out.size();
   for (const ProviderHints& entry : hints) {
-    if (!out.empty()) out += ' ';
+    if (out.size() > start) out += ' ';
     if (entry.hints.empty()) {
       out += entry.provider + "=any";
       continue;
@@ -127,13 +133,17 @@ std::string describeHints(const std::vector<ProviderHints>& hints) {
       out += entry.provider + "." + resource + "=[";
       for (std::size_t i = 0; i < list.size(); ++i) {
         if (i > 0) out += ',';
-        out += list[i].affinity.empty() ? "any" : list[i].affinity.toString();
+        if (list[i].affinity.empty()) {
+          out += "any";
+        } else {
+          list[i].affinity.appendTo(out);
+        }
         if (list[i].preferred) out += '*';
       }
       out += ']';
     }
   }
-  return out.empty() ? "none" : out;
+  if (out.size() == start) out += "none";
 }
 
 }  // namespace topod::policies::topology_manager

@@ -4,9 +4,9 @@
 //
 // Scopes (kubelet scope_container.go / scope_pod.go):
 //  - container: hints are collected for the container alone (HintProvider::containerHints).
-//  - pod: hints are collected for the whole pod (HintProvider::podHints) over the State without
-//    the pod's own containers (the kubelet computes them once, before the pod holds anything);
-//    every container of the pod gets the pod's merged affinity.
+//  - pod: hints are collected for the whole pod over the State without the pod's own containers
+//    (HintProvider::podHintsWithoutPod; the kubelet computes them once, before the pod holds
+//    anything); every container of the pod gets the pod's merged affinity.
 // Policy none collects no hints; providers allocate with no NUMA constraint.
 //
 // Nothing is remembered between calls: the State passed in is the whole truth. Thread-safe for
@@ -80,6 +80,8 @@ class TopologyManager {
 
 // "cpu.cpu=[0*,1*,0-1] memory.memory=[]" ('*' marks preferred hints; "any" is no NUMA constraint).
 std::string describeHints(const std::vector<ProviderHints>& hints);
+// The same appended to `out`.
+void appendHints(std::string& out, const std::vector<ProviderHints>& hints);
 std::string describeAffinity(const TopologyHint& hint);
 
 }  // namespace topod::policies::topology_manager

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <unordered_set>
 
@@ -133,6 +134,22 @@ TEST(CpuSetTest, OrderingFollowsIds) {
   EXPECT_LT(CpuSet({0}), CpuSet({0, 1}));
   std::unordered_set<CpuSet> sets{CpuSet{1}, CpuSet{1}, CpuSet{2}};
   EXPECT_EQ(sets.size(), 2U);
+}
+
+TEST(CpuSetTest, OrderingEqualsComparingTheIdLists) {
+  // operator< works on the words; it must order exactly as the ascending id lists compare.
+  std::mt19937 rng(11);
+  for (int round = 0; round < 20000; ++round) {
+    CpuSet a;
+    CpuSet b;
+    // Small ranges so prefixes and shared beginnings are common; one in four spans several words.
+    const int range = round % 4 == 0 ? 300 : 12;
+    for (int i = static_cast<int>(rng() % 6); i > 0; --i) a.insert(static_cast<int>(rng() % range));
+    for (int i = static_cast<int>(rng() % 6); i > 0; --i) b.insert(static_cast<int>(rng() % range));
+    if (rng() % 3 == 0) b = a | CpuSet{static_cast<int>(rng() % range)};
+    ASSERT_EQ(a < b, a.toVector() < b.toVector()) << a.toString() << " vs " << b.toString();
+    ASSERT_EQ(b < a, b.toVector() < a.toVector()) << b.toString() << " vs " << a.toString();
+  }
 }
 
 TEST(CpuSetDeathTest, InsertingOutOfRangeIdTerminates) {

@@ -140,6 +140,58 @@ INSTANTIATE_TEST_SUITE_P(
               {key("p1", "app"), withMemory(exclusive("2-3"), 0, "memory", 12 * kGiB)}}},
             nullptr,
             {}},
+        // Init-container memory is shared only as the Static memory manager shares it: with later
+        // containers of the same pod on the same memory_nodes.
+        Row{"InitContainerMemoryNotReusableAcrossPods",
+            {{{key("p1", "init"), withMemory(exclusive("2", ContainerKind::Init), 0, "memory", 12 * kGiB)},
+              {key("p2", "app"), withMemory(exclusive("3"), 0, "memory", 12 * kGiB)}}},
+            nullptr,
+            {"memory charged 25769803776 bytes, over the allocatable 17179869184"}},
+        Row{"InitContainerMemoryNotReusableAcrossGroups",
+            {{{key("p1", "init"), withMemory(exclusive("2", ContainerKind::Init), 0, "memory", 12 * kGiB)},
+              {key("p1", "app"), withMemory(withMemory(exclusive("3"), 0, "memory", 12 * kGiB), 1, "memory", kGiB)}}},
+            nullptr,
+            {"memory charged 25769803776 bytes, over the allocatable 17179869184"}},
+        Row{"SidecarMemoryIsNotReused",
+            {{{key("p1", "sidecar"), withMemory(exclusive("2", ContainerKind::Sidecar), 0, "memory", 12 * kGiB)},
+              {key("p1", "app"), withMemory(exclusive("3"), 0, "memory", 12 * kGiB)}}},
+            nullptr,
+            {"memory charged 25769803776 bytes, over the allocatable 17179869184"}},
+        Row{"InitContainerFitsBesideItsSidecar",
+            {{{key("p1", "sidecar"), withMemory(exclusive("2", ContainerKind::Sidecar), 0, "memory", 6 * kGiB)},
+              {key("p1", "init"), [] {
+                 ContainerAllocation a = withMemory(exclusive("3", ContainerKind::Init), 0, "memory", 10 * kGiB);
+                 a.memory_beside[0]["memory"] = 6 * kGiB;
+                 return a;
+               }()},
+              {key("p1", "app"), withMemory(exclusive("3-4"), 0, "memory", 9 * kGiB)}}},
+            nullptr,
+            {}},
+        Row{"InitContainerBesideItsSidecarOverCapacity",
+            {{{key("p1", "sidecar"), withMemory(exclusive("2", ContainerKind::Sidecar), 0, "memory", 6 * kGiB)},
+              {key("p1", "init"), [] {
+                 ContainerAllocation a = withMemory(exclusive("3", ContainerKind::Init), 0, "memory", 11 * kGiB);
+                 a.memory_beside[0]["memory"] = 6 * kGiB;
+                 return a;
+               }()}}},
+            nullptr,
+            {"memory charged 18253611008 bytes, over the allocatable 17179869184"}},
+        Row{"MemoryBesideOnlyForInitContainers",
+            {{{key("p1", "app"), [] {
+                 ContainerAllocation a = withMemory(exclusive("2"), 0, "memory", kGiB);
+                 a.memory_beside[0]["memory"] = kGiB;
+                 return a;
+               }()}}},
+            nullptr,
+            {"memory_beside is recorded for a container that is not a regular init container"}},
+        Row{"MemoryBesideOutsideMemoryNodes",
+            {{{key("p1", "init"), [] {
+                 ContainerAllocation a = withMemory(exclusive("2", ContainerKind::Init), 0, "memory", kGiB);
+                 a.memory_beside[1]["memory"] = kGiB;
+                 return a;
+               }()}}},
+            nullptr,
+            {"memory_beside on NUMA nodes 1 outside its memory_nodes \"0\""}},
         Row{"MemoryNodesMissChargedNode",
             {{{key("p1", "a"), [] {
                  ContainerAllocation a = withMemory(exclusive("2"), 1, "memory", kGiB);

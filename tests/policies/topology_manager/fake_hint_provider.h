@@ -29,6 +29,12 @@ class FakeHintProvider : public HintProvider {
     ++pod_hint_calls;
     return pod_hints_;
   }
+  // The fake's hints do not depend on the State; pod scope through the topology manager counts
+  // as a pod hint call, and records how many containers the State handed over held.
+  ResourceHints podHintsWithoutPod(const State& state, const PodRequest& pod) const override {
+    last_pod_scope_state_size = static_cast<int>(state.size());
+    return podHints(state, pod);
+  }
   Status allocate(const State&, const PodRequest&, const ContainerRequest&, const TopologyHint& affinity,
                   ContainerAllocation& allocation) const override {
     ++allocate_calls;
@@ -42,6 +48,7 @@ class FakeHintProvider : public HintProvider {
   mutable int container_hint_calls = 0;
   mutable int pod_hint_calls = 0;
   mutable int allocate_calls = 0;
+  mutable int last_pod_scope_state_size = -1;
   mutable std::string last_container;
   mutable std::optional<TopologyHint> last_affinity;
 
