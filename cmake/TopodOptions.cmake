@@ -3,6 +3,10 @@ option(TOPOD_BUILD_TESTS "Build the GoogleTest suites" ON)
 option(TOPOD_BUILD_BENCH "Build the benchmarks under bench/" ON)
 option(TOPOD_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(TOPOD_WERROR "Treat warnings as errors" ON)
+# One translation unit per test binary: the test sources of a binary share the heavy headers
+# (GoogleTest, the policies), so compiling them together halves a cold build of the suite.
+# scripts/test.sh (CI) turns it on; off by default so editing one test file recompiles only it.
+option(TOPOD_UNITY_TESTS "Compile each test binary's sources as one unit" OFF)
 
 find_program(CCACHE_PROGRAM ccache)
 if(CCACHE_PROGRAM)

@@ -9,7 +9,7 @@
 namespace topod::topology {
 namespace {
 
-const std::string kDir = std::string(TOPOD_FIXTURES_DIR) + "/topology/";
+const std::string kFixtureDir = std::string(TOPOD_FIXTURES_DIR) + "/topology/";
 
 const ZoneResource* find(const Zone& zone, const std::string& name) {
   for (const ZoneResource& r : zone.resources) {
@@ -19,7 +19,7 @@ const ZoneResource* find(const Zone& zone, const std::string& name) {
 }
 
 TEST(ZoneSummaryTest, OneNodeZonePerNumaNodeWithDistancesAsCosts) {
-  auto t = loadTopology("xml:" + kDir + "gpu-2s-2x16c-smt2-4gpu-2nic.xml");
+  auto t = loadTopology("xml:" + kFixtureDir + "gpu-2s-2x16c-smt2-4gpu-2nic.xml");
   ASSERT_TRUE(t.has_value());
   auto zones = summarizeZones(*t);
   ASSERT_EQ(zones.size(), 2U);
@@ -37,7 +37,7 @@ TEST(ZoneSummaryTest, OneNodeZonePerNumaNodeWithDistancesAsCosts) {
 }
 
 TEST(ZoneSummaryTest, ReservationsAndUsageLowerAllocatableAndAvailable) {
-  auto t = loadTopology("xml:" + kDir + "intel-2s-2x20c-smt2.xml");
+  auto t = loadTopology("xml:" + kFixtureDir + "intel-2s-2x20c-smt2.xml");
   ASSERT_TRUE(t.has_value());
   ZoneSummaryOptions options;
   options.reserved_cpus = CpuSet{0, 40, 20};  // two on node 0, one on node 1
@@ -52,7 +52,7 @@ TEST(ZoneSummaryTest, ReservationsAndUsageLowerAllocatableAndAvailable) {
 }
 
 TEST(ZoneSummaryTest, MemoryOnlyNodesHaveNoCpuResource) {
-  auto t = loadTopology("xml:" + kDir + "cxl-2s-2x16c-smt2-2memonly.xml");
+  auto t = loadTopology("xml:" + kFixtureDir + "cxl-2s-2x16c-smt2-2memonly.xml");
   ASSERT_TRUE(t.has_value());
   auto zones = summarizeZones(*t);
   ASSERT_EQ(zones.size(), 4U);
@@ -61,7 +61,7 @@ TEST(ZoneSummaryTest, MemoryOnlyNodesHaveNoCpuResource) {
 }
 
 TEST(ZoneSummaryTest, DeviceClassesWithoutANameAreLeftOut) {
-  auto t = loadTopology("xml:" + kDir + "gpu-2s-2x16c-smt2-4gpu-2nic.xml");
+  auto t = loadTopology("xml:" + kFixtureDir + "gpu-2s-2x16c-smt2-4gpu-2nic.xml");
   ASSERT_TRUE(t.has_value());
   ZoneSummaryOptions options;
   options.device_resources = {{DeviceClass::Gpu, "nvidia.com/gpu"}};

@@ -25,7 +25,7 @@ struct ContractRow {
 
 void PrintTo(const ContractRow& row, std::ostream* os) { *os << row.name; }
 
-PodRequest podOf(const std::string& uid, const ContainerRequest& container) {
+PodRequest singleContainerPod(const std::string& uid, const ContainerRequest& container) {
   PodRequest pod{.uid = uid, .namespace_name = "default", .name = uid, .containers = {container}};
   pod.qos = computeQosClass(pod.containers);
   return pod;
@@ -78,7 +78,7 @@ TEST_P(PlacementContractTest, OthersMoveOnlyWhenExclusiveCpusChange) {
     ContainerKey changed;
     if (state.empty() || rng() % 3 != 0) {
       ContainerRequest container = randomContainer(rng);
-      PodRequest pod = podOf("p" + std::to_string(next_pod++), container);
+      PodRequest pod = singleContainerPod("p" + std::to_string(next_pod++), container);
       auto decision = (*policy)->admit(state, pod, container);
       if (!decision.has_value()) continue;  // a full machine refuses: fine, nothing changed
       changed = decision->key;

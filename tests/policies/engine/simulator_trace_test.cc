@@ -132,14 +132,14 @@ TEST(SimulatorTraceTest, BurstableAndBestEffortQos) {
   EXPECT_EQ((*trace)[1].pod.qos, QosClass::BestEffort);
 }
 
-struct BadRow {
+struct BadTraceRow {
   std::string name;
   std::string line;
   std::string message;
 };
-void PrintTo(const BadRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const BadTraceRow& row, std::ostream* os) { *os << row.name; }
 
-class SimulatorTraceRejectTest : public ::testing::TestWithParam<BadRow> {};
+class SimulatorTraceRejectTest : public ::testing::TestWithParam<BadTraceRow> {};
 
 // Every malformed line is reported with its line number (the bad line is the second one).
 TEST_P(SimulatorTraceRejectTest, NamesTheLine) {
@@ -156,36 +156,36 @@ TEST_P(SimulatorTraceRejectTest, NamesTheLine) {
 INSTANTIATE_TEST_SUITE_P(
     Rows, SimulatorTraceRejectTest,
     ::testing::Values(
-        BadRow{"NotJson", "{op: add}", "invalid JSON"}, BadRow{"Truncated", R"({"op":"add","pod":{)", "invalid JSON"},
-        BadRow{"NotAnObject", "42", "expected a JSON object"}, BadRow{"NoOp", R"({"pod":"p"})", "op: missing"},
-        BadRow{"UnknownOp", R"({"op":"evict","pod":"p"})", "unknown operation \"evict\" (known: add, resize, remove)"},
-        BadRow{"OpNotString", R"({"op":1})", "op: expected a string"},
-        BadRow{"AddWithoutPod", R"({"op":"add","containers":[]})", "pod: missing"},
-        BadRow{"AddWithoutUid", R"({"op":"add","pod":{},"containers":[{"name":"c"}]})", "pod.uid: missing"},
-        BadRow{"NoContainers", ADD("[]"), "a pod needs at least one container"},
-        BadRow{"ContainerWithoutName", ADD(R"([{"kind":"app"}])"), "containers[0].name: missing"},
-        BadRow{"DuplicateContainer", ADD(R"([{"name":"c"},{"name":"c"}])"), "container name \"c\" used twice"},
-        BadRow{"UnknownKind", ADD(R"([{"name":"c","kind":"job"}])"), "unknown container kind \"job\""},
-        BadRow{"UnknownResource", ADD(R"([{"name":"c","limits":{"gpu":"1"}}])"), "limits.gpu: unknown resource"},
-        BadRow{"BadCpu", ADD(R"([{"name":"c","limits":{"cpu":"two"}}])"), "limits.cpu: CPU quantity \"two\""},
-        BadRow{"NegativeCpu", ADD(R"([{"name":"c","limits":{"cpu":-1}}])"), "expected a quantity"},
-        BadRow{"BadMemory", ADD(R"([{"name":"c","requests":{"memory":"1Gb"}}])"), "memory quantity \"1Gb\""},
-        BadRow{"RequestAboveLimit", ADD(R"([{"name":"c","requests":{"cpu":"2"},"limits":{"cpu":"1"}}])"),
+        BadTraceRow{"NotJson", "{op: add}", "invalid JSON"}, BadTraceRow{"Truncated", R"({"op":"add","pod":{)", "invalid JSON"},
+        BadTraceRow{"NotAnObject", "42", "expected a JSON object"}, BadTraceRow{"NoOp", R"({"pod":"p"})", "op: missing"},
+        BadTraceRow{"UnknownOp", R"({"op":"evict","pod":"p"})", "unknown operation \"evict\" (known: add, resize, remove)"},
+        BadTraceRow{"OpNotString", R"({"op":1})", "op: expected a string"},
+        BadTraceRow{"AddWithoutPod", R"({"op":"add","containers":[]})", "pod: missing"},
+        BadTraceRow{"AddWithoutUid", R"({"op":"add","pod":{},"containers":[{"name":"c"}]})", "pod.uid: missing"},
+        BadTraceRow{"NoContainers", ADD("[]"), "a pod needs at least one container"},
+        BadTraceRow{"ContainerWithoutName", ADD(R"([{"kind":"app"}])"), "containers[0].name: missing"},
+        BadTraceRow{"DuplicateContainer", ADD(R"([{"name":"c"},{"name":"c"}])"), "container name \"c\" used twice"},
+        BadTraceRow{"UnknownKind", ADD(R"([{"name":"c","kind":"job"}])"), "unknown container kind \"job\""},
+        BadTraceRow{"UnknownResource", ADD(R"([{"name":"c","limits":{"gpu":"1"}}])"), "limits.gpu: unknown resource"},
+        BadTraceRow{"BadCpu", ADD(R"([{"name":"c","limits":{"cpu":"two"}}])"), "limits.cpu: CPU quantity \"two\""},
+        BadTraceRow{"NegativeCpu", ADD(R"([{"name":"c","limits":{"cpu":-1}}])"), "expected a quantity"},
+        BadTraceRow{"BadMemory", ADD(R"([{"name":"c","requests":{"memory":"1Gb"}}])"), "memory quantity \"1Gb\""},
+        BadTraceRow{"RequestAboveLimit", ADD(R"([{"name":"c","requests":{"cpu":"2"},"limits":{"cpu":"1"}}])"),
                "CPU request exceeds its limit"},
-        BadRow{"BadHugepageSize", ADD(R"([{"name":"c","limits":{"hugepages-3Mi":"6Mi"}}])"), "power of two"},
-        BadRow{"HugepagesRequestNotLimit",
+        BadTraceRow{"BadHugepageSize", ADD(R"([{"name":"c","limits":{"hugepages-3Mi":"6Mi"}}])"), "power of two"},
+        BadTraceRow{"HugepagesRequestNotLimit",
                ADD(R"([{"name":"c","requests":{"hugepages-2Mi":"2Mi"},"limits":{"hugepages-2Mi":"4Mi"}}])"),
                "hugepages-2Mi request must equal its limit"},
-        BadRow{"UnknownContainerKey", ADD(R"([{"name":"c","cpu":"1"}])"), "containers[0].cpu: unknown key"},
-        BadRow{"UnknownQos", R"({"op":"add","pod":{"uid":"p","qos":"Gold"},"containers":[{"name":"c"}]})",
+        BadTraceRow{"UnknownContainerKey", ADD(R"([{"name":"c","cpu":"1"}])"), "containers[0].cpu: unknown key"},
+        BadTraceRow{"UnknownQos", R"({"op":"add","pod":{"uid":"p","qos":"Gold"},"containers":[{"name":"c"}]})",
                "unknown QoS class \"Gold\""},
-        BadRow{"AnnotationNotString", R"({"op":"add","pod":{"uid":"p","annotations":{"a":1}},"containers":[{"name":"c"}]})",
+        BadTraceRow{"AnnotationNotString", R"({"op":"add","pod":{"uid":"p","annotations":{"a":1}},"containers":[{"name":"c"}]})",
                "pod.annotations.a: expected a string"},
-        BadRow{"ResizeWithoutResources", R"({"op":"resize","pod":"p","container":"c"})", "resize names no resource"},
-        BadRow{"ResizeWithoutContainer", R"({"op":"resize","pod":"p","limits":{"cpu":"1"}})", "container: missing"},
-        BadRow{"RemoveUnknownKey", R"({"op":"remove","pod":"p","force":true})", "force: unknown key"},
-        BadRow{"DuplicateKey", R"({"op":"remove","pod":"p","pod":"q"})", "key \"pod\" appears twice"}),
-    [](const ::testing::TestParamInfo<BadRow>& row) { return row.param.name; });
+        BadTraceRow{"ResizeWithoutResources", R"({"op":"resize","pod":"p","container":"c"})", "resize names no resource"},
+        BadTraceRow{"ResizeWithoutContainer", R"({"op":"resize","pod":"p","limits":{"cpu":"1"}})", "container: missing"},
+        BadTraceRow{"RemoveUnknownKey", R"({"op":"remove","pod":"p","force":true})", "force: unknown key"},
+        BadTraceRow{"DuplicateKey", R"({"op":"remove","pod":"p","pod":"q"})", "key \"pod\" appears twice"}),
+    [](const ::testing::TestParamInfo<BadTraceRow>& row) { return row.param.name; });
 
 #undef ADD
 

@@ -112,16 +112,16 @@ TEST(StateJsonTest, ChecksumMayBeLeftOutOfHandWrittenStates) {
   EXPECT_EQ(a.qos, QosClass::BestEffort);  // computed from the (empty) request
 }
 
-struct BadRow {
+struct BadStateRow {
   std::string name;
   std::string text;
   std::string message;  // expected substring
 };
 
 // Names the row in test listings instead of dumping its bytes.
-void PrintTo(const BadRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const BadStateRow& row, std::ostream* os) { *os << row.name; }
 
-class StateJsonRejectTest : public ::testing::TestWithParam<BadRow> {};
+class StateJsonRejectTest : public ::testing::TestWithParam<BadStateRow> {};
 
 TEST_P(StateJsonRejectTest, RejectsWithAClearMessage) {
   auto parsed = parseState(GetParam().text, "s.json", StateChecksum::Optional);
@@ -135,39 +135,39 @@ TEST_P(StateJsonRejectTest, RejectsWithAClearMessage) {
 INSTANTIATE_TEST_SUITE_P(
     Rows, StateJsonRejectTest,
     ::testing::Values(
-        BadRow{"Empty", "", "invalid JSON"}, BadRow{"Truncated", R"({"version":1,"contai)", "invalid JSON"},
-        BadRow{"NotAnObject", "[1]", "document: expected a JSON object"},
-        BadRow{"MissingVersion", R"({"containers":[]})", "version: missing"},
-        BadRow{"FutureVersion", R"({"version":2,"containers":[]})", "unsupported state format version 2"},
-        BadRow{"StringVersion", R"({"version":"1","containers":[]})", "unsupported state format version \"1\""},
-        BadRow{"UnknownTopLevelKey", R"({"version":1,"containers":[],"policy":"static"})", "policy: unknown key"},
-        BadRow{"DuplicateKey", R"({"version":1,"version":1,"containers":[]})", "key \"version\" appears twice"},
-        BadRow{"ContainersNotArray", R"({"version":1,"containers":{}})", "containers: expected an array"},
-        BadRow{"MissingPodUid", R"({"version":1,"containers":[{"container":"c"}]})", "containers[0].pod_uid: missing"},
-        BadRow{"EmptyPodUid", R"({"version":1,"containers":[{"pod_uid":"","container":"c"}]})", "must not be empty"},
-        BadRow{"BadCpuList", ENTRY(R"("exclusive_cpus":"3-1")"), "containers[0].exclusive_cpus: cpu list \"3-1\""},
-        BadRow{"CpuListNotString", ENTRY(R"("exclusive_cpus":[1,2])"), "exclusive_cpus: expected a string"},
-        BadRow{"BadNodeList", ENTRY(R"("memory_nodes":"x")"), "memory_nodes: node list \"x\""},
-        BadRow{"UnknownQos", ENTRY(R"("qos":"Gold")"), "unknown QoS class \"Gold\""},
-        BadRow{"UnknownEntryKey", ENTRY(R"("cpus":"1")"), "containers[0].cpus: unknown key"},
-        BadRow{"NegativeMemory", ENTRY(R"("memory":{"0":{"memory":-1}})"), "memory.\"0\".memory: expected a non-negative integer"},
-        BadRow{"FractionalMemory", ENTRY(R"("memory":{"0":{"memory":1.5}})"), "expected a non-negative integer, got 1.5"},
-        BadRow{"HugeMemory", ENTRY(R"("memory":{"0":{"memory":99999999999999999999999}})"), "expected a non-negative integer"},
-        BadRow{"BadNodeKey", ENTRY(R"("memory":{"zero":{"memory":1}})"), "\"zero\" is not a NUMA node id"},
-        BadRow{"NodeKeyOutOfRange", ENTRY(R"("memory":{"1024":{"memory":1}})"), "\"1024\" is not a NUMA node id"},
-        BadRow{"UnknownKind", ENTRY(R"("request":{"kind":"daemon"})"), "request.kind: unknown container kind \"daemon\""},
-        BadRow{"NegativeCpu", ENTRY(R"("request":{"cpu_request_millis":-5})"), "must not be negative"},
-        BadRow{"BadHugepageSize", ENTRY(R"("request":{"hugepages":{"3000":1}})"), "power of two"},
-        BadRow{"DeviceWithoutResource", ENTRY(R"("request":{"devices":[{"id":"x"}]})"), "devices[0].resource: missing"},
-        BadRow{"DeviceNodeOutOfRange", ENTRY(R"("request":{"devices":[{"resource":"r","numa":-2}]})"), "out of range"},
-        BadRow{"UnknownRequestKey", ENTRY(R"("request":{"gpus":1})"), "request.gpus: unknown key"},
-        BadRow{"ChecksumNotString", R"({"version":1,"containers":[],"checksum":5})", "checksum: expected a string"},
-        BadRow{"WrongChecksum", R"({"version":1,"containers":[],"checksum":"fnv1a64:0000000000000000"})",
+        BadStateRow{"Empty", "", "invalid JSON"}, BadStateRow{"Truncated", R"({"version":1,"contai)", "invalid JSON"},
+        BadStateRow{"NotAnObject", "[1]", "document: expected a JSON object"},
+        BadStateRow{"MissingVersion", R"({"containers":[]})", "version: missing"},
+        BadStateRow{"FutureVersion", R"({"version":2,"containers":[]})", "unsupported state format version 2"},
+        BadStateRow{"StringVersion", R"({"version":"1","containers":[]})", "unsupported state format version \"1\""},
+        BadStateRow{"UnknownTopLevelKey", R"({"version":1,"containers":[],"policy":"static"})", "policy: unknown key"},
+        BadStateRow{"DuplicateKey", R"({"version":1,"version":1,"containers":[]})", "key \"version\" appears twice"},
+        BadStateRow{"ContainersNotArray", R"({"version":1,"containers":{}})", "containers: expected an array"},
+        BadStateRow{"MissingPodUid", R"({"version":1,"containers":[{"container":"c"}]})", "containers[0].pod_uid: missing"},
+        BadStateRow{"EmptyPodUid", R"({"version":1,"containers":[{"pod_uid":"","container":"c"}]})", "must not be empty"},
+        BadStateRow{"BadCpuList", ENTRY(R"("exclusive_cpus":"3-1")"), "containers[0].exclusive_cpus: cpu list \"3-1\""},
+        BadStateRow{"CpuListNotString", ENTRY(R"("exclusive_cpus":[1,2])"), "exclusive_cpus: expected a string"},
+        BadStateRow{"BadNodeList", ENTRY(R"("memory_nodes":"x")"), "memory_nodes: node list \"x\""},
+        BadStateRow{"UnknownQos", ENTRY(R"("qos":"Gold")"), "unknown QoS class \"Gold\""},
+        BadStateRow{"UnknownEntryKey", ENTRY(R"("cpus":"1")"), "containers[0].cpus: unknown key"},
+        BadStateRow{"NegativeMemory", ENTRY(R"("memory":{"0":{"memory":-1}})"), "memory.\"0\".memory: expected a non-negative integer"},
+        BadStateRow{"FractionalMemory", ENTRY(R"("memory":{"0":{"memory":1.5}})"), "expected a non-negative integer, got 1.5"},
+        BadStateRow{"HugeMemory", ENTRY(R"("memory":{"0":{"memory":99999999999999999999999}})"), "expected a non-negative integer"},
+        BadStateRow{"BadNodeKey", ENTRY(R"("memory":{"zero":{"memory":1}})"), "\"zero\" is not a NUMA node id"},
+        BadStateRow{"NodeKeyOutOfRange", ENTRY(R"("memory":{"1024":{"memory":1}})"), "\"1024\" is not a NUMA node id"},
+        BadStateRow{"UnknownKind", ENTRY(R"("request":{"kind":"daemon"})"), "request.kind: unknown container kind \"daemon\""},
+        BadStateRow{"NegativeCpu", ENTRY(R"("request":{"cpu_request_millis":-5})"), "must not be negative"},
+        BadStateRow{"BadHugepageSize", ENTRY(R"("request":{"hugepages":{"3000":1}})"), "power of two"},
+        BadStateRow{"DeviceWithoutResource", ENTRY(R"("request":{"devices":[{"id":"x"}]})"), "devices[0].resource: missing"},
+        BadStateRow{"DeviceNodeOutOfRange", ENTRY(R"("request":{"devices":[{"resource":"r","numa":-2}]})"), "out of range"},
+        BadStateRow{"UnknownRequestKey", ENTRY(R"("request":{"gpus":1})"), "request.gpus: unknown key"},
+        BadStateRow{"ChecksumNotString", R"({"version":1,"containers":[],"checksum":5})", "checksum: expected a string"},
+        BadStateRow{"WrongChecksum", R"({"version":1,"containers":[],"checksum":"fnv1a64:0000000000000000"})",
                "checksum mismatch"},
-        BadRow{"SameContainerTwice",
+        BadStateRow{"SameContainerTwice",
                R"({"version":1,"containers":[{"pod_uid":"p","container":"c"},{"pod_uid":"p","container":"c"}]})",
                "containers[1]: container p/c appears twice"}),
-    [](const ::testing::TestParamInfo<BadRow>& row) { return row.param.name; });
+    [](const ::testing::TestParamInfo<BadStateRow>& row) { return row.param.name; });
 
 #undef ENTRY
 

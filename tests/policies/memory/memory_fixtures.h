@@ -46,6 +46,13 @@ inline NumaResourceBytes reservedOf(const std::vector<NodeSpec>& nodes) {
   return reserved;
 }
 
+// The Static memory policy on those nodes (a failure to build it fails the test).
+inline StaticMemoryPolicy policyFor(const std::vector<NodeSpec>& nodes) {
+  auto policy = StaticMemoryPolicy::create(machineOf(nodes), reservedOf(nodes));
+  EXPECT_TRUE(policy.has_value()) << policy.error().toString();
+  return std::move(policy).value();
+}
+
 // A container holding memory: node -> resource -> bytes, on `nodes` (cpuset.mems).
 struct Holding {
   std::string pod;

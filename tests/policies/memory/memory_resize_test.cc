@@ -14,16 +14,10 @@ namespace {
 using ::testing::HasSubstr;
 using namespace testing;  // NOLINT: test fixtures
 
-const std::vector<NodeSpec> kFourNodes = {{1536 * kMi, 512 * kMi, 0},
+const std::vector<NodeSpec> kFourNodesUnreserved = {{1536 * kMi, 512 * kMi, 0},
                                           {1536 * kMi, 512 * kMi, 0},
                                           {1536 * kMi, 512 * kMi, 0},
                                           {1536 * kMi, 512 * kMi, 0}};
-
-StaticMemoryPolicy policyFor(const std::vector<NodeSpec>& nodes) {
-  auto policy = StaticMemoryPolicy::create(machineOf(nodes), reservedOf(nodes));
-  EXPECT_TRUE(policy.has_value()) << policy.error().toString();
-  return std::move(policy).value();
-}
 
 struct ResizeRow {
   std::string name;
@@ -63,28 +57,28 @@ TEST_P(MemoryResizeTest, Resizes) {
 INSTANTIATE_TEST_SUITE_P(
     Rows, MemoryResizeTest,
     ::testing::ValuesIn(std::vector<ResizeRow>{
-        {"grow_on_the_same_node", kFourNodes, {{"p", "c", {1}, {{1, {{kResourceMemory, 512 * kMi}}}}}}, kGi, true,
+        {"grow_on_the_same_node", kFourNodesUnreserved, {{"p", "c", {1}, {{1, {{kResourceMemory, 512 * kMi}}}}}}, kGi, true,
          {1}, {{1, {{kResourceMemory, kGi}}}}, ""},
-        {"shrink_gives_back_from_the_highest_node", kFourNodes,
+        {"shrink_gives_back_from_the_highest_node", kFourNodesUnreserved,
          {{"p", "c", {0, 1}, {{0, {{kResourceMemory, 1536 * kMi}}}, {1, {{kResourceMemory, 512 * kMi}}}}}}, kGi,
          true, {0, 1}, {{0, {{kResourceMemory, kGi}}}}, ""},
-        {"grow_widens_to_the_narrowest_group_containing_the_nodes", kFourNodes,
+        {"grow_widens_to_the_narrowest_group_containing_the_nodes", kFourNodesUnreserved,
          {{"p", "c", {0}, {{0, {{kResourceMemory, kGi}}}}}}, 2 * kGi, true, {0, 1},
          {{0, {{kResourceMemory, 1536 * kMi}}}, {1, {{kResourceMemory, 512 * kMi}}}}, ""},
-        {"grow_within_an_existing_group", kFourNodes,
+        {"grow_within_an_existing_group", kFourNodesUnreserved,
          {{"p", "c", {2, 3}, {{2, {{kResourceMemory, kGi}}}}},
           {"q", "d", {2, 3}, {{2, {{kResourceMemory, 512 * kMi}}}, {3, {{kResourceMemory, kGi}}}}}},
          1536 * kMi, true, {2, 3}, {{2, {{kResourceMemory, kGi}}}, {3, {{kResourceMemory, 512 * kMi}}}}, ""},
         {"refused_when_nothing_fits", {{1536 * kMi, 512 * kMi, 0}}, {{"p", "c", {0}, {{0, {{kResourceMemory, kGi}}}}}},
          2 * kGi, false, {}, {}, "keeping the current allocation"},
-        {"refused_when_a_single_node_user_blocks_widening", kFourNodes,
+        {"refused_when_a_single_node_user_blocks_widening", kFourNodesUnreserved,
          {{"p", "c", {0}, {{0, {{kResourceMemory, 512 * kMi}}}}}, {"q", "d", {0}, {{0, {{kResourceMemory, 512 * kMi}}}}}},
          1536 * kMi, false, {}, {}, "NUMA nodes 0 have memory 1Gi free"},
     }),
     [](const ::testing::TestParamInfo<ResizeRow>& param_info) { return param_info.param.name; });
 
 TEST(MemoryResize, UnknownContainerIsNotFound) {
-  StaticMemoryPolicy policy = policyFor(kFourNodes);
+  StaticMemoryPolicy policy = policyFor(kFourNodesUnreserved);
   PodRequest pod = guaranteedPod("p", "c");
   auto resized = policy.resize(State{}, pod, pod.containers[0]);
   ASSERT_FALSE(resized.has_value());
@@ -92,7 +86,7 @@ TEST(MemoryResize, UnknownContainerIsNotFound) {
 }
 
 TEST(MemoryResize, UnpinnedContainerOnlyRecordsTheRequest) {
-  StaticMemoryPolicy policy = policyFor(kFourNodes);
+  StaticMemoryPolicy policy = policyFor(kFourNodesUnreserved);
   State state;
   state.put(ContainerKey{"p", "c"}, ContainerAllocation{.qos = QosClass::Burstable});
   PodRequest pod = burstablePod("p", "c");
@@ -105,7 +99,7 @@ TEST(MemoryResize, UnpinnedContainerOnlyRecordsTheRequest) {
 // The memory provider under the topology manager (policy single-numa-node): a request that needs
 // two NUMA nodes has no single-node hint and is rejected with the kubelet's reason.
 TEST(MemoryUnderTopologyManager, SingleNumaNodeRejectsMultiNodeMemory) {
-  std::vector<NodeSpec> nodes = kFourNodes;
+  std::vector<NodeSpec> nodes = kFourNodesUnreserved;
   StaticMemoryPolicy policy = policyFor(nodes);
   auto manager = topology_manager::TopologyManager::create(
       machineOf(nodes), {.policy = TopologyManagerPolicy::SingleNumaNode}, {&policy});

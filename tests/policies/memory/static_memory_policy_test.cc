@@ -24,12 +24,6 @@ using ::testing::StartsWith;
 using namespace testing;  // NOLINT: test fixtures
 using policies::testing::sanitizeName;
 
-StaticMemoryPolicy policyFor(const std::vector<NodeSpec>& nodes) {
-  auto policy = StaticMemoryPolicy::create(machineOf(nodes), reservedOf(nodes));
-  EXPECT_TRUE(policy.has_value()) << policy.error().toString();
-  return std::move(policy).value();
-}
-
 TEST(StaticMemoryPolicyNew, FailsWithoutSystemReservedMemory) {
   // "should fail, when machine does not have reserved memory for the system workloads"
   auto policy = StaticMemoryPolicy::create(machineOf({{1536 * kMi, 512 * kMi, 1}}), {});

@@ -15,7 +15,13 @@ using testing::bestEffort;
 using testing::burstable;
 using testing::gpuOn;
 using testing::guaranteed;
+using testing::kAmd;
+using testing::kFourSocket;
 using testing::kGiB;
+using testing::kGpu;
+using testing::kOneNode;
+using testing::kSnc;
+using testing::kTwoSocket;
 using testing::podOf;
 using testing::ShapeSpec;
 
@@ -38,13 +44,6 @@ Step withHugepages(Step step, uint64_t bytes) {
   step.pod.containers = {step.container};
   return step;
 }
-
-const ShapeSpec kTwoSocket{.name = "TwoSocketSmt", .packages = 2, .cores_per_l3 = 8};
-const ShapeSpec kAmd{.name = "Amd", .packages = 1, .nodes_per_package = 2, .l3_per_node = 4, .cores_per_l3 = 4};
-const ShapeSpec kGpu{.name = "Gpu", .packages = 2, .cores_per_l3 = 12, .gpus_per_node = 4};
-const ShapeSpec kSnc{.name = "Snc", .packages = 2, .nodes_per_package = 2, .cores_per_l3 = 6};
-const ShapeSpec kFourSocket{.name = "FourSocket", .packages = 4, .cores_per_l3 = 4};
-const ShapeSpec kOneNode{.name = "OneNode", .cores_per_l3 = 8, .threads = 1};
 
 ShapeSpec withIsolated(ShapeSpec shape, CpuSet isolated) {
   shape.isolated = std::move(isolated);

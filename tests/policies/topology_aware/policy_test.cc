@@ -15,8 +15,8 @@ using testing::guaranteed;
 using testing::kGiB;
 using testing::podOf;
 
-const testing::ShapeSpec kTwoSocket{.name = "TwoSocketSmt", .packages = 2, .cores_per_l3 = 8};
-const testing::ShapeSpec kSnc{.name = "Snc", .packages = 2, .nodes_per_package = 2, .cores_per_l3 = 6};
+using testing::kSnc;
+using testing::kTwoSocket;
 
 Decision admitOk(const Policy& policy, State& state, const std::string& uid, const ContainerRequest& c) {
   auto decision = policy.admit(state, podOf(uid, {c}), c);

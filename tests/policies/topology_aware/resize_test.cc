@@ -45,8 +45,8 @@ class ResizeTest : public ::testing::Test {
   State state_;
 };
 
-const testing::ShapeSpec kTwoSocket{.name = "TwoSocketSmt", .packages = 2, .cores_per_l3 = 8};
-const testing::ShapeSpec kSnc{.name = "Snc", .packages = 2, .nodes_per_package = 2, .cores_per_l3 = 6};
+using testing::kSnc;
+using testing::kTwoSocket;
 
 TEST_F(ResizeTest, GrowTakesTheSiblingThenTheSameNode) {
   use(kTwoSocket);

@@ -79,6 +79,14 @@ inline topology::Topology buildShape(const ShapeSpec& spec) {
   return *topology;
 }
 
+// Shapes the tests name (one test binary holds them all, so they are defined once, here).
+inline const ShapeSpec kTwoSocket{.name = "TwoSocketSmt", .packages = 2, .cores_per_l3 = 8};
+inline const ShapeSpec kAmd{.name = "Amd", .packages = 1, .nodes_per_package = 2, .l3_per_node = 4, .cores_per_l3 = 4};
+inline const ShapeSpec kGpu{.name = "Gpu", .packages = 2, .cores_per_l3 = 12, .gpus_per_node = 4};
+inline const ShapeSpec kSnc{.name = "Snc", .packages = 2, .nodes_per_package = 2, .cores_per_l3 = 6};
+inline const ShapeSpec kFourSocket{.name = "FourSocket", .packages = 4, .cores_per_l3 = 4};
+inline const ShapeSpec kOneNode{.name = "OneNode", .cores_per_l3 = 8, .threads = 1};
+
 // The shapes every rule is checked on.
 inline std::vector<ShapeSpec> standardShapes() {
   return {

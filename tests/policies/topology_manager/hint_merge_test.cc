@@ -2,6 +2,7 @@
 // policy_{best_effort,restricted,single_numa_node}_test.go: same hints, same NUMA machine, same
 // expected merged hint. Row names are the kubelet's descriptions, sanitised.
 #include "policies/topology_manager/hint_merge.h"
+#include "tests/policies/topology_manager/numa_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -21,17 +22,6 @@ using policies::testing::sanitizeName;
 // The kubelet's commonNUMAInfo{Two,Four,Eight}Nodes.
 NumaInfo twoNodes() { return NumaInfo({0, 1}, {{0, {{0, 10}, {1, 11}}}, {1, {{0, 11}, {1, 10}}}}); }
 
-NumaInfo fromMatrix(const std::vector<std::vector<int>>& matrix) {
-  std::vector<int> nodes;
-  std::map<int, std::map<int, int>> distances;
-  for (std::size_t from = 0; from < matrix.size(); ++from) {
-    nodes.push_back(static_cast<int>(from));
-    for (std::size_t to = 0; to < matrix[from].size(); ++to) {
-      distances[static_cast<int>(from)][static_cast<int>(to)] = matrix[from][to];
-    }
-  }
-  return NumaInfo(nodes, distances);
-}
 
 NumaInfo fourNodes() {
   return fromMatrix({{10, 11, 12, 12}, {11, 10, 12, 12}, {12, 12, 10, 11}, {12, 12, 11, 10}});

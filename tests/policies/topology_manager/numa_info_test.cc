@@ -3,6 +3,7 @@
 // TestIterateBitMasks). Rows about Go-specific API surface (String() formatting, bit numbers
 // outside 0-63 returning errors, sysfs distance-file parsing) have no counterpart here.
 #include "policies/topology_manager/numa_info.h"
+#include "tests/policies/topology_manager/numa_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -18,17 +19,6 @@ namespace {
 
 using policies::testing::sanitizeName;
 
-NumaInfo fromMatrix(const std::vector<std::vector<int>>& matrix) {
-  std::vector<int> nodes;
-  std::map<int, std::map<int, int>> distances;
-  for (std::size_t from = 0; from < matrix.size(); ++from) {
-    nodes.push_back(static_cast<int>(from));
-    for (std::size_t to = 0; to < matrix[from].size(); ++to) {
-      distances[static_cast<int>(from)][static_cast<int>(to)] = matrix[from][to];
-    }
-  }
-  return NumaInfo(nodes, distances);
-}
 
 const std::vector<std::vector<int>> kFourNodeMatrix = {
     {10, 11, 12, 12}, {11, 10, 12, 12}, {12, 12, 10, 11}, {12, 12, 11, 10}};
