@@ -1,5 +1,7 @@
 #include "policies/topology_manager/topology_manager.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
 namespace topod::policies::topology_manager {
@@ -131,14 +133,23 @@ void appendHints(std::string& out, const std::vector<ProviderHints>& hints) {
       if (!first_resource) out += ' ';
       first_resource = false;
       out += entry.provider + "." + resource + "=[";
-      for (std::size_t i = 0; i < list.size(); ++i) {
-        if (i > 0) out += ',';
+      // The providers list the narrowest masks first, so the shown ones are those merging favours;
+      // on a 8-NUMA machine the full list runs to 255 masks, too long for a pod event.
+      const std::size_t shown = std::min(list.size(), kHintsShownPerResource);
+      for (std::size_t i = 0; i < shown; ++i) {
+        if (i > 0) out += ' ';
         if (list[i].affinity.empty()) {
           out += "any";
         } else {
           list[i].affinity.appendTo(out);
         }
         if (list[i].preferred) out += '*';
+      }
+      if (shown < list.size()) {
+        std::size_t preferred_left = 0;
+        for (std::size_t i = shown; i < list.size(); ++i) preferred_left += list[i].preferred ? 1 : 0;
+        out += " +" + std::to_string(list.size() - shown) + " more";
+        if (preferred_left > 0) out += " (" + std::to_string(preferred_left) + " preferred)";
       }
       out += ']';
     }

@@ -13,6 +13,7 @@
 // concurrent const use once created (the providers must be too; they are pure by contract).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,7 +79,12 @@ class TopologyManager {
   std::vector<const HintProvider*> providers_;
 };
 
-// "cpu.cpu=[0*,1*,0-1] memory.memory=[]" ('*' marks preferred hints; "any" is no NUMA constraint).
+// How many hints per resource an explanation lists before it counts the rest.
+inline constexpr std::size_t kHintsShownPerResource = 8;
+
+// "cpu.cpu=[0* 1* 0-1] memory.memory=[]": masks in the providers' order, separated by spaces because
+// a mask itself may read "0,2"; '*' marks preferred hints, "any" is no NUMA constraint. After
+// kHintsShownPerResource masks the rest are counted: "[0* 1* ... 7* +247 more (3 preferred)]".
 std::string describeHints(const std::vector<ProviderHints>& hints);
 // The same appended to `out`.
 void appendHints(std::string& out, const std::vector<ProviderHints>& hints);

@@ -146,7 +146,7 @@ TEST(TopologyManagerAdmit, ContainerScopeAllocatesWithinTheMergedHint) {
   EXPECT_EQ(cpu.container_hint_calls, 1);
   EXPECT_EQ(cpu.pod_hint_calls, 0);
   EXPECT_EQ(admission->explanation,
-            "topology manager single-numa-node/container: hints cpu.cpu=[0*,1*,0-1] memory.memory=[1*,0-1]; "
+            "topology manager single-numa-node/container: hints cpu.cpu=[0* 1* 0-1] memory.memory=[1* 0-1]; "
             "merged NUMA 1 (preferred)");
 }
 
@@ -213,9 +213,24 @@ TEST(TopologyManagerAdmit, ProviderWithoutPreferenceIsDescribedAsAny) {
   PodRequest request = pod(QosClass::Guaranteed);
   auto admission = manager->admit(State{}, request, request.containers[0]);
   ASSERT_TRUE(admission.has_value());
-  EXPECT_THAT(admission->explanation, HasSubstr("devices=any cpu.cpu=[1*,0-1]"));
+  EXPECT_THAT(admission->explanation, HasSubstr("devices=any cpu.cpu=[1* 0-1]"));
   EXPECT_EQ(admission->affinity, (TopologyHint{NodeSet{1}, true}));
 }
 
 }  // namespace
+
+TEST(DescribeHints, MasksAreSpaceSeparatedBecauseAMaskMayHoldCommas) {
+  std::vector<ProviderHints> hints{{"cpu", {{"cpu", {{NodeSet{0, 2}, true}, {NodeSet{1}, false}, {NodeSet{}, false}}}}}};
+  EXPECT_EQ(describeHints(hints), "cpu.cpu=[0,2* 1 any]");
+}
+
+TEST(DescribeHints, LongListsShowTheFirstMasksAndCountTheRest) {
+  std::vector<TopologyHint> list;
+  for (int node = 0; node < 10; ++node) list.push_back({NodeSet{node}, node != 9});
+  list.push_back({NodeSet{0, 1}, false});
+  std::vector<ProviderHints> hints{{"cpu", {{"cpu", list}}}, {"memory", {{"memory", {list.begin(), list.begin() + 8}}}}};
+  EXPECT_EQ(describeHints(hints),
+            "cpu.cpu=[0* 1* 2* 3* 4* 5* 6* 7* +3 more (1 preferred)] memory.memory=[0* 1* 2* 3* 4* 5* 6* 7*]");
+}
+
 }  // namespace topod::policies::topology_manager
