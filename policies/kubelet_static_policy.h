@@ -2,8 +2,10 @@
 // a node migrating from the kubelet gets the same placements. The topology manager (options'
 // policy and scope) admits each container across the hint providers: the static CPU manager
 // policy ("cpu") always, the Static memory manager policy ("memory") when memory_policy is
-// Static. Each provider documents its pools and invariants in its header
-// (policies/cpu/static_cpu_policy.h, policies/memory/static_memory_policy.h).
+// Static, and the devices the container was given ("devices": their NUMA nodes, as the kubelet's
+// device manager hints them). Each provider documents its pools and invariants in its header
+// (policies/cpu/static_cpu_policy.h, policies/memory/static_memory_policy.h,
+// policies/devices/device_hint_provider.h).
 //
 //   admit:      Guaranteed containers with whole CPUs get exclusive CPUs; everything else runs
 //               in the shared pool (online - exclusive, minus reserved under strict reservation).
@@ -25,6 +27,7 @@
 
 #include "common/result.h"
 #include "policies/cpu/static_cpu_policy.h"
+#include "policies/devices/device_hint_provider.h"
 #include "policies/memory/static_memory_policy.h"
 #include "policies/policy.h"
 #include "policies/topology_manager/topology_manager.h"
@@ -50,12 +53,14 @@ class KubeletStaticPolicy final : public Policy {
   const CpuSet& reservedCpus() const { return cpu_.reservedCpus(); }
 
  private:
-  KubeletStaticPolicy(cpu::StaticCpuPolicy cpu, std::optional<memory::StaticMemoryPolicy> memory)
-      : cpu_(std::move(cpu)), memory_(std::move(memory)) {}
+  KubeletStaticPolicy(cpu::StaticCpuPolicy cpu, std::optional<memory::StaticMemoryPolicy> memory,
+                      devices::DeviceHintProvider devices)
+      : cpu_(std::move(cpu)), memory_(std::move(memory)), devices_(std::move(devices)) {}
   static Placement placementOf(const ContainerAllocation& allocation, const CpuSet& shared);
 
   cpu::StaticCpuPolicy cpu_;
   std::optional<memory::StaticMemoryPolicy> memory_;
+  devices::DeviceHintProvider devices_;
   std::optional<topology_manager::TopologyManager> manager_;
 };
 
