@@ -114,8 +114,15 @@ void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const 
 
 void Agent::markPendingLocked() { pending_ = true; }
 
+policies::ContainerRequest Agent::requestOf(const nri::Container& container, const nri::LinuxResources& resources,
+                                            QosClass qos) const {
+  policies::ContainerRequest request = containerRequestOf(container, resources, qos);
+  if (options_.devices != nullptr) request.devices = deviceRequestsOf(container, topology_, *options_.devices);
+  return request;
+}
+
 Result<policies::Decision> Agent::adoptLocked(const State& state, const nri::Pod& pod, const nri::Container& c) const {
-  auto request = containerRequestOf(c, c.resources, pod.qos);
+  auto request = requestOf(c, c.resources, pod.qos);
   return policy_->admit(state, podRequestOf(pod, request), request);
 }
 
@@ -239,7 +246,7 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
     if (previous) state_.put(key, std::move(*previous));
   };
 
-  auto request = containerRequestOf(container, container.resources, pod.qos);
+  auto request = requestOf(container, container.resources, pod.qos);
   auto decision = policy_->admit(state_, podRequestOf(pod, request), request);
   if (!decision.has_value()) {
     restore();
@@ -274,9 +281,11 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   std::unique_lock lock(mutex_);
   ContainerKey key = keyOf(pod, container.name);
   const CpuSet exclusive_before = state_.totals().exclusive_cpus;
-  auto request = containerRequestOf(container, requested, pod.qos);
-  auto pod_request = podRequestOf(pod, request);
+  auto request = requestOf(container, requested, pod.qos);
   bool known_allocation = state_.contains(key);
+  // Devices do not change in a resize; an update that does not list them keeps those admitted.
+  if (known_allocation && request.devices.empty()) request.devices = state_.containers().at(key).request.devices;
+  auto pod_request = podRequestOf(pod, request);
   auto decision = known_allocation ? policy_->resize(state_, pod_request, request)
                                    : policy_->admit(state_, pod_request, request);
   if (!decision.has_value()) {

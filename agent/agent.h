@@ -31,6 +31,7 @@
 #include "cgroups/cgroup_fs.h"
 #include "nri/event_handler.h"
 #include "policies/policy.h"
+#include "topology/device_nodes.h"
 #include "topology/model.h"
 
 namespace topod::agent {
@@ -42,6 +43,9 @@ struct AgentOptions {
   cgroups::CgroupFs* cgroups = nullptr;
   // How the state directory's journal is synced and compacted.
   CheckpointOptions checkpoint;
+  // Optional: finds the PCI devices (so the NUMA nodes) behind the device nodes a container is
+  // given, for the policies' device alignment. Without it containers carry no devices. Not owned.
+  const topology::DeviceNodeResolver* devices = nullptr;
 };
 
 // Unsolicited updates handed to the sender, with the generation they were computed at.
@@ -105,6 +109,9 @@ class Agent final : public nri::EventHandler {
   Agent(const topology::Topology& topology, AgentOptions options, std::unique_ptr<policies::Policy> policy);
 
   policies::ContainerKey keyOf(const nri::Pod& pod, const std::string& container_name) const;
+  // The policies' view of the container: its resources (`resources`) and devices.
+  policies::ContainerRequest requestOf(const nri::Container& container, const nri::LinuxResources& resources,
+                                       QosClass qos) const;
   // Where a known container should run in state_ (the shared pool when unmanaged).
   Applied desiredFor(const Known& known, const std::map<policies::ContainerKey, policies::Placement>& placements,
                      const CpuSet& shared) const;

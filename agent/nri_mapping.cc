@@ -1,7 +1,10 @@
 #include "agent/nri_mapping.h"
 
 #include <charconv>
+#include <map>
 #include <string>
+
+#include "topology/zone_summary.h"
 
 namespace topod::agent {
 
@@ -51,6 +54,34 @@ policies::ContainerRequest containerRequestOf(const nri::Container& container, c
     if (size.has_value() && limit.limit > 0) request.hugepages[*size] = limit.limit;
   }
   return request;
+}
+
+std::vector<policies::DeviceRequest> deviceRequestsOf(const nri::Container& container,
+                                                      const topology::Topology& topology,
+                                                      const topology::DeviceNodeResolver& resolver) {
+  static const topology::ZoneSummaryOptions kNames;
+  std::map<std::string, policies::DeviceRequest> by_address;
+  for (const nri::LinuxDevice& node : container.devices) {
+    topology::DeviceNodeType type;
+    if (node.type == "c" || node.type == "u") {
+      type = topology::DeviceNodeType::Char;
+    } else if (node.type == "b") {
+      type = topology::DeviceNodeType::Block;
+    } else {
+      continue;  // a FIFO ("p") is no device
+    }
+    std::optional<std::string> address = resolver.pciAddress(type, node.major, node.minor);
+    if (!address || by_address.contains(*address)) continue;
+    const topology::PciDevice* device = topology.device(*address);
+    if (device == nullptr) continue;
+    auto name = kNames.device_resources.find(device->klass);
+    if (name == kNames.device_resources.end()) continue;
+    by_address.emplace(*address, policies::DeviceRequest{.resource = name->second, .id = *address, .numa = device->numa});
+  }
+  std::vector<policies::DeviceRequest> out;
+  out.reserve(by_address.size());
+  for (auto& [address, request] : by_address) out.push_back(std::move(request));
+  return out;
 }
 
 Result<uint64_t> parsePageSize(std::string_view page_size) {

@@ -11,11 +11,14 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "nri/types.h"
 #include "policies/policy.h"
 #include "policies/request.h"
+#include "topology/device_nodes.h"
+#include "topology/model.h"
 
 namespace topod::agent {
 
@@ -26,6 +29,15 @@ policies::PodRequest podRequestOf(const nri::Pod& pod, const policies::Container
 // update). `qos` decides whether the CPU request equals the limit (Guaranteed).
 policies::ContainerRequest containerRequestOf(const nri::Container& container, const nri::LinuxResources& resources,
                                               QosClass qos);
+
+// The devices `container` was given that the topology knows as a GPU, NIC or accelerator, as the
+// policies see them: resource = the class's NodeResourceTopology name ("topod.io/gpu",
+// topology::ZoneSummaryOptions), id = the PCI address, numa = its node. One entry per PCI device,
+// in address order (a GPU's card and render nodes are one GPU); nodes that lead to no PCI device
+// (/dev/null, nvidiactl) or to one of another class (a disk) are left out.
+std::vector<policies::DeviceRequest> deviceRequestsOf(const nri::Container& container,
+                                                      const topology::Topology& topology,
+                                                      const topology::DeviceNodeResolver& resolver);
 
 // Runtime page-size spelling ("2MB", "1GB", "64KB"; binary units as in runc) to bytes.
 Result<uint64_t> parsePageSize(std::string_view page_size);

@@ -248,10 +248,13 @@ int runRunCommand(const RunOptions& options) {
     spdlog::warn("cgroups at {}: {}; drift detection reads only what the runtime reports", config.cgroup_root,
                  opened.error().toString());
   }
+  // Containers' device nodes are resolved against this machine's sysfs (and NVIDIA's procfs).
+  topology::SysfsDeviceNodeResolver device_nodes("/");
   auto agent = Agent::create(*topology, AgentOptions{.policy = config.policy, .state_dir = config.state_dir,
                                                      .cgroups = cgroup_fs.get(),
                                                      .checkpoint = {.sync = config.state_sync,
-                                                                    .records_per_segment = config.state_journal_records}});
+                                                                    .records_per_segment = config.state_journal_records},
+                                                     .devices = &device_nodes});
   if (!agent.has_value()) {
     spdlog::error("{}", agent.error().toString());
     return 1;

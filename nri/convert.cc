@@ -164,6 +164,11 @@ Result<Container> containerFromProto(const pb::Container& in) {
     const pb::LinuxContainer& linux = in.linux();
     out.cgroups_path = linux.cgroups_path();
     if (linux.has_oom_score_adj()) out.oom_score_adj = linux.oom_score_adj().value();
+    out.devices.reserve(static_cast<std::size_t>(linux.devices_size()));
+    for (const pb::LinuxDevice& device : linux.devices()) {
+      out.devices.push_back(LinuxDevice{.path = device.path(), .type = device.type(), .major = device.major(),
+                                        .minor = device.minor()});
+    }
     if (linux.has_resources()) {
       auto resources = resourcesFromProto(linux.resources());
       if (!resources.has_value()) {
@@ -238,6 +243,13 @@ void containerToProto(const Container& in, pb::Container* out) {
   linux->set_cgroups_path(in.cgroups_path);
   if (in.oom_score_adj) linux->mutable_oom_score_adj()->set_value(*in.oom_score_adj);
   resourcesToProto(in.resources, linux->mutable_resources());
+  for (const LinuxDevice& device : in.devices) {
+    pb::LinuxDevice* added = linux->add_devices();
+    added->set_path(device.path);
+    added->set_type(device.type);
+    added->set_major(device.major);
+    added->set_minor(device.minor);
+  }
 }
 
 }  // namespace topod::nri

@@ -67,6 +67,16 @@ struct Pod {
 
 enum class ContainerState { Unknown, Created, Paused, Running, Stopped };
 
+// A device node the container gets (OCI linux.devices): how the runtime hands over the GPUs,
+// RDMA and VFIO devices the device plugin allocated (CDI specs end up here too).
+struct LinuxDevice {
+  std::string path;  // inside the container, e.g. "/dev/nvidia0"
+  std::string type;  // "c" (char), "b" (block), "u", "p"
+  int64_t major = 0;
+  int64_t minor = 0;
+  friend bool operator==(const LinuxDevice&, const LinuxDevice&) = default;
+};
+
 struct Container {
   std::string id;
   std::string pod_id;  // runtime sandbox id of the pod
@@ -79,6 +89,7 @@ struct Container {
   std::optional<int64_t> oom_score_adj;
   // What the kubelet asked for (from the OCI spec at creation).
   LinuxResources resources;
+  std::vector<LinuxDevice> devices;
 
   friend bool operator==(const Container&, const Container&) = default;
 };

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace topod::nri {
 namespace {
 
@@ -79,6 +82,27 @@ TEST(Convert, BadCpusetNamesContainer) {
       << container.error().toString();
 }
 
+TEST(Convert, ContainerDevicesAsTheRuntimeSendsThem) {
+  pb::Container proto;
+  proto.set_id("c1");
+  pb::LinuxDevice* gpu = proto.mutable_linux()->add_devices();
+  gpu->set_path("/dev/nvidia1");
+  gpu->set_type("c");
+  gpu->set_major(195);
+  gpu->set_minor(1);
+  gpu->mutable_file_mode()->set_value(0666);  // carried by the runtime, not needed by topod
+  gpu->mutable_uid()->set_value(0);
+  pb::LinuxDevice* disk = proto.mutable_linux()->add_devices();
+  disk->set_path("/dev/xvdb");
+  disk->set_type("b");
+  disk->set_major(202);
+  disk->set_minor(16);
+  auto container = containerFromProto(proto);
+  ASSERT_TRUE(container.has_value()) << container.error().toString();
+  EXPECT_EQ(container->devices,
+            (std::vector<LinuxDevice>{{"/dev/nvidia1", "c", 195, 1}, {"/dev/xvdb", "b", 202, 16}}));
+}
+
 TEST(Convert, PodAndContainerRoundTrip) {
   Pod pod;
   pod.id = "sb1";
@@ -106,6 +130,7 @@ TEST(Convert, PodAndContainerRoundTrip) {
   container.pid = 77;
   container.oom_score_adj = 500;
   container.resources.cpu_shares = 1024;
+  container.devices = {{"/dev/nvidia0", "c", 195, 0}, {"/dev/dri/renderD128", "c", 226, 128}};
   pb::Container container_pb;
   containerToProto(container, &container_pb);
   auto container_back = containerFromProto(container_pb);
