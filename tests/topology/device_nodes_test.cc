@@ -7,6 +7,8 @@
 #include <fstream>
 #include <string>
 
+#include "topology/loaders.h"
+
 namespace topod::topology {
 namespace {
 
@@ -116,6 +118,26 @@ TEST(DeviceNodes, MissingTreeResolvesNothing) {
   SysfsDeviceNodeResolver resolver("/nonexistent-topod-root");
   EXPECT_EQ(resolver.pciAddress(kChar, 226, 0), std::nullopt);
   EXPECT_EQ(resolver.pciAddress(kChar, 195, 0), std::nullopt);
+}
+
+TEST(DeviceNodes, ThisMachinesBlockDevicesResolveToWhereHwlocPutsThem) {
+  // The real kernel's sysfs against hwloc's own view: every PCI device hwloc names after a block
+  // device (vda, nvme0n1) must be what that block device's numbers resolve to.
+  auto topology = loadTopology("live");
+  ASSERT_TRUE(topology.has_value()) << topology.error().toString();
+  SysfsDeviceNodeResolver resolver("/");
+  int checked = 0;
+  for (const PciDevice& device : topology->devices()) {
+    std::ifstream numbers("/sys/block/" + device.name + "/dev");
+    int64_t major = 0;
+    int64_t minor = 0;
+    char colon = 0;
+    if (device.name.empty() || !(numbers >> major >> colon >> minor) || colon != ':') continue;
+    EXPECT_EQ(resolver.pciAddress(DeviceNodeType::Block, major, minor), device.address) << device.name;
+    ++checked;
+  }
+  EXPECT_EQ(resolver.pciAddress(kChar, 1, 3), std::nullopt) << "/dev/null";
+  if (checked == 0) GTEST_SKIP() << "hwloc names no block device on this machine";
 }
 
 TEST(DeviceNodes, PciAddressSpelling) {
