@@ -15,6 +15,21 @@ constexpr int64_t kSharesPerCpu = 1024;
 constexpr int64_t kMillisPerCpu = 1000;
 constexpr uint64_t kMinShares = 2;
 
+// A privileged container gets every device node of the host (runc's HostDevices), every GPU
+// included, though no device plugin gave it any. /dev/mem and /dev/port are in that set and never
+// handed out by device plugins, so either marks the list as the host's.
+bool holdsHostDevices(const nri::Container& container) {
+  constexpr int64_t kMemMajor = 1;
+  constexpr int64_t kDevMemMinor = 1;
+  constexpr int64_t kDevPortMinor = 4;
+  for (const nri::LinuxDevice& node : container.devices) {
+    if (node.type == "c" && node.major == kMemMajor && (node.minor == kDevMemMinor || node.minor == kDevPortMinor)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 policies::PodRequest podRequestOf(const nri::Pod& pod, const policies::ContainerRequest& container) {
@@ -60,6 +75,7 @@ std::vector<policies::DeviceRequest> deviceRequestsOf(const nri::Container& cont
                                                       const topology::Topology& topology,
                                                       const topology::DeviceNodeResolver& resolver) {
   static const topology::ZoneSummaryOptions kNames;
+  if (holdsHostDevices(container)) return {};
   std::map<std::string, policies::DeviceRequest> by_address;
   for (const nri::LinuxDevice& node : container.devices) {
     topology::DeviceNodeType type;

@@ -71,6 +71,20 @@ TEST(DeviceRequestsOf, OnePerPciDeviceOfAReportedClass) {
   EXPECT_EQ(deviceRequestsOf(c, topology, resolver), expected);
 }
 
+TEST(DeviceRequestsOf, APrivilegedContainersHostDevicesAreNoAllocation) {
+  topology::Topology topology = machineWithDevices();
+  FakeResolver resolver;
+  nri::Container privileged;
+  privileged.devices = {{"/dev/mem", "c", 1, 1}, kNvidia0, kVerbs, {"/dev/null", "c", 1, 3}};
+  EXPECT_TRUE(deviceRequestsOf(privileged, topology, resolver).empty());
+  privileged.devices = {kNvidia0, {"/dev/port", "c", 1, 4}};
+  EXPECT_TRUE(deviceRequestsOf(privileged, topology, resolver).empty());
+  // The same numbers as a block device are something else.
+  nri::Container ordinary;
+  ordinary.devices = {kNvidia0, {"/dev/ram1", "b", 1, 1}};
+  EXPECT_EQ(deviceRequestsOf(ordinary, topology, resolver).size(), 1U);
+}
+
 TEST(DeviceRequestsOf, BlockAndCharNumbersAreNotConfused) {
   topology::Topology topology = machineWithDevices();
   FakeResolver resolver;
