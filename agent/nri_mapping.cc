@@ -16,15 +16,20 @@ constexpr int64_t kMillisPerCpu = 1000;
 constexpr uint64_t kMinShares = 2;
 
 // A privileged container gets every device node of the host (runc's HostDevices), every GPU
-// included, though no device plugin gave it any. /dev/mem and /dev/port are in that set and never
-// handed out by device plugins, so either marks the list as the host's.
+// included, though no device plugin gave it any. In Kubernetes a container's device list holds
+// only what device plugins, CDI and privilege put there, and these nodes come from privilege
+// alone: /dev/mem (1:1), /dev/port (1:4), /dev/kmsg (1:11), /dev/tty0 (4:0). Any of them marks
+// the list as the host's (kernels without CONFIG_DEVMEM still have the others).
 bool holdsHostDevices(const nri::Container& container) {
-  constexpr int64_t kMemMajor = 1;
-  constexpr int64_t kDevMemMinor = 1;
-  constexpr int64_t kDevPortMinor = 4;
+  struct Numbers {
+    int64_t major;
+    int64_t minor;
+  };
+  constexpr Numbers kHostOnly[] = {{1, 1}, {1, 4}, {1, 11}, {4, 0}};
   for (const nri::LinuxDevice& node : container.devices) {
-    if (node.type == "c" && node.major == kMemMajor && (node.minor == kDevMemMinor || node.minor == kDevPortMinor)) {
-      return true;
+    if (node.type != "c") continue;
+    for (const Numbers& host : kHostOnly) {
+      if (node.major == host.major && node.minor == host.minor) return true;
     }
   }
   return false;
@@ -86,13 +91,17 @@ std::vector<policies::DeviceRequest> deviceRequestsOf(const nri::Container& cont
     } else {
       continue;  // a FIFO ("p") is no device
     }
-    std::optional<std::string> address = resolver.pciAddress(type, node.major, node.minor);
-    if (!address || by_address.contains(*address)) continue;
-    const topology::PciDevice* device = topology.device(*address);
-    if (device == nullptr) continue;
+    // The first candidate the topology lists (bridges, and devices hwloc did not report, are skipped).
+    const topology::PciDevice* device = nullptr;
+    for (const std::string& address : resolver.pciAddresses(type, node.major, node.minor)) {
+      device = topology.device(address);
+      if (device != nullptr) break;
+    }
+    if (device == nullptr || by_address.contains(device->address)) continue;
     auto name = kNames.device_resources.find(device->klass);
     if (name == kNames.device_resources.end()) continue;
-    by_address.emplace(*address, policies::DeviceRequest{.resource = name->second, .id = *address, .numa = device->numa});
+    by_address.emplace(device->address,
+                       policies::DeviceRequest{.resource = name->second, .id = device->address, .numa = device->numa});
   }
   std::vector<policies::DeviceRequest> out;
   out.reserve(by_address.size());

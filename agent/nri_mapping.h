@@ -35,8 +35,8 @@ policies::ContainerRequest containerRequestOf(const nri::Container& container, c
 // topology::ZoneSummaryOptions), id = the PCI address, numa = its node. One entry per PCI device,
 // in address order (a GPU's card and render nodes are one GPU); nodes that lead to no PCI device
 // (/dev/null, nvidiactl) or to one of another class (a disk) are left out. A privileged
-// container's list is the host's whole /dev (recognised by /dev/mem or /dev/port in it): no
-// device was allocated to it, so it gets none.
+// container's list is the host's whole /dev (recognised by /dev/mem, /dev/port, /dev/kmsg or
+// /dev/tty0 in it): no device was allocated to it, so it gets none.
 std::vector<policies::DeviceRequest> deviceRequestsOf(const nri::Container& container,
                                                       const topology::Topology& topology,
                                                       const topology::DeviceNodeResolver& resolver);

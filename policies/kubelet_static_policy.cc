@@ -17,10 +17,9 @@ Result<std::unique_ptr<KubeletStaticPolicy>> KubeletStaticPolicy::create(const t
   }
   std::unique_ptr<KubeletStaticPolicy> policy(
       new KubeletStaticPolicy(std::move(*cpu), std::move(memory), devices::DeviceHintProvider(topology)));
-  // The kubelet's order: CPU manager, memory manager, device manager.
-  std::vector<const HintProvider*> providers = {&policy->cpu_};
+  // The kubelet's order (container_manager_linux.go): device manager, CPU manager, memory manager.
+  std::vector<const HintProvider*> providers = {&policy->devices_, &policy->cpu_};
   if (policy->memory_.has_value()) providers.push_back(&*policy->memory_);
-  providers.push_back(&policy->devices_);
   auto manager = topology_manager::TopologyManager::create(topology, options.topology_manager, providers);
   if (!manager.has_value()) return manager.error().withContext("static policy: topology manager");
   policy->manager_.emplace(std::move(*manager));

@@ -30,14 +30,15 @@ bool isNumber(std::string_view text) {
 }  // namespace
 
 bool isPciAddress(const std::string& text) {
-  // dddd:bb:dd.f
-  if (text.size() != 12 || text[4] != ':' || text[7] != ':' || text[10] != '.') return false;
+  // dddd[d]:bb:dd.f
+  const std::size_t domain = text.size() >= 8 ? text.size() - 8 : 0;
+  if (domain < 4 || text[domain] != ':' || text[domain + 3] != ':' || text[domain + 6] != '.') return false;
   std::string_view view(text);
-  return isHex(view.substr(0, 4)) && isHex(view.substr(5, 2)) && isHex(view.substr(8, 2)) && text[11] >= '0' &&
-         text[11] <= '7';
+  return isHex(view.substr(0, domain)) && isHex(view.substr(domain + 1, 2)) && isHex(view.substr(domain + 4, 2)) &&
+         text.back() >= '0' && text.back() <= '7';
 }
 
-std::optional<std::string> SysfsDeviceNodeResolver::pciAddress(DeviceNodeType type, int64_t major,
+std::vector<std::string> SysfsDeviceNodeResolver::pciAddresses(DeviceNodeType type, int64_t major,
                                                                int64_t minor) const {
   const fs::path link = fs::path(root_) / "sys/dev" / (type == DeviceNodeType::Char ? "char" : "block") /
                         (std::to_string(major) + ":" + std::to_string(minor));
@@ -49,40 +50,51 @@ std::optional<std::string> SysfsDeviceNodeResolver::pciAddress(DeviceNodeType ty
     // A VFIO group: devices/virtual/vfio/<N>.
     if (parts.size() >= 3 && parts[parts.size() - 2] == "vfio" && parts[parts.size() - 3] == "virtual" &&
         isNumber(parts.back())) {
-      return vfioGroupDevice(parts.back());
+      return vfioGroupDevices(parts.back());
     }
-    // The nearest PCI ancestor (a GPU behind a PCIe switch has several in its path).
+    // PCI ancestors, nearest first (a GPU behind a PCIe switch has several in its path).
+    std::vector<std::string> ancestors;
     for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-      if (isPciAddress(*it)) return *it;
+      if (isPciAddress(*it)) ancestors.push_back(*it);
     }
-    return std::nullopt;
+    return ancestors;
   }
   if (type == DeviceNodeType::Char && major == kNvidiaMajor && minor >= 0 && minor < kNvidiaFirstControlMinor) {
     return nvidiaGpu(minor);
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> SysfsDeviceNodeResolver::vfioGroupDevice(const std::string& group) const {
+namespace {
+
+// The names in `dir`, read without exceptions: an unreadable directory, or one that fails
+// mid-read, gives the names read so far.
+std::vector<std::string> entryNames(const fs::path& dir) {
+  std::vector<std::string> names;
   std::error_code error;
+  fs::directory_iterator it(dir, error);
+  for (; !error && it != fs::directory_iterator(); it.increment(error)) {
+    names.push_back(it->path().filename().string());
+  }
+  return names;
+}
+
+}  // namespace
+
+std::vector<std::string> SysfsDeviceNodeResolver::vfioGroupDevices(const std::string& group) const {
   std::vector<std::string> addresses;
-  for (const fs::directory_entry& entry :
-       fs::directory_iterator(fs::path(root_) / "sys/kernel/iommu_groups" / group / "devices", error)) {
-    std::string name = entry.path().filename().string();
+  for (std::string& name : entryNames(fs::path(root_) / "sys/kernel/iommu_groups" / group / "devices")) {
     if (isPciAddress(name)) addresses.push_back(std::move(name));
   }
-  if (addresses.empty()) return std::nullopt;
-  // A group may hold a device and its bridge or functions; they share one NUMA node.
-  return *std::min_element(addresses.begin(), addresses.end());
+  std::sort(addresses.begin(), addresses.end());
+  return addresses;
 }
 
-std::optional<std::string> SysfsDeviceNodeResolver::nvidiaGpu(int64_t minor) const {
-  std::error_code error;
-  for (const fs::directory_entry& entry :
-       fs::directory_iterator(fs::path(root_) / "proc/driver/nvidia/gpus", error)) {
-    const std::string address = entry.path().filename().string();
+std::vector<std::string> SysfsDeviceNodeResolver::nvidiaGpu(int64_t minor) const {
+  const fs::path gpus = fs::path(root_) / "proc/driver/nvidia/gpus";
+  for (const std::string& address : entryNames(gpus)) {
     if (!isPciAddress(address)) continue;
-    std::ifstream information(entry.path() / "information");
+    std::ifstream information(gpus / address / "information");
     std::string line;
     while (std::getline(information, line)) {
       // "Device Minor: 	 0"
@@ -91,11 +103,11 @@ std::optional<std::string> SysfsDeviceNodeResolver::nvidiaGpu(int64_t minor) con
       std::string_view value = std::string_view(line).substr(kKey.size());
       while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front())) != 0) value.remove_prefix(1);
       while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())) != 0) value.remove_suffix(1);
-      if (isNumber(value) && value == std::to_string(minor)) return address;
+      if (isNumber(value) && value == std::to_string(minor)) return {address};
       break;
     }
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace topod::topology

@@ -11,10 +11,20 @@
 // CPUs and memory with those nodes is all that is left to do; preferring a narrower mask than the
 // devices span would only refuse a container whose devices cannot change any more.
 //
+// Consequences a node migrating from the kubelet sees:
+//  - The device is fixed before the CPUs are chosen. Under single-numa-node a Guaranteed pod
+//    whose GPU's node has no free CPUs is refused (and the kubelet retries the creation), where
+//    the kubelet would have picked a GPU on another node.
+//  - Locality comes from the machine's topology (hwloc), not from the device plugin: devices of
+//    a plugin that reports no topology, which the kubelet ignores, are hinted here too.
+//
 // Devices whose NUMA node is unknown (-1) constrain nothing; a resource whose devices all lack a
-// node gets no hints (no preference), as in the kubelet. A node the machine does not have leaves
-// the resource with an empty hint list (it cannot be aligned). Pod scope takes, per resource, the
-// union over the pod's containers. allocate() writes nothing: the device plugin allocated.
+// node gets no hints (no preference), as in the kubelet. (The kubelet's regenerate path cannot
+// place a resource that mixes known and unknown devices at all; here the unknown ones are just
+// ignored.) A node the machine does not have leaves the resource with an empty hint list (it
+// cannot be aligned). Pod scope takes, per resource, the union over the pod's containers that
+// the request lists (the agent knows one container at a time, so there it is that container's).
+// allocate() writes nothing: the device plugin allocated.
 #pragma once
 
 #include <string_view>

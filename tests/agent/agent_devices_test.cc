@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <tuple>
+#include <vector>
 
 #include "agent/agent.h"
 #include "agent/config.h"
@@ -24,6 +25,7 @@ constexpr const char* kGpu = "0000:17:00.0";      // NUMA node 1
 constexpr const char* kNic = "0000:5e:00.0";      // NUMA node 0
 constexpr const char* kDisk = "0000:81:00.0";     // NUMA node 1, storage
 constexpr const char* kUnknown = "0000:99:00.0";  // not in the topology
+constexpr const char* kBridge = "0000:16:00.0";   // a bridge: hwloc does not list it
 
 // twoNodeTopology() (CPUs 0-7 on node 0, 8-15 on node 1) with a GPU, a NIC and an NVMe disk.
 topology::Topology machineWithDevices() {
@@ -41,17 +43,19 @@ topology::Topology machineWithDevices() {
 
 class FakeResolver final : public topology::DeviceNodeResolver {
  public:
-  std::optional<std::string> pciAddress(DeviceNodeType type, int64_t major, int64_t minor) const override {
+  std::vector<std::string> pciAddresses(DeviceNodeType type, int64_t major, int64_t minor) const override {
     auto it = nodes.find({type, major, minor});
-    if (it == nodes.end()) return std::nullopt;
+    if (it == nodes.end()) return {};
     return it->second;
   }
-  std::map<std::tuple<DeviceNodeType, int64_t, int64_t>, std::string> nodes = {
-      {{DeviceNodeType::Char, 195, 0}, kGpu},      // /dev/nvidia0
-      {{DeviceNodeType::Char, 226, 128}, kGpu},    // /dev/dri/renderD128, the same GPU
-      {{DeviceNodeType::Char, 231, 192}, kNic},    // /dev/infiniband/uverbs0
-      {{DeviceNodeType::Block, 259, 0}, kDisk},    // /dev/nvme0n1
-      {{DeviceNodeType::Char, 240, 0}, kUnknown},  // a device hwloc did not report
+  std::map<std::tuple<DeviceNodeType, int64_t, int64_t>, std::vector<std::string>> nodes = {
+      {{DeviceNodeType::Char, 195, 0}, {kGpu}},                    // /dev/nvidia0
+      {{DeviceNodeType::Char, 226, 128}, {kGpu, kBridge}},         // /dev/dri/renderD128, the same GPU
+      {{DeviceNodeType::Char, 231, 192}, {kNic}},                  // /dev/infiniband/uverbs0
+      {{DeviceNodeType::Block, 259, 0}, {kDisk}},                  // /dev/nvme0n1
+      {{DeviceNodeType::Char, 240, 0}, {kUnknown}},                // a device hwloc did not report
+      {{DeviceNodeType::Char, 511, 42}, {kBridge, kGpu}},          // /dev/vfio/42: bridge and GPU
+      {{DeviceNodeType::Char, 241, 0}, {kUnknown, kBridge}},       // nothing the topology knows
   };
 };
 
@@ -71,14 +75,27 @@ TEST(DeviceRequestsOf, OnePerPciDeviceOfAReportedClass) {
   EXPECT_EQ(deviceRequestsOf(c, topology, resolver), expected);
 }
 
+TEST(DeviceRequestsOf, TheFirstCandidateTheTopologyKnowsCounts) {
+  topology::Topology topology = machineWithDevices();
+  FakeResolver resolver;
+  nri::Container c;
+  c.devices = {{"/dev/vfio/42", "c", 511, 42}, {"/dev/y", "c", 241, 0}};
+  std::vector<policies::DeviceRequest> expected{{.resource = "topod.io/gpu", .id = kGpu, .numa = 1}};
+  EXPECT_EQ(deviceRequestsOf(c, topology, resolver), expected);
+}
+
 TEST(DeviceRequestsOf, APrivilegedContainersHostDevicesAreNoAllocation) {
   topology::Topology topology = machineWithDevices();
   FakeResolver resolver;
   nri::Container privileged;
   privileged.devices = {{"/dev/mem", "c", 1, 1}, kNvidia0, kVerbs, {"/dev/null", "c", 1, 3}};
   EXPECT_TRUE(deviceRequestsOf(privileged, topology, resolver).empty());
-  privileged.devices = {kNvidia0, {"/dev/port", "c", 1, 4}};
-  EXPECT_TRUE(deviceRequestsOf(privileged, topology, resolver).empty());
+  for (const nri::LinuxDevice& host_only : {nri::LinuxDevice{"/dev/port", "c", 1, 4},
+                                            nri::LinuxDevice{"/dev/kmsg", "c", 1, 11},
+                                            nri::LinuxDevice{"/dev/tty0", "c", 4, 0}}) {
+    privileged.devices = {kNvidia0, host_only};
+    EXPECT_TRUE(deviceRequestsOf(privileged, topology, resolver).empty()) << host_only.path;
+  }
   // The same numbers as a block device are something else.
   nri::Container ordinary;
   ordinary.devices = {kNvidia0, {"/dev/ram1", "b", 1, 1}};
@@ -161,6 +178,20 @@ TEST_P(AgentDevicesTest, DevicesSurviveARestartAndAResizeThatDoesNotListThem) {
   ASSERT_TRUE(resized.has_value()) << resized.error().toString();
   const policies::ContainerAllocation allocation = (*agent)->state().containers().at({"g1", "app"});
   EXPECT_EQ(allocation.exclusive_cpus.size(), 4);
+  EXPECT_TRUE(allocation.exclusive_cpus.isSubsetOf(CpuSet::range(8, 15))) << allocation.exclusive_cpus.toString();
+  EXPECT_EQ(allocation.request.devices.size(), 1U);
+}
+
+TEST_P(AgentDevicesTest, AContainerAdoptedAtSynchronizeBringsItsDevices) {
+  // Running before topod (no checkpoint holds it): adopted through the policy with its GPU.
+  auto agent = create();
+  ASSERT_TRUE(agent.has_value()) << agent.error().toString();
+  auto pod = makePod("g1", QosClass::Guaranteed);
+  nri::Container c = guaranteed(pod, "app", 2000);
+  c.state = nri::ContainerState::Running;
+  c.devices = {kNvidia0, kNvidiaCtl};
+  ASSERT_TRUE((*agent)->onSynchronize({pod}, {c}).has_value());
+  const policies::ContainerAllocation allocation = (*agent)->state().containers().at({"g1", "app"});
   EXPECT_TRUE(allocation.exclusive_cpus.isSubsetOf(CpuSet::range(8, 15))) << allocation.exclusive_cpus.toString();
   EXPECT_EQ(allocation.request.devices.size(), 1U);
 }
