@@ -224,6 +224,8 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
 }
 
 Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri::Container& container) {
+  // Outside the lock: finding the container's devices reads sysfs and depends on no state.
+  const policies::ContainerRequest request = requestOf(container, container.resources, pod.qos);
   std::unique_lock lock(mutex_);
   pods_[pod.id] = pod;
   ContainerKey key = keyOf(pod, container.name);
@@ -246,7 +248,6 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
     if (previous) state_.put(key, std::move(*previous));
   };
 
-  auto request = requestOf(container, container.resources, pod.qos);
   auto decision = policy_->admit(state_, podRequestOf(pod, request), request);
   if (!decision.has_value()) {
     restore();
@@ -278,10 +279,11 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
 
 Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, const nri::Container& container,
                                                           const nri::LinuxResources& requested) {
+  // Outside the lock, as in onCreateContainer.
+  policies::ContainerRequest request = requestOf(container, requested, pod.qos);
   std::unique_lock lock(mutex_);
   ContainerKey key = keyOf(pod, container.name);
   const CpuSet exclusive_before = state_.totals().exclusive_cpus;
-  auto request = requestOf(container, requested, pod.qos);
   bool known_allocation = state_.contains(key);
   // Devices do not change in a resize; an update that does not list them keeps those admitted.
   if (known_allocation && request.devices.empty()) request.devices = state_.containers().at(key).request.devices;

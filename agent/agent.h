@@ -109,7 +109,8 @@ class Agent final : public nri::EventHandler {
   Agent(const topology::Topology& topology, AgentOptions options, std::unique_ptr<policies::Policy> policy);
 
   policies::ContainerKey keyOf(const nri::Pod& pod, const std::string& container_name) const;
-  // The policies' view of the container: its resources (`resources`) and devices.
+  // The policies' view of the container: its resources (`resources`) and devices. Reads only
+  // immutable members, so events call it before taking the lock.
   policies::ContainerRequest requestOf(const nri::Container& container, const nri::LinuxResources& resources,
                                        QosClass qos) const;
   // Where a known container should run in state_ (the shared pool when unmanaged).

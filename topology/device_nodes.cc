@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -90,24 +92,46 @@ std::vector<std::string> SysfsDeviceNodeResolver::vfioGroupDevices(const std::st
   return addresses;
 }
 
+namespace {
+
+// The "Device Minor:" of one GPU's <gpus>/<address>/information, -1 when unreadable.
+int64_t nvidiaMinorOf(const fs::path& gpus, const std::string& address) {
+  std::ifstream information(gpus / address / "information");
+  std::string line;
+  while (std::getline(information, line)) {
+    // "Device Minor: 	 0"
+    constexpr std::string_view kKey = "Device Minor:";
+    if (line.compare(0, kKey.size(), kKey) != 0) continue;
+    std::string_view value = std::string_view(line).substr(kKey.size());
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front())) != 0) value.remove_prefix(1);
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())) != 0) value.remove_suffix(1);
+    int64_t minor = -1;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), minor);
+    return ec == std::errc() && end == value.data() + value.size() && !value.empty() ? minor : -1;
+  }
+  return -1;
+}
+
+}  // namespace
+
 std::vector<std::string> SysfsDeviceNodeResolver::nvidiaGpu(int64_t minor) const {
   const fs::path gpus = fs::path(root_) / "proc/driver/nvidia/gpus";
+  std::lock_guard lock(nvidia_mutex_);
+  // The remembered GPU is confirmed with its one file; the whole directory is read again only
+  // when it no longer says this minor (a driver reload renumbers) or the minor is new.
+  if (auto known = nvidia_minors_.find(minor);
+      known != nvidia_minors_.end() && nvidiaMinorOf(gpus, known->second) == minor) {
+    return {known->second};
+  }
+  nvidia_minors_.clear();
   for (const std::string& address : entryNames(gpus)) {
     if (!isPciAddress(address)) continue;
-    std::ifstream information(gpus / address / "information");
-    std::string line;
-    while (std::getline(information, line)) {
-      // "Device Minor: 	 0"
-      constexpr std::string_view kKey = "Device Minor:";
-      if (line.compare(0, kKey.size(), kKey) != 0) continue;
-      std::string_view value = std::string_view(line).substr(kKey.size());
-      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front())) != 0) value.remove_prefix(1);
-      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())) != 0) value.remove_suffix(1);
-      if (isNumber(value) && value == std::to_string(minor)) return {address};
-      break;
-    }
+    const int64_t found = nvidiaMinorOf(gpus, address);
+    if (found >= 0) nvidia_minors_[found] = address;
   }
-  return {};
+  auto known = nvidia_minors_.find(minor);
+  if (known == nvidia_minors_.end()) return {};
+  return {known->second};
 }
 
 }  // namespace topod::topology

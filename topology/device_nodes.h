@@ -12,11 +12,13 @@
 //    holds bridges, which the topology does not list);
 //  - NVIDIA's proprietary driver registers no sysfs device for /dev/nvidia<N> (char major 195):
 //    the GPU whose <root>/proc/driver/nvidia/gpus/<address>/information says "Device Minor: N".
-// Never throws: a tree that cannot be read (a device falling off the bus mid-scan) yields what
+// Thread-safe. Never throws: a tree that cannot be read (a device falling off the bus mid-scan) yields what
 // was read before the error.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +45,9 @@ class SysfsDeviceNodeResolver final : public DeviceNodeResolver {
   std::vector<std::string> vfioGroupDevices(const std::string& group) const;
 
   std::string root_;
+  // NVIDIA device minor -> PCI address, as last read; each hit is confirmed with one file.
+  mutable std::mutex nvidia_mutex_;
+  mutable std::map<int64_t, std::string> nvidia_minors_;
 };
 
 // "0000:17:00.0": domain, bus, device, function as sysfs spells PCI addresses (Intel VMD

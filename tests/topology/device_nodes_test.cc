@@ -109,6 +109,21 @@ TEST(DeviceNodes, NvidiaGpusAreFoundByTheirDeviceMinor) {
   EXPECT_EQ(resolver.pciAddresses(DeviceNodeType::Block, 195, 0), V{});
 }
 
+TEST(DeviceNodes, NvidiaLookupsFollowGpusThatAppearAndRenumber) {
+  FakeDeviceTree tree;
+  tree.nvidiaGpu("0000:17:00.0", "Device Minor: 0\n");
+  SysfsDeviceNodeResolver resolver(tree.root());
+  EXPECT_EQ(resolver.pciAddresses(kChar, 195, 0), V{"0000:17:00.0"});
+  EXPECT_EQ(resolver.pciAddresses(kChar, 195, 1), V{});
+  tree.nvidiaGpu("0000:65:00.0", "Device Minor: 1\n");  // appears after the first lookups
+  EXPECT_EQ(resolver.pciAddresses(kChar, 195, 1), V{"0000:65:00.0"});
+  // A driver reload numbers them the other way round.
+  tree.nvidiaGpu("0000:17:00.0", "Device Minor: 1\n");
+  tree.nvidiaGpu("0000:65:00.0", "Device Minor: 0\n");
+  EXPECT_EQ(resolver.pciAddresses(kChar, 195, 0), V{"0000:65:00.0"});
+  EXPECT_EQ(resolver.pciAddresses(kChar, 195, 1), V{"0000:17:00.0"});
+}
+
 TEST(DeviceNodes, SysfsLinkWinsOverTheNvidiaLookup) {
   // A driver that does register the node in sysfs under major 195 is taken at its word.
   FakeDeviceTree tree;
