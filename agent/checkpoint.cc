@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "common/file_io.h"
 #include "policies/state_check.h"
 #include "policies/state_json.h"
 
@@ -75,6 +76,16 @@ Result<policies::State> Checkpoint::readOnDisk(const std::string& state_dir) {
   }
 }
 
+Status Checkpoint::checkStateFiles() const {
+  auto segments = listJournalSegments(dir_);
+  if (!segments.has_value()) return segments.error();
+  std::vector<std::string> files;
+  if (::access(path().c_str(), F_OK) == 0) files.push_back(path());
+  for (const JournalSegment& segment : *segments) files.push_back(segment.path);
+  for (const std::string& file : files) TOPOD_RETURN_IF_ERROR(checkPrivateOwnership(file, ::geteuid(), "state file"));
+  return okStatus();
+}
+
 Result<LoadedState> Checkpoint::moveAside(const std::string& why) {
   std::string stamp = utcStamp();
   std::vector<std::string> moved;
@@ -93,6 +104,7 @@ Result<LoadedState> Checkpoint::moveAside(const std::string& why) {
   journal_ = std::move(*journal);
   LoadedState loaded;
   loaded.moved_aside = true;
+  loaded.warning = true;
   std::string list;
   for (const std::string& file : moved) list += (list.empty() ? "" : ", ") + file;
   loaded.report = "checkpoint in " + dir_ + " is not trusted, moved aside to " + list +
@@ -103,7 +115,9 @@ Result<LoadedState> Checkpoint::moveAside(const std::string& why) {
 Result<LoadedState> Checkpoint::load(const topology::Topology& topology, const policies::PolicyOptions& options,
                                      const policies::Policy& policy) {
   if (journal_) return Error::failedPrecondition("checkpoint " + dir_ + " is already loaded");
+  TOPOD_RETURN_IF_ERROR(checkStateDirectory(dir_));
   auto result = [&]() -> Result<LoadedState> {
+    TOPOD_RETURN_IF_ERROR(checkStateFiles());
     auto state = readSnapshot(snapshot_);
     if (!state.has_value()) {
       if (isCorruption(state.error())) return moveAside(state.error().message());
@@ -128,6 +142,11 @@ Result<LoadedState> Checkpoint::load(const topology::Topology& topology, const p
     loaded.report = "restored " + std::to_string(state->size()) + " container allocations from " + path() + " and " +
                     std::to_string(contents->changes.size()) + " journal records";
     if (contents->torn_tail) loaded.report += " (a torn last record, never acknowledged, was dropped)";
+    if (!contents->unreadable.empty()) {
+      loaded.warning = true;
+      loaded.report += "; " + std::to_string(contents->unreadable.size()) + " unreadable journal record(s) skipped:";
+      for (const std::string& why : contents->unreadable) loaded.report += "\n  " + why;
+    }
     loaded.state = std::move(*state);
     return loaded;
   }();

@@ -46,6 +46,8 @@ struct LoadedState {
   // One line for the log: what was restored, or why nothing was and where the bad files went.
   std::string report;
   bool moved_aside = false;
+  // Something was lost or skipped: the report is logged as a warning.
+  bool warning = false;
 };
 
 struct CheckpointOptions {
@@ -69,8 +71,10 @@ class Checkpoint {
   Checkpoint& operator=(const Checkpoint&) = delete;
 
   // Restores state.json plus the journal, validates the result against the topology and options,
-  // opens the journal for appends and starts the worker. Errors only for I/O failures that make
-  // the directory unusable (permissions, ...); an untrusted checkpoint is moved aside instead.
+  // opens the journal for appends and starts the worker. Errors for a directory that cannot be
+  // trusted (checkStateDirectory: another owner, writable by others) or files in it that are not
+  // ours (another owner, a symlink, a FIFO, larger than kMaxStateFileBytes), and for I/O failures
+  // that make it unusable; content that does not verify is moved aside instead.
   Result<LoadedState> load(const topology::Topology& topology, const policies::PolicyOptions& options,
                            const policies::Policy& policy);
 
@@ -92,6 +96,8 @@ class Checkpoint {
 
  private:
   Result<LoadedState> moveAside(const std::string& why);
+  // Every state file is owned by us and writable by nobody else (common/file_io.h).
+  Status checkStateFiles() const;
   void workerLoop();
 
   const std::string dir_;

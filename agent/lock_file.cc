@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,8 +12,26 @@
 namespace topod::agent {
 
 Result<LockFile> LockFile::acquire(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::fromErrno(errno, "opening lock file " + path);
+  // O_NOFOLLOW | O_NONBLOCK: a link planted at the lock's name would make root truncate its
+  // target below, and a FIFO would block the open.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ELOOP) return Error(ErrorCode::FailedPrecondition, "lock file " + path + " is a symbolic link; refusing it", err);
+    return Error::fromErrno(err, "opening lock file " + path);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) {
+    int err = errno;
+    bool regular = S_ISREG(st.st_mode);
+    ::close(fd);
+    if (!regular) return Error::failedPrecondition("lock file " + path + " is not a regular file; refusing it");
+    if (st.st_uid != ::geteuid()) {
+      return Error::failedPrecondition("lock file " + path + " is owned by uid " + std::to_string(st.st_uid) +
+                                       ", not by uid " + std::to_string(::geteuid()) + "; refusing it");
+    }
+    return Error::fromErrno(err, "checking lock file " + path);
+  }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     std::string holder;

@@ -138,16 +138,18 @@ std::string managedSummary(const topology::Topology& topology) {
          std::to_string(topology.numaNodes().size()) + " NUMA node(s)";
 }
 
-// SIGHUP: re-read the file; keep the old configuration when the new one is invalid.
-void reloadConfig(const RunOptions& options, Config& current) {
+// SIGHUP: re-read the file; keep the old configuration when the new one is invalid (as a file,
+// or for this machine: the same checks as at start-up and in `topod config check`).
+void reloadConfig(const RunOptions& options, Config& current, const topology::Topology& topology) {
   if (options.config_path.empty()) {
     spdlog::info("SIGHUP: running on embedded defaults (no --config), nothing to reload");
     return;
   }
   auto fresh = loadConfig(options.config_path);
-  if (!fresh.has_value()) {
+  Status valid = fresh.has_value() ? validateConfigForMachine(*fresh, topology) : Status(fresh.error());
+  if (!valid.has_value()) {
     spdlog::error("SIGHUP: {} is invalid, keeping the previous configuration:\n{}", options.config_path,
-                  fresh.error().message());
+                  valid.error().message());
     return;
   }
   setLogLevel(fresh->log_level);
@@ -167,7 +169,7 @@ void reloadConfig(const RunOptions& options, Config& current) {
 // systemd's watchdog fed meanwhile: a runtime that takes longer than WatchdogSec to appear must
 // not get topod killed.
 int waitForSocket(const std::string& path, const sigset_t& signals, systemd::Notifier& notifier, Config& config,
-                  const RunOptions& options) {
+                  const RunOptions& options, const topology::Topology& topology) {
   const auto watchdog = std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdogInterval());
   auto delay = kSocketWaitFirst;
   bool announced = false;
@@ -188,7 +190,7 @@ int waitForSocket(const std::string& path, const sigset_t& signals, systemd::Not
          left = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - Clock::now())) {
       int sig = waitSignal(signals, watchdog.count() > 0 ? std::min(left, watchdog) : left);
       if (sig == SIGHUP) {
-        reloadConfig(options, config);
+        reloadConfig(options, config, topology);
       } else if (sig != 0) {
         return sig;
       }
@@ -226,6 +228,7 @@ int runRunCommand(const RunOptions& options) {
   spdlog::info("topod starting; {}", describeConfig(config));
 
   Status dir = ensureDirectory(config.state_dir);
+  if (dir.has_value()) dir = checkStateDirectory(config.state_dir);
   if (!dir.has_value()) {
     spdlog::error("state directory: {}", dir.error().toString());
     return 1;
@@ -238,6 +241,12 @@ int runRunCommand(const RunOptions& options) {
   auto topology = topology::loadTopology(options.topology);
   if (!topology.has_value()) {
     spdlog::error("topology {}: {}", options.topology, topology.error().toString());
+    return 1;
+  }
+  Status machine_ok = validateConfigForMachine(config, *topology);
+  if (!machine_ok.has_value()) {
+    std::fprintf(stderr, "topod: config %s is invalid:\n%s\n", config.source.c_str(), machine_ok.error().message().c_str());
+    spdlog::error("{}", machine_ok.error().toString());
     return 1;
   }
   std::unique_ptr<cgroups::CgroupFs> cgroup_fs;
@@ -259,7 +268,7 @@ int runRunCommand(const RunOptions& options) {
     spdlog::error("{}", agent.error().toString());
     return 1;
   }
-  if ((*agent)->startupReport().find("moved aside") != std::string::npos) {
+  if ((*agent)->startupReportIsWarning()) {
     spdlog::warn("{}", (*agent)->startupReport());
   } else {
     spdlog::info("{}", (*agent)->startupReport());
@@ -277,7 +286,7 @@ int runRunCommand(const RunOptions& options) {
     return 1;
   }
   if (env->inherited_fd < 0) {
-    int sig = waitForSocket(config.nri.socket_path, signals, notifier, config, options);
+    int sig = waitForSocket(config.nri.socket_path, signals, notifier, config, options, *topology);
     if (sig != 0) {
       spdlog::info("signal {} while waiting for the runtime; stopping", sig);
       (void)notifier.stopping();
@@ -328,7 +337,7 @@ int runRunCommand(const RunOptions& options) {
   for (;;) {
     int sig = waitSignal(signals, tick);
     if (sig == SIGHUP) {
-      reloadConfig(options, config);
+      reloadConfig(options, config, *topology);
       continue;
     }
     if (sig == SIGTERM || sig == SIGINT) {

@@ -9,30 +9,11 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/file_io.h"
+
 namespace topod::agent {
 
 namespace {
-
-// Closes a file descriptor on every path.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports close()'s error (which can carry a deferred write error).
-  int closeNow() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 bool exists(const std::string& path) {
   struct stat st {};
@@ -42,31 +23,14 @@ bool exists(const std::string& path) {
 }  // namespace
 
 Status fsyncDirectory(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return Error::fromErrno(errno, "opening directory " + dir);
   if (::fsync(fd.get()) != 0) return Error::fromErrno(errno, "fsync of directory " + dir);
   return okStatus();
 }
 
 Result<std::string> readWholeFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    int err = errno;
-    if (err == ENOENT) return Error(ErrorCode::NotFound, path + " does not exist", err);
-    return Error::fromErrno(err, "opening " + path);
-  }
-  std::string content;
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Error::fromErrno(errno, "reading " + path);
-    }
-    if (n == 0) break;
-    content.append(buffer, static_cast<std::size_t>(n));
-  }
-  return content;
+  return readRegularFile(path, {.max_bytes = kMaxStateFileBytes, .no_follow = true});
 }
 
 std::string utcStamp() {
@@ -102,7 +66,10 @@ Result<std::string> StateFile::read() const {
 
 Status StateFile::write(std::string_view content) const {
   std::string tmp = dir_ + "/." + name_ + ".tmp";
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  // A leftover temp file (a crash mid-write) goes first; O_EXCL | O_NOFOLLOW then create a new
+  // file and never write through a link someone put there.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return Error::fromErrno(errno, "removing stale " + tmp);
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd.get() < 0) return Error::fromErrno(errno, "creating " + tmp);
   std::size_t done = 0;
   while (done < content.size()) {
@@ -145,6 +112,13 @@ Status ensureDirectory(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return Error::fromErrno(errno, "checking directory " + path);
   if (!S_ISDIR(st.st_mode)) return Error::failedPrecondition(path + " exists but is not a directory");
   return okStatus();
+}
+
+Status checkStateDirectory(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return Error::fromErrno(errno, "checking state directory " + path);
+  if (!S_ISDIR(st.st_mode)) return Error::failedPrecondition("state directory " + path + " is not a directory");
+  return checkPrivateOwnership(path, ::geteuid(), "state directory");
 }
 
 }  // namespace topod::agent

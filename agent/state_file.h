@@ -4,6 +4,7 @@
 // content in full, even across a crash or power loss at any point.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -11,7 +12,12 @@
 
 namespace topod::agent {
 
-// The whole content of `path`. NotFound when it does not exist; other errors carry errno.
+// Bound on one state file (state.json or a journal segment): 1,000 containers take about 600 KB.
+inline constexpr std::size_t kMaxStateFileBytes = std::size_t{256} << 20;
+
+// The whole content of the state file `path`: a regular file, not reached through a symlink, of
+// at most kMaxStateFileBytes (common/file_io.h). NotFound when it does not exist; other errors
+// carry errno.
 Result<std::string> readWholeFile(const std::string& path);
 
 // Renames `path` to "<path>.corrupt-<stamp>" (a numeric suffix when taken) and fsyncs its
@@ -49,5 +55,10 @@ class StateFile {
 
 // mkdir -p with mode 0700 for created components (the state is root's business only).
 Status ensureDirectory(const std::string& path);
+
+// The state directory may be trusted: a directory (not a symlink) owned by the effective uid and
+// writable by nobody else. Anyone who can write into it could plant links and files that root
+// then reads or writes. FailedPrecondition naming the problem.
+Status checkStateDirectory(const std::string& path);
 
 }  // namespace topod::agent
