@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "agent/state_file.h"
+#include "policies/state_check.h"
 
 namespace topod::agent {
 
@@ -42,8 +43,13 @@ std::string hashHex(std::string_view bytes) {
   return std::string(hex, kHashDigits);
 }
 
-// One line without its newline: "<hash> <record>".
-Result<policies::StateChange> parseLine(std::string_view line, const std::string& where) {
+// One line without its newline: "<hash> <record>". A line whose hash verifies is what topod
+// wrote; when its record still does not parse (a writer of another version, or a bug), the
+// record alone is given up: `unreadable` says so, and the change returned erases the container
+// the record names (its allocation is then unknown, so Synchronize adopts it afresh) or, when
+// not even that can be read, changes nothing.
+Result<policies::StateChange> parseLine(std::string_view line, const std::string& where, uint64_t expected_seq,
+                                        std::vector<std::string>& unreadable) {
   if (line.size() < kHashDigits + 2 || line[kHashDigits] != ' ') {
     return Error::dataLoss(where + ": not a journal record (expected \"<16 hex digits> <record>\")");
   }
@@ -54,14 +60,38 @@ Result<policies::StateChange> parseLine(std::string_view line, const std::string
                            ", its record hashes to " + hashHex(record));
   }
   auto change = policies::parseStateChange(record, where);
-  if (!change.has_value()) return Error::dataLoss(change.error().message());
-  return change;
+  if (change.has_value()) return change;
+  policies::StateChangeIdentity identity = policies::salvageStateChangeIdentity(record);
+  policies::StateChange erase{.seq = identity.seq.value_or(expected_seq), .key = {}, .allocation = std::nullopt};
+  std::string outcome = "; nothing else of it could be read, so it is skipped";
+  if (identity.key) {
+    erase.key = *identity.key;
+    outcome = "; the allocation of " + policies::describeKey(*identity.key) +
+              " is forgotten and the runtime's Synchronize adopts that container afresh";
+  }
+  unreadable.push_back(change.error().message() + outcome);
+  return erase;
 }
 
 }  // namespace
 
 std::string journalLine(const policies::StateChange& change) {
   std::string record = policies::serializeStateChange(change);
+  return hashHex(record) + " " + record + "\n";
+}
+
+Result<std::string> verifiedJournalLine(const policies::StateChange& change) {
+  std::string record = policies::serializeStateChange(change);
+  auto back = policies::parseStateChange(record, "record");
+  if (!back.has_value()) {
+    return Error::invalidArgument("the change of " + policies::describeKey(change.key) +
+                                  " cannot be recorded faithfully: " + back.error().message());
+  }
+  if (*back != change) {
+    return Error::invalidArgument("the change of " + policies::describeKey(change.key) +
+                                  " cannot be recorded faithfully: it reads back differently (a name that is not "
+                                  "valid UTF-8?)");
+  }
   return hashHex(record) + " " + record + "\n";
 }
 
@@ -101,7 +131,9 @@ Result<JournalContents> readJournal(const std::vector<JournalSegment>& segments,
         return Error::dataLoss(where + ": incomplete record (" + std::to_string(text->size() - pos) +
                                " bytes without a newline) before the end of the journal");
       }
-      auto change = parseLine(std::string_view(*text).substr(pos, newline - pos), where);
+      uint64_t expected_seq = contents.changes.empty() ? 1 : contents.changes.back().seq + 1;
+      auto change = parseLine(std::string_view(*text).substr(pos, newline - pos), where, expected_seq,
+                              contents.unreadable);
       if (!change.has_value()) return change.error();
       if (!contents.changes.empty() && change->seq != contents.changes.back().seq + 1) {
         return Error::dataLoss(where + ": record " + std::to_string(change->seq) + " follows record " +
@@ -200,7 +232,11 @@ Status StateJournal::append(std::vector<policies::StateChange>& changes) {
   uint64_t seq = next_seq_;
   for (policies::StateChange& change : changes) {
     change.seq = seq++;
-    bytes += journalLine(change);
+    // Whatever is acknowledged must read back at the next start: a record that would not is
+    // refused here, before anything is written (the runtime then gets the error).
+    auto line = verifiedJournalLine(change);
+    if (!line.has_value()) return line.error();
+    bytes += *line;
   }
   Status written = writeAllLocked(bytes);
   if (written.has_value() && options_.sync == JournalSync::EveryChange) {

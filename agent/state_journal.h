@@ -13,7 +13,11 @@
 //   - Only the very end of the last segment may be torn: bytes after its last newline are a
 //     record whose write a crash cut short. It was never acknowledged (append() had not
 //     returned, so the runtime got no reply), so it is dropped and the file truncated.
-//   - Anything else that does not verify (bad hash, bad record, torn bytes in an earlier
+//   - A record whose hash verifies but whose content does not parse costs that record alone:
+//     the container it names loses its recorded allocation (Synchronize adopts it afresh) and
+//     JournalContents::unreadable says why. The writer refuses records it cannot read back, so
+//     this takes a record from another topod version or a bug.
+//   - Anything else that does not verify (bad hash, not a record, torn bytes in an earlier
 //     segment) is corruption: DataLoss, and the caller moves the files aside.
 //
 // Thread-safety: every method may be called from any thread.
@@ -48,7 +52,11 @@ struct JournalSegment {
 
 // What the segments on disk hold.
 struct JournalContents {
-  std::vector<policies::StateChange> changes;  // every complete record, in order
+  // Every complete record, in order; an unreadable record is an erase of the container it names
+  // (or of nobody, an empty key).
+  std::vector<policies::StateChange> changes;
+  // One message per unreadable record: where, why, and what became of its container.
+  std::vector<std::string> unreadable;
   std::vector<JournalSegment> segments;        // ascending index
   // The last segment ended in a torn record, which `changes` leaves out.
   bool torn_tail = false;
@@ -64,6 +72,8 @@ Result<JournalContents> readJournal(const std::vector<JournalSegment>& segments,
 
 // The line a change is stored as (tests build journals by hand with it).
 std::string journalLine(const policies::StateChange& change);
+// The same, once the record is known to read back as `change` (InvalidArgument otherwise).
+Result<std::string> verifiedJournalLine(const policies::StateChange& change);
 
 class StateJournal {
  public:

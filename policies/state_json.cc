@@ -240,6 +240,23 @@ Result<StateChange> parseStateChange(std::string_view text, std::string_view sou
   return change;
 }
 
+StateChangeIdentity salvageStateChangeIdentity(std::string_view text) {
+  StateChangeIdentity identity;
+  Json doc = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return identity;
+  if (auto seq = doc.find("seq"); seq != doc.end() && seq->is_number_unsigned()) identity.seq = seq->get<uint64_t>();
+  for (const char* kind : {"put", "erase"}) {
+    auto entry = doc.find(kind);
+    if (entry == doc.end() || !entry->is_object()) continue;
+    auto uid = entry->find("pod_uid");
+    auto name = entry->find("container");
+    if (uid != entry->end() && uid->is_string() && name != entry->end() && name->is_string()) {
+      identity.key = ContainerKey{.pod_uid = uid->get<std::string>(), .container_name = name->get<std::string>()};
+    }
+  }
+  return identity;
+}
+
 void applyStateChange(State& state, const StateChange& change) {
   if (change.allocation) {
     state.put(change.key, *change.allocation);

@@ -69,6 +69,13 @@ struct StateChange {
 std::string serializeStateChange(const StateChange& change);
 // Strict like parseState: unknown keys, both or neither of put/erase, a bad entry are errors.
 Result<StateChange> parseStateChange(std::string_view text, std::string_view source);
+// What can still be read of a change record that parseStateChange refuses: its seq and the
+// container it names, each when present with the right type (nothing is validated beyond that).
+struct StateChangeIdentity {
+  std::optional<uint64_t> seq;
+  std::optional<ContainerKey> key;
+};
+StateChangeIdentity salvageStateChangeIdentity(std::string_view text);
 // Applies the change to `state` in place.
 void applyStateChange(State& state, const StateChange& change);
 
