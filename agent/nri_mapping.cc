@@ -1,5 +1,6 @@
 #include "agent/nri_mapping.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <string>
@@ -14,6 +15,20 @@ namespace {
 constexpr int64_t kSharesPerCpu = 1024;
 constexpr int64_t kMillisPerCpu = 1000;
 constexpr uint64_t kMinShares = 2;
+constexpr uint64_t kMaxShares = 262144;
+
+// The largest amounts a request can carry: far beyond any machine (a million CPUs, 1 PiB), so
+// that a request above them is refused for lack of capacity exactly as it would be unclamped,
+// while every sum the policies and the state file form stays inside 64 bits.
+constexpr int64_t kMaxCpuMillis = int64_t{1'000'000'000};
+constexpr uint64_t kMaxBytes = uint64_t{1} << 50;
+
+// ceil(quota * 1000 / period) without overflow, at most kMaxCpuMillis.
+int64_t limitMillis(int64_t quota, uint64_t period) {
+  unsigned __int128 millis =
+      (static_cast<unsigned __int128>(quota) * kMillisPerCpu + period - 1) / static_cast<unsigned __int128>(period);
+  return millis > static_cast<unsigned __int128>(kMaxCpuMillis) ? kMaxCpuMillis : static_cast<int64_t>(millis);
+}
 
 // A privileged container gets every device node of the host (runc's HostDevices), every GPU
 // included, though no device plugin gave it any. In Kubernetes a container's device list holds
@@ -53,25 +68,28 @@ policies::ContainerRequest containerRequestOf(const nri::Container& container, c
   policies::ContainerRequest request;
   request.name = container.name;
   request.kind = policies::ContainerKind::App;
+  // Every value comes from the runtime unchecked: arithmetic is overflow-free and results are
+  // clamped (kMaxCpuMillis, kMaxShares, kMaxBytes), so that whatever the spec says, the request
+  // is one the state file can hold and read back.
   if (resources.cpu_quota && *resources.cpu_quota > 0 && resources.cpu_period && *resources.cpu_period > 0) {
     // Round up: the kubelet rounds the quota down from the limit, so the limit is at least this.
-    int64_t period = static_cast<int64_t>(*resources.cpu_period);
-    request.cpu_limit_millis = (*resources.cpu_quota * kMillisPerCpu + period - 1) / period;
+    request.cpu_limit_millis = limitMillis(*resources.cpu_quota, *resources.cpu_period);
   }
   if (qos == QosClass::Guaranteed && request.cpu_limit_millis > 0) {
     request.cpu_request_millis = request.cpu_limit_millis;
   } else if (resources.cpu_shares && *resources.cpu_shares > kMinShares) {
-    // Nearest millis: shares were rounded down from millis * 1024 / 1000.
-    int64_t shares = static_cast<int64_t>(*resources.cpu_shares);
+    // Nearest millis: shares were rounded down from millis * 1024 / 1000. The kernel caps shares
+    // at kMaxShares, and so does this.
+    auto shares = static_cast<int64_t>(std::min(*resources.cpu_shares, kMaxShares));
     request.cpu_request_millis = (shares * kMillisPerCpu + kSharesPerCpu / 2) / kSharesPerCpu;
   }
   if (resources.memory_limit && *resources.memory_limit > 0) {
-    request.memory_limit_bytes = static_cast<uint64_t>(*resources.memory_limit);
+    request.memory_limit_bytes = std::min(static_cast<uint64_t>(*resources.memory_limit), kMaxBytes);
     if (qos == QosClass::Guaranteed) request.memory_request_bytes = request.memory_limit_bytes;
   }
   for (const nri::HugepageLimit& limit : resources.hugepage_limits) {
     auto size = parsePageSize(limit.page_size);
-    if (size.has_value() && limit.limit > 0) request.hugepages[*size] = limit.limit;
+    if (size.has_value() && limit.limit > 0) request.hugepages[*size] = std::min(limit.limit, kMaxBytes);
   }
   return request;
 }
@@ -117,10 +135,20 @@ Result<uint64_t> parsePageSize(std::string_view page_size) {
     return Error::invalidArgument("huge page size \"" + std::string(page_size) + "\" has no number");
   }
   constexpr uint64_t kKiB = 1024;
-  if (unit == "KB" || unit == "kB") return value * kKiB;
-  if (unit == "MB") return value * kKiB * kKiB;
-  if (unit == "GB") return value * kKiB * kKiB * kKiB;
-  return Error::invalidArgument("huge page size \"" + std::string(page_size) + "\" has an unknown unit");
+  uint64_t unit_bytes = 0;
+  if (unit == "KB" || unit == "kB") unit_bytes = kKiB;
+  if (unit == "MB") unit_bytes = kKiB * kKiB;
+  if (unit == "GB") unit_bytes = kKiB * kKiB * kKiB;
+  if (unit_bytes == 0) {
+    return Error::invalidArgument("huge page size \"" + std::string(page_size) + "\" has an unknown unit");
+  }
+  // Page sizes are powers of two no larger than 16 GiB (the largest any architecture has).
+  constexpr uint64_t kMaxPageSize = uint64_t{16} << 30;
+  if (value > kMaxPageSize / unit_bytes || ((value * unit_bytes) & (value * unit_bytes - 1)) != 0) {
+    return Error::invalidArgument("huge page size \"" + std::string(page_size) +
+                                  "\" is not a power of two of at most 16GB");
+  }
+  return value * unit_bytes;
 }
 
 nri::LinuxResources resourcesFor(const policies::Placement& placement, bool exclusive, const NodeSet& all_nodes,
