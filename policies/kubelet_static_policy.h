@@ -50,7 +50,7 @@ class KubeletStaticPolicy final : public Policy {
   CpuSet sharedCpus(const State& state) const override;
 
   // The reserved CPUs the CPU policy resolved (the list, or the CPUs a count picked).
-  const CpuSet& reservedCpus() const { return cpu_.reservedCpus(); }
+  CpuSet reservedCpus() const override { return cpu_.reservedCpus(); }
 
  private:
   KubeletStaticPolicy(cpu::StaticCpuPolicy cpu, std::optional<memory::StaticMemoryPolicy> memory,

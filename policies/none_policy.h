@@ -26,6 +26,8 @@ class NonePolicy final : public Policy {
   Result<Decision> resize(const State& state, const PodRequest& pod, const ContainerRequest& resized) const override;
   std::map<ContainerKey, Placement> placements(const State& state) const override;
   CpuSet sharedCpus(const State& state) const override;
+  // Nothing is exclusive under "none", so nothing needs to be kept from it.
+  CpuSet reservedCpus() const override { return {}; }
 
  private:
   Decision decide(const PodRequest& pod, const ContainerRequest& container, std::string explanation) const;

@@ -66,6 +66,10 @@ class Policy {
   // The CPUs of the shared pool(s) in this State: every allocatable CPU no container holds
   // exclusively (reserved CPUs stay in it unless strict-cpu-reservation says otherwise).
   virtual CpuSet sharedCpus(const State& state) const = 0;
+
+  // The CPUs never handed out exclusively: PolicyOptions::reserved_cpus, or the CPUs this policy
+  // picked for reserved_cpu_count. The state checker and the agent hold every allocation to it.
+  virtual CpuSet reservedCpus() const = 0;
 };
 
 // The State after a decision: the container's allocation recorded (replacing an older one).

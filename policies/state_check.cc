@@ -5,9 +5,19 @@
 #include <string_view>
 #include <utility>
 
+#include "common/text.h"
+
 namespace topod::policies {
 
-std::string describeKey(const ContainerKey& key) { return key.pod_uid + "/" + key.container_name; }
+std::string describeKey(const ContainerKey& key) { return escapeForDisplay(key.pod_uid + "/" + key.container_name); }
+
+Status checkReservedNotExclusive(const ContainerKey& key, const ContainerAllocation& allocation,
+                                 const CpuSet& reserved) {
+  if (!allocation.exclusive_cpus.intersects(reserved)) return okStatus();
+  return Error::failedPrecondition(describeKey(key) + ": exclusive CPUs " +
+                                   (allocation.exclusive_cpus & reserved).toString() +
+                                   " are reserved (reserved: " + reserved.toString() + ")");
+}
 
 Result<uint64_t> memoryCapacity(const topology::NumaNode& node, const std::string& resource) {
   if (resource == kResourceMemory) return node.memory_bytes;
@@ -26,7 +36,10 @@ class Checker {
   Checker(const topology::Topology& topology, const PolicyOptions& options, const State& state,
           const StateCheckOptions& check)
       : topology_(topology), options_(options), state_(state), check_(check) {
-    reserved_ = check.resolved_reserved_cpus.empty() ? options.reserved_cpus : check.resolved_reserved_cpus;
+    // The CPUs the policy resolved (a count names no CPUs by itself), else the configured list.
+    reserved_ = !check.resolved_reserved_cpus.empty() ? check.resolved_reserved_cpus
+                : check.policy != nullptr && !check.policy->reservedCpus().empty() ? check.policy->reservedCpus()
+                                                                                  : options.reserved_cpus;
   }
 
   std::vector<std::string> run() {
@@ -59,9 +72,9 @@ class Checker {
       add(describeKey(key) + ": exclusive CPUs " + offline.toString() + " are not online (online: " +
           topology_.onlineCpus().toString() + ")");
     }
-    if (!check_.allow_exclusive_on_reserved && cpus.intersects(reserved_)) {
-      add(describeKey(key) + ": exclusive CPUs " + (cpus & reserved_).toString() + " are reserved (reserved: " +
-          reserved_.toString() + ")");
+    if (!check_.allow_exclusive_on_reserved) {
+      Status reserved = checkReservedNotExclusive(key, allocation, reserved_);
+      if (!reserved.has_value()) add(reserved.error().message());
     }
     if (!cpus.empty() && !allocation.shared_pool_nodes.empty()) {
       add(describeKey(key) + ": holds exclusive CPUs " + cpus.toString() + " and is also in the shared pool of nodes " +

@@ -44,8 +44,9 @@ namespace topod::policies {
 struct StateCheckOptions {
   // When set, the shared-pool invariants (7) are checked against this policy's sharedCpus().
   const Policy* policy = nullptr;
-  // Policies that pick reserved CPUs by count pass the CPUs they picked; they then take the
-  // place of options.reserved_cpus in invariants 2 and 7.
+  // The reserved CPUs of invariants 2 and 7 when not empty; otherwise policy->reservedCpus()
+  // (the CPUs a policy picked for a reserved count) when a policy is given, else
+  // options.reserved_cpus.
   CpuSet resolved_reserved_cpus;
   // Lets exclusive CPUs lie on reserved CPUs (invariant 2); off for every kubelet policy.
   bool allow_exclusive_on_reserved = false;
@@ -62,11 +63,17 @@ Status validateRestoredState(const topology::Topology& topology, const PolicyOpt
                              const State& state, const std::string& source,
                              const StateCheckOptions& check = {});
 
+// The rule "a reserved CPU is never exclusive" for one allocation: the one check that admission,
+// resize, adoption (the agent, after every decision) and restore (checkState) all use.
+// `reserved` is Policy::reservedCpus(). FailedPrecondition naming the CPUs.
+Status checkReservedNotExclusive(const ContainerKey& key, const ContainerAllocation& allocation,
+                                 const CpuSet& reserved);
+
 // Capacity of `resource` ("memory" or "hugepages-<size>") on a NUMA node, in bytes; an error
 // when the node has no such resource (unknown name or page size not configured there).
 Result<uint64_t> memoryCapacity(const topology::NumaNode& node, const std::string& resource);
 
-// "pod-uid/container" for messages.
+// "pod-uid/container" for messages and logs, control characters escaped (common/text.h).
 std::string describeKey(const ContainerKey& key);
 
 }  // namespace topod::policies

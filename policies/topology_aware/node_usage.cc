@@ -52,6 +52,7 @@ Result<Pools> makePools(const topology::Topology& topology, const PolicyOptions&
     pools.reserved = pickReservedCpus(topology, pools.shared_universe, options.reserved_cpu_count);
   }
   pools.exclusive_universe = pools.shared_universe - pools.reserved;
+  pools.isolated_exclusive = pools.isolated - pools.reserved;
   // strict-cpu-reservation: reserved CPUs serve the system only, no container pool at all.
   if (options.cpu.strict_cpu_reservation) pools.shared_universe -= pools.reserved;
   if (pools.shared_universe.empty()) {

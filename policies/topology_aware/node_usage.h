@@ -25,6 +25,7 @@ using MemoryAmounts = std::map<std::string, uint64_t>;
 struct Pools {
   CpuSet reserved;           // in the shared pools, never exclusive
   CpuSet isolated;           // never shared; exclusive only for pods that ask (annotation)
+  CpuSet isolated_exclusive; // isolated - reserved: what those pods may get (a reserved CPU never)
   CpuSet shared_universe;    // online - isolated: what the shared pools are carved from
   CpuSet exclusive_universe; // online - isolated - reserved: ordinary exclusive candidates
   // NUMA node -> resource -> bytes containers may be charged (capacity - reserved memory).

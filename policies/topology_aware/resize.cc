@@ -86,7 +86,7 @@ Result<Decision> TopologyAwarePolicy::resizeExclusive(const State& state, const 
           released.toString();
   } else if (n_new > n_old) {
     bool isolated = !pools_.isolated.empty() && old.exclusive_cpus.isSubsetOf(pools_.isolated);
-    const CpuSet& universe = isolated ? pools_.isolated : pools_.exclusive_universe;
+    const CpuSet& universe = isolated ? pools_.isolated_exclusive : pools_.exclusive_universe;
     CpuSet free = universe - usage.exclusive - cpus;
     int keep = !isolated && (pools_.reserved & pools_.shared_universe).empty() ? 1 : 0;
     int extra = n_new - n_old;

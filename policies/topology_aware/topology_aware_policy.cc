@@ -55,7 +55,7 @@ Result<Decision> TopologyAwarePolicy::admit(const State& state, const PodRequest
 }
 
 std::map<int, CpuSet> TopologyAwarePolicy::freeByNode(const Usage& usage, bool isolated) const {
-  const CpuSet& universe = isolated ? pools_.isolated : pools_.exclusive_universe;
+  const CpuSet& universe = isolated ? pools_.isolated_exclusive : pools_.exclusive_universe;
   CpuSet free = universe - usage.exclusive;
   std::map<int, CpuSet> by_node;
   for (int node : pools_.cpu_nodes) by_node[node] = free & topology_.cpusOfNuma(node);

@@ -43,6 +43,7 @@ class TopologyAwarePolicy final : public Policy {
   Result<Decision> resize(const State& state, const PodRequest& pod, const ContainerRequest& resized) const override;
   std::map<ContainerKey, Placement> placements(const State& state) const override;
   CpuSet sharedCpus(const State& state) const override;
+  CpuSet reservedCpus() const override { return pools_.reserved; }
 
   const topology_aware::Pools& pools() const { return pools_; }
 

@@ -42,6 +42,8 @@ class FakeExclusivePolicy final : public policies::Policy {
     return out;
   }
 
+  CpuSet reservedCpus() const override { return CpuSet{0}; }
+
   CpuSet sharedCpus(const policies::State& state) const override {
     CpuSet shared = online_;
     for (const auto& [key, allocation] : state.containers()) shared -= allocation.exclusive_cpus;

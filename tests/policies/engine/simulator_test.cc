@@ -37,6 +37,7 @@ class LowestFreePolicy final : public Policy {
     }
     return out;
   }
+  CpuSet reservedCpus() const override { return {}; }
   CpuSet sharedCpus(const State& state) const override {
     CpuSet shared = online_;
     for (const auto& [key, a] : state.containers()) shared -= a.exclusive_cpus;
