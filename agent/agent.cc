@@ -9,7 +9,9 @@
 #include "agent/nri_mapping.h"
 #include "cgroups/cgroup_path.h"
 #include "cgroups/container_files.h"
+#include "common/text.h"
 #include "policies/policy_registry.h"
+#include "policies/state_check.h"
 
 namespace topod::agent {
 
@@ -19,7 +21,8 @@ using policies::State;
 
 namespace {
 
-std::string describe(const ContainerKey& key) { return key.pod_uid + "/" + key.container_name; }
+// Names come from the runtime: escaped, so that a newline in one cannot forge a log line.
+std::string describe(const ContainerKey& key) { return escapeForDisplay(key.pod_uid + "/" + key.container_name); }
 
 }  // namespace
 
@@ -36,6 +39,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const topology::Topology& topology,
   if (!loaded.has_value()) return loaded.error();
   agent->state_ = std::move(loaded->state);
   agent->startup_report_ = loaded->report;
+  agent->startup_warning_ = loaded->warning;
   return agent;
 }
 
@@ -44,7 +48,16 @@ Agent::Agent(const topology::Topology& topology, AgentOptions options, std::uniq
       options_(std::move(options)),
       policy_(std::move(policy)),
       checkpoint_(options_.state_dir, options_.checkpoint),
-      all_nodes_(topology.numaNodeIds()) {}
+      all_nodes_(topology.numaNodeIds()),
+      reserved_cpus_(policy_->reservedCpus()) {}
+
+Status Agent::checkDecision(const policies::Decision& decision) const {
+  Status valid = policies::checkReservedNotExclusive(decision.key, decision.allocation, reserved_cpus_);
+  if (!valid.has_value()) {
+    return Error::internal("policy " + std::string(policy_->name()) + " broke a rule: " + valid.error().message());
+  }
+  return okStatus();
+}
 
 void Agent::onConfigure(const nri::RuntimeInfo& runtime) {
   spdlog::info("runtime {} {} configured topod (NRI {}, request timeout {} ms)", runtime.name, runtime.version,
@@ -75,15 +88,47 @@ std::vector<nri::Update> Agent::takeChangedLocked(const std::string& skip_id) {
   auto placements = policy_->placements(state_);
   CpuSet shared = policy_->sharedCpus(state_);
   for (auto& [id, known] : containers_) {
-    if (id == skip_id) continue;
+    if (id == skip_id || !known.running) continue;
     Applied desired = desiredFor(known, placements, shared);
     if (known.applied && *known.applied == desired) continue;
+    if (desired.placement.cpus.empty()) {
+      // Admission refuses what would empty a pool with members (emptiedContainerLocked); this
+      // is the last guard: over NRI an empty cpuset would mean "keep the old, wider one".
+      spdlog::error("no CPUs left for {} ({}); its cpuset is left as it is", describe(known.key), id);
+      continue;
+    }
     updates.push_back(updateFor(known, desired));
     known.applied = desired;
   }
   if (!updates.empty()) ++generation_;
   stale_ = false;
   return updates;
+}
+
+std::optional<std::string> Agent::emptiedContainerLocked(const std::string& id, const Placement& own,
+                                                         bool others_may_move) const {
+  if (own.cpus.empty()) return id;
+  if (!others_may_move) return std::nullopt;
+  auto placements = policy_->placements(state_);
+  CpuSet shared = policy_->sharedCpus(state_);
+  for (const auto& [other_id, known] : containers_) {
+    if (other_id == id || !known.running) continue;
+    if (desiredFor(known, placements, shared).placement.cpus.empty()) return other_id;
+  }
+  return std::nullopt;
+}
+
+std::vector<ContainerKey> Agent::stoppedSiblingsLocked(const ContainerKey& key) const {
+  std::vector<ContainerKey> stopped;
+  auto [first, last] = state_.podContainers(key.pod_uid);
+  for (auto it = first; it != last; ++it) {
+    if (it->first == key) continue;
+    auto owner = ids_.find(it->first);
+    if (owner == ids_.end()) continue;  // restored, not seen yet: Synchronize decides
+    auto known = containers_.find(owner->second);
+    if (known != containers_.end() && !known->second.running) stopped.push_back(it->first);
+  }
+  return stopped;
 }
 
 bool Agent::othersMayMoveLocked(const CpuSet& exclusive_before) const {
@@ -112,6 +157,8 @@ void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const 
   spdlog::info("released {} ({})", describe(key), why);
 }
 
+void Agent::forgetAttemptLocked(const std::string& id) { containers_.erase(id); }
+
 void Agent::markPendingLocked() { pending_ = true; }
 
 policies::ContainerRequest Agent::requestOf(const nri::Container& container, const nri::LinuxResources& resources,
@@ -123,7 +170,9 @@ policies::ContainerRequest Agent::requestOf(const nri::Container& container, con
 
 Result<policies::Decision> Agent::adoptLocked(const State& state, const nri::Pod& pod, const nri::Container& c) const {
   auto request = requestOf(c, c.resources, pod.qos);
-  return policy_->admit(state, podRequestOf(pod, request), request);
+  auto decision = policy_->admit(state, podRequestOf(pod, request), request);
+  if (decision.has_value()) TOPOD_RETURN_IF_ERROR(checkDecision(*decision));
+  return decision;
 }
 
 Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod>& pods,
@@ -136,16 +185,19 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
 
   // The runtime is the source of truth for what exists.
   std::vector<const nri::Container*> live;
-  std::set<ContainerKey> live_keys;
+  std::vector<const nri::Container*> stopped;
+  // Keys the runtime still has a container for, running or stopped: a stopped one keeps its
+  // allocation for its next attempt (onStopContainer).
+  std::set<ContainerKey> present_keys;
   for (const nri::Container& c : containers) {
-    if (c.state == nri::ContainerState::Stopped) continue;
     auto pod = pods_.find(c.pod_id);
     if (pod == pods_.end()) {
-      spdlog::warn("synchronize: container {} ({}) names unknown pod {}; ignored", c.id, c.name, c.pod_id);
+      spdlog::warn("synchronize: container {} ({}) names unknown pod {}; ignored", escapeForDisplay(c.id),
+                   escapeForDisplay(c.name), escapeForDisplay(c.pod_id));
       continue;
     }
-    live.push_back(&c);
-    live_keys.insert(keyOf(pod->second, c.name));
+    (c.state == nri::ContainerState::Stopped ? stopped : live).push_back(&c);
+    present_keys.insert(keyOf(pod->second, c.name));
   }
   // Built on a copy (Synchronize is rare) and committed at once, in the order it was built: any
   // prefix of these changes is a State this loop passed through.
@@ -154,7 +206,7 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   int dropped = 0;
   for (const auto& [key, allocation] : state_.containers()) {
     (void)allocation;
-    if (live_keys.count(key) != 0) continue;
+    if (present_keys.count(key) != 0) continue;
     next.erase(key);
     changes.push_back({.key = key, .allocation = std::nullopt});
     ++dropped;
@@ -174,19 +226,28 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
     if (next.containers().count(key) != 0) continue;
     auto decision = adoptLocked(next, pod, *c);
     if (!decision.has_value()) {
-      spdlog::warn("synchronize: cannot adopt {} ({}): {}; it runs in the shared pool", describe(key), c->id,
-                   decision.error().message());
+      spdlog::warn("synchronize: cannot adopt {} ({}): {}; it runs in the shared pool", describe(key),
+                   escapeForDisplay(c->id), escapeForDisplay(decision.error().message()));
       continue;
     }
     next.put(decision->key, decision->allocation);
     changes.push_back({.key = decision->key, .allocation = decision->allocation});
     ++adopted;
-    spdlog::info("synchronize: adopted {}: {}", describe(key), decision->explanation);
+    spdlog::info("synchronize: adopted {}: {}", describe(key), escapeForDisplay(decision->explanation));
   }
   if (!changes.empty()) {
     Status committed = persistLocked(changes, "synchronize");
     if (!committed.has_value()) return committed.error();
     state_ = std::move(next);
+  }
+  // Stopped attempts of containers that keep an allocation; a running attempt owns its key.
+  std::sort(stopped.begin(), stopped.end(), [](const nri::Container* a, const nri::Container* b) { return a->id < b->id; });
+  for (const nri::Container* c : stopped) {
+    ContainerKey key = keyOf(pods_[c->pod_id], c->name);
+    if (!state_.contains(key)) continue;
+    containers_[c->id] = Known{.id = c->id, .pod_id = c->pod_id, .key = key, .cgroups_path = c->cgroups_path,
+                               .requested = c->resources, .applied = std::nullopt, .running = false};
+    ids_.emplace(key, c->id);
   }
 
   // Re-apply every placement whose actual cpuset drifted (or is unknown).
@@ -197,6 +258,7 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   for (const nri::Container* c : live) by_id[c->id] = c;
   int drifted = 0;
   for (auto& [id, known] : containers_) {
+    if (!known.running) continue;
     Applied desired = desiredFor(known, placements, shared);
     const nri::Container& c = *by_id[id];
     std::optional<CpuSet> actual = c.resources.cpuset_cpus;
@@ -208,6 +270,12 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
       }
     }
     bool quota_ok = !desired.exclusive || (c.resources.cpu_quota && *c.resources.cpu_quota < 0);
+    if (desired.placement.cpus.empty()) {
+      // Never sent: an empty cpuset means "no change" over NRI.
+      spdlog::error("synchronize: no CPUs left for {} ({}); its cpuset is left as it is", describe(known.key),
+                    escapeForDisplay(id));
+      continue;
+    }
     if (!actual || *actual != desired.placement.cpus || !quota_ok) {
       updates.push_back(updateFor(known, desired));
       ++drifted;
@@ -218,8 +286,9 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   pending_ = false;
   stale_ = false;
   ++generation_;
-  spdlog::info("synchronized with the runtime: {} pods, {} containers; adopted {}, dropped {}, {} cpusets re-applied",
-               pods.size(), live.size(), adopted, dropped, drifted);
+  spdlog::info("synchronized with the runtime: {} pods, {} running containers ({} stopped); adopted {}, dropped {}, "
+               "{} cpusets re-applied",
+               pods.size(), live.size(), stopped.size(), adopted, dropped, drifted);
   return updates;
 }
 
@@ -230,38 +299,89 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   pods_[pod.id] = pod;
   ContainerKey key = keyOf(pod, container.name);
   const CpuSet exclusive_before = state_.totals().exclusive_cpus;
-  // A restarted container reuses its name (and so its key) under a new id: the old allocation
-  // goes first, as the kubelet removes the old container's assignment.
+  // A new attempt of a container (a restart: same pod, same name, new id) inherits the
+  // allocation of the earlier one, as the kubelet keeps a container's CPUs until its pod goes:
+  // the earlier attempt, stopped or about to be, owns nothing from now on, and its own
+  // Stop/Remove events leave the allocation alone.
   auto previous_id = ids_.find(key);
   if (previous_id != ids_.end() && previous_id->second != container.id) {
-    containers_.erase(previous_id->second);
+    forgetAttemptLocked(previous_id->second);
     ids_.erase(previous_id);
   }
-  // Decided on state_ itself (no copy of every allocation on the NRI path): the old allocation
-  // is taken out for the decision and put back when nothing is committed.
+  const policies::ContainerAllocation* held = state_.find(key);
   std::optional<policies::ContainerAllocation> previous;
-  if (const policies::ContainerAllocation* old = state_.find(key)) {
-    previous = *old;
-    state_.erase(key);
+  if (held != nullptr) previous = *held;
+  // A new container of the pod reuses what its stopped siblings (completed init containers)
+  // held: they are taken out for the decision and released with it.
+  std::vector<std::pair<ContainerKey, policies::ContainerAllocation>> siblings;
+  if (!previous) {
+    for (const ContainerKey& sibling : stoppedSiblingsLocked(key)) {
+      siblings.emplace_back(sibling, *state_.find(sibling));
+      state_.erase(sibling);
+    }
   }
-  auto restore = [&] {
-    if (previous) state_.put(key, std::move(*previous));
+  auto undo = [&] {
+    if (previous) {
+      state_.put(key, *previous);
+    } else {
+      state_.erase(key);
+    }
+    for (auto& [sibling, allocation] : siblings) state_.put(sibling, allocation);
   };
 
-  auto decision = policy_->admit(state_, podRequestOf(pod, request), request);
-  if (!decision.has_value()) {
-    restore();
-    spdlog::warn("refused {} ({}): {}", describe(key), container.id, decision.error().message());
-    return Error(decision.error().code(), "topod refused container " + describe(key) + ": " + decision.error().message());
+  auto pod_request = podRequestOf(pod, request);
+  Result<policies::Decision> decision = Error::internal("no decision");
+  if (previous) {
+    // Same request: the same CPUs and nodes. A changed one is a resize; if the held allocation
+    // cannot grow into it, the container is placed afresh as a new one would be.
+    decision = policy_->resize(state_, pod_request, request);
+    if (!decision.has_value()) {
+      state_.erase(key);
+      decision = policy_->admit(state_, pod_request, request);
+      if (!decision.has_value()) state_.put(key, *previous);
+    }
+  } else {
+    decision = policy_->admit(state_, pod_request, request);
   }
-  std::vector<policies::StateChange> changes{{.key = decision->key, .allocation = decision->allocation}};
+  if (decision.has_value()) {
+    Status valid = checkDecision(*decision);
+    if (!valid.has_value()) decision = valid.error();
+  }
+  if (!decision.has_value()) {
+    undo();
+    // Policies quote pod and container names: escaped like every name from the runtime.
+    const std::string why = escapeForDisplay(decision.error().message());
+    spdlog::warn("refused {} ({}): {}", describe(key), escapeForDisplay(container.id), why);
+    return Error(decision.error().code(), "topod refused container " + describe(key) + ": " + why);
+  }
+  state_.put(decision->key, decision->allocation);
+  const bool others_may_move = othersMayMoveLocked(exclusive_before);
+  if (auto emptied = emptiedContainerLocked(container.id, decision->placement, others_may_move)) {
+    undo();
+    std::string who = *emptied == container.id ? "it" : "container " + describe(containers_.at(*emptied).key);
+    std::string message = "topod refused container " + describe(key) + ": admitting it would leave " + who +
+                          " without any CPU (its shared pool would be empty)";
+    spdlog::warn("{}", message);
+    return Error::resourceExhausted(message);
+  }
+  std::vector<policies::StateChange> changes;
+  for (const auto& [sibling, allocation] : siblings) changes.push_back({.key = sibling, .allocation = std::nullopt});
+  changes.push_back({.key = decision->key, .allocation = decision->allocation});
   Status committed = persistLocked(changes, "admitting " + describe(key));
   if (!committed.has_value()) {
-    restore();
+    undo();
     spdlog::error("refused {}: {}", describe(key), committed.error().toString());
     return committed.error();
   }
-  state_.put(decision->key, decision->allocation);
+  for (const auto& [sibling, allocation] : siblings) {
+    auto owner = ids_.find(sibling);
+    if (owner != ids_.end()) {
+      forgetAttemptLocked(owner->second);
+      ids_.erase(owner);
+    }
+    spdlog::info("released {} (stopped; its pod's new container {} reuses what it held)", describe(sibling),
+                 describe(key));
+  }
   bool exclusive = !decision->allocation.exclusive_cpus.empty();
   Known known{.id = container.id, .pod_id = pod.id, .key = key, .cgroups_path = container.cgroups_path,
               .requested = container.resources,
@@ -270,10 +390,11 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   reply.adjustment.resources = resourcesFor(decision->placement, exclusive, all_nodes_, container.resources);
   containers_[container.id] = std::move(known);
   ids_[key] = container.id;
-  if (othersMayMoveLocked(exclusive_before)) reply.updates = takeChangedLocked(container.id);
-  spdlog::info("admitted {} ({}): cpus {}{}, {} other containers updated; {}", describe(key), container.id,
+  if (others_may_move) reply.updates = takeChangedLocked(container.id);
+  spdlog::info("admitted {} ({}){}: cpus {}{}, {} other containers updated; {}", describe(key),
+               escapeForDisplay(container.id), previous ? " again, as a new attempt" : "",
                decision->placement.cpus.toString(), exclusive ? " exclusive" : " shared", reply.updates.size(),
-               decision->explanation);
+               escapeForDisplay(decision->explanation));
   return reply;
 }
 
@@ -283,22 +404,54 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   policies::ContainerRequest request = requestOf(container, requested, pod.qos);
   std::unique_lock lock(mutex_);
   ContainerKey key = keyOf(pod, container.name);
+  auto owner = ids_.find(key);
+  if (owner != ids_.end() && owner->second != container.id && containers_.count(owner->second) != 0) {
+    // An earlier attempt of a container that has a newer one: the allocation is the newer one's.
+    spdlog::warn("update of {} ({}) ignored: {} is that container's current attempt", describe(key),
+                 escapeForDisplay(container.id), escapeForDisplay(owner->second));
+    return std::vector<nri::Update>{};
+  }
   const CpuSet exclusive_before = state_.totals().exclusive_cpus;
-  bool known_allocation = state_.contains(key);
+  const policies::ContainerAllocation* held = state_.find(key);
+  std::optional<policies::ContainerAllocation> previous;
+  if (held != nullptr) previous = *held;
   // Devices do not change in a resize; an update that does not list them keeps those admitted.
-  if (known_allocation && request.devices.empty()) request.devices = state_.containers().at(key).request.devices;
+  if (previous && request.devices.empty()) request.devices = previous->request.devices;
   auto pod_request = podRequestOf(pod, request);
-  auto decision = known_allocation ? policy_->resize(state_, pod_request, request)
-                                   : policy_->admit(state_, pod_request, request);
+  auto decision = previous ? policy_->resize(state_, pod_request, request) : policy_->admit(state_, pod_request, request);
+  if (decision.has_value()) {
+    Status valid = checkDecision(*decision);
+    if (!valid.has_value()) decision = valid.error();
+  }
   if (!decision.has_value()) {
-    spdlog::warn("refused resize of {} ({}): {}; the old allocation stays", describe(key), container.id,
-                 decision.error().message());
-    return Error(decision.error().code(), "topod refused resize of " + describe(key) + ": " + decision.error().message());
+    const std::string why = escapeForDisplay(decision.error().message());
+    spdlog::warn("refused resize of {} ({}): {}; the old allocation stays", describe(key),
+                 escapeForDisplay(container.id), why);
+    return Error(decision.error().code(), "topod refused resize of " + describe(key) + ": " + why);
+  }
+  auto undo = [&] {
+    if (previous) {
+      state_.put(key, *previous);
+    } else {
+      state_.erase(key);
+    }
+  };
+  state_.put(decision->key, decision->allocation);
+  const bool others_may_move = othersMayMoveLocked(exclusive_before);
+  if (auto emptied = emptiedContainerLocked(container.id, decision->placement, others_may_move)) {
+    undo();
+    std::string who = *emptied == container.id ? "it" : "container " + describe(containers_.at(*emptied).key);
+    std::string message = "topod refused resize of " + describe(key) + ": it would leave " + who +
+                          " without any CPU (its shared pool would be empty); the old allocation stays";
+    spdlog::warn("{}", message);
+    return Error::resourceExhausted(message);
   }
   std::vector<policies::StateChange> changes{{.key = decision->key, .allocation = decision->allocation}};
   Status committed = persistLocked(changes, "resizing " + describe(key));
-  if (!committed.has_value()) return committed.error();
-  state_.put(decision->key, decision->allocation);
+  if (!committed.has_value()) {
+    undo();
+    return committed.error();
+  }
   Known& known = containers_[container.id];
   known.id = container.id;
   known.pod_id = pod.id;
@@ -310,21 +463,33 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   known.applied = Applied{.placement = decision->placement, .exclusive = exclusive};
   std::vector<nri::Update> updates{updateFor(known, *known.applied)};
   std::vector<nri::Update> others;
-  if (othersMayMoveLocked(exclusive_before)) others = takeChangedLocked(container.id);
+  if (others_may_move) others = takeChangedLocked(container.id);
   updates.insert(updates.end(), others.begin(), others.end());
   spdlog::info("{} {} ({}): cpus {}{}, {} other containers updated; {}",
-               known_allocation ? "resized" : "admitted, first seen at UpdateContainer,", describe(key), container.id,
-               decision->placement.cpus.toString(), exclusive ? " exclusive" : " shared", others.size(),
-               decision->explanation);
+               previous ? "resized" : "admitted, first seen at UpdateContainer,", describe(key),
+               escapeForDisplay(container.id), decision->placement.cpus.toString(),
+               exclusive ? " exclusive" : " shared", others.size(), escapeForDisplay(decision->explanation));
   return updates;
 }
 
 Result<std::vector<nri::Update>> Agent::onStopContainer(const nri::Pod& pod, const nri::Container& container) {
   std::unique_lock lock(mutex_);
-  const CpuSet exclusive_before = state_.totals().exclusive_cpus;
-  releaseLocked(container.id, keyOf(pod, container.name), "container stopped");
-  if (!othersMayMoveLocked(exclusive_before)) return std::vector<nri::Update>{};
-  return takeChangedLocked("");
+  auto known = containers_.find(container.id);
+  if (known == containers_.end()) return std::vector<nri::Update>{};
+  ContainerKey key = keyOf(pod, container.name);
+  auto owner = ids_.find(key);
+  if (owner == ids_.end() || owner->second != container.id) {
+    // An earlier attempt stopping after its replacement was created: nothing of it is held.
+    forgetAttemptLocked(container.id);
+    return std::vector<nri::Update>{};
+  }
+  // The allocation stays until the pod goes (RemovePodSandbox), the container is removed for
+  // good (RemoveContainer), or its pod admits a new container that reuses it.
+  known->second.running = false;
+  known->second.applied.reset();
+  spdlog::info("{} ({}) stopped; its allocation is kept for its next attempt", describe(key),
+               escapeForDisplay(container.id));
+  return std::vector<nri::Update>{};
 }
 
 Status Agent::onRunPodSandbox(const nri::Pod& pod) {
@@ -337,9 +502,25 @@ Status Agent::onRemoveContainer(const nri::Pod& pod, const nri::Container& conta
   std::function<void()> notify;
   {
     std::unique_lock lock(mutex_);
-    if (containers_.count(container.id) == 0) return okStatus();
+    auto known = containers_.find(container.id);
+    if (known == containers_.end()) return okStatus();
+    ContainerKey key = keyOf(pod, container.name);
+    auto owner = ids_.find(key);
+    if (owner == ids_.end() || owner->second != container.id) {
+      forgetAttemptLocked(container.id);
+      return okStatus();
+    }
+    // Another stopped attempt of the same container that the runtime still lists (seen at
+    // Synchronize) takes the allocation over: the kubelet may start the next one from it.
+    for (const auto& [id, other] : containers_) {
+      if (id != container.id && other.key == key) {
+        owner->second = id;
+        forgetAttemptLocked(container.id);
+        return okStatus();
+      }
+    }
     const CpuSet exclusive_before = state_.totals().exclusive_cpus;
-    releaseLocked(container.id, keyOf(pod, container.name), "container removed");
+    releaseLocked(container.id, key, "container removed");
     if (!othersMayMoveLocked(exclusive_before)) return okStatus();
     markPendingLocked();
     notify = pending_notifier_;
@@ -362,6 +543,8 @@ Status Agent::onRemovePodSandbox(const nri::Pod& pod) {
       if (known != containers_.end() && known->second.pod_id == pod.id) gone.emplace_back(it->second, it->first);
     }
     for (const auto& [id, key] : gone) releaseLocked(id, key, "pod removed");
+    // Earlier attempts of the pod's containers that are still remembered.
+    std::erase_if(containers_, [&](const auto& entry) { return entry.second.pod_id == pod.id; });
     // Allocations of the pod that no container topod knows by id holds (restored, not yet synced).
     std::vector<ContainerKey> orphans;
     auto [first, last] = state_.podContainers(uid);

@@ -66,6 +66,8 @@ class Agent final : public nri::EventHandler {
 
   // What start-up found (checkpoint restored / moved aside / absent), for the log.
   const std::string& startupReport() const { return startup_report_; }
+  // Whether start-up lost or skipped something (the report is then a warning).
+  bool startupReportIsWarning() const { return startup_warning_; }
 
   // nri::EventHandler
   void onConfigure(const nri::RuntimeInfo& runtime) override;
@@ -104,6 +106,9 @@ class Agent final : public nri::EventHandler {
     std::string cgroups_path;
     nri::LinuxResources requested;  // what the kubelet asked for (quota restored from it)
     std::optional<Applied> applied;  // what topod last told the runtime
+    // False once stopped: the allocation stays for the container's next attempt (as the
+    // kubelet keeps a container's CPUs until its pod goes), but no update is sent to it.
+    bool running = true;
   };
 
   Agent(const topology::Topology& topology, AgentOptions options, std::unique_ptr<policies::Policy> policy);
@@ -130,7 +135,22 @@ class Agent final : public nri::EventHandler {
   // Releases `key` (if allocated) and forgets container `id`; checkpoint errors are logged, the
   // in-memory release stands (the CPUs are free whatever the disk says).
   void releaseLocked(const std::string& id, const policies::ContainerKey& key, const std::string& why);
+  // Forgets container `id`, which is not (or no longer) the attempt that owns its key.
+  void forgetAttemptLocked(const std::string& id);
+  // The pod's allocations other than `key` whose container has stopped: init containers that
+  // ran to completion (NRI cannot tell them from app containers), whose resources the pod's
+  // next containers reuse, as the kubelet's policies reuse them. Released when a new container
+  // of the pod is admitted.
+  std::vector<policies::ContainerKey> stoppedSiblingsLocked(const policies::ContainerKey& key) const;
+  // After a decision is put into state_: the first running container that the placements would
+  // leave without any CPU (an empty cpuset means "no change" over NRI, so it would keep its old,
+  // wider affinity and overlap exclusive CPUs). `id` is the container being decided for.
+  std::optional<std::string> emptiedContainerLocked(const std::string& id, const policies::Placement& own,
+                                                    bool others_may_move) const;
   void markPendingLocked();
+  // Every decision, whichever path made it, passes the same rules before it is applied: no
+  // reserved CPU is exclusive (policies::checkReservedNotExclusive).
+  Status checkDecision(const policies::Decision& decision) const;
   Result<policies::Decision> adoptLocked(const policies::State& state, const nri::Pod& pod, const nri::Container& c) const;
 
   const topology::Topology& topology_;
@@ -138,7 +158,9 @@ class Agent final : public nri::EventHandler {
   std::unique_ptr<policies::Policy> policy_;
   Checkpoint checkpoint_;
   NodeSet all_nodes_;
+  CpuSet reserved_cpus_;  // policy_->reservedCpus()
   std::string startup_report_;
+  bool startup_warning_ = false;
 
   mutable std::mutex mutex_;
   policies::State state_;

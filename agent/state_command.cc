@@ -8,6 +8,7 @@
 
 #include "agent/checkpoint.h"
 #include "agent/commands.h"
+#include "policies/state_check.h"
 #include "policies/state_json.h"
 
 namespace topod::agent {
@@ -22,7 +23,8 @@ void printTable(const policies::State& state) {
     std::string pool = allocation.exclusive_cpus.empty()
                            ? (allocation.shared_pool_nodes.empty() ? "node-wide" : "NUMA " + allocation.shared_pool_nodes.toString())
                            : "";
-    std::printf("%-40s %-11s %-16s %-16s %s\n", (key.pod_uid + "/" + key.container_name).c_str(),
+    // Names come from the runtime: escaped, so that a newline cannot break the table.
+    std::printf("%-40s %-11s %-16s %-16s %s\n", policies::describeKey(key).c_str(),
                 std::string(qosClassName(allocation.qos)).c_str(), orDash(allocation.exclusive_cpus.toString()).c_str(),
                 orDash(pool).c_str(), allocation.memory_nodes.empty() ? "all" : allocation.memory_nodes.toString().c_str());
   }

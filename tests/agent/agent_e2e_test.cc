@@ -70,14 +70,18 @@ TEST_F(AgentE2eTest, PodsComeAndGoAndTheSharedPoolFollows) {
   EXPECT_TRUE(h_.agent->state().containers().count({"g1", "app"}) == 0);
 }
 
-TEST_F(AgentE2eTest, StopReturnsCpusInItsReply) {
+TEST_F(AgentE2eTest, StopKeepsTheCpusForTheNextAttemptAndPodRemovalReturnsThem) {
   auto burstable = makePod("b1", QosClass::Burstable);
   auto shared = add(burstable, makeContainer(burstable, "app", 500, 0));
   auto pod = makePod("g1", QosClass::Guaranteed);
   auto pinned = add(pod, guaranteed(pod, "app", 2000));
-  EXPECT_FALSE(h_.runtime->cpusOf(shared.id).intersects(h_.runtime->cpusOf(pinned.id)));
+  const CpuSet exclusive = h_.runtime->cpusOf(pinned.id);
+  EXPECT_FALSE(h_.runtime->cpusOf(shared.id).intersects(exclusive));
+  // A stopped container keeps its CPUs (the kubelet restarts it on them).
   ASSERT_TRUE(h_.runtime->stopContainer(pinned.id).has_value());
-  EXPECT_EQ(h_.runtime->cpusOf(shared.id), topology_.onlineCpus());
+  EXPECT_EQ(h_.runtime->cpusOf(shared.id), topology_.onlineCpus() - exclusive);
+  ASSERT_TRUE(h_.runtime->removePod(pod.id).has_value());
+  EXPECT_TRUE(h_.runtime->pumpUntil([&] { return h_.runtime->cpusOf(shared.id) == topology_.onlineCpus(); }));
 }
 
 TEST_F(AgentE2eTest, RefusedContainerFailsCreationWithTheReason) {

@@ -84,9 +84,16 @@ TEST_F(AgentTest, ExclusiveCpusAreCarvedOutOfTheSharedPoolAndReturned) {
   EXPECT_FALSE(moved->resources.cpuset_cpus->intersects(exclusive));
   EXPECT_EQ(*moved->resources.cpuset_cpus, topology_.onlineCpus() - exclusive);
 
+  // Stopped, the container keeps its CPUs for its next attempt (as the kubelet keeps them).
   auto stopped = agent_->onStopContainer(pod, guaranteed(pod, "app", 2000));
   ASSERT_TRUE(stopped.has_value());
-  const nri::Update* back = updateOf(*stopped, shared.id);
+  EXPECT_TRUE(stopped->empty());
+  EXPECT_EQ(exclusiveOf(pod, "app"), exclusive);
+
+  // Removed for good, it gives them back to the shared container (an unsolicited update).
+  ASSERT_TRUE(agent_->onRemoveContainer(pod, guaranteed(pod, "app", 2000)).has_value());
+  PendingUpdates pending = agent_->takePendingUpdates();
+  const nri::Update* back = updateOf(pending.updates, shared.id);
   ASSERT_NE(back, nullptr) << "the shared container must get the CPUs back";
   EXPECT_EQ(*back->resources.cpuset_cpus, topology_.onlineCpus());
   EXPECT_EQ(agent_->state().containers().count({pod.uid, "app"}), 0U);
