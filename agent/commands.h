@@ -16,8 +16,10 @@ struct TopologyOptions {
 };
 int runTopologyCommand(const TopologyOptions& options);
 
+// `topod config check FILE [--topology SRC]`: the file, then the same machine checks as `run`.
 struct ConfigCheckOptions {
   std::string path;
+  std::string topology = "live";  // the machine the file is checked for (a loadTopology() source)
 };
 int runConfigCheckCommand(const ConfigCheckOptions& options);
 

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "agent/config_reader.h"
+#include "common/file_io.h"
+#include "policies/policy_registry.h"
 #include "policies/request.h"
 
 namespace topod::agent {
@@ -179,7 +181,78 @@ policies::PolicyOptions Config::defaultPolicyOptions() {
 
 Config defaultConfig() { return Config{}; }
 
+namespace {
+
+// toml++ walks nested tables recursively (after parsing, and when destroying them): a dotted key
+// of some ten thousand parts, or as many nested arrays, overflows the stack. Real configurations
+// nest a few levels, so this bounds what reaches the parser: the dots of one key (counted
+// outside strings and comments from one '=', newline, comma or bracket to the next; a float or a
+// time in a value adds at most one) and the depth of brackets and braces.
+constexpr int kMaxKeyParts = 64;
+constexpr int kMaxBracketDepth = 64;
+
+Status checkTomlBounds(std::string_view text, std::string_view source_name) {
+  int line = 1;
+  int dots = 0;
+  int depth = 0;
+  auto fail = [&](const std::string& what) {
+    return Error::invalidArgument(std::string(source_name) + ":" + std::to_string(line) + ": " + what);
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') ++line;
+    if (c == '#') {  // a comment runs to the end of the line
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      const bool multi = text.substr(i, 3) == std::string(3, c);
+      const std::string_view close = multi ? text.substr(i, 3) : text.substr(i, 1);
+      i += close.size();
+      for (; i < text.size(); ++i) {
+        if (text[i] == '\n') ++line;
+        if (c == '"' && text[i] == '\\') {  // escapes exist in basic strings only
+          ++i;
+          continue;
+        }
+        if (text.substr(i, close.size()) == close) break;
+      }
+      i += close.size() - 1;
+      continue;
+    }
+    switch (c) {
+      case '.':
+        if (++dots > kMaxKeyParts) return fail("a key with more than " + std::to_string(kMaxKeyParts) + " parts");
+        break;
+      case '[':
+      case '{':
+        dots = 0;
+        if (++depth > kMaxBracketDepth) {
+          return fail("brackets nested more than " + std::to_string(kMaxBracketDepth) + " deep");
+        }
+        break;
+      case ']':
+      case '}':
+        dots = 0;
+        if (depth > 0) --depth;
+        break;
+      case '=':
+      case ',':
+      case '\n': dots = 0; break;
+      default: break;
+    }
+  }
+  return okStatus();
+}
+
+}  // namespace
+
 Result<Config> parseConfig(std::string_view text, std::string_view source_name) {
+  if (text.size() > kMaxConfigBytes) {
+    return Error::invalidArgument(std::string(source_name) + ": " + std::to_string(text.size()) +
+                                  " bytes, more than the " + std::to_string(kMaxConfigBytes) + " a configuration may hold");
+  }
+  TOPOD_RETURN_IF_ERROR(checkTomlBounds(text, source_name));
   toml::table table;
   try {
     table = toml::parse(text, std::string_view{source_name});
@@ -225,12 +298,17 @@ Result<Config> parseConfig(std::string_view text, std::string_view source_name) 
 }
 
 Result<Config> loadConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::fromErrno(errno, "reading config " + path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return Error::fromErrno(errno, "reading config " + path);
-  return parseConfig(buffer.str(), path);
+  // A regular file (a directory, a FIFO or a device is an error, not "no settings"); symlinks are
+  // followed, as ConfigMap mounts are made of them.
+  auto text = readRegularFile(path, {.max_bytes = kMaxConfigBytes, .no_follow = false});
+  if (!text.has_value()) return text.error().withContext("reading config");
+  return parseConfig(*text, path);
+}
+
+Status validateConfigForMachine(const Config& config, const topology::Topology& topology) {
+  Status valid = policies::validatePolicyOptions(topology, config.policy);
+  if (!valid.has_value()) return valid.error().withContext(config.source + ": [policy] on this machine");
+  return okStatus();
 }
 
 std::string describeConfig(const Config& config) {

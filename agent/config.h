@@ -7,12 +7,14 @@
 // once, one per line, so a user fixes them in one round.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 #include "agent/state_journal.h"
 #include "common/result.h"
 #include "policies/policy_options.h"
+#include "topology/model.h"
 
 namespace topod::agent {
 
@@ -59,12 +61,21 @@ inline bool operator==(const NriConfig& a, const NriConfig& b) {
 // The configuration topod runs with when no file is given.
 Config defaultConfig();
 
-// Parses TOML text; `source_name` names the input in errors ("/etc/topod/topod.toml:12:3: ...").
+// A configuration is a few kilobytes; larger input is refused before it is parsed.
+inline constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
+
+// Parses TOML text (at most kMaxConfigBytes, nesting bounded); `source_name` names the input in errors ("/etc/topod/topod.toml:12:3: ...").
 // Keys absent from the text keep their embedded defaults. Never throws.
 Result<Config> parseConfig(std::string_view text, std::string_view source_name);
 
-// Reads and parses a file. Errors name the path (unreadable file, or parse problems as above).
+// Reads and parses a file. Errors name the path (unreadable file, not a regular file, or parse
+// problems as above).
 Result<Config> loadConfig(const std::string& path);
+
+// The checks that need the machine (reserved CPUs online, options this topology supports, the
+// static policy's reservation): `topod config check`, `topod run` and a SIGHUP reload all call
+// this one function, so that a file one accepts the others accept too.
+Status validateConfigForMachine(const Config& config, const topology::Topology& topology);
 
 // A short multi-line human summary of the effective configuration (for `config check`, the
 // start-up log and SIGHUP reloads).

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   topod::agent::ConfigCheckOptions config_check_options;
   auto* config_check = config->add_subcommand("check", "Validate a configuration file without running");
   config_check->add_option("file", config_check_options.path, "TOML configuration file")->required();
+  config_check->add_option("--topology", config_check_options.topology,
+                           "machine to check it for: live (default), xml:PATH, synthetic:DESC, json:PATH");
 
   topod::agent::SimulateOptions simulate_options;
   auto* simulate = app.add_subcommand("simulate", "Replay a trace of pod events against a policy and print each decision");

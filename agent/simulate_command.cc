@@ -1,14 +1,12 @@
 // `topod simulate`: replay a trace of pod events against a policy on any machine shape and
 // print every decision as a JSON line, then a summary line (docs/simulator.md). Reads the
 // files and prints; the simulation itself is policies/simulator.h.
-#include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "common/file_io.h"
 #include "policies/policy_registry.h"
 #include "policies/simulator.h"
 #include "policies/simulator_trace.h"
@@ -19,12 +17,10 @@ namespace topod::agent {
 namespace {
 
 Result<std::string> readWholeFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::fromErrno(errno, std::string("cannot read ") + what + " " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Error::fromErrno(errno, std::string("error reading ") + what + " " + path);
-  return text.str();
+  // Regular files only (a FIFO would block), bounded; symlinks are fine for a CLI's input.
+  auto text = readRegularFile(path, {.max_bytes = std::size_t{256} << 20, .no_follow = false});
+  if (!text.has_value()) return text.error().withContext(std::string("cannot read ") + what);
+  return text;
 }
 
 int fail(const Error& error) {

@@ -215,5 +215,53 @@ INSTANTIATE_TEST_SUITE_P(
                     QuantityRow{"UnknownSuffix", "1Gb", false, 0}),
     [](const testing::TestParamInfo<QuantityRow>& row) { return row.param.name; });
 
+// Issue 17 item 5: input that crashed the parser, and files `run` refused but `check` passed.
+TEST(ConfigHostileTest, DeeplyNestedKeysAreRefusedNotACrash) {
+  std::string dotted;
+  for (int i = 0; i < 200000; ++i) dotted += "a.";
+  dotted += "a = 1\n";
+  auto config = parseConfig(dotted, "deep.toml");
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message().find("deep.toml:1: a key with more than 64 parts"), std::string::npos)
+      << config.error().message().substr(0, 200);
+  std::string header = "[" + dotted.substr(0, 200000) + "a]\nx = 1\n";
+  EXPECT_FALSE(parseConfig(header, "deep.toml").has_value());
+  std::string arrays = "x = " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  auto nested = parseConfig(arrays, "deep.toml");
+  ASSERT_FALSE(nested.has_value());
+  EXPECT_NE(nested.error().message().find("nested more than 64 deep"), std::string::npos);
+  // Dots inside strings, comments and values are not key parts.
+  std::string fine = "# " + std::string(500, '.') + "\nstate_dir = \"/var/lib/" + std::string(100, '.') + "\"\n";
+  EXPECT_TRUE(parseConfig(fine, "fine.toml").has_value());
+}
+
+TEST(ConfigHostileTest, OversizedInputIsRefused) {
+  std::string big(kMaxConfigBytes + 1, '\n');
+  auto config = parseConfig(big, "big.toml");
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message().find("more than the"), std::string::npos);
+}
+
+TEST(ConfigHostileTest, ADirectoryIsNotAConfiguration) {
+  auto config = loadConfig("/");
+  ASSERT_FALSE(config.has_value()) << "a directory must not mean the embedded defaults";
+  EXPECT_NE(config.error().message().find("not a regular file"), std::string::npos) << config.error().message();
+}
+
+TEST(ConfigHostileTest, TheMachineCheckIsTheOneRunAppliesAndRefusesAZeroStaticReservation) {
+  auto config = parseConfig("[policy]\nname = \"static\"\nreserved_cpu_count = 0\n", "zero.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().toString();
+  topology::TopologyBuilder builder;
+  for (int cpu = 0; cpu < 4; ++cpu) builder.addCpu({.id = cpu, .core_id = cpu, .l3 = 0, .numa = 0});
+  builder.addNumaNode({.id = 0, .memory_bytes = 1ULL << 30});
+  auto topology = builder.build();
+  ASSERT_TRUE(topology.has_value());
+  Status valid = validateConfigForMachine(*config, *topology);
+  ASSERT_FALSE(valid.has_value());
+  EXPECT_NE(valid.error().message().find("needs at least one reserved CPU"), std::string::npos)
+      << valid.error().message();
+  EXPECT_TRUE(validateConfigForMachine(defaultConfig(), *topology).has_value());
+}
+
 }  // namespace
 }  // namespace topod::agent

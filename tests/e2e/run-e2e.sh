@@ -171,6 +171,8 @@ run_scenario resize 1
 run_scenario topod_restart 1
 run_scenario containerd_restart 1
 run_scenario adopt_running 1
+run_scenario container_restart 1
+run_scenario container_replaced_before_stop 1
 
 total=$(seconds_since "$t0")
 echo "==================== e2e timings (setup ${setup_seconds}s, total ${total}s)"

@@ -240,3 +240,57 @@ scenario_adopt_running() {
   expect_cpus "$g" 1 "adopted Guaranteed gets CPU 1" || return 1
   expect_cpus "$b" 0 "Burstable moved off the adopted container's CPU" || return 1
 }
+
+# (g) A container restarts as the kubelet restarts it (issue 17 item 2): the attempt exits, a new
+# attempt (same pod, same name, a new container) is created, then the old one is removed. Its
+# exclusive CPU is kept across the attempts: a Guaranteed pod created in the gap is refused, the
+# new attempt comes back on CPU 1, and the removal of the old attempt releases nothing.
+scenario_container_restart() {
+  local pod a b q_pod all s
+  ensure_topod || return 1
+  all=$(online_cpus)
+  read -r _ s < <(new_pod crash-shared BURSTABLE) || return 1
+  pod=$(run_pod crash-g "uid-crash-g-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
+  a=$(start_container "$pod" crash-g "${GUARANTEED_1CPU[@]}") || return 1
+  expect_cpus "$a" 1 "first attempt on the exclusive CPU" || return 1
+  cri stop "$a" >/dev/null || { fail "stopping the first attempt"; return 1; }
+  # The gap: another Guaranteed pod may not take the CPU of the crash-looping container.
+  q_pod=$(run_pod crash-gap "uid-crash-gap-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
+  if cri create --pod "$q_pod" --name crash-gap "${GUARANTEED_1CPU[@]}" >/dev/null 2>"$RUN/gap.err"; then
+    fail "a Guaranteed pod created while the container was down got its CPU"
+    return 1
+  fi
+  log "created in the gap, refused as it should be: $(head -c 300 "$RUN/gap.err")"
+  expect_cpus "$s" 0 "the shared pool does not get the stopped container's CPU" || return 1
+  b=$(cri create --pod "$pod" --name crash-g --attempt 1 "${GUARANTEED_1CPU[@]}") ||
+    { fail "creating the second attempt (refused: the CPU was lost)"; return 1; }
+  cri start "$b" || { fail "starting the second attempt"; return 1; }
+  expect_cpus "$b" 1 "the second attempt comes back on the same CPU" || return 1
+  cri rm "$a" >/dev/null || { fail "removing the first attempt"; return 1; }
+  sleep 0.5  # an update a wrong release would send
+  expect_cpus "$b" 1 "removing the old attempt leaves the new one its CPU" || return 1
+  expect_cpus "$s" 0 "nor does the shared pool grow" || return 1
+  # The pod going away releases it.
+  remove_pod "$pod" || { fail "removing the pod"; return 1; }
+  expect_cpus "$s" "$all" "the pod's removal gives the CPU back" || return 1
+}
+
+# (h) The other order: the new attempt exists before the old one stops (create B, then stop A,
+# then remove A). Every event acts on the container it names: B keeps CPU 1 throughout.
+scenario_container_replaced_before_stop() {
+  local pod a b s
+  ensure_topod || return 1
+  read -r _ s < <(new_pod replace-shared BURSTABLE) || return 1
+  pod=$(run_pod replace-g "uid-replace-g-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
+  a=$(start_container "$pod" replace-g "${GUARANTEED_1CPU[@]}") || return 1
+  expect_cpus "$a" 1 "old attempt on the exclusive CPU" || return 1
+  b=$(cri create --pod "$pod" --name replace-g --attempt 1 "${GUARANTEED_1CPU[@]}") ||
+    { fail "creating the replacement while the old attempt runs"; return 1; }
+  cri stop "$a" >/dev/null || { fail "stopping the old attempt"; return 1; }
+  cri start "$b" || { fail "starting the replacement"; return 1; }
+  expect_cpus "$b" 1 "the replacement runs on the exclusive CPU after the old one stopped" || return 1
+  cri rm "$a" >/dev/null || { fail "removing the old attempt"; return 1; }
+  sleep 0.5
+  expect_cpus "$b" 1 "and keeps it after the old one was removed" || return 1
+  expect_cpus "$s" 0 "the shared pool never got it" || return 1
+}

@@ -40,7 +40,7 @@ expect "initial shared state is adopted" 0 out '"containers":4,' \
   -- --topology "$topology" --policy none --state "$data/shared-state.json" --trace "$data/mixed.jsonl"
 expect "pinned state does not fit policy none" 1 err 'pinned-state\.json: state does not fit this machine and configuration .*' \
   -- --topology "$topology" --policy none --state "$data/pinned-state.json" --trace "$data/mixed.jsonl"
-expect "missing trace file" 1 err '^topod simulate: cannot read trace /nonexistent\.jsonl' \
+expect "missing trace file" 1 err '^topod simulate: cannot read trace: /nonexistent\.jsonl does not exist' \
   -- --topology "$topology" --policy none --trace /nonexistent.jsonl
 expect "bad topology source" 1 err '^topod simulate: ' \
   -- --topology "nowhere:x" --policy none --trace "$data/mixed.jsonl"
@@ -49,6 +49,10 @@ expect "bad config file" 1 err '^topod simulate: .*missing\.toml' \
 printf '{"version":1,"containers":[],"checksum":"fnv1a64:0000000000000000"}' >"$work/bad-sum.json"
 expect "state with a wrong checksum" 1 err 'bad-sum\.json: checksum mismatch' \
   -- --topology "$topology" --policy none --state "$work/bad-sum.json" --trace "$data/mixed.jsonl"
+
+printf '[policy]\nname = "static"\nreserved_cpu_count = 1\n[policy.cpu]\nstrict_cpu_reservation = true\n' >"$work/strict-count.toml"
+expect "strict reservation by count starts and replays" 0 out '"summary":\{"events":5,' \
+  -- --topology "$topology" --config "$work/strict-count.toml" --trace "$data/mixed.jsonl"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"; exit 1

@@ -29,7 +29,8 @@ follows from the pod's totals, and the pod cgroup is created with the kubelet's 
   version
   run-pod --name N --uid U [--namespace NS] [--cpu-request Q --cpu-limit Q --memory-request Q --memory-limit Q]
   stop-pod POD_ID | rm-pod POD_ID | pod-status POD_ID | pods
-  create --pod POD_ID --name N [--image REF] [--cpu-request Q ...] [-- COMMAND ARGS...]
+  create --pod POD_ID --name N [--attempt K] [--image REF] [--cpu-request Q ...] [-- COMMAND ARGS...]
+        (--attempt: the kubelet's restart count; a restarted container is a new one, same name)
   start ID | stop ID [--grace SECONDS] | rm ID | status ID | containers [--pod POD_ID]
   update ID [--cpu-request Q --cpu-limit Q --memory-request Q --memory-limit Q]
         (an in-place resize: the kubelet's values for the new resources, QoS kept)
@@ -61,7 +62,7 @@ Result<Args> parseArgs(int argc, char** argv) {
     }
     if (arg.starts_with("--")) {
       static const std::set<std::string> kKnown = {
-          "socket", "state-dir", "timeout", "name", "uid", "namespace", "pod", "image", "grace",
+          "socket", "state-dir", "timeout", "name", "uid", "namespace", "pod", "image", "grace", "attempt",
           "cpu-request", "cpu-limit", "memory-request", "memory-limit"};
       if (kKnown.count(arg.substr(2)) == 0) return Error::invalidArgument("unknown option " + arg);
       if (i + 1 >= argc) return Error::invalidArgument("option " + arg + " needs a value");
@@ -279,6 +280,12 @@ int Client::create(const Args& args) {
   *request.mutable_sandbox_config() = *sandbox;
   runtime::v1::ContainerConfig* config = request.mutable_config();
   config->mutable_metadata()->set_name(name);
+  const std::string attempt = option(args, "attempt", "0");
+  if (attempt.empty() || attempt.size() > 6 || attempt.find_first_not_of("0123456789") != std::string::npos) {
+    std::cerr << "cri-client: --attempt: \"" << attempt << "\" is not a small non-negative number\n";
+    return 1;
+  }
+  config->mutable_metadata()->set_attempt(static_cast<uint32_t>(std::stoul(attempt)));
   config->mutable_image()->set_image(option(args, "image", kDefaultImage));
   if (args.trailing.empty()) {
     config->add_command("/bin/sleep");
@@ -286,12 +293,12 @@ int Client::create(const Args& args) {
   } else {
     for (const std::string& word : args.trailing) config->add_command(word);
   }
-  config->set_log_path(name + "/0.log");
+  config->set_log_path(name + "/" + attempt + ".log");
   for (const char* key : {"io.kubernetes.pod.name", "io.kubernetes.pod.namespace", "io.kubernetes.pod.uid"}) {
     (*config->mutable_labels())[key] = sandbox->labels().at(key);
   }
   (*config->mutable_labels())["io.kubernetes.container.name"] = name;
-  (*config->mutable_annotations())["io.kubernetes.container.restartCount"] = "0";
+  (*config->mutable_annotations())["io.kubernetes.container.restartCount"] = attempt;
   runtime::v1::LinuxContainerConfig* linux = config->mutable_linux();
   setResources(linux->mutable_resources(), containerValues(qos, *ask, *memory));
   runtime::v1::NamespaceOption* ns_options = linux->mutable_security_context()->mutable_namespace_options();
