@@ -222,6 +222,7 @@ ResourceBytes StaticMemoryPolicy::podRequestedResources(const PodRequest& pod) {
 
 ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, const ResourceBytes& requested,
                                                 const std::map<NodeSet, NumaResourceBytes>& reusable) const {
+  if (nodes_.size() > tm::kExhaustiveMaskNodes) return boundedHints(machine, requested, reusable, false);
   int min_affinity_size = static_cast<int>(nodes_.size());
   ResourceHints hints;
   std::vector<NodeSet> fitting;
@@ -255,6 +256,105 @@ ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, co
     for (const NodeSet& nodes : fitting) list.push_back({nodes, nodes.size() == min_affinity_size});
   }
   // No combination fits: the kubelet returns an empty map, i.e. no preference.
+  if (fitting.empty()) hints.clear();
+  return hints;
+}
+
+ResourceHints StaticMemoryPolicy::extensionHints(const MachineState& machine, const ResourceBytes& requested,
+                                                const std::map<NodeSet, NumaResourceBytes>& reusable) const {
+  if (nodes_.size() > tm::kExhaustiveMaskNodes) return boundedHints(machine, requested, reusable, true);
+  return calculateHints(machine, requested, reusable);
+}
+
+ResourceHints StaticMemoryPolicy::boundedHints(const MachineState& machine, const ResourceBytes& requested,
+                                              const std::map<NodeSet, NumaResourceBytes>& reusable,
+                                              bool every_width) const {
+  // calculateHints()'s rules over a bounded family (tm::kExhaustiveMaskNodes): the runs of
+  // consecutive node ids, the groups multi-node allocations already use (a node of a group can
+  // only ever be used with that group) and the groups the pod's reusable memory lies on.
+  const std::size_t n = nodes_.size();
+  std::vector<std::vector<uint64_t>> allocatable_before;  // per requested resource, prefix sums
+  for (const auto& [resource, bytes] : requested) {
+    std::vector<uint64_t>& sums = allocatable_before.emplace_back(n + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& tables = machine.at(nodes_[i]).memory;
+      auto table = tables.find(resource);
+      sums[i + 1] = sums[i] + (table == tables.end() ? 0 : table->second.allocatable);
+    }
+  }
+  auto runFits = [&](std::size_t start, std::size_t size) {
+    std::size_t r = 0;
+    for (const auto& [resource, bytes] : requested) {
+      if (allocatable_before[r][start + size] - allocatable_before[r][start] < bytes) return false;
+      ++r;
+    }
+    return true;
+  };
+  auto runOf = [&](std::size_t start, std::size_t size) {
+    NodeSet nodes;
+    for (std::size_t i = start; i < start + size; ++i) nodes.insert(nodes_[i]);
+    return nodes;
+  };
+  auto setFits = [&](const NodeSet& nodes) {
+    for (const auto& [resource, bytes] : requested) {
+      uint64_t allocatable = 0;
+      for (int node : nodes) {
+        auto state = machine.find(node);
+        if (state == machine.end()) continue;
+        auto table = state->second.memory.find(resource);
+        if (table != state->second.memory.end()) allocatable += table->second.allocatable;
+      }
+      if (allocatable < bytes) return false;
+    }
+    return true;
+  };
+  std::vector<NodeSet> groups;
+  for (const auto& [node, state] : machine) {
+    if (state.assignments > 0 && state.cells.size() > 1) groups.push_back(state.cells);
+  }
+  for (const auto& [nodes, bytes] : reusable) {
+    if (nodes.size() > 1) groups.push_back(nodes);
+  }
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+
+  int min_affinity_size = static_cast<int>(n);
+  tm::forEachRun(n, [&](std::size_t start, std::size_t size) {
+    if (!runFits(start, size)) return true;
+    min_affinity_size = static_cast<int>(size);
+    return false;
+  });
+  for (const NodeSet& group : groups) {
+    if (group.size() < min_affinity_size && setFits(group)) min_affinity_size = group.size();
+  }
+
+  std::vector<NodeSet> candidates = groups;
+  tm::forEachRun(n, [&](std::size_t start, std::size_t size) {
+    const bool wanted = every_width || static_cast<int>(size) == min_affinity_size || size == n;
+    if (wanted && runFits(start, size)) candidates.push_back(runOf(start, size));
+    return true;
+  });
+  // The kubelet's order: by width, then lexicographically.
+  std::sort(candidates.begin(), candidates.end(), [](const NodeSet& a, const NodeSet& b) {
+    if (a.size() != b.size()) return a.size() < b.size();
+    return a < b;
+  });
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+
+  ResourceHints hints;
+  std::vector<NodeSet> fitting;
+  for (const NodeSet& nodes : candidates) {
+    if (!setFits(nodes)) continue;
+    const bool single = nodes.size() == 1;
+    if (single && machine.at(nodes.first()).cells.size() > 1) continue;
+    if (!single && violatesGroups(machine, nodes)) continue;
+    if (!satisfies(machine, nodes, requested, reusableOn(reusable, nodes))) continue;
+    fitting.push_back(nodes);
+  }
+  for (const auto& [resource, bytes] : requested) {
+    std::vector<TopologyHint>& list = hints[resource];
+    for (const NodeSet& nodes : fitting) list.push_back({nodes, nodes.size() == min_affinity_size});
+  }
   if (fitting.empty()) hints.clear();
   return hints;
 }
@@ -346,7 +446,7 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
   // Free memory alone, as the kubelet's isAffinitySatisfyRequest: an affinity that fits only with
   // reuse goes through the extension, whose hints count the reusable memory.
   if (!satisfies(*machine, best.affinity, requested)) {
-    ResourceHints hints = calculateHints(*machine, requested, reusable);
+    ResourceHints hints = extensionHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     std::vector<TopologyHint> containing;
     if (list != nullptr) {
@@ -402,7 +502,7 @@ Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const
   NodeSet nodes = it->second.memory_nodes;
   if (!satisfies(*machine, nodes, requested, reusableOn(reusable, nodes)) || violatesGroups(*machine, nodes)) {
     // Grow into the narrowest group that contains the current nodes and fits.
-    ResourceHints hints = calculateHints(*machine, requested, reusable);
+    ResourceHints hints = extensionHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     std::vector<TopologyHint> containing;
     if (list != nullptr) {
