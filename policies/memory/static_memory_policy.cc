@@ -271,22 +271,28 @@ ResourceHints StaticMemoryPolicy::boundedHints(const MachineState& machine, cons
                                               bool every_width) const {
   // calculateHints()'s rules over a bounded family (tm::kExhaustiveMaskNodes): the runs of
   // consecutive node ids, the groups multi-node allocations already use (a node of a group can
-  // only ever be used with that group) and the groups the pod's reusable memory lies on.
+  // only ever be used with that group) and the groups the pod's reusable memory lies on. A run's
+  // allocatable and free memory are differences of prefix sums, read once per node and kind.
   const std::size_t n = nodes_.size();
-  std::vector<std::vector<uint64_t>> allocatable_before;  // per requested resource, prefix sums
+  std::vector<const NumaMemoryState*> state_of(n);
+  for (std::size_t i = 0; i < n; ++i) state_of[i] = &machine.at(nodes_[i]);
+  std::vector<uint64_t> wanted;
+  std::vector<std::vector<uint64_t>> allocatable_before;  // per requested kind
+  std::vector<std::vector<uint64_t>> free_before;
   for (const auto& [resource, bytes] : requested) {
-    std::vector<uint64_t>& sums = allocatable_before.emplace_back(n + 1, 0);
+    wanted.push_back(bytes);
+    std::vector<uint64_t>& allocatable = allocatable_before.emplace_back(n + 1, 0);
+    std::vector<uint64_t>& free = free_before.emplace_back(n + 1, 0);
     for (std::size_t i = 0; i < n; ++i) {
-      const auto& tables = machine.at(nodes_[i]).memory;
-      auto table = tables.find(resource);
-      sums[i + 1] = sums[i] + (table == tables.end() ? 0 : table->second.allocatable);
+      auto table = state_of[i]->memory.find(resource);
+      const bool has = table != state_of[i]->memory.end();
+      allocatable[i + 1] = allocatable[i] + (has ? table->second.allocatable : 0);
+      free[i + 1] = free[i] + (has ? table->second.free : 0);
     }
   }
-  auto runFits = [&](std::size_t start, std::size_t size) {
-    std::size_t r = 0;
-    for (const auto& [resource, bytes] : requested) {
-      if (allocatable_before[r][start + size] - allocatable_before[r][start] < bytes) return false;
-      ++r;
+  auto runCovers = [&](const std::vector<std::vector<uint64_t>>& before, std::size_t start, std::size_t size) {
+    for (std::size_t r = 0; r < wanted.size(); ++r) {
+      if (before[r][start + size] - before[r][start] < wanted[r]) return false;
     }
     return true;
   };
@@ -309,53 +315,72 @@ ResourceHints StaticMemoryPolicy::boundedHints(const MachineState& machine, cons
     return true;
   };
   std::vector<NodeSet> groups;
-  for (const auto& [node, state] : machine) {
-    if (state.assignments > 0 && state.cells.size() > 1) groups.push_back(state.cells);
+  for (const NumaMemoryState* state : state_of) {
+    if (state->assignments > 0 && state->cells.size() > 1) groups.push_back(state->cells);
   }
   for (const auto& [nodes, bytes] : reusable) {
     if (nodes.size() > 1) groups.push_back(nodes);
   }
   std::sort(groups.begin(), groups.end());
   groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  groups.erase(std::remove_if(groups.begin(), groups.end(), [&](const NodeSet& group) { return !setFits(group); }),
+               groups.end());
 
   int min_affinity_size = static_cast<int>(n);
   tm::forEachRun(n, [&](std::size_t start, std::size_t size) {
-    if (!runFits(start, size)) return true;
+    if (!runCovers(allocatable_before, start, size)) return true;
     min_affinity_size = static_cast<int>(size);
     return false;
   });
-  for (const NodeSet& group : groups) {
-    if (group.size() < min_affinity_size && setFits(group)) min_affinity_size = group.size();
-  }
+  for (const NodeSet& group : groups) min_affinity_size = std::min(min_affinity_size, group.size());
 
-  std::vector<NodeSet> candidates = groups;
-  tm::forEachRun(n, [&](std::size_t start, std::size_t size) {
-    const bool wanted = every_width || static_cast<int>(size) == min_affinity_size || size == n;
-    if (wanted && runFits(start, size)) candidates.push_back(runOf(start, size));
-    return true;
-  });
-  // The kubelet's order: by width, then lexicographically.
-  std::sort(candidates.begin(), candidates.end(), [](const NodeSet& a, const NodeSet& b) {
-    if (a.size() != b.size()) return a.size() < b.size();
-    return a < b;
-  });
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  // The group rule and the room (free plus the pod's reusable memory on exactly that set).
+  auto usable = [&](const NodeSet& nodes) {
+    if (nodes.size() == 1) {
+      if (machine.at(nodes.first()).cells.size() > 1) return false;
+    } else if (violatesGroups(machine, nodes)) {
+      return false;
+    }
+    return satisfies(machine, nodes, requested, reusableOn(reusable, nodes));
+  };
+  // Runs in the kubelet's order (by width, then lexicographically): by width, then by start.
+  std::vector<NodeSet> fitting;
+  auto considerRun = [&](std::size_t start, std::size_t size) {
+    if (!runCovers(allocatable_before, start, size)) return;
+    // Without reusable memory the room is the free memory, known from the prefix sums.
+    if (reusable.empty() && !runCovers(free_before, start, size)) return;
+    if (size == 1 && reusable.empty()) {
+      if (state_of[start]->cells.size() <= 1) fitting.push_back(runOf(start, size));
+      return;
+    }
+    NodeSet nodes = runOf(start, size);
+    if (usable(nodes)) fitting.push_back(std::move(nodes));
+  };
+  const std::size_t narrowest = static_cast<std::size_t>(min_affinity_size);
+  for (std::size_t size = every_width ? 1 : narrowest; size <= n; ++size) {
+    if (!every_width && size != narrowest && size != n) size = n;
+    for (std::size_t start = 0; start + size <= n; ++start) considerRun(start, size);
+  }
+  std::vector<NodeSet> usable_groups;
+  for (const NodeSet& group : groups) {
+    if (usable(group)) usable_groups.push_back(group);
+  }
+  if (!usable_groups.empty()) {
+    fitting.insert(fitting.end(), usable_groups.begin(), usable_groups.end());
+    std::sort(fitting.begin(), fitting.end(), [](const NodeSet& a, const NodeSet& b) {
+      if (a.size() != b.size()) return a.size() < b.size();
+      return a < b;
+    });
+    fitting.erase(std::unique(fitting.begin(), fitting.end()), fitting.end());
+  }
 
   ResourceHints hints;
-  std::vector<NodeSet> fitting;
-  for (const NodeSet& nodes : candidates) {
-    if (!setFits(nodes)) continue;
-    const bool single = nodes.size() == 1;
-    if (single && machine.at(nodes.first()).cells.size() > 1) continue;
-    if (!single && violatesGroups(machine, nodes)) continue;
-    if (!satisfies(machine, nodes, requested, reusableOn(reusable, nodes))) continue;
-    fitting.push_back(nodes);
-  }
+  if (fitting.empty()) return hints;  // no combination fits: no preference, as the kubelet
   for (const auto& [resource, bytes] : requested) {
     std::vector<TopologyHint>& list = hints[resource];
+    list.reserve(fitting.size());
     for (const NodeSet& nodes : fitting) list.push_back({nodes, nodes.size() == min_affinity_size});
   }
-  if (fitting.empty()) hints.clear();
   return hints;
 }
 
