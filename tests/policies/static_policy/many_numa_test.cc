@@ -17,6 +17,7 @@
 #include "policies/cpu/static_cpu_policy.h"
 #include "policies/devices/device_hint_provider.h"
 #include "policies/memory/static_memory_policy.h"
+#include "policies/simulator.h"
 #include "policies/topology_manager/numa_mask.h"
 #include "tests/policies/static_policy/static_fixtures.h"
 
@@ -219,6 +220,30 @@ TEST_F(ManyNumaTest, DevicesPullTheContainerToTheirNode) {
     EXPECT_EQ(nodesOf(topology, decision->allocation.exclusive_cpus), NodeSet{last});
     EXPECT_EQ(decision->allocation.memory_nodes, NodeSet{last});
   }
+}
+
+// The report's reproduction, `topod simulate --policy static` on the 32-node machine: Guaranteed
+// pods added and removed, each on one NUMA node.
+TEST_F(ManyNumaTest, SimulatesTheReportedMachine) {
+  topology::Topology topology = loadFixture(kMachines[1].description);
+  PolicyOptions options = manyNumaOptions(topology, TopologyManagerPolicy::SingleNumaNode, true);
+  auto policy = makeStatic(topology, options);
+  ASSERT_NE(policy, nullptr);
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text += R"({"op":"add","pod":{"uid":"p)" + std::to_string(i) +
+            R"("},"containers":[{"name":"c","limits":{"cpu":"2","memory":"256Mi"}}]})" + "\n";
+    if (i % 3 == 2) text += R"({"op":"remove","pod":"p)" + std::to_string(i - 1) + R"("})" + "\n";
+  }
+  auto trace = parseTrace(text, "many-numa");
+  ASSERT_TRUE(trace.has_value()) << trace.error().toString();
+  auto result = simulate(topology, options, *policy, State{}, *trace, [](const std::string&) {});
+  ASSERT_TRUE(result.has_value()) << result.error().toString();
+  EXPECT_EQ(result->summary.admitted, 40);
+  EXPECT_EQ(result->summary.rejected, 0);
+  EXPECT_EQ(result->summary.numa_aligned, 40);
+  EXPECT_EQ(result->summary.removed, 13);
+  EXPECT_EQ(result->summary.containers, 27);
 }
 
 }  // namespace
