@@ -7,6 +7,7 @@
 //  - otherwise, a preferred answer is as narrow as the kubelet's, and no answer is narrower.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -34,8 +35,10 @@ KubeletCpuTopology machine(int nodes, int nodes_per_socket) {
   return KubeletCpuTopology::fromRows(rows).value();
 }
 
-// The kubelet's generateCPUTopologyHints, mask by mask (no reusable CPUs).
-std::vector<TopologyHint> kubeletHints(const KubeletCpuTopology& topo, const CpuSet& available, int request) {
+// The kubelet's generateCPUTopologyHints, mask by mask (no reusable CPUs); with align-by-socket
+// a mask on as few sockets as the narrowest mask needs is preferred too.
+std::vector<TopologyHint> kubeletHints(const KubeletCpuTopology& topo, const CpuSet& available, int request,
+                                       bool align_by_socket) {
   const std::vector<int> ids = topo.numaNodes().toVector();
   int min_affinity_size = static_cast<int>(ids.size());
   std::vector<TopologyHint> hints;
@@ -45,7 +48,13 @@ std::vector<TopologyHint> kubeletHints(const KubeletCpuTopology& topo, const Cpu
     if (cpus.size() >= request && nodes.size() < min_affinity_size) min_affinity_size = nodes.size();
     if ((cpus & available).size() >= request) hints.push_back({nodes, false});
   });
-  for (TopologyHint& hint : hints) hint.preferred = hint.affinity.size() == min_affinity_size;
+  const int numa_per_socket = topo.numNumaNodes() / topo.numSockets();
+  const int min_sockets = (min_affinity_size + numa_per_socket - 1) / numa_per_socket;
+  for (TopologyHint& hint : hints) {
+    NodeSet sockets;
+    for (int cpu : topo.cpusInNumaNodes(hint.affinity)) sockets.insert(topo.socketOf(cpu));
+    hint.preferred = hint.affinity.size() == min_affinity_size || (align_by_socket && sockets.size() == min_sockets);
+  }
   return hints;
 }
 
@@ -64,6 +73,7 @@ TEST(ManyNumaCpuHints, AgreeWithTheKubeletWhereItMatters) {
     ASSERT_GT(static_cast<std::size_t>(nodes), tm::kExhaustiveMaskNodes);
     const KubeletCpuTopology topo = machine(nodes, 1 + round % 3);
     PolicyOptions options;
+    options.cpu.align_by_socket = round % 5 == 4;
     auto policy = StaticCpuPolicy::create(topo, options);
     ASSERT_TRUE(policy.has_value()) << policy.error().toString();
     // Some CPUs taken: busier machines as the rounds go.
@@ -76,13 +86,24 @@ TEST(ManyNumaCpuHints, AgreeWithTheKubeletWhereItMatters) {
     const int request = request_dist(random);
     const tm::NumaInfo numa(topo.numaNodes().toVector(), {});
 
-    const std::vector<TopologyHint> reference = kubeletHints(topo, available, request);
+    const std::vector<TopologyHint> reference = kubeletHints(topo, available, request, options.cpu.align_by_socket);
     const std::vector<TopologyHint> bounded = policy->generateCpuTopologyHints(available, CpuSet{}, request);
     SCOPED_TRACE("round " + std::to_string(round) + ": " + std::to_string(nodes) + " nodes, available " +
-                 available.toString() + ", request " + std::to_string(request));
-    EXPECT_LE(bounded.size(), static_cast<std::size_t>(nodes) + 1);
+                 available.toString() + ", request " + std::to_string(request) +
+                 (options.cpu.align_by_socket ? ", align-by-socket" : ""));
+    if (!options.cpu.align_by_socket) {
+      EXPECT_LE(bounded.size(), static_cast<std::size_t>(nodes) + 1);
+    }
     ASSERT_EQ(bounded.empty(), reference.empty());
     if (reference.empty()) continue;
+    // Every listed hint is one of the kubelet's, preferred exactly when the kubelet's is.
+    for (const TopologyHint& hint : bounded) {
+      auto same = std::find_if(reference.begin(), reference.end(),
+                               [&](const TopologyHint& other) { return other.affinity == hint.affinity; });
+      ASSERT_NE(same, reference.end()) << hint.affinity.toString();
+      EXPECT_EQ(same->preferred, hint.preferred) << hint.affinity.toString();
+    }
+    if (options.cpu.align_by_socket) continue;  // the merge properties below are the kubelet's defaults
 
     for (TopologyManagerPolicy manager : {TopologyManagerPolicy::BestEffort, TopologyManagerPolicy::Restricted}) {
       const tm::MergeOutcome kubelet = merged(numa, manager, reference);
