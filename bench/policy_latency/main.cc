@@ -1,11 +1,17 @@
-// Decision latency of the policies (issue 4 item 10): p50/p99 of Policy::admit() on a
-// 2-socket, 8-NUMA, 512-PU machine already holding 0, 1,000 and 5,000 containers.
-// Target: p99 < 50 us with 5,000 containers. Prints one table row per (policy, containers), the
-// same percentiles for the Guaranteed and the Burstable samples alone (their costs differ by
+// Decision latency of the policies (issue 4 item 10, issue 17 item 10): p50/p99 of
+// Policy::admit() on 512-PU machines of 8, 16, 32 and 64 NUMA nodes already holding 0, 1,000
+// and 5,000 containers. Targets: p99 < 50 us with 5,000 containers on 8 nodes; Guaranteed
+// admission p99 < 100 us on 64 nodes. Prints one table row per (machine, policy, containers),
+// the same percentiles for the Guaranteed and the Burstable samples alone (their costs differ by
 // orders of magnitude, so the mixed p50 says little), and the cost of placements() and
 // sharedCpus(), which the agent calls after every change.
 //
-//   build/bench/policy_latency_bench [--samples N] [--policy NAME] [--containers N] [--fill]
+//   build/bench/policy_latency_bench [--samples N] [--policy NAME] [--containers N] [--numa N] [--fill]
+//
+// --numa picks one machine (8, 16, 32 or 64 NUMA nodes; default: all four, in that order). The
+// static policy runs twice: with the memory manager off (its default) and with the Static
+// memory manager ("static+memory"), so that every hint provider is timed. The topology
+// manager's max_allowable_numa_nodes is raised to the machine's node count.
 //
 // The existing containers are placed by the policy itself, as the agent would: one in ten is a
 // Guaranteed 2-CPU container, the rest Burstable with 250m. Guaranteed ones stop while 64
@@ -19,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "policies/policy_registry.h"
@@ -31,28 +38,43 @@ using namespace topod::policies;
 
 constexpr uint64_t kGiB = 1ULL << 30;
 
-// 2 packages x 4 NUMA nodes x 32 cores x 2 threads = 512 PUs; one L3 per NUMA node, 128 GiB per
-// node, SLIT distances 10 local / 12 same package / 32 remote package. CPU numbering as Linux
-// does on such machines: first threads 0-255, their siblings 256-511.
-topod::topology::Topology machine512() {
+// 512 PUs in `packages` packages of `nodes_per_package` NUMA nodes each, 2 threads per core; one
+// L3 per NUMA node, 1 TiB of memory split evenly over the nodes, SLIT distances 10 local / 12
+// same package / 32 remote package. CPU numbering as Linux does on such machines: first threads
+// 0-255, their siblings 256-511. 8 nodes: 2 x 4 x 32 cores (the machine of issue 4); 16: 4 x 4
+// x 16; 32: 8 x 4 x 8 (sub-NUMA clustering on 8 sockets); 64: 8 x 8 x 4.
+topod::topology::Topology machine512(int packages, int nodes_per_package) {
   topod::topology::TopologyBuilder b;
-  constexpr int kNodes = 8;
-  constexpr int kCoresPerNode = 32;
-  constexpr int kCores = kNodes * kCoresPerNode;
+  const int nodes = packages * nodes_per_package;
+  constexpr int kCores = 256;
+  const int cores_per_node = kCores / nodes;
   for (int core = 0; core < kCores; ++core) {
-    int node = core / kCoresPerNode;
+    int node = core / cores_per_node;
     for (int thread = 0; thread < 2; ++thread) {
-      b.addCpu({.id = core + thread * kCores, .package = node / 4, .die = 0, .core_id = core % 128, .l3 = node,
-                .numa = node});
+      b.addCpu({.id = core + thread * kCores, .package = node / nodes_per_package, .die = 0,
+                .core_id = core % (kCores / packages), .l3 = node, .numa = node});
     }
   }
-  std::vector<std::vector<int>> distances(kNodes, std::vector<int>(kNodes));
-  for (int i = 0; i < kNodes; ++i) {
-    b.addNumaNode({.id = i, .memory_bytes = 128 * kGiB, .hugepages = {}, .kind = topod::topology::MemoryKind::Dram});
-    for (int j = 0; j < kNodes; ++j) distances[i][j] = i == j ? 10 : (i / 4 == j / 4 ? 12 : 32);
+  std::vector<std::vector<int>> distances(static_cast<std::size_t>(nodes), std::vector<int>(static_cast<std::size_t>(nodes)));
+  for (int i = 0; i < nodes; ++i) {
+    b.addNumaNode({.id = i, .memory_bytes = 1024 * kGiB / static_cast<uint64_t>(nodes), .hugepages = {},
+                   .kind = topod::topology::MemoryKind::Dram});
+    for (int j = 0; j < nodes; ++j) {
+      distances[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] =
+          i == j ? 10 : (i / nodes_per_package == j / nodes_per_package ? 12 : 32);
+    }
   }
   b.setDistances(distances);
   return b.build().value();
+}
+
+topod::topology::Topology machineWithNodes(int nodes) {
+  switch (nodes) {
+    case 16: return machine512(4, 4);
+    case 32: return machine512(8, 4);
+    case 64: return machine512(8, 8);
+    default: return machine512(2, 4);
+  }
 }
 
 // The existing containers ask for 128 MiB each, so 5,000 of them (625 GiB) fit the machine's
@@ -131,6 +153,7 @@ int main(int argc, char** argv) {
   int samples = 2000;
   std::string only_policy;
   int only_count = -1;
+  int only_numa = -1;
   bool fill = false;
   for (int i = 1; i < argc; i += 2) {
     std::string flag = argv[i];
@@ -141,17 +164,16 @@ int main(int argc, char** argv) {
       only_policy = argv[i + 1];
     } else if (flag == "--containers") {
       only_count = std::atoi(argv[i + 1]);
+    } else if (flag == "--numa") {
+      only_numa = std::atoi(argv[i + 1]);
     } else if (flag == "--fill") {
       fill = true;
       --i;  // takes no value
     } else {
-      std::fprintf(stderr, "usage: %s [--samples N] [--policy NAME] [--containers N] [--fill]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--samples N] [--policy NAME] [--containers N] [--numa 8|16|32|64] [--fill]\n", argv[0]);
       return 2;
     }
   }
-  const topod::topology::Topology topology = machine512();
-  std::printf("machine: %d PUs, %zu NUMA nodes, %zu packages; %d samples per row\n", topology.onlineCpus().size(),
-              topology.numaNodes().size(), topology.packages().size(), samples);
   std::printf("%-30s %10s %10s %10s %10s %10s %9s\n", "policy", "containers", "exclusive", "p50_us", "p99_us", "max_us",
               "admitted");
   // The machine's own noise: a fixed computation of about the size of a decision, timed like
@@ -171,56 +193,74 @@ int main(int argc, char** argv) {
     if (x == 0) std::printf("(calibration sink)\n");
     printRow("calibration (fixed work)", 0, 0, calibration);
   }
-  for (const PolicyInfo& info : knownPolicies()) {
-    const std::string name(info.name);
-    if (!only_policy.empty() && name != only_policy) continue;
-    PolicyOptions options;
-    options.policy = name;
-    options.reserved_cpus = CpuSet{0, 256};
-    auto policy = makePolicy(topology, options);
-    if (!policy.has_value()) {
-      std::fprintf(stderr, "%s: %s\n", name.c_str(), policy.error().toString().c_str());
-      return 1;
+  for (int numa : {8, 16, 32, 64}) {
+    if (only_numa >= 0 && numa != only_numa) continue;
+    const topod::topology::Topology topology = machineWithNodes(numa);
+    std::printf("machine: %d PUs, %zu NUMA nodes, %zu packages; %d samples per row\n", topology.onlineCpus().size(),
+                topology.numaNodes().size(), topology.packages().size(), samples);
+    std::fflush(stdout);
+    // The static policy with the memory manager off, then with the Static memory manager.
+    std::vector<std::pair<std::string, bool>> variants;
+    for (const PolicyInfo& info : knownPolicies()) {
+      variants.emplace_back(std::string(info.name), false);
+      if (info.name == "static") variants.emplace_back(std::string(info.name), true);
     }
-    for (int count : {0, 1000, 5000}) {
-      if (only_count >= 0 && count != only_count) continue;
-      State state;
-      const int exclusive_capacity = (topology.onlineCpus() - options.reserved_cpus).size() - (fill ? 0 : kKeepFreeCpus);
-      int exclusive = populate(**policy, state, count, exclusive_capacity);
-      std::vector<double> all;
-      std::vector<double> by_kind[2];  // [0] Burstable, [1] Guaranteed
-      int admitted[2] = {0, 0};
-      all.reserve(static_cast<std::size_t>(samples));
-      for (int i = 0; i < samples; ++i) {
-        bool guaranteed = i % 2 == 0;
-        ContainerRequest c = container("new", guaranteed ? 2000 : 500, guaranteed);
-        PodRequest p = pod("new-" + std::to_string(i), c, guaranteed);
-        topod::Result<Decision> decision = topod::Error::internal("not run");
-        double micros = microsOf([&] { decision = (*policy)->admit(state, p, c); });
-        if (!decision.has_value() && guaranteed && exclusive == 0) {
-          std::fprintf(stderr, "%s: admit failed: %s\n", name.c_str(), decision.error().toString().c_str());
-          return 1;
+    for (const auto& [name, memory_static] : variants) {
+      if (!only_policy.empty() && name != only_policy) continue;
+      PolicyOptions options;
+      options.policy = name;
+      options.reserved_cpus = CpuSet{0, 256};
+      options.topology_manager.max_allowable_numa_nodes = std::max(8, numa);
+      if (memory_static) {
+        options.memory_policy = MemoryManagerPolicy::Static;
+        options.reserved_memory[0]["memory"] = kGiB;
+      }
+      const std::string label = memory_static ? name + "+memory" : name;
+      auto policy = makePolicy(topology, options);
+      if (!policy.has_value()) {
+        std::fprintf(stderr, "%s: %s\n", label.c_str(), policy.error().toString().c_str());
+        return 1;
+      }
+      for (int count : {0, 1000, 5000}) {
+        if (only_count >= 0 && count != only_count) continue;
+        State state;
+        const int exclusive_capacity = (topology.onlineCpus() - options.reserved_cpus).size() - (fill ? 0 : kKeepFreeCpus);
+        int exclusive = populate(**policy, state, count, exclusive_capacity);
+        std::vector<double> all;
+        std::vector<double> by_kind[2];  // [0] Burstable, [1] Guaranteed
+        int admitted[2] = {0, 0};
+        all.reserve(static_cast<std::size_t>(samples));
+        for (int i = 0; i < samples; ++i) {
+          bool guaranteed = i % 2 == 0;
+          ContainerRequest c = container("new", guaranteed ? 2000 : 500, guaranteed);
+          PodRequest p = pod("new-" + std::to_string(i), c, guaranteed);
+          topod::Result<Decision> decision = topod::Error::internal("not run");
+          double micros = microsOf([&] { decision = (*policy)->admit(state, p, c); });
+          if (!decision.has_value() && guaranteed && exclusive == 0) {
+            std::fprintf(stderr, "%s: admit failed: %s\n", label.c_str(), decision.error().toString().c_str());
+            return 1;
+          }
+          all.push_back(micros);
+          by_kind[guaranteed ? 1 : 0].push_back(micros);
+          if (decision.has_value()) ++admitted[guaranteed ? 1 : 0];
         }
-        all.push_back(micros);
-        by_kind[guaranteed ? 1 : 0].push_back(micros);
-        if (decision.has_value()) ++admitted[guaranteed ? 1 : 0];
+        printRow(label, count, exclusive, all, admitted[0] + admitted[1]);
+        printRow("  " + label + " G", count, exclusive, by_kind[1], admitted[1]);
+        printRow("  " + label + " B", count, exclusive, by_kind[0], admitted[0]);
+        // The agent's view after a change: fewer samples, these cost O(containers) by contract.
+        const int view_samples = std::max(10, samples / 10);
+        std::vector<double> placements;
+        std::vector<double> shared;
+        std::size_t sink = 0;
+        for (int i = 0; i < view_samples; ++i) {
+          placements.push_back(microsOf([&] { sink += (*policy)->placements(state).size(); }));
+          shared.push_back(microsOf([&] { sink += static_cast<std::size_t>((*policy)->sharedCpus(state).size()); }));
+        }
+        if (sink == 0 && count > 0) std::fprintf(stderr, "%s: placements() returned nothing\n", label.c_str());
+        printRow("  " + label + " placements()", count, exclusive, placements);
+        printRow("  " + label + " sharedCpus()", count, exclusive, shared);
+        std::fflush(stdout);
       }
-      printRow(name, count, exclusive, all, admitted[0] + admitted[1]);
-      printRow("  " + name + " G", count, exclusive, by_kind[1], admitted[1]);
-      printRow("  " + name + " B", count, exclusive, by_kind[0], admitted[0]);
-      // The agent's view after a change: fewer samples, these cost O(containers) by contract.
-      const int view_samples = std::max(10, samples / 10);
-      std::vector<double> placements;
-      std::vector<double> shared;
-      std::size_t sink = 0;
-      for (int i = 0; i < view_samples; ++i) {
-        placements.push_back(microsOf([&] { sink += (*policy)->placements(state).size(); }));
-        shared.push_back(microsOf([&] { sink += static_cast<std::size_t>((*policy)->sharedCpus(state).size()); }));
-      }
-      if (sink == 0 && count > 0) std::fprintf(stderr, "%s: placements() returned nothing\n", name.c_str());
-      printRow("  " + name + " placements()", count, exclusive, placements);
-      printRow("  " + name + " sharedCpus()", count, exclusive, shared);
-      std::fflush(stdout);
     }
   }
   return 0;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "policies/cpu/static_cpu_policy.h"
+#include "policies/topology_manager/numa_mask.h"
 
 namespace topod::policies::cpu {
 
@@ -64,6 +65,10 @@ std::vector<TopologyHint> StaticCpuPolicy::generateCpuTopologyHints(const CpuSet
   // A reusable CPU on no NUMA node lies in no mask.
   const bool reusable_placeable = reusable.isSubsetOf(topo_.cpus());
   const auto reusable_nodes = std::count(holds_reusable.begin(), holds_reusable.end(), true);
+  if (ids.size() > topology_manager::kExhaustiveMaskNodes) {
+    return boundedCpuTopologyHints(ids, cpus_in, available_in, holds_reusable, reusable_placeable,
+                                   reusable.size(), request);
+  }
   int min_affinity_size = static_cast<int>(ids.size());
   std::vector<TopologyHint> hints;
   std::vector<int> sizes;  // nodes per hint, known here without counting them again
@@ -101,6 +106,72 @@ std::vector<TopologyHint> StaticCpuPolicy::generateCpuTopologyHints(const CpuSet
     }
     if (sizes[i] == min_affinity_size) hint.preferred = true;
   }
+  return hints;
+}
+
+std::vector<TopologyHint> StaticCpuPolicy::boundedCpuTopologyHints(const std::vector<int>& ids,
+                                                                   const std::vector<int>& cpus_in,
+                                                                   const std::vector<int>& available_in,
+                                                                   const std::vector<bool>& holds_reusable,
+                                                                   bool reusable_placeable, int reusable_count,
+                                                                   int request) const {
+  // The kubelet's rules over the runs of consecutive node ids (topology_manager::forEachRun)
+  // instead of every mask: prefix sums make each run O(1).
+  const std::size_t n = ids.size();
+  std::vector<int> cpus_before(n + 1, 0);
+  std::vector<int> available_before(n + 1, 0);
+  std::vector<int> reusable_before(n + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    cpus_before[i + 1] = cpus_before[i] + cpus_in[i];
+    available_before[i + 1] = available_before[i] + available_in[i];
+    reusable_before[i + 1] = reusable_before[i] + (holds_reusable[i] ? 1 : 0);
+  }
+  const int reusable_nodes = reusable_before[n];
+  // The narrowest run whose CPUs could hold the request at all: what "preferred" means.
+  int min_affinity_size = static_cast<int>(n);
+  topology_manager::forEachRun(n, [&](std::size_t start, std::size_t size) {
+    if (cpus_before[start + size] - cpus_before[start] < request) return true;
+    min_affinity_size = static_cast<int>(size);
+    return false;
+  });
+  auto usable = [&](std::size_t start, std::size_t size) {
+    if (!reusable_placeable) return false;
+    if (reusable_before[start + size] - reusable_before[start] != reusable_nodes) return false;
+    return available_before[start + size] - available_before[start] + reusable_count >= request;
+  };
+  auto runOf = [&](std::size_t start, std::size_t size) {
+    NodeSet nodes;
+    for (std::size_t i = start; i < start + size; ++i) nodes.insert(ids[i]);
+    return nodes;
+  };
+  std::vector<TopologyHint> hints;
+  if (options_.align_by_socket) {
+    // Preferred too: runs of any width on as few sockets as the narrowest run needs.
+    std::vector<NodeSet> sockets_of(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (int cpu : topo_.cpusInNuma(ids[i])) sockets_of[i].insert(topo_.socketOf(cpu));
+    }
+    const int numa_per_socket = topo_.numSockets() == 0 ? 0 : topo_.numNumaNodes() / topo_.numSockets();
+    const int min_sockets = numa_per_socket == 0 ? -1 : (min_affinity_size + numa_per_socket - 1) / numa_per_socket;
+    topology_manager::forEachRun(n, [&](std::size_t start, std::size_t size) {
+      if (!usable(start, size)) return true;
+      NodeSet sockets;
+      for (std::size_t i = start; i < start + size; ++i) sockets |= sockets_of[i];
+      const bool aligned = sockets.size() == min_sockets;
+      if (aligned || static_cast<int>(size) == min_affinity_size || size == n) {
+        hints.push_back({runOf(start, size), aligned || static_cast<int>(size) == min_affinity_size});
+      }
+      return true;
+    });
+    return hints;
+  }
+  // The narrowest runs that fit now (preferred), then every node (not preferred unless the
+  // request needs them all): whatever the other resources want, the merge can fall back on it.
+  const std::size_t width = static_cast<std::size_t>(min_affinity_size);
+  for (std::size_t start = 0; start + width <= n; ++start) {
+    if (usable(start, width)) hints.push_back({runOf(start, width), true});
+  }
+  if (width < n && usable(0, n)) hints.push_back({runOf(0, n), false});
   return hints;
 }
 

@@ -140,6 +140,8 @@ class StaticCpuPolicy final : public HintProvider {
   // The kubelet's generateCPUTopologyHints: one hint per NUMA mask whose CPUs (available plus
   // reusable, where every reusable CPU must be in the mask) cover the request; preferred =
   // narrowest possible mask (or socket-aligned with align-by-socket).
+  // Beyond topology_manager::kExhaustiveMaskNodes NUMA nodes the same rules run over the runs of
+  // consecutive node ids, and only the narrowest fitting runs and the all-nodes mask are listed.
   std::vector<TopologyHint> generateCpuTopologyHints(const CpuSet& available, const CpuSet& reusable,
                                                      int request) const;
   // The kubelet's allocateCPUs: first within the NUMA affinity (widened to sockets with
@@ -157,6 +159,12 @@ class StaticCpuPolicy final : public HintProvider {
  private:
   StaticCpuPolicy(KubeletCpuTopology topo, StaticCpuOptions options) : topo_(std::move(topo)), options_(options) {}
   bool isHintSocketAligned(const NodeSet& affinity, int min_affinity_size) const;
+  // generateCpuTopologyHints() on more than kExhaustiveMaskNodes nodes; per node (in `ids` order):
+  // its CPUs, its available CPUs, whether it holds a reusable CPU.
+  std::vector<TopologyHint> boundedCpuTopologyHints(const std::vector<int>& ids, const std::vector<int>& cpus_in,
+                                                    const std::vector<int>& available_in,
+                                                    const std::vector<bool>& holds_reusable, bool reusable_placeable,
+                                                    int reusable_count, int request) const;
   CpuSet alignedCpus(const NodeSet& affinity, const CpuSet& allocatable) const;
 
   KubeletCpuTopology topo_;

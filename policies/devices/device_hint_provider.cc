@@ -41,6 +41,15 @@ ResourceHints DeviceHintProvider::hintsFor(const std::vector<const ContainerRequ
   for (const auto& [resource, nodes] : by_resource) {
     std::vector<TopologyHint>& hints = out[resource];
     if (nodes.outside_machine) continue;  // no mask holds every device: cannot be aligned
+    if (numa_nodes_.size() > topology_manager::kExhaustiveMaskNodes) {
+      // Every superset of the devices' nodes is 2^(nodes - devices' nodes) masks: list the
+      // preferred one, the devices' nodes themselves, and every node (not preferred), on which
+      // the merge falls back when the other resources want other nodes.
+      hints.push_back(TopologyHint{nodes.known, true});
+      NodeSet all = NodeSet::fromIds(numa_nodes_);
+      if (all != nodes.known) hints.push_back(TopologyHint{std::move(all), false});
+      continue;
+    }
     const NumaMask required = topology_manager::toMask(nodes.known);
     const int narrowest = topology_manager::maskCount(required);
     topology_manager::forEachMask(numa_nodes_, [&](NumaMask mask) {

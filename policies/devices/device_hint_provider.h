@@ -25,6 +25,10 @@
 // cannot be aligned). Pod scope takes, per resource, the union over the pod's containers that
 // the request lists (the agent knows one container at a time, so there it is that container's).
 // allocate() writes nothing: the device plugin allocated.
+//
+// Beyond topology_manager::kExhaustiveMaskNodes NUMA nodes the supersets of the devices' nodes
+// are not listed one by one (there are 2^(nodes - their nodes)): the hints are the devices' nodes
+// (preferred) and every node (not preferred), the same preferred answer.
 #pragma once
 
 #include <string_view>

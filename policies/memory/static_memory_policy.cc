@@ -222,6 +222,7 @@ ResourceBytes StaticMemoryPolicy::podRequestedResources(const PodRequest& pod) {
 
 ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, const ResourceBytes& requested,
                                                 const std::map<NodeSet, NumaResourceBytes>& reusable) const {
+  if (nodes_.size() > tm::kExhaustiveMaskNodes) return boundedHints(machine, requested, reusable, false);
   int min_affinity_size = static_cast<int>(nodes_.size());
   ResourceHints hints;
   std::vector<NodeSet> fitting;
@@ -256,6 +257,130 @@ ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, co
   }
   // No combination fits: the kubelet returns an empty map, i.e. no preference.
   if (fitting.empty()) hints.clear();
+  return hints;
+}
+
+ResourceHints StaticMemoryPolicy::extensionHints(const MachineState& machine, const ResourceBytes& requested,
+                                                const std::map<NodeSet, NumaResourceBytes>& reusable) const {
+  if (nodes_.size() > tm::kExhaustiveMaskNodes) return boundedHints(machine, requested, reusable, true);
+  return calculateHints(machine, requested, reusable);
+}
+
+ResourceHints StaticMemoryPolicy::boundedHints(const MachineState& machine, const ResourceBytes& requested,
+                                              const std::map<NodeSet, NumaResourceBytes>& reusable,
+                                              bool every_width) const {
+  // calculateHints()'s rules over a bounded family (tm::kExhaustiveMaskNodes): the runs of
+  // consecutive node ids, the groups multi-node allocations already use (a node of a group can
+  // only ever be used with that group) and the groups the pod's reusable memory lies on. A run's
+  // allocatable and free memory are differences of prefix sums, read once per node and kind.
+  const std::size_t n = nodes_.size();
+  std::vector<const NumaMemoryState*> state_of(n);
+  for (std::size_t i = 0; i < n; ++i) state_of[i] = &machine.at(nodes_[i]);
+  std::vector<uint64_t> wanted;
+  std::vector<std::vector<uint64_t>> allocatable_before;  // per requested kind
+  std::vector<std::vector<uint64_t>> free_before;
+  for (const auto& [resource, bytes] : requested) {
+    wanted.push_back(bytes);
+    std::vector<uint64_t>& allocatable = allocatable_before.emplace_back(n + 1, 0);
+    std::vector<uint64_t>& free = free_before.emplace_back(n + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto table = state_of[i]->memory.find(resource);
+      const bool has = table != state_of[i]->memory.end();
+      allocatable[i + 1] = allocatable[i] + (has ? table->second.allocatable : 0);
+      free[i + 1] = free[i] + (has ? table->second.free : 0);
+    }
+  }
+  auto runCovers = [&](const std::vector<std::vector<uint64_t>>& before, std::size_t start, std::size_t size) {
+    for (std::size_t r = 0; r < wanted.size(); ++r) {
+      if (before[r][start + size] - before[r][start] < wanted[r]) return false;
+    }
+    return true;
+  };
+  auto runOf = [&](std::size_t start, std::size_t size) {
+    NodeSet nodes;
+    for (std::size_t i = start; i < start + size; ++i) nodes.insert(nodes_[i]);
+    return nodes;
+  };
+  auto setFits = [&](const NodeSet& nodes) {
+    for (const auto& [resource, bytes] : requested) {
+      uint64_t allocatable = 0;
+      for (int node : nodes) {
+        auto state = machine.find(node);
+        if (state == machine.end()) continue;
+        auto table = state->second.memory.find(resource);
+        if (table != state->second.memory.end()) allocatable += table->second.allocatable;
+      }
+      if (allocatable < bytes) return false;
+    }
+    return true;
+  };
+  std::vector<NodeSet> groups;
+  for (const NumaMemoryState* state : state_of) {
+    if (state->assignments > 0 && state->cells.size() > 1) groups.push_back(state->cells);
+  }
+  for (const auto& [nodes, bytes] : reusable) {
+    if (nodes.size() > 1) groups.push_back(nodes);
+  }
+  std::sort(groups.begin(), groups.end());
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  groups.erase(std::remove_if(groups.begin(), groups.end(), [&](const NodeSet& group) { return !setFits(group); }),
+               groups.end());
+
+  int min_affinity_size = static_cast<int>(n);
+  tm::forEachRun(n, [&](std::size_t start, std::size_t size) {
+    if (!runCovers(allocatable_before, start, size)) return true;
+    min_affinity_size = static_cast<int>(size);
+    return false;
+  });
+  for (const NodeSet& group : groups) min_affinity_size = std::min(min_affinity_size, group.size());
+
+  // The group rule and the room (free plus the pod's reusable memory on exactly that set).
+  auto usable = [&](const NodeSet& nodes) {
+    if (nodes.size() == 1) {
+      if (machine.at(nodes.first()).cells.size() > 1) return false;
+    } else if (violatesGroups(machine, nodes)) {
+      return false;
+    }
+    return satisfies(machine, nodes, requested, reusableOn(reusable, nodes));
+  };
+  // Runs in the kubelet's order (by width, then lexicographically): by width, then by start.
+  std::vector<NodeSet> fitting;
+  auto considerRun = [&](std::size_t start, std::size_t size) {
+    if (!runCovers(allocatable_before, start, size)) return;
+    // Without reusable memory the room is the free memory, known from the prefix sums.
+    if (reusable.empty() && !runCovers(free_before, start, size)) return;
+    if (size == 1 && reusable.empty()) {
+      if (state_of[start]->cells.size() <= 1) fitting.push_back(runOf(start, size));
+      return;
+    }
+    NodeSet nodes = runOf(start, size);
+    if (usable(nodes)) fitting.push_back(std::move(nodes));
+  };
+  const std::size_t narrowest = static_cast<std::size_t>(min_affinity_size);
+  for (std::size_t size = every_width ? 1 : narrowest; size <= n; ++size) {
+    if (!every_width && size != narrowest && size != n) size = n;
+    for (std::size_t start = 0; start + size <= n; ++start) considerRun(start, size);
+  }
+  std::vector<NodeSet> usable_groups;
+  for (const NodeSet& group : groups) {
+    if (usable(group)) usable_groups.push_back(group);
+  }
+  if (!usable_groups.empty()) {
+    fitting.insert(fitting.end(), usable_groups.begin(), usable_groups.end());
+    std::sort(fitting.begin(), fitting.end(), [](const NodeSet& a, const NodeSet& b) {
+      if (a.size() != b.size()) return a.size() < b.size();
+      return a < b;
+    });
+    fitting.erase(std::unique(fitting.begin(), fitting.end()), fitting.end());
+  }
+
+  ResourceHints hints;
+  if (fitting.empty()) return hints;  // no combination fits: no preference, as the kubelet
+  for (const auto& [resource, bytes] : requested) {
+    std::vector<TopologyHint>& list = hints[resource];
+    list.reserve(fitting.size());
+    for (const NodeSet& nodes : fitting) list.push_back({nodes, nodes.size() == min_affinity_size});
+  }
   return hints;
 }
 
@@ -346,7 +471,7 @@ Status StaticMemoryPolicy::allocate(const State& state, const PodRequest& pod, c
   // Free memory alone, as the kubelet's isAffinitySatisfyRequest: an affinity that fits only with
   // reuse goes through the extension, whose hints count the reusable memory.
   if (!satisfies(*machine, best.affinity, requested)) {
-    ResourceHints hints = calculateHints(*machine, requested, reusable);
+    ResourceHints hints = extensionHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     std::vector<TopologyHint> containing;
     if (list != nullptr) {
@@ -402,7 +527,7 @@ Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const
   NodeSet nodes = it->second.memory_nodes;
   if (!satisfies(*machine, nodes, requested, reusableOn(reusable, nodes)) || violatesGroups(*machine, nodes)) {
     // Grow into the narrowest group that contains the current nodes and fits.
-    ResourceHints hints = calculateHints(*machine, requested, reusable);
+    ResourceHints hints = extensionHints(*machine, requested, reusable);
     const std::vector<TopologyHint>* list = representativeHints(hints);
     std::vector<TopologyHint> containing;
     if (list != nullptr) {

@@ -74,10 +74,24 @@ class StaticMemoryPolicy : public HintProvider {
   // Hint computation over a machine state (policy_static.go calculateHints). `reusable`: per
   // memory group (NUMA mask), per node and resource, the memory of the pod's init containers a
   // container may take over on exactly that mask.
+  // Beyond topology_manager::kExhaustiveMaskNodes NUMA nodes: the same rules over the runs of
+  // consecutive node ids and the groups already in use, listing only the narrowest fitting sets
+  // and the all-nodes set (see boundedHints).
   ResourceHints calculateHints(const MachineState& machine, const ResourceBytes& requested,
                                const std::map<NodeSet, NumaResourceBytes>& reusable = {}) const;
 
  private:
+  // The hints an allocation too small for its affinity is extended with: calculateHints(), and
+  // beyond kExhaustiveMaskNodes nodes every fitting set of the bounded family, of any width.
+  ResourceHints extensionHints(const MachineState& machine, const ResourceBytes& requested,
+                               const std::map<NodeSet, NumaResourceBytes>& reusable) const;
+  // calculateHints() on a machine of more than kExhaustiveMaskNodes nodes: candidates are the runs
+  // of consecutive node ids (O(nodes^2)), the multi-node groups in use and the pod's reusable
+  // groups; listed are those of the narrowest width that could hold the request, any group in use
+  // and the all-nodes set (every width with `every_width`), where they fit as calculateHints()
+  // demands.
+  ResourceHints boundedHints(const MachineState& machine, const ResourceBytes& requested,
+                             const std::map<NodeSet, NumaResourceBytes>& reusable, bool every_width) const;
   StaticMemoryPolicy(std::vector<int> nodes, MachineState default_state)
       : nodes_(std::move(nodes)), default_(std::move(default_state)) {}
 

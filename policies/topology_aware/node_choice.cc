@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <optional>
 #include <tuple>
 
@@ -58,23 +59,19 @@ std::vector<NodeSet> candidateSets(const topology::Topology& topology, const Nod
 
 namespace {
 
-// The candidate sets that hold `required`, with their distance sums: the ones computed once for
-// the pools when that is all of them, else computed here.
-std::vector<std::pair<NodeSet, int>> candidatesHolding(const topology::Topology& topology, const Pools& pools,
-                                                       const NodeSet& required) {
-  std::vector<std::pair<NodeSet, int>> out;
+// Calls `visit(set, distance sum)` for each candidate set that holds `required`: the ones
+// computed once for the pools when that is all of them (read in place: on 64 nodes there are
+// thousands), else computed here.
+template <typename Visit>
+void forEachCandidate(const topology::Topology& topology, const Pools& pools, const NodeSet& required, Visit&& visit) {
   if (!pools.candidates.empty() && (required.empty() || static_cast<std::size_t>(pools.cpu_nodes.size()) <= kMaxEnumeratedNodes)) {
     // Enumerated sets do not depend on `required` beyond containing it, so filtering keeps order.
-    for (const auto& candidate : pools.candidates) {
-      if (required.isSubsetOf(candidate.first)) out.push_back(candidate);
+    for (const auto& [set, distance] : pools.candidates) {
+      if (required.isSubsetOf(set)) visit(set, distance);
     }
-    return out;
+    return;
   }
-  for (NodeSet& set : candidateSets(topology, pools.cpu_nodes, required)) {
-    int distance = distanceSum(topology, set);
-    out.emplace_back(std::move(set), distance);
-  }
-  return out;
+  for (const NodeSet& set : candidateSets(topology, pools.cpu_nodes, required)) visit(set, distanceSum(topology, set));
 }
 
 // Free CPUs and free memory of the resources asked for, per node id, looked up once per decision
@@ -124,21 +121,39 @@ struct NodeRoom {
 }  // namespace
 
 std::vector<int> orderByDistance(const topology::Topology& topology, int primary, const NodeSet& nodes) {
-  std::vector<int> order = nodes.toVector();
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return std::make_tuple(a != primary, topology.distance(primary, a), a) <
-           std::make_tuple(b != primary, topology.distance(primary, b), b);
-  });
+  // Each node's distance looked up once (a lookup scans the node list: on 64 nodes the sort's
+  // comparisons made this most of a decision). The node id ends the key, so the order is total.
+  std::vector<std::tuple<bool, int, int>> keyed;
+  keyed.reserve(static_cast<std::size_t>(nodes.size()));
+  for (int node : nodes) keyed.emplace_back(node != primary, topology.distance(primary, node), node);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<int> order;
+  order.reserve(keyed.size());
+  for (const auto& [other, distance, node] : keyed) order.push_back(node);
   return order;
 }
 
 int narrowestPossible(const topology::Topology& topology, const Pools& pools, const CpuSet& universe, int cpus,
                       const NodeSet& device_nodes) {
+  // NUMA nodes' CPUs are disjoint: a set's count is the sum of its nodes' counts, taken once here
+  // rather than a CPU set built per candidate (O(nodes^2) candidates beyond 12 nodes).
+  std::map<int, int> in_universe;
+  for (int node : pools.cpu_nodes) in_universe[node] = (universe & topology.cpusOfNuma(node)).size();
   int narrowest = 0;
-  for (const NodeSet& set : candidateSets(topology, pools.cpu_nodes, device_nodes & pools.cpu_nodes)) {
-    if ((universe & topology.cpusOfNumaNodes(set)).size() < cpus) continue;
-    if (narrowest == 0 || set.size() < narrowest) narrowest = set.size();
+  auto consider = [&](const NodeSet& set) {
+    if (narrowest != 0 && set.size() >= narrowest) return;
+    int count = 0;
+    for (int node : set) count += in_universe[node];
+    if (count >= cpus) narrowest = set.size();
+  };
+  const NodeSet required = device_nodes & pools.cpu_nodes;
+  if (!pools.candidates.empty() &&
+      (required.empty() || static_cast<std::size_t>(pools.cpu_nodes.size()) <= kMaxEnumeratedNodes)) {
+    forEachCandidate(topology, pools, required, [&](const NodeSet& set, int) { consider(set); });
+    return narrowest;
   }
+  // Beyond the enumerated sets with devices: the sets alone, without forEachCandidate's distances.
+  for (const NodeSet& set : candidateSets(topology, pools.cpu_nodes, required)) consider(set);
   return narrowest;
 }
 
@@ -154,11 +169,15 @@ Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, cons
   using Key = std::tuple<int, int, int, bool, bool>;
   std::optional<std::pair<Key, NodeSet>> best;
   const NodeRoom room(pools, usage, ask);
-  for (const auto& [set, distance] : candidatesHolding(topology, pools, required)) {
-    if (best.has_value() && set.size() > std::get<0>(best->first)) continue;
-    if (ask.max_nodes > 0 && set.size() > ask.max_nodes) continue;
+  forEachCandidate(topology, pools, required, [&](const NodeSet& set, int distance) {
+    if (best.has_value() && set.size() > std::get<0>(best->first)) return;
+    if (ask.max_nodes > 0 && set.size() > ask.max_nodes) return;
     int free = room.freeCpus(set);
-    if (free < ask.cpus || !room.memoryFits(set)) continue;
+    if (free < ask.cpus || !room.memoryFits(set)) return;
+    if (best.has_value() && std::make_tuple(std::get<0>(best->first), std::get<1>(best->first), std::get<2>(best->first)) <
+                                std::make_tuple(set.size(), distance, free - ask.cpus)) {
+      return;  // loses on the first criteria already: the L3 and shared-pool checks cannot help it
+    }
     bool l3_fit = false;
     bool empties_pinned = false;
     if (set.size() == 1) {
@@ -176,7 +195,7 @@ Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, cons
     if (!best.has_value() || key < best->first || (key == best->first && set < best->second)) {
       best = std::make_pair(key, set);
     }
-  }
+  });
 
   std::string considered;
   std::size_t listed = 0;

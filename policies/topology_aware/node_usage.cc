@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 
 #include "policies/topology_aware/node_choice.h"
 
@@ -92,7 +93,11 @@ Result<Pools> makePools(const topology::Topology& topology, const PolicyOptions&
       cap->second -= bytes;
     }
   }
+  // Sets grown from different nodes often coincide (on 64 nodes 4,096 sets, most of them
+  // repeated): each is kept once, where it first appears, since every decision reads them all.
+  std::set<NodeSet> seen;
   for (NodeSet& set : candidateSets(topology, pools.cpu_nodes, {})) {
+    if (!seen.insert(set).second) continue;
     int distance = distanceSum(topology, set);
     pools.candidates.emplace_back(std::move(set), distance);
   }

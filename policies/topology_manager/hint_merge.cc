@@ -231,11 +231,11 @@ MaskHint HintMerger::mergeNonPreferred() const {
   const std::size_t n = nodes.size();
   // 2^12 table entries at most; counts fit 64 bits while the permutation count does (checked).
   constexpr std::size_t kMaxCountedNodes = 12;
-  if (n > kMaxCountedNodes) return mergeExhaustive();
+  if (n > kMaxCountedNodes) return mergeDistinct();
   uint64_t permutations = 1;
   for (const std::vector<MaskHint>& list : hints_) {
     if (__builtin_mul_overflow(permutations, static_cast<uint64_t>(list.size()), &permutations)) {
-      return mergeExhaustive();
+      return mergeDistinct();
     }
   }
   const NumaMask default_affinity = numa_.defaultAffinity();
@@ -276,6 +276,48 @@ MaskHint HintMerger::mergeNonPreferred() const {
     for (std::size_t i = 0; i < n; ++i) {
       if ((m & (std::size_t{1} << i)) != 0) affinity |= maskOf(nodes[i]);
     }
+    MaskHint candidate{affinity, false};
+    if (compare(have_best ? &best : nullptr, &candidate) == &candidate) {
+      best = candidate;
+      have_best = true;
+    }
+  }
+  if (!have_best) return {default_affinity, false};
+  return best;
+}
+
+MaskHint HintMerger::mergeDistinct() const {
+  // As mergeNonPreferred(), only the set of merged masks matters. It is built resource by
+  // resource: the distinct ANDs of the resources so far, ANDed with each hint of the next. The
+  // cost is (distinct partial ANDs) x (hints of the next resource) per resource; the providers
+  // list O(nodes) sets beyond kExhaustiveMaskNodes, and intersections of runs of consecutive
+  // nodes are runs, so the partial sets stay O(nodes^2). kMaxPartial bounds hostile lists: the
+  // numerically smallest partial ANDs are kept (the narrowest, in the kubelet's order).
+  constexpr std::size_t kMaxPartial = std::size_t{1} << 16;
+  const NumaMask default_affinity = numa_.defaultAffinity();
+  std::vector<NumaMask> partial{default_affinity};
+  std::vector<NumaMask> next;
+  for (const std::vector<MaskHint>& list : hints_) {
+    next.clear();
+    for (NumaMask so_far : partial) {
+      for (const MaskHint& hint : list) {
+        NumaMask merged = so_far & (hint.affinity == 0 ? default_affinity : hint.affinity);
+        if (merged != 0) next.push_back(merged);
+      }
+      if (next.size() > 4 * kMaxPartial) {
+        std::sort(next.begin(), next.end());
+        next.erase(std::unique(next.begin(), next.end()), next.end());
+      }
+    }
+    std::sort(next.begin(), next.end());
+    next.erase(std::unique(next.begin(), next.end()), next.end());
+    if (next.size() > kMaxPartial) next.resize(kMaxPartial);
+    partial.swap(next);
+    if (partial.empty()) break;
+  }
+  MaskHint best;
+  bool have_best = false;
+  for (NumaMask affinity : partial) {
     MaskHint candidate{affinity, false};
     if (compare(have_best ? &best : nullptr, &candidate) == &candidate) {
       best = candidate;

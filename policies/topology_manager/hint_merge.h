@@ -67,8 +67,12 @@ class HintMerger {
   // The kubelet's walk over every permutation (reference for tests and benchmarks).
   MaskHint mergeExhaustive() const;
   // merge() when no permutation is preferred: counts which merged masks occur instead of
-  // walking (see the .cc); falls back to the walk beyond 12 NUMA nodes.
+  // walking (see the .cc); beyond 12 NUMA nodes (or permutations past 2^64), mergeDistinct().
   MaskHint mergeNonPreferred() const;
+  // mergeNonPreferred() by collecting the distinct merged masks resource by resource: polynomial
+  // in the hints' count, never the product of the lists' lengths. Same answer while the distinct
+  // partial ANDs number at most 2^16 (see the .cc).
+  MaskHint mergeDistinct() const;
 
   int best_non_preferred_affinity_count = 0;  // public so tests can set it, as the kubelet's do
 

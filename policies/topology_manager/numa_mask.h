@@ -34,6 +34,29 @@ inline bool isNarrowerThan(NumaMask a, NumaMask b) {
   return maskCount(a) < maskCount(b);
 }
 
+// Up to this many NUMA nodes (the kubelet's default max_allowable_numa_nodes, the largest machine
+// it supports without opting in) the hint providers enumerate every NUMA mask, as the kubelet
+// does, and their hints are the kubelet's. Beyond it, 2^nodes masks cannot be enumerated on an
+// admission path (2^32 on a 32-node machine), so they consider a bounded family instead (see
+// forEachRun): every run of consecutive node ids, O(nodes^2) masks, which holds every single node
+// and every node (the answers when one node fits), and the compact multi-node sets, since
+// Linux numbers the sub-NUMA clusters of one package, and the nodes of a CXL device,
+// consecutively. Each provider lists from that family only its narrowest fitting sets (the
+// preferred hints) and the all-nodes set, so its hint list stays O(nodes) long too.
+inline constexpr std::size_t kExhaustiveMaskNodes = 8;
+
+// Every run of consecutive positions [start, start + size) of a list of `count` nodes, by size
+// and then by start: the order IterateBitMasks would meet them in. Stops when `callback`
+// (start, size) returns false.
+template <typename Callback>
+void forEachRun(std::size_t count, Callback&& callback) {
+  for (std::size_t size = 1; size <= count; ++size) {
+    for (std::size_t start = 0; start + size <= count; ++start) {
+      if (!callback(start, size)) return;
+    }
+  }
+}
+
 // Every non-empty combination of `nodes`: all masks of one node first, then of two, ... each
 // size in lexicographic order of positions in `nodes` (the kubelet's IterateBitMasks order,
 // which decides ties between hints of the same width).

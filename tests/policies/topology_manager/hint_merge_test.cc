@@ -361,5 +361,58 @@ TEST(HintMergerShortcut, AgreesWithTheExhaustiveWalk) {
   EXPECT_GT(non_preferred_results, 1000) << "the random hints must exercise the counting path";
 }
 
+// mergeDistinct() (the non-preferred merge beyond 12 NUMA nodes, and wherever the permutations
+// would overflow a counter) collects the distinct merged masks instead of walking the cross
+// product: it must pick what the kubelet's walk picks whenever no permutation is preferred, on
+// machines of 1 to 8 nodes and of 13 to 20; and merge() must agree with the walk on the large
+// ones too. Seeded random hint sets and distances.
+TEST(HintMergerDistinct, AgreesWithTheExhaustiveWalk) {
+  std::mt19937 random(20261206);  // fixed seed: the test is deterministic
+  int compared = 0;
+  for (int round = 0; round < 4000; ++round) {
+    const int node_count = round % 2 == 0 ? 1 + round / 2 % 8 : 13 + round / 2 % 8;
+    std::uniform_int_distribution<int> distance_dist(11, 40);
+    std::vector<std::vector<int>> matrix(static_cast<std::size_t>(node_count),
+                                         std::vector<int>(static_cast<std::size_t>(node_count), 10));
+    for (int a = 0; a < node_count; ++a) {
+      for (int b = a + 1; b < node_count; ++b) {
+        int distance = distance_dist(random) / 4 * 4;  // ties happen
+        matrix[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)] = distance;
+        matrix[static_cast<std::size_t>(b)][static_cast<std::size_t>(a)] = distance;
+      }
+    }
+    const NumaInfo numa = fromMatrix(matrix);
+    std::uniform_int_distribution<int> resources_dist(1, 4);
+    std::uniform_int_distribution<int> hints_dist(0, 6);
+    std::uniform_int_distribution<NumaMask> mask_dist(0, (NumaMask{1} << (node_count + 1)) - 1);
+    // Sparse masks too: on 20 nodes uniform masks almost never meet in a narrow set.
+    std::uniform_int_distribution<int> node_dist(0, node_count);
+    std::bernoulli_distribution sparse_dist(0.5);
+    std::bernoulli_distribution preferred_dist(0.3);
+    std::vector<std::vector<MaskHint>> hints;
+    const int resources = resources_dist(random);
+    for (int r = 0; r < resources; ++r) {
+      hints.emplace_back();
+      const int count = hints_dist(random);
+      for (int h = 0; h < count; ++h) {
+        NumaMask mask = mask_dist(random);
+        if (sparse_dist(random)) mask = maskOf(node_dist(random)) | maskOf(node_dist(random)) | maskOf(node_dist(random));
+        hints.back().push_back({mask, preferred_dist(random)});
+      }
+    }
+    for (bool closest : {false, true}) {
+      HintMerger merger(numa, hints, closest);
+      const MaskHint reference = merger.mergeExhaustive();
+      if (node_count > 12) {
+        ASSERT_EQ(merger.merge(), reference) << "round " << round << " closest " << closest;
+      }
+      if (reference.preferred) continue;
+      ASSERT_EQ(merger.mergeDistinct(), reference) << "round " << round << " closest " << closest;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 3000) << "the random hints must mostly merge to non-preferred hints";
+}
+
 }  // namespace
 }  // namespace topod::policies::topology_manager
