@@ -1,6 +1,7 @@
 #include "agent/nri_mapping.h"
 
 #include <charconv>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -117,10 +118,18 @@ Result<uint64_t> parsePageSize(std::string_view page_size) {
     return Error::invalidArgument("huge page size \"" + std::string(page_size) + "\" has no number");
   }
   constexpr uint64_t kKiB = 1024;
-  if (unit == "KB" || unit == "kB") return value * kKiB;
-  if (unit == "MB") return value * kKiB * kKiB;
-  if (unit == "GB") return value * kKiB * kKiB * kKiB;
-  return Error::invalidArgument("huge page size \"" + std::string(page_size) + "\" has an unknown unit");
+  uint64_t factor = 0;
+  if (unit == "KB" || unit == "kB") factor = kKiB;
+  if (unit == "MB") factor = kKiB * kKiB;
+  if (unit == "GB") factor = kKiB * kKiB * kKiB;
+  if (factor == 0) {
+    return Error::invalidArgument("huge page size \"" + std::string(page_size) + "\" has an unknown unit");
+  }
+  // A size past 2^64 bytes would wrap around to some other, plausible size.
+  if (value > std::numeric_limits<uint64_t>::max() / factor) {
+    return Error::invalidArgument("huge page size \"" + std::string(page_size) + "\" is too large");
+  }
+  return value * factor;
 }
 
 nri::LinuxResources resourcesFor(const policies::Placement& placement, bool exclusive, const NodeSet& all_nodes,
