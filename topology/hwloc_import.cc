@@ -318,6 +318,12 @@ Status survivesInChild(HwlocInput input, const std::string& text) {
   if (pid == 0) {
     // A crash must end the child by its signal, not through a sanitizer's or fuzzer's handler.
     for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGALRM}) ::signal(sig, SIG_DFL);
+    // The caller may block signals for a signal-handling thread (topod run does); the alarm must
+    // still end the child.
+    sigset_t alarm_only;
+    sigemptyset(&alarm_only);
+    sigaddset(&alarm_only, SIGALRM);
+    ::sigprocmask(SIG_UNBLOCK, &alarm_only, nullptr);
     ::alarm(kChildSeconds);
     // hwloc's own complaints are printed once, by the load in the parent.
     const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
