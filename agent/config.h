@@ -27,6 +27,8 @@ struct NriConfig {
   // Name and two-digit index the plugin registers with; the runtime calls plugins in index order.
   std::string plugin_name = "topod";
   std::string plugin_index = "90";
+  // Declared here, before Config defaults its own ==, so that clang 14 finds it.
+  friend bool operator==(const NriConfig&, const NriConfig&) = default;
 };
 
 struct Config {
@@ -52,11 +54,6 @@ struct Config {
   static policies::PolicyOptions defaultPolicyOptions();
   friend bool operator==(const Config&, const Config&) = default;
 };
-
-inline bool operator==(const NriConfig& a, const NriConfig& b) {
-  return a.socket_path == b.socket_path && a.plugin_name == b.plugin_name &&
-         a.plugin_index == b.plugin_index;
-}
 
 // The configuration topod runs with when no file is given.
 Config defaultConfig();

@@ -108,6 +108,37 @@ Result<std::vector<JournalSegment>> listJournalSegments(const std::string& dir) 
   return segments;
 }
 
+Status parseJournalSegment(std::string_view text, const std::string& path, bool may_end_torn,
+                           JournalContents& contents) {
+  std::size_t pos = 0;
+  int line_number = 0;
+  while (pos < text.size()) {
+    ++line_number;
+    std::size_t newline = text.find('\n', pos);
+    std::string where = path + ":" + std::to_string(line_number);
+    if (newline == std::string_view::npos) {
+      if (may_end_torn) {
+        contents.torn_tail = true;
+        contents.last_segment_valid_bytes = pos;
+        return okStatus();
+      }
+      return Error::dataLoss(where + ": incomplete record (" + std::to_string(text.size() - pos) +
+                             " bytes without a newline) before the end of the journal");
+    }
+    uint64_t expected_seq = contents.changes.empty() ? 1 : contents.changes.back().seq + 1;
+    auto change = parseLine(text.substr(pos, newline - pos), where, expected_seq, contents.unreadable);
+    if (!change.has_value()) return change.error();
+    if (!contents.changes.empty() && change->seq != contents.changes.back().seq + 1) {
+      return Error::dataLoss(where + ": record " + std::to_string(change->seq) + " follows record " +
+                             std::to_string(contents.changes.back().seq) + " (records are missing)");
+    }
+    contents.changes.push_back(std::move(*change));
+    pos = newline + 1;
+  }
+  contents.last_segment_valid_bytes = text.size();
+  return okStatus();
+}
+
 Result<JournalContents> readJournal(const std::vector<JournalSegment>& segments, bool allow_torn_tail) {
   JournalContents contents;
   contents.segments = segments;
@@ -116,33 +147,7 @@ Result<JournalContents> readJournal(const std::vector<JournalSegment>& segments,
     auto text = readWholeFile(segment.path);
     if (!text.has_value()) return text.error();
     const bool last = s + 1 == segments.size();
-    std::size_t pos = 0;
-    int line_number = 0;
-    while (pos < text->size()) {
-      ++line_number;
-      std::size_t newline = text->find('\n', pos);
-      std::string where = segment.path + ":" + std::to_string(line_number);
-      if (newline == std::string::npos) {
-        if (last && allow_torn_tail) {
-          contents.torn_tail = true;
-          contents.last_segment_valid_bytes = pos;
-          break;
-        }
-        return Error::dataLoss(where + ": incomplete record (" + std::to_string(text->size() - pos) +
-                               " bytes without a newline) before the end of the journal");
-      }
-      uint64_t expected_seq = contents.changes.empty() ? 1 : contents.changes.back().seq + 1;
-      auto change = parseLine(std::string_view(*text).substr(pos, newline - pos), where, expected_seq,
-                              contents.unreadable);
-      if (!change.has_value()) return change.error();
-      if (!contents.changes.empty() && change->seq != contents.changes.back().seq + 1) {
-        return Error::dataLoss(where + ": record " + std::to_string(change->seq) + " follows record " +
-                               std::to_string(contents.changes.back().seq) + " (records are missing)");
-      }
-      contents.changes.push_back(std::move(*change));
-      pos = newline + 1;
-    }
-    if (last && !contents.torn_tail) contents.last_segment_valid_bytes = text->size();
+    TOPOD_RETURN_IF_ERROR(parseJournalSegment(*text, segment.path, last && allow_torn_tail, contents));
   }
   return contents;
 }

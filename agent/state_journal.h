@@ -70,6 +70,13 @@ Result<std::vector<JournalSegment>> listJournalSegments(const std::string& dir);
 // journal a crash interrupted); false for segments that are closed (compaction).
 Result<JournalContents> readJournal(const std::vector<JournalSegment>& segments, bool allow_torn_tail);
 
+// The parser behind readJournal(), for one segment's bytes (`path` names it in errors): appends
+// its records to `contents.changes` and sets `last_segment_valid_bytes`. `may_end_torn`: bytes
+// after the last newline are a torn record (sets `torn_tail`) rather than corruption. Checks the
+// sequence against the records already in `contents`.
+Status parseJournalSegment(std::string_view text, const std::string& path, bool may_end_torn,
+                           JournalContents& contents);
+
 // The line a change is stored as (tests build journals by hand with it).
 std::string journalLine(const policies::StateChange& change);
 // The same, once the record is known to read back as `change` (InvalidArgument otherwise).

@@ -61,12 +61,23 @@ Result<CpuQuota> parseCpuMax(std::string_view text) {
     if (!period.has_value()) return period.error();
     result.period_us = *period;
   }
+  // The kernel shows a positive period and "max" or a positive quota; anything else (a negative
+  // quota would be written back as "max") is not a cpu.max file.
+  if (result.period_us == 0) return Error::invalidArgument("cpu.max period: must be positive");
   if (quota != "max") {
     auto value = parseNumber<int64_t>(quota, "cpu.max quota");
     if (!value.has_value()) return value.error();
+    if (*value <= 0) {
+      return Error::invalidArgument("cpu.max quota: \"" + std::string(quota) + "\" is neither max nor positive");
+    }
     result.quota_us = *value;
   }
   return result;
+}
+
+std::string formatCpuMax(const CpuQuota& quota) {
+  return (quota.quota_us < 0 ? std::string("max") : std::to_string(quota.quota_us)) + " " +
+         std::to_string(quota.period_us);
 }
 
 Result<CpuQuota> readCpuQuota(const CgroupFs& fs, std::string_view cgroup) {
@@ -88,9 +99,7 @@ Result<CpuQuota> readCpuQuota(const CgroupFs& fs, std::string_view cgroup) {
 
 Status writeCpuQuota(CgroupFs& fs, std::string_view cgroup, const CpuQuota& quota) {
   if (fs.version() == CgroupVersion::V2) {
-    std::string value = (quota.quota_us < 0 ? std::string("max") : std::to_string(quota.quota_us)) +
-                        " " + std::to_string(quota.period_us);
-    return fs.writeFile("cpu", cgroup, "cpu.max", value);
+    return fs.writeFile("cpu", cgroup, "cpu.max", formatCpuMax(quota));
   }
   // The kernel checks quota against the period it has, so set the period first.
   TOPOD_RETURN_IF_ERROR(fs.writeFile("cpu", cgroup, "cpu.cfs_period_us", std::to_string(quota.period_us)));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "cgroups/cgroup_fs.h"
@@ -37,6 +38,9 @@ uint64_t cpuSharesToWeight(uint64_t shares);
 Status writeMemoryLimit(CgroupFs& fs, std::string_view cgroup, int64_t bytes);
 
 // Parses the content of a cpu.max file ("max 100000", "50000 100000").
+// Quota "max" or positive, period positive: what the kernel shows and formatCpuMax() writes.
 Result<CpuQuota> parseCpuMax(std::string_view text);
+// The cpu.max line for a quota (a negative quota is "max").
+std::string formatCpuMax(const CpuQuota& quota);
 
 }  // namespace topod::cgroups

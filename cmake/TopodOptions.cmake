@@ -4,6 +4,8 @@ option(TOPOD_BUILD_BENCH "Build the benchmarks under bench/" ON)
 option(TOPOD_BUILD_E2E "Build the end-to-end tests on a real containerd and their gRPC CRI client" ON)
 option(TOPOD_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(TOPOD_WERROR "Treat warnings as errors" ON)
+# libFuzzer binaries for tests/fuzz (scripts/fuzz.sh configures a build directory with it).
+option(TOPOD_FUZZ "Build libFuzzer binaries, every topod library instrumented for them (clang only)" OFF)
 # One translation unit per test binary: the test sources of a binary share the heavy headers
 # (GoogleTest, the policies), so compiling them together halves a cold build of the suite.
 # scripts/test.sh (CI) turns it on; off by default so editing one test file recompiles only it.
@@ -33,6 +35,24 @@ if(TOPOD_SANITIZE)
   # recommend, line tables for the reports, and a third less compile time than -O2 -g, which
   # keeps CI's second full build of the suite within its time budget.
   add_compile_options(-O1 -g1)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(TOPOD_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang" OR NOT CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "TOPOD_FUZZ needs clang: configure with CC=clang CXX=clang++ (scripts/fuzz.sh does)")
+  endif()
+  if(TOPOD_SANITIZE)
+    message(FATAL_ERROR "TOPOD_FUZZ already builds with ASan and UBSan; leave TOPOD_SANITIZE off")
+  endif()
+  # Applied globally: libFuzzer only sees coverage of code compiled with fuzzer-no-link, so every
+  # library under test (and the header-only parsers they use) is instrumented, not just the
+  # target's own file. The fuzzer binaries add -fsanitize=fuzzer for libFuzzer's main().
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
+  # -O1 and line tables only (after the build type's -O2 -g, so they win): faster to compile,
+  # and the reports still name lines.
+  add_compile_options(-O1 -gline-tables-only)
   add_link_options(-fsanitize=address,undefined)
 endif()
 

@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev
   dbus-daemon
+  # scripts/fuzz.sh: clang 14 and its libFuzzer/sanitizer runtimes (not pulled in without recommends)
+  clang libclang-rt-14-dev
   # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs
   runc busybox-static iproute2 util-linux dpkg
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds topod and runs the whole test suite: unit tests, fuzz corpora, root-only kernel tests
-# (when run as root), end-to-end tests on a real containerd (as root), and the whole suite again
-# in the ASan+UBSan configuration. The README's second command and .ci/run call this.
+# (when run as root), end-to-end tests on a real containerd (as root), every fuzz target for a
+# bounded time, and the whole suite again in the ASan+UBSan configuration. The README's second
+# command and .ci/run call this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,10 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   echo "== e2e skipped: needs root"
 fi
+# Every fuzz target of tests/fuzz, instrumented, for a bounded time each (scripts/fuzz.sh): a
+# crash fails CI and its input becomes a seed. Builds only the fuzz targets, through ccache.
+echo "== fuzz build/fuzz"
+./scripts/fuzz.sh
 # The sanitizer configuration runs the same tests under ASan+UBSan (benchmarks and the e2e suite,
 # which runs once above, are not built).
 build_and_test build/asan -DTOPOD_SANITIZE=ON -DTOPOD_BUILD_BENCH=OFF -DTOPOD_BUILD_E2E=OFF

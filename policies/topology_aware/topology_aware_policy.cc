@@ -171,8 +171,10 @@ std::map<ContainerKey, Placement> TopologyAwarePolicy::placements(const State& s
   for (const auto& [key, alloc] : state.containers()) {
     Placement placement;
     if (alloc.exclusive_cpus.empty() && !alloc.shared_pool_nodes.empty()) {
+      // A named reference: clang before 16 cannot capture a structured binding in a lambda.
+      const NodeSet& pool_nodes = alloc.shared_pool_nodes;
       auto pool = std::find_if(pool_cpus.begin(), pool_cpus.end(),
-                               [&](const auto& entry) { return entry.first == alloc.shared_pool_nodes; });
+                               [&](const auto& entry) { return entry.first == pool_nodes; });
       if (pool == pool_cpus.end()) {
         pool = pool_cpus.emplace(pool_cpus.end(), alloc.shared_pool_nodes, placementOf(alloc, shared).cpus);
       }

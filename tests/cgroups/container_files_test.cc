@@ -134,5 +134,15 @@ TEST(CpuMaxTest, Parses) {
   EXPECT_FALSE(parseCpuMax("1 x").has_value());
 }
 
+// Found by the cpu_max fuzzer: a quota the writer would write back as "max", or a zero period,
+// was read as a quota.
+TEST(CpuMaxTest, RefusesWhatTheKernelNeverShows) {
+  EXPECT_FALSE(parseCpuMax("-5 100000").has_value());
+  EXPECT_FALSE(parseCpuMax("0 100000").has_value());
+  EXPECT_FALSE(parseCpuMax("max 0").has_value());
+  EXPECT_EQ(formatCpuMax(parseCpuMax("50000 100000").value()), "50000 100000");
+  EXPECT_EQ(formatCpuMax(parseCpuMax("max").value()), "max 100000");
+}
+
 }  // namespace
 }  // namespace topod::cgroups
