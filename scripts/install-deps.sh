@@ -8,7 +8,7 @@ packages=(
   libhwloc-dev hwloc-nox libnuma-dev libsystemd-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev libfmt-dev libcli11-dev
+  libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev libyaml-dev libspdlog-dev libfmt-dev libcli11-dev
   dbus-daemon
   # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs
   runc busybox-static iproute2 util-linux dpkg
