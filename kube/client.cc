@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -258,6 +259,67 @@ Result<ListResult> Client::list(const std::string& collection, const std::string
     if (continue_token.empty()) break;
   }
   return out;
+}
+
+}  // namespace topod::kube
+
+namespace topod::kube {
+
+Result<std::string> Client::watch(const std::string& collection, const std::string& resource_version,
+                                  std::chrono::seconds timeout,
+                                  const std::function<bool(const WatchEvent&)>& on_event) {
+  throttle();
+  HttpRequest request;
+  request.method = "GET";
+  request.path = collection + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + urlEncode(resource_version) +
+                 "&timeoutSeconds=" + std::to_string(timeout.count());
+  // The server ends the watch at timeoutSeconds; the client allows it the usual timeout more.
+  request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout) + options_.timeout;
+  request.headers.emplace_back("Accept", kJson);
+  request.headers.emplace_back("User-Agent", options_.user_agent);
+  auto auth = authorization(false);
+  if (!auth) return auth.error();
+  if (!auth->empty()) request.headers.emplace_back("Authorization", *auth);
+
+  std::string version = resource_version;
+  std::string pending;
+  std::optional<Error> failure;
+  // Events are newline-delimited JSON objects; a chunk may hold parts of several.
+  auto on_data = [&](std::string_view chunk) {
+    pending.append(chunk);
+    std::size_t newline;
+    while ((newline = pending.find('\n')) != std::string::npos) {
+      std::string line = pending.substr(0, newline);
+      pending.erase(0, newline + 1);
+      if (line.empty()) continue;
+      auto event = nlohmann::json::parse(line, nullptr, false);
+      if (!event.is_object() || !event.contains("type") || !event["type"].is_string() || !event.contains("object") ||
+          !event["object"].is_object()) {
+        failure = Error::internal("GET " + request.path + ": a watch event that is not {type, object}");
+        return false;
+      }
+      std::string type = event["type"].get<std::string>();
+      const nlohmann::json& object = event["object"];
+      if (type == "ERROR") {
+        long code = object.contains("code") && object["code"].is_number_integer() ? object["code"].get<long>() : 500;
+        failure = errorFromResponse("GET", request.path, HttpResponse{code, {}, object.dump()});
+        return false;
+      }
+      auto metadata = object.find("metadata");
+      if (metadata != object.end() && metadata->is_object()) {
+        auto rv = metadata->find("resourceVersion");
+        if (rv != metadata->end() && rv->is_string()) version = rv->get<std::string>();
+      }
+      if (type == "BOOKMARK") continue;
+      if (!on_event(WatchEvent{type, object})) return false;
+    }
+    return true;
+  };
+  auto response = transport_->stream(request, on_data);
+  if (failure) return *failure;
+  if (!response) return response.error();
+  if (response->status >= 400) return errorFromResponse("GET", request.path, *response);
+  return version;
 }
 
 }  // namespace topod::kube

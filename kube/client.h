@@ -81,6 +81,11 @@ struct ListResult {
   std::string resource_version;  // the list's, to start a watch from
 };
 
+struct WatchEvent {
+  std::string type;  // "ADDED", "MODIFIED", "DELETED"
+  nlohmann::json object;
+};
+
 class Client final : public ObjectClient {
  public:
   Client(ClientConfig config, std::unique_ptr<HttpTransport> transport, ClientOptions options, const Clock& clock,
@@ -100,6 +105,15 @@ class Client final : public ObjectClient {
                                bool force);
   // Every page of a list (limit/continue), with the list's resourceVersion.
   Result<ListResult> list(const std::string& collection, const std::string& label_selector = "");
+
+  // One watch from `resource_version` (a list's), with bookmarks: `on_event` gets every ADDED,
+  // MODIFIED and DELETED event until the server ends the watch after about `timeout` or
+  // `on_event` returns false. Returns the resourceVersion to watch on from (bookmarks advance
+  // it). Errors: OutOfRange when the version is too old (410 Gone, as a status or as an ERROR
+  // event): list again and watch from the new list's version; others as for call(). Not
+  // retried: the caller loops (list, then watch, watch, ...).
+  Result<std::string> watch(const std::string& collection, const std::string& resource_version,
+                            std::chrono::seconds timeout, const std::function<bool(const WatchEvent&)>& on_event);
 
   // The raw call with retries: a response with status < 400, or the error.
   Result<HttpResponse> call(const std::string& method, const std::string& path, const std::string& body,

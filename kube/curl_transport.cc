@@ -8,8 +8,24 @@
 namespace topod::kube {
 namespace {
 
+// Where a response body goes: a string, or a streaming callback that may stop the transfer.
+struct BodySink {
+  std::string* text = nullptr;
+  const HttpTransport::DataFn* stream = nullptr;
+  bool stopped = false;
+};
+
 size_t onBody(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
+  auto* sink = static_cast<BodySink*>(out);
+  if (sink->stream != nullptr && !sink->stopped) {
+    // Only a successful answer streams; an error body is kept for its Status message.
+    if (!(*sink->stream)(std::string_view(data, size * count))) {
+      sink->stopped = true;
+      return 0;  // libcurl ends the transfer with CURLE_WRITE_ERROR
+    }
+    return size * count;
+  }
+  if (sink->text != nullptr) sink->text->append(data, size * count);
   return size * count;
 }
 
@@ -54,8 +70,21 @@ class CurlTransport final : public HttpTransport {
     // One handle, so one kept-alive connection; requests are serialised (the publisher sends
     // one at a time anyway).
     std::lock_guard lock(mutex_);
-    CURL* h = handle_;
-    curl_easy_reset(h);
+    curl_easy_reset(handle_);
+    return perform(handle_, request, nullptr);
+  }
+
+  Result<HttpResponse> stream(const HttpRequest& request, const DataFn& on_data) override {
+    // A watch holds its connection for minutes: its own handle, so other calls do not wait.
+    CURL* h = curl_easy_init();
+    if (h == nullptr) return Error::internal("curl_easy_init failed");
+    auto response = perform(h, request, &on_data);
+    curl_easy_cleanup(h);
+    return response;
+  }
+
+ private:
+  Result<HttpResponse> perform(CURL* h, const HttpRequest& request, const DataFn* on_data) {
     HttpResponse response;
     std::string url = config_.server + request.path;
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
@@ -91,13 +120,29 @@ class CurlTransport final : public HttpTransport {
     headers = curl_slist_append(headers, "Expect:");
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+    BodySink sink{.text = &response.body};
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, onHeader);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &response.headers);
     char detail[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
+    // Streaming starts once the status is known to be a success (checked on the first chunk).
+    DataFn gated;
+    if (on_data != nullptr) {
+      gated = [&](std::string_view chunk) {
+        long status = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 400) {
+          response.body.append(chunk);
+          return true;
+        }
+        return (*on_data)(chunk);
+      };
+      sink.stream = &gated;
+    }
     CURLcode code = curl_easy_perform(h);
     curl_slist_free_all(headers);
+    if (code == CURLE_WRITE_ERROR && sink.stopped) code = CURLE_OK;  // the caller ended it
     if (code != CURLE_OK) {
       std::string message = request.method + " " + url + ": " + curl_easy_strerror(code);
       if (detail[0] != '\0') message += " (" + std::string(detail) + ")";
@@ -113,7 +158,6 @@ class CurlTransport final : public HttpTransport {
     return response;
   }
 
- private:
   ClientConfig config_;
   std::mutex mutex_;
   CURL* handle_ = nullptr;

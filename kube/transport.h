@@ -3,9 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -35,6 +37,20 @@ class HttpTransport {
   // DeadlineExceeded (timeout), FailedPrecondition (TLS: the server's certificate does not
   // verify, or the client's is refused). Thread-safe.
   virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+
+  // Like send(), but hands the body to `on_data` piece by piece as it arrives (a watch); the
+  // returned response has an empty body. `on_data` returning false ends the request early,
+  // which is not an error. The default delivers send()'s body in one piece (fakes need no more).
+  using DataFn = std::function<bool(std::string_view)>;
+  virtual Result<HttpResponse> stream(const HttpRequest& request, const DataFn& on_data) {
+    auto response = send(request);
+    if (!response) return response;
+    if (response->status < 400) {
+      (void)on_data(response->body);
+      response->body.clear();
+    }
+    return response;
+  }
 };
 
 // libcurl, TLS verified against config.ca_pem, the client certificate when set. The bearer

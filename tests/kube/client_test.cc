@@ -223,6 +223,46 @@ TEST(ClientTest, ListWithWrongTypesIsAnError) {
   ASSERT_FALSE(list);
 }
 
+TEST(ClientWatchTest, DeliversEventsAndFollowsBookmarks) {
+  ClientHarness h({}, noRateLimit());
+  h.transport->reply(200, R"({"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"11"}}}
+{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"15"}}}
+{"type":"DELETED","object":{"metadata":{"name":"a","resourceVersion":"16"}}}
+{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"20"}}}
+)");
+  std::vector<std::string> seen;
+  auto next = h.client->watch("/apis/x/v1/things", "10", std::chrono::seconds(30), [&](const WatchEvent& e) {
+    seen.push_back(e.type + " " + e.object["metadata"]["name"].get<std::string>());
+    return true;
+  });
+  ASSERT_TRUE(next) << next.error().toString();
+  EXPECT_EQ(*next, "20");
+  EXPECT_EQ(seen, (std::vector<std::string>{"ADDED a", "DELETED a"}));
+  EXPECT_EQ(h.transport->requests[0].path,
+            "/apis/x/v1/things?watch=1&allowWatchBookmarks=true&resourceVersion=10&timeoutSeconds=30");
+}
+
+TEST(ClientWatchTest, GoneMeansRelist) {
+  ClientHarness h({}, noRateLimit());
+  h.transport->reply(200, R"({"type":"ERROR","object":{"kind":"Status","code":410,"message":"too old resource version"}}
+)");
+  auto next = h.client->watch("/p", "1", std::chrono::seconds(5), [](const WatchEvent&) { return true; });
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().code(), ErrorCode::OutOfRange);
+  h.transport->reply(410, R"({"message":"gone"})");
+  next = h.client->watch("/p", "1", std::chrono::seconds(5), [](const WatchEvent&) { return true; });
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().code(), ErrorCode::OutOfRange);
+}
+
+TEST(ClientWatchTest, GarbageEventIsAnError) {
+  ClientHarness h({}, noRateLimit());
+  h.transport->reply(200, "{\"type\":5}\n");
+  auto next = h.client->watch("/p", "1", std::chrono::seconds(5), [](const WatchEvent&) { return true; });
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().code(), ErrorCode::Internal);
+}
+
 TEST(CurlTransportTest, RefusesAConfigWithoutCa) {
   auto transport = makeCurlTransport({.server = "https://127.0.0.1:1"});
   ASSERT_FALSE(transport);
