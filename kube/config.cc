@@ -155,14 +155,18 @@ Result<std::string> base64Decode(const std::string& text) {
   return out;
 }
 
-Result<ClientConfig> loadKubeconfig(const std::string& path, const std::string& context) {
-  auto text = readFile(path, "kubeconfig");
-  if (!text) return text.error();
-  auto doc = parseYaml(*text);
+Result<ClientConfig> parseKubeconfig(std::string_view text, const std::string& path, const std::string& context) {
+  auto doc = parseYaml(text);
   if (!doc) return doc.error().withContext("kubeconfig " + path);
   auto config = fromKubeconfig(*doc, path, context);
   if (!config) return config.error().withContext("kubeconfig " + path);
   return config;
+}
+
+Result<ClientConfig> loadKubeconfig(const std::string& path, const std::string& context) {
+  auto text = readFile(path, "kubeconfig");
+  if (!text) return text.error();
+  return parseKubeconfig(*text, path, context);
 }
 
 EnvLookup processEnv() {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 
@@ -29,6 +30,8 @@ struct ClientConfig {
 // The kubeconfig's current context (or `context` when not empty). Relative file names in it are
 // relative to the kubeconfig's directory, as kubectl reads them.
 Result<ClientConfig> loadKubeconfig(const std::string& path, const std::string& context = "");
+// The same from the file's text; `path` names it in errors and anchors relative file names.
+Result<ClientConfig> parseKubeconfig(std::string_view text, const std::string& path, const std::string& context = "");
 
 // Looks up an environment variable; std::nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
