@@ -94,6 +94,7 @@ class NrtPublishing {
   nri::EventHandler& handler() { return *handler_; }
   const std::string& nodeName() const { return node_name_; }
   const std::string& origin() const { return origin_; }
+  kube::PublisherStats stats() const { return publisher_->stats(); }
 
  private:
   NrtPublishing() = default;
