@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 
 #include "policies/nrt_view.h"
@@ -146,9 +147,11 @@ TEST(NrtViewTest, SchedulerFilterAgreesWithAdmission) {
     std::vector<std::string> live;
     int agreed = 0;
     int admitted = 0;
+    int releases = 0;
     int steps = 400;
     for (int step = 0; step < steps; ++step) {
       if (!live.empty() && random() % 3 == 0) {
+        ++releases;
         std::size_t victim = random() % live.size();
         state = policies::releaseContainer(state, {.pod_uid = live[victim], .container_name = "c"});
         live.erase(live.begin() + static_cast<std::ptrdiff_t>(victim));
@@ -174,7 +177,73 @@ TEST(NrtViewTest, SchedulerFilterAgreesWithAdmission) {
     EXPECT_GT(admitted, 20) << "the stream exercised admissions";
     EXPECT_LT(admitted, steps) << "and refusals";
     RecordProperty(memory_manager ? "agreed_with_memory_manager" : "agreed", agreed);
+    std::printf("agreement (container scope, memory manager %s): %d of %d pods, %d admitted\n",
+                memory_manager ? "static" : "none", agreed, steps - releases, admitted);
   }
+}
+
+// Pod scope: a Guaranteed pod of 1-3 app containers fits when one zone has the whole pod's cpu
+// (the plugin's pod-scope Filter); topod must admit every container of it exactly then.
+TEST(NrtViewTest, SchedulerFilterAgreesWithAdmissionAtPodScope) {
+  auto t = fixture("intel-2s-2x20c-smt2");
+  PolicyOptions options = singleNumaStatic(false);
+  options.topology_manager.scope = policies::TopologyManagerScope::Pod;
+  auto policy = policies::makePolicy(t, options);
+  ASSERT_TRUE(policy) << policy.error().toString();
+  State state;
+  std::mt19937 random(21);
+  std::vector<PodRequest> live;
+  int agreed = 0;
+  int admitted = 0;
+  int releases = 0;
+  const int steps = 300;
+  for (int step = 0; step < steps; ++step) {
+    if (!live.empty() && random() % 3 == 0) {
+      ++releases;
+      std::size_t victim = random() % live.size();
+      for (const auto& c : live[victim].containers) {
+        state = policies::releaseContainer(state, {.pod_uid = live[victim].uid, .container_name = c.name});
+      }
+      live.erase(live.begin() + static_cast<std::ptrdiff_t>(victim));
+      continue;
+    }
+    PodRequest pod{.uid = "p" + std::to_string(step), .namespace_name = "default", .name = "p" + std::to_string(step)};
+    int total = 0;
+    int count = 1 + static_cast<int>(random() % 3);
+    for (int i = 0; i < count; ++i) {
+      int cpus = 1 + static_cast<int>(random() % 6);
+      total += cpus;
+      pod.containers.push_back({.name = "c" + std::to_string(i),
+                                .cpu_request_millis = 1000LL * cpus,
+                                .cpu_limit_millis = 1000LL * cpus,
+                                .memory_request_bytes = kGiB,
+                                .memory_limit_bytes = kGiB});
+    }
+    pod.qos = policies::computeQosClass(pod.containers);
+    auto zones = policies::nodeResourceZones(t, state, options, CpuSet{0, 40});
+    bool fits = filterFits(zones, total, 0);
+    State next = state;
+    bool all = true;
+    for (const auto& c : pod.containers) {
+      auto decision = (*policy)->admit(next, pod, c);
+      if (!decision) {
+        all = false;
+        break;
+      }
+      next = policies::applyDecision(next, *decision);
+    }
+    EXPECT_EQ(fits, all) << "step " << step << ": " << count << " containers, " << total << " cpus";
+    if (fits == all) ++agreed;
+    if (all) {
+      ++admitted;
+      state = next;
+      live.push_back(pod);
+    }
+  }
+  EXPECT_GT(admitted, 20);
+  EXPECT_LT(admitted, steps);
+  RecordProperty("agreed_pod_scope", agreed);
+  std::printf("agreement (pod scope): %d of %d pods, %d admitted\n", agreed, steps - releases, admitted);
 }
 
 }  // namespace
