@@ -8,10 +8,16 @@ namespace topod::agent {
 
 int runVersionCommand();
 
-// `topod topology [--source live|xml:PATH|synthetic:DESC|json:PATH] [--output tree|json]`
+// `topod topology [--source live|xml:PATH|synthetic:DESC|json:PATH] [--output tree|json|nrt]
+//  [--state DIR] [--config FILE] [--node NAME]`
 struct TopologyOptions {
   std::string source = "live";
-  std::string output = "tree";  // "tree" (tree + zone summary) or "json" (the snapshot)
+  // "tree" (tree + zone summary), "json" (the snapshot) or "nrt" (the NodeResourceTopology
+  // object topod would publish, JSON, from the policy of --config and the State of --state).
+  std::string output = "tree";
+  std::string state_dir;    // nrt: the State to count as held; empty = nothing held
+  std::string config_path;  // nrt: the policy options; empty = the embedded defaults
+  std::string node_name;    // nrt: the object's name; empty = as `topod run` resolves it
   std::string sysfs_root;        // where isolated/offline CPUs are read; empty = "/" for live only
 };
 int runTopologyCommand(const TopologyOptions& options);

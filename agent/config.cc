@@ -283,6 +283,7 @@ Result<Config> parseConfig(std::string_view text, std::string_view source_name) 
     root.problem("cgroup_root", "\"" + config.cgroup_root + "\" must be an absolute path");
   }
   readNri(root, config.nri);
+  readKubernetes(root, config.kubernetes);
   readPolicy(root, config.policy);
   root.finish();
 
@@ -326,6 +327,11 @@ std::string describeConfig(const Config& config) {
   out << "  state dir: " << config.state_dir << " (sync " << nameOf(kStateSyncModes, config.state_sync)
       << ", journal segments of " << config.state_journal_records << " records), cgroup root: " << config.cgroup_root
       << ", log level: " << logLevelName(config.log_level) << "\n";
+  if (config.kubernetes.enabled) {
+    out << "  kubernetes: publishing NodeResourceTopology via "
+        << (config.kubernetes.kubeconfig.empty() ? "in-cluster config" : config.kubernetes.kubeconfig)
+        << ", at most one write per " << config.kubernetes.publish_interval_ms << " ms\n";
+  }
   return out.str();
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/kubernetes_config.h"
 #include "agent/state_journal.h"
 #include "common/result.h"
 #include "policies/policy_options.h"
@@ -36,6 +37,8 @@ struct Config {
   // reserved CPU, memory manager off, topology manager best-effort at container scope).
   policies::PolicyOptions policy = defaultPolicyOptions();
   NriConfig nri;
+  // NodeResourceTopology publishing ([kubernetes]); off unless enabled.
+  KubernetesConfig kubernetes;
   // Where the checkpoint (state.json and its journal) and the lock file live.
   std::string state_dir = "/var/lib/topod";
   // When a change is fdatasynced: before the reply (survives power loss) or within a second

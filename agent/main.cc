@@ -17,9 +17,13 @@ int main(int argc, char** argv) {
   auto* topology = app.add_subcommand("topology", "Print the machine's topology and its NUMA zone summary");
   topology->add_option("--source", topology_options.source, "live, xml:PATH, synthetic:DESC or json:PATH")
       ->capture_default_str();
-  topology->add_option("--output", topology_options.output, "tree or json")
-      ->check(CLI::IsMember({"tree", "json"}))
+  topology->add_option("--output", topology_options.output, "tree, json or nrt (the NodeResourceTopology object)")
+      ->check(CLI::IsMember({"tree", "json", "nrt"}))
       ->capture_default_str();
+  topology->add_option("--state", topology_options.state_dir, "nrt: state directory whose allocations count as held");
+  topology->add_option("--config", topology_options.config_path, "nrt: topod.toml with the policy options");
+  topology->add_option("--node", topology_options.node_name,
+                       "nrt: node name (default: $NODE_NAME, then the host name)");
   topology->add_option("--sysfs-root", topology_options.sysfs_root,
                        "Read isolated/offline CPUs from this sysfs root (default / for live; xml and synthetic "
                        "sources read it only when given)");

@@ -21,6 +21,7 @@
 #include "agent/config.h"
 #include "agent/lock_file.h"
 #include "agent/logging.h"
+#include "agent/nrt_publishing.h"
 #include "agent/state_file.h"
 #include "cgroups/cgroup_fs_impl.h"
 #include "nri/plugin.h"
@@ -308,7 +309,26 @@ int runRunCommand(const RunOptions& options) {
     (void)notifier.status("serving " + runtime.name + " " + runtime.version + "; " +
                           std::to_string(agent_ref.containerCount()) + " containers");
   };
-  nri::Plugin plugin(plugin_options, agent_ref, *connector);
+  // NodeResourceTopology publishing ([kubernetes], docs/kubernetes.md): off unless enabled.
+  std::unique_ptr<NrtPublishing> nrt;
+  if (config.kubernetes.enabled) {
+    auto started_nrt = NrtPublishing::start(config.kubernetes, *topology, config.policy, agent_ref,
+                                            [](bool ok, const std::string& message) {
+                                              if (ok) {
+                                                spdlog::info("{}", message);
+                                              } else {
+                                                spdlog::warn("{}", message);
+                                              }
+                                            });
+    if (!started_nrt.has_value()) {
+      spdlog::error("{}", started_nrt.error().toString());
+      return 1;
+    }
+    nrt = std::move(*started_nrt);
+    spdlog::info("publishing NodeResourceTopology {} through {}", nrt->nodeName(), nrt->origin());
+  }
+  nri::EventHandler& handler = nrt ? nrt->handler() : static_cast<nri::EventHandler&>(agent_ref);
+  nri::Plugin plugin(plugin_options, handler, *connector);
   UnsolicitedSender sender(agent_ref, plugin);
   agent_ref.setPendingNotifier([&sender] { sender.wake(); });
   Status plugin_started = plugin.start();

@@ -1,9 +1,13 @@
 // `topod topology`: load a machine description and print it as a tree with the
-// NodeResourceTopology zone summary, or as topod's JSON snapshot.
+// NodeResourceTopology zone summary, as topod's JSON snapshot, or as the NodeResourceTopology
+// object topod would publish.
 #include <cstdio>
 #include <string>
 
+#include "agent/checkpoint.h"
 #include "agent/commands.h"
+#include "agent/config.h"
+#include "agent/nrt_publishing.h"
 #include "topology/json_snapshot.h"
 #include "topology/loaders.h"
 #include "topology/text_format.h"
@@ -20,11 +24,33 @@ std::string oneLine(std::string text) {
   return text;
 }
 
+// The NodeResourceTopology object as `topod run` would publish it for this machine, policy and
+// State (without the pod fingerprint: the State does not name the pods).
+Result<std::string> nrtText(const topology::Topology& topology, const TopologyOptions& options) {
+  Config config = defaultConfig();
+  if (!options.config_path.empty()) {
+    auto loaded = loadConfig(options.config_path);
+    if (!loaded) return loaded.error();
+    config = std::move(*loaded);
+  }
+  policies::State state;
+  if (!options.state_dir.empty()) {
+    auto read = Checkpoint::readOnDisk(options.state_dir);
+    if (!read) return read.error().withContext("state in " + options.state_dir);
+    state = std::move(*read);
+  }
+  std::string node = resolveNodeName(options.node_name.empty() ? config.kubernetes.node_name : options.node_name);
+  auto object = buildNrtObject(node, topology, config.policy, state, nullptr);
+  if (!object) return object.error();
+  return object->dump(2) + "\n";
+}
+
 }  // namespace
 
 int runTopologyCommand(const TopologyOptions& options) {
-  if (options.output != "tree" && options.output != "json") {
-    std::fprintf(stderr, "topod topology: unknown output \"%s\" (known: tree, json)\n", oneLine(options.output).c_str());
+  if (options.output != "tree" && options.output != "json" && options.output != "nrt") {
+    std::fprintf(stderr, "topod topology: unknown output \"%s\" (known: tree, json, nrt)\n",
+                 oneLine(options.output).c_str());
     return 2;
   }
   auto topology = topology::loadTopology(options.source, {.sysfs_root = options.sysfs_root});
@@ -33,7 +59,14 @@ int runTopologyCommand(const TopologyOptions& options) {
     return 1;
   }
   std::string text;
-  if (options.output == "json") {
+  if (options.output == "nrt") {
+    auto object = nrtText(*topology, options);
+    if (!object.has_value()) {
+      std::fprintf(stderr, "topod topology: %s\n", oneLine(object.error().message()).c_str());
+      return 1;
+    }
+    text = *object;
+  } else if (options.output == "json") {
     text = topology::toTopologyJson(*topology);
   } else {
     text = topology::formatTopologyTree(*topology) + topology::formatZoneTable(topology::summarizeZones(*topology));

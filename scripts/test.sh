@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds topod and runs the whole test suite: unit tests, fuzz corpora, root-only kernel tests
-# (when run as root), end-to-end tests on a real containerd (as root), every fuzz target for a
-# bounded time, and the whole suite again in the ASan+UBSan configuration. The README's second
-# command and .ci/run call this.
+# (when run as root), end-to-end tests on a real containerd and the Kubernetes API-server tests
+# (as root), every fuzz target for a bounded time, and the whole suite again in the ASan+UBSan
+# configuration. The README's second command and .ci/run call this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +24,8 @@ build_and_test() {
   cmake --build "$dir" -j "$jobs"
   echo "== test $dir"
   # The end-to-end tests run once, on their own, after the release build's unit tests.
-  local exclude="vm|e2e"
-  [ "$(id -u)" -eq 0 ] || exclude="vm|e2e|root"
+  local exclude="vm|e2e|kube"
+  [ "$(id -u)" -eq 0 ] || exclude="vm|e2e|kube|root"
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" -LE "$exclude"
 }
 
@@ -34,8 +34,12 @@ build_and_test build/release
 if [ "$(id -u)" -eq 0 ]; then
   echo "== e2e build/release"
   TOPOD_E2E=1 ctest --test-dir build/release --output-on-failure -V -L e2e
+  # The NodeResourceTopology publisher against a real API server (docs/kubernetes.md); the first
+  # run fetches and builds the server (minutes), later ones reuse the cache.
+  echo "== kube build/release"
+  ctest --test-dir build/release --output-on-failure -V -L kube
 else
-  echo "== e2e skipped: needs root"
+  echo "== e2e and kube skipped: need root"
 fi
 # Every fuzz target of tests/fuzz, instrumented, for a bounded time each (scripts/fuzz.sh): a
 # crash fails CI and its input becomes a seed. Builds only the fuzz targets, through ccache.

@@ -1,0 +1,133 @@
+#include "kube/yaml_json.h"
+
+#include <yaml.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace topod::kube {
+namespace {
+
+// Nesting deeper than this is not a kubeconfig; refusing it keeps the recursion bounded.
+constexpr int kMaxDepth = 64;
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) {
+    yaml_parser_initialize(&parser_);
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  }
+  ~Parser() {
+    if (has_event_) yaml_event_delete(&event_);
+    yaml_parser_delete(&parser_);
+  }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  Result<nlohmann::json> document() {
+    TOPOD_RETURN_IF_ERROR(next());  // stream start
+    TOPOD_RETURN_IF_ERROR(next());
+    if (event_.type == YAML_STREAM_END_EVENT) return nlohmann::json();
+    if (event_.type != YAML_DOCUMENT_START_EVENT) return error("expected a document");
+    TOPOD_RETURN_IF_ERROR(next());
+    if (event_.type == YAML_DOCUMENT_END_EVENT) return nlohmann::json();
+    return node(0);
+  }
+
+ private:
+  Status next() {
+    if (has_event_) yaml_event_delete(&event_);
+    has_event_ = false;
+    if (yaml_parser_parse(&parser_, &event_) == 0) {
+      std::string problem = parser_.problem != nullptr ? parser_.problem : "syntax error";
+      return Error::invalidArgument("YAML line " + std::to_string(parser_.problem_mark.line + 1) + " column " +
+                                    std::to_string(parser_.problem_mark.column + 1) + ": " + problem);
+    }
+    has_event_ = true;
+    return okStatus();
+  }
+
+  Error error(const std::string& what) const {
+    return Error::invalidArgument("YAML line " + std::to_string(event_.start_mark.line + 1) + ": " + what);
+  }
+
+  static std::string anchorOf(const unsigned char* anchor) {
+    return anchor == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(anchor));
+  }
+
+  // Parses the node whose first event is the current one; leaves its last event current.
+  Result<nlohmann::json> node(int depth) {
+    if (depth > kMaxDepth) return error("nested deeper than " + std::to_string(kMaxDepth));
+    switch (event_.type) {
+      case YAML_SCALAR_EVENT: {
+        nlohmann::json value =
+            std::string(reinterpret_cast<const char*>(event_.data.scalar.value), event_.data.scalar.length);
+        remember(anchorOf(event_.data.scalar.anchor), value);
+        return value;
+      }
+      case YAML_ALIAS_EVENT: {
+        auto it = anchors_.find(anchorOf(event_.data.alias.anchor));
+        if (it == anchors_.end()) return error("unknown alias");
+        return it->second;
+      }
+      case YAML_SEQUENCE_START_EVENT: {
+        std::string anchor = anchorOf(event_.data.sequence_start.anchor);
+        nlohmann::json out = nlohmann::json::array();
+        for (;;) {
+          TOPOD_RETURN_IF_ERROR(next());
+          if (event_.type == YAML_SEQUENCE_END_EVENT) break;
+          auto item = node(depth + 1);
+          if (!item) return item.error();
+          out.push_back(std::move(*item));
+        }
+        remember(anchor, out);
+        return out;
+      }
+      case YAML_MAPPING_START_EVENT: {
+        std::string anchor = anchorOf(event_.data.mapping_start.anchor);
+        nlohmann::json out = nlohmann::json::object();
+        for (;;) {
+          TOPOD_RETURN_IF_ERROR(next());
+          if (event_.type == YAML_MAPPING_END_EVENT) break;
+          if (event_.type != YAML_SCALAR_EVENT) return error("mapping keys must be scalars");
+          std::string key(reinterpret_cast<const char*>(event_.data.scalar.value), event_.data.scalar.length);
+          TOPOD_RETURN_IF_ERROR(next());
+          auto value = node(depth + 1);
+          if (!value) return value.error();
+          out[key] = std::move(*value);
+        }
+        remember(anchor, out);
+        return out;
+      }
+      case YAML_NO_EVENT:
+      case YAML_STREAM_START_EVENT:
+      case YAML_STREAM_END_EVENT:
+      case YAML_DOCUMENT_START_EVENT:
+      case YAML_DOCUMENT_END_EVENT:
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT: break;
+    }
+    return error("unexpected YAML event");
+  }
+
+  void remember(const std::string& anchor, const nlohmann::json& value) {
+    if (!anchor.empty()) anchors_[anchor] = value;
+  }
+
+  yaml_parser_t parser_{};
+  yaml_event_t event_{};
+  bool has_event_ = false;
+  std::map<std::string, nlohmann::json> anchors_;
+};
+
+}  // namespace
+
+Result<nlohmann::json> parseYaml(std::string_view text) {
+  Parser parser(text);
+  return parser.document();
+}
+
+}  // namespace topod::kube

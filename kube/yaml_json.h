@@ -1,0 +1,18 @@
+// A YAML document as JSON: enough of YAML for kubeconfig files (block and flow mappings and
+// sequences, plain and quoted scalars, anchors resolved as copies). Every scalar becomes a JSON
+// string (kubeconfig fields are all strings; callers compare "true" themselves). Parsed by
+// libyaml, so nothing here is a hand-written YAML grammar.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace topod::kube {
+
+// The first document of `text`; an empty document is a null JSON value. Errors name the line and
+// column libyaml reports.
+Result<nlohmann::json> parseYaml(std::string_view text);
+
+}  // namespace topod::kube

@@ -1,0 +1,62 @@
+#include "policies/nrt_view.h"
+
+#include "policies/cpu/static_cpu_policy.h"
+
+namespace topod::policies {
+namespace {
+
+int64_t toInt64(uint64_t value) {
+  return value > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(value);
+}
+
+}  // namespace
+
+Result<CpuSet> resolveReservedCpus(const topology::Topology& topology, const PolicyOptions& options) {
+  if (!options.reserved_cpus.empty() || options.reserved_cpu_count <= 0) return options.reserved_cpus;
+  auto cpu = cpu::StaticCpuPolicy::create(topology, options);
+  if (!cpu) return cpu.error();
+  return cpu->reservedCpus();
+}
+
+std::vector<topology::Zone> nodeResourceZones(const topology::Topology& topology, const State& state,
+                                              const PolicyOptions& options, const CpuSet& reserved_cpus,
+                                              const topology::ZoneSummaryOptions& names) {
+  topology::ZoneSummaryOptions summary = names;
+  summary.reserved_cpus = reserved_cpus;
+  summary.reserved.clear();
+  summary.used.clear();
+  for (const auto& [node, resources] : options.reserved_memory) {
+    for (const auto& [resource, bytes] : resources) summary.reserved[node][resource] += toInt64(bytes);
+  }
+  const StateTotals& totals = state.totals();
+  for (const topology::NumaNode& node : topology.numaNodes()) {
+    // The kernel carves huge pages out of the node's memory: not allocatable as "memory" (the
+    // memory manager's machine state, policies/memory/machine_state.cc, subtracts them too).
+    int64_t hugepage_bytes = 0;
+    for (const auto& [size, pages] : node.hugepages) hugepage_bytes += toInt64(size * pages);
+    if (hugepage_bytes > 0) summary.reserved[node.id]["memory"] += hugepage_bytes;
+  }
+  for (const topology::NumaNode& node : topology.numaNodes()) {
+    int held = (totals.exclusive_cpus & node.cpus).size();
+    if (held > 0) summary.used[node.id]["cpu"] = held;
+  }
+  const NumaMemory* charged = nullptr;
+  if (options.policy == "topology-aware") {
+    charged = &totals.memory;
+  } else if (options.memory_policy == MemoryManagerPolicy::Static) {
+    charged = &totals.pinned_memory;
+  }
+  if (charged != nullptr) {
+    for (const auto& [node, resources] : *charged) {
+      for (const auto& [resource, bytes] : resources) summary.used[node][resource] += toInt64(bytes);
+    }
+  }
+  for (const auto& [key, allocation] : state.containers()) {
+    for (const DeviceRequest& device : allocation.request.devices) {
+      if (device.numa >= 0) ++summary.used[device.numa][device.resource];
+    }
+  }
+  return topology::summarizeZones(topology, summary);
+}
+
+}  // namespace topod::policies

@@ -1,0 +1,36 @@
+// What the cluster's topology-aware scheduler should see of this node: the NodeResourceTopology
+// zones (topology/zone_summary.h) with `available` counted the way topod's own admission counts
+// what a new Guaranteed container could still get on each NUMA node:
+//   - cpu: the node's CPUs minus reserved CPUs minus every CPU a container holds exclusively
+//     (StateTotals::exclusive_cpus);
+//   - memory and huge pages: allocatable is capacity minus the reservation
+//     (PolicyOptions::reserved_memory), and for memory minus the node's huge pages; available is
+//     allocatable minus what
+//     is pinned there: the Static memory manager's pinned memory (StateTotals::pinned_memory,
+//     init-container reuse counted as the kubelet does) for the kubelet policies, every charge
+//     (StateTotals::memory) for topology-aware; with the memory manager off nothing is pinned;
+//   - devices: minus the devices containers were given on that node.
+// Pure: no I/O, no clock.
+#pragma once
+
+#include <vector>
+
+#include "common/cpuset.h"
+#include "policies/policy_options.h"
+#include "policies/state.h"
+#include "topology/model.h"
+#include "topology/zone_summary.h"
+
+namespace topod::policies {
+
+// `reserved_cpus` is the set the policy resolved (options.reserved_cpus, or the CPUs it picked
+// for options.reserved_cpu_count; see resolveReservedCpus()).
+std::vector<topology::Zone> nodeResourceZones(const topology::Topology& topology, const State& state,
+                                              const PolicyOptions& options, const CpuSet& reserved_cpus,
+                                              const topology::ZoneSummaryOptions& names = {});
+
+// The reserved CPUs as the kubelet-compatible CPU manager resolves them: the explicit list, or
+// the count taken by topology. Errors as the policy's own construction reports them.
+Result<CpuSet> resolveReservedCpus(const topology::Topology& topology, const PolicyOptions& options);
+
+}  // namespace topod::policies
