@@ -59,6 +59,18 @@ TEST(YamlTest, SyntaxErrorsNameTheLine) {
   EXPECT_NE(doc.error().message().find("line"), std::string::npos) << doc.error().message();
 }
 
+TEST(YamlTest, EmptyDocumentIsNullAndNullTextIsAString) {
+  auto empty = parseYaml("");
+  ASSERT_TRUE(empty) << empty.error().message();
+  EXPECT_TRUE(empty->is_null());
+  auto comments = parseYaml("# nothing here\n");
+  ASSERT_TRUE(comments) << comments.error().message();
+  EXPECT_TRUE(comments->is_null());
+  auto word = parseYaml("null");
+  ASSERT_TRUE(word) << word.error().message();
+  EXPECT_EQ(*word, nlohmann::json("null"));
+}
+
 TEST(YamlTest, DeepNestingIsRefused) {
   std::string deep(1000, '[');
   EXPECT_FALSE(parseYaml(deep + std::string(1000, ']')));
