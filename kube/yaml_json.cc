@@ -18,7 +18,10 @@ class Parser {
  public:
   explicit Parser(std::string_view text) {
     yaml_parser_initialize(&parser_);
-    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    // libyaml asserts on a null input even of length 0, which an empty string_view may carry.
+    static constexpr unsigned char kEmpty[] = "";
+    const unsigned char* input = text.empty() ? kEmpty : reinterpret_cast<const unsigned char*>(text.data());
+    yaml_parser_set_input_string(&parser_, input, text.size());
   }
   ~Parser() {
     if (has_event_) yaml_event_delete(&event_);

@@ -60,6 +60,9 @@ TEST(YamlTest, SyntaxErrorsNameTheLine) {
 }
 
 TEST(YamlTest, EmptyDocumentIsNullAndNullTextIsAString) {
+  auto none = parseYaml(std::string_view());  // a null pointer of length 0
+  ASSERT_TRUE(none) << none.error().message();
+  EXPECT_TRUE(none->is_null());
   auto empty = parseYaml("");
   ASSERT_TRUE(empty) << empty.error().message();
   EXPECT_TRUE(empty->is_null());
