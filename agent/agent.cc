@@ -135,6 +135,11 @@ bool Agent::othersMayMoveLocked(const CpuSet& exclusive_before) const {
   return stale_ || state_.totals().exclusive_cpus != exclusive_before;
 }
 
+Status Agent::close() {
+  std::lock_guard lock(mutex_);
+  return checkpoint_.close();
+}
+
 Status Agent::persistLocked(std::vector<policies::StateChange>& changes, const std::string& why) {
   Status saved = checkpoint_.record(changes);
   if (!saved.has_value()) return saved.error().withContext("checkpoint after " + why);

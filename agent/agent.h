@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/checkpoint.h"
+#include "state/checkpoint.h"
 #include "cgroups/cgroup_fs.h"
 #include "nri/event_handler.h"
 #include "policies/policy.h"
@@ -64,6 +64,9 @@ class Agent final : public nri::EventHandler {
   static Result<std::unique_ptr<Agent>> create(const topology::Topology& topology, AgentOptions options,
                                                std::unique_ptr<policies::Policy> policy);
 
+  // Folds the journal into state.json at a clean stop (Checkpoint::close); call once the runtime
+  // sends nothing more. An error leaves the journal for the next start to replay.
+  Status close();
   // What start-up found (checkpoint restored / moved aside / absent), for the log.
   const std::string& startupReport() const { return startup_report_; }
   // Whether start-up lost or skipped something (the report is then a warning).

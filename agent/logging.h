@@ -2,7 +2,7 @@
 // records go to journald with their priority; otherwise to stderr with a timestamp and level.
 #pragma once
 
-#include "agent/config.h"
+#include "config/config.h"
 
 namespace topod::agent {
 

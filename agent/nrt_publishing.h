@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "agent/agent.h"
-#include "agent/kubernetes_config.h"
+#include "config/kubernetes_config.h"
 #include "kube/client.h"
 #include "kube/pod_fingerprint.h"
 #include "kube/publisher.h"

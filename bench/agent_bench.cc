@@ -25,7 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.h"
-#include "agent/config.h"
+#include "config/config.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <map>
 #include <vector>
 
-#include "policies/topology_manager/hint_merge.h"
+#include "policies/static/topology_manager/hint_merge.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include "policies/nrt_view.h"
 
-#include "policies/cpu/static_cpu_policy.h"
+#include "policies/static/cpu/static_cpu_policy.h"
 
 namespace topod::policies {
 namespace {
@@ -31,7 +31,7 @@ std::vector<topology::Zone> nodeResourceZones(const topology::Topology& topology
   const StateTotals& totals = state.totals();
   for (const topology::NumaNode& node : topology.numaNodes()) {
     // The kernel carves huge pages out of the node's memory: not allocatable as "memory" (the
-    // memory manager's machine state, policies/memory/machine_state.cc, subtracts them too).
+    // memory manager's machine state, policies/static/memory/machine_state.cc, subtracts them too).
     int64_t hugepage_bytes = 0;
     for (const auto& [size, pages] : node.hugepages) hugepage_bytes += toInt64(size * pages);
     if (hugepage_bytes > 0) summary.reserved[node.id]["memory"] += hugepage_bytes;

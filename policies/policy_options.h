@@ -1,4 +1,4 @@
-// Everything a policy is configured with. Plain data: the agent's TOML config (agent/config.h)
+// Everything a policy is configured with. Plain data: the agent's TOML config (config/config.h)
 // and the simulator fill it; policies only read it. Defaults match the kubelet's usual
 // production setting: static CPU manager, Static memory manager off, topology manager
 // best-effort at container scope.

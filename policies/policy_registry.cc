@@ -1,6 +1,6 @@
 #include "policies/policy_registry.h"
 
-#include "policies/kubelet_static_policy.h"
+#include "policies/static/kubelet_static_policy.h"
 #include "policies/none_policy.h"
 #include "policies/state_check.h"
 #include "policies/topology_aware/topology_aware_policy.h"

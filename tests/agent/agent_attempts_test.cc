@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "agent/agent.h"
-#include "agent/config.h"
+#include "config/config.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/fakes/fake_policy.h"
 

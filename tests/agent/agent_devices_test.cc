@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/agent.h"
-#include "agent/config.h"
+#include "config/config.h"
 #include "agent/nri_mapping.h"
 #include "tests/agent/agent_harness.h"
 #include "tests/agent/agent_test_support.h"

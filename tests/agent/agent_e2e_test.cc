@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "agent/agent.h"
-#include "agent/config.h"
+#include "config/config.h"
 #include "nri/plugin.h"
 #include "tests/agent/agent_harness.h"
 #include "tests/agent/agent_test_support.h"

@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "agent/agent.h"
-#include "agent/checkpoint.h"
-#include "agent/config.h"
+#include "state/checkpoint.h"
+#include "config/config.h"
 #include "agent/nri_mapping.h"
 #include "common/text.h"
 #include "policies/policy_registry.h"
 #include "policies/state_check.h"
-#include "policies/state_json.h"
+#include "state/state_json.h"
 #include "policies/topology_aware/topology_aware_policy.h"
 #include "tests/agent/agent_test_support.h"
 

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "agent/agent.h"
-#include "agent/config.h"
+#include "config/config.h"
 #include "nri/plugin.h"
 #include "policies/policy_registry.h"
 #include "tests/agent/agent_harness.h"

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/checkpoint.h"
-#include "agent/config.h"
-#include "policies/state_json.h"
+#include "state/checkpoint.h"
+#include "config/config.h"
+#include "state/state_json.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/fakes/fake_cgroup_fs.h"
 #include "tests/fakes/fake_policy.h"

@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "agent/agent.h"
-#include "agent/checkpoint.h"
-#include "agent/config.h"
+#include "state/checkpoint.h"
+#include "config/config.h"
 #include "nri/plugin.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/agent/child_process.h"

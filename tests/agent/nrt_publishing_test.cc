@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <set>
 
-#include "agent/config.h"
+#include "config/config.h"
 #include "topology/loaders.h"
 
 namespace topod::agent {

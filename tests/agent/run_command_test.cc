@@ -1,4 +1,4 @@
-// `topod run` as a process (agent/run_command.cc): waiting for the runtime's socket with backoff,
+// `topod run` as a process (agent/run_loop.cc): waiting for the runtime's socket with backoff,
 // then managing containers; sd_notify READY / STATUS / WATCHDOG / STOPPING on a NOTIFY_SOCKET the
 // test owns; SIGHUP reloads (an invalid file keeps the running configuration); SIGTERM stops
 // cleanly; the lock keeps a second agent off the state directory; a bad config is a clear error.
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "policies/state_json.h"
+#include "state/state_json.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/agent/child_process.h"
 #include "tests/agent/runtime_listener.h"

@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
-#include "agent/config_reader.h"
+#include "config/config_reader.h"
 #include "agent/nri_mapping.h"
 #include "common/check.h"
 #include "common/resource_names.h"
-#include "policies/simulator_trace.h"
+#include "simulator/simulator_trace.h"
 
 namespace {
 

@@ -8,8 +8,8 @@
 
 #include "common/check.h"
 #include "policies/none_policy.h"
-#include "policies/simulator.h"
-#include "policies/simulator_trace.h"
+#include "simulator/simulator.h"
+#include "simulator/simulator_trace.h"
 #include "topology/model.h"
 
 namespace {

@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-#include "agent/state_journal.h"
+#include "state/state_journal.h"
 #include "common/check.h"
-#include "policies/state_json.h"
+#include "state/state_json.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include "common/check.h"
 #include "policies/policy_options.h"
 #include "policies/state_check.h"
-#include "policies/state_json.h"
+#include "state/state_json.h"
 #include "topology/model.h"
 
 namespace {

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "common/check.h"
-#include "policies/cpu/kubelet_cpu_topology.h"
-#include "policies/cpu/static_cpu_policy.h"
+#include "policies/static/cpu/kubelet_cpu_topology.h"
+#include "policies/static/cpu/static_cpu_policy.h"
 #include "policies/policy_options.h"
 #include "topology/model.h"
 

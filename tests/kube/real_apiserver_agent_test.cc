@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "agent/config.h"
+#include "config/config.h"
 #include "agent/nrt_publishing.h"
 #include "kube/nrt_object.h"
 #include "tests/agent/agent_test_support.h"

@@ -1,4 +1,4 @@
-#include "policies/kubelet_static_policy.h"
+#include "policies/static/kubelet_static_policy.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "policies/policy_registry.h"
 #include "policies/state_check.h"
-#include "policies/state_json.h"
+#include "state/state_json.h"
 #include "tests/policies/engine/engine_topologies.h"
 
 namespace topod::policies {

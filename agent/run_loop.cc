@@ -1,0 +1,389 @@
+// `topod run`: the node daemon. Wires the pieces (config, logging, lock, topology, cgroups,
+// Agent, NRI plugin, sd_notify) and owns the process: signals, the unsolicited-update worker and
+// the wait for the runtime's socket. The event logic itself lives in agent.cc.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "agent/run_loop.h"
+
+#include "agent/agent.h"
+#include "config/config.h"
+#include "state/lock_file.h"
+#include "agent/logging.h"
+#include "agent/nrt_publishing.h"
+#include "state/state_file.h"
+#include "cgroups/cgroup_fs_impl.h"
+#include "nri/plugin.h"
+#include "nri/transport.h"
+#include "systemd/notifier.h"
+#include "topology/loaders.h"
+#include "topology/text_format.h"
+
+namespace topod::agent {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void logCheckpointError(const Error& error, const std::string& consequence) {
+  spdlog::error("checkpoint: {}; {}", error.toString(), consequence);
+}
+
+// How long to wait for the runtime socket between checks: doubling from the first to the last.
+constexpr std::chrono::milliseconds kSocketWaitFirst{100};
+constexpr std::chrono::milliseconds kSocketWaitMax{5000};
+// Repeated identical connection errors are logged at most this often.
+constexpr std::chrono::seconds kRepeatLogInterval{60};
+
+// Waits for a signal from `signals` for at most `timeout`; 0 on timeout.
+int waitSignal(const sigset_t& signals, std::chrono::milliseconds timeout) {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  timespec ts{.tv_sec = static_cast<time_t>(secs.count()),
+              .tv_nsec = static_cast<long>(std::chrono::nanoseconds(timeout - secs).count())};
+  int sig = ::sigtimedwait(&signals, nullptr, &ts);
+  return sig < 0 ? 0 : sig;
+}
+
+// Logs an error once, then the same message again only after kRepeatLogInterval.
+class RepeatLimiter {
+ public:
+  void log(const std::string& message) {
+    std::lock_guard lock(mutex_);
+    auto now = Clock::now();
+    if (message == last_ && now - last_time_ < kRepeatLogInterval) {
+      ++suppressed_;
+      return;
+    }
+    if (suppressed_ > 0) spdlog::warn("(previous message repeated {} more times)", suppressed_);
+    spdlog::warn("{}", message);
+    last_ = message;
+    last_time_ = now;
+    suppressed_ = 0;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::string last_;
+  Clock::time_point last_time_{};
+  int suppressed_ = 0;
+};
+
+// Sends the agent's pending unsolicited updates through the plugin, off the NRI I/O thread (a
+// handler must never call updateContainers: the runtime holds its lock while it waits for us).
+class UnsolicitedSender {
+ public:
+  UnsolicitedSender(Agent& agent, nri::Plugin& plugin) : agent_(agent), plugin_(plugin) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~UnsolicitedSender() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void wake() {
+    {
+      std::lock_guard lock(mutex_);
+      wake_ = true;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stop_ || wake_; });
+      if (stop_) return;
+      wake_ = false;
+      lock.unlock();
+      PendingUpdates pending = agent_.takePendingUpdates();
+      if (!pending.updates.empty()) {
+        auto failed = plugin_.updateContainers(pending.updates);
+        if (!failed.has_value()) {
+          // Not connected, or no answer: the next Synchronize re-applies every placement.
+          spdlog::warn("sending {} container updates to the runtime failed: {}", pending.updates.size(),
+                       failed.error().toString());
+          agent_.unsolicitedDone(pending, pending.updates);
+        } else {
+          if (!failed->empty()) spdlog::warn("the runtime failed {} of {} container updates", failed->size(),
+                                             pending.updates.size());
+          spdlog::debug("sent {} unsolicited container updates", pending.updates.size());
+          agent_.unsolicitedDone(pending, *failed);
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  Agent& agent_;
+  nri::Plugin& plugin_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool wake_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+std::string managedSummary(const topology::Topology& topology) {
+  return std::to_string(topology.onlineCpus().size()) + " CPUs (" + topology.onlineCpus().toString() + ") on " +
+         std::to_string(topology.numaNodes().size()) + " NUMA node(s)";
+}
+
+// SIGHUP: re-read the file; keep the old configuration when the new one is invalid (as a file,
+// or for this machine: the same checks as at start-up and in `topod config check`).
+void reloadConfig(const RunOptions& options, Config& current, const topology::Topology& topology) {
+  if (options.config_path.empty()) {
+    spdlog::info("SIGHUP: running on embedded defaults (no --config), nothing to reload");
+    return;
+  }
+  auto fresh = loadConfig(options.config_path);
+  Status valid = fresh.has_value() ? validateConfigForMachine(*fresh, topology) : Status(fresh.error());
+  if (!valid.has_value()) {
+    spdlog::error("SIGHUP: {} is invalid, keeping the previous configuration:\n{}", options.config_path,
+                  valid.error().message());
+    return;
+  }
+  setLogLevel(fresh->log_level);
+  bool restart_needed = fresh->policy != current.policy || !(fresh->nri == current.nri) ||
+                        fresh->state_dir != current.state_dir || fresh->state_sync != current.state_sync ||
+                        fresh->state_journal_records != current.state_journal_records ||
+                        fresh->cgroup_root != current.cgroup_root;
+  spdlog::info("SIGHUP: reloaded {}; log level {}", options.config_path, logLevelName(fresh->log_level));
+  if (restart_needed) {
+    spdlog::warn("SIGHUP: policy, NRI, state_dir, state_sync or cgroup_root changes take effect at the next start "
+                 "(current allocations were made under the running settings)");
+  }
+  current.log_level = fresh->log_level;
+}
+
+// Blocks until the socket exists or a stop signal arrives. Returns the stop signal, or 0. Keeps
+// systemd's watchdog fed meanwhile: a runtime that takes longer than WatchdogSec to appear must
+// not get topod killed.
+int waitForSocket(const std::string& path, const sigset_t& signals, systemd::Notifier& notifier, Config& config,
+                  const RunOptions& options, const topology::Topology& topology) {
+  const auto watchdog = std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdogInterval());
+  auto delay = kSocketWaitFirst;
+  bool announced = false;
+  for (;;) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return 0;
+    if (!announced) {
+      spdlog::info("waiting for the runtime's NRI socket {} (containerd or CRI-O with NRI enabled); "
+                   "retrying with backoff up to every {} s",
+                   path, std::chrono::duration_cast<std::chrono::seconds>(kSocketWaitMax).count());
+      (void)notifier.status("waiting for the runtime socket " + path);
+      announced = true;
+    } else {
+      spdlog::debug("still waiting for {}; next check in {} ms", path, delay.count());
+    }
+    const auto next_check = Clock::now() + delay;
+    for (auto left = delay; left.count() > 0;
+         left = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - Clock::now())) {
+      int sig = waitSignal(signals, watchdog.count() > 0 ? std::min(left, watchdog) : left);
+      if (sig == SIGHUP) {
+        reloadConfig(options, config, topology);
+      } else if (sig != 0) {
+        return sig;
+      }
+      if (watchdog.count() > 0) (void)notifier.watchdog();
+    }
+    delay = std::min(delay * 2, kSocketWaitMax);
+  }
+}
+
+}  // namespace
+
+int runRunCommand(const RunOptions& options) {
+  // Signals are taken synchronously by the main thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Config config = defaultConfig();
+  if (!options.config_path.empty()) {
+    auto loaded = loadConfig(options.config_path);
+    if (!loaded.has_value()) {
+      std::fprintf(stderr, "topod: config %s is invalid:\n%s\n", options.config_path.c_str(),
+                   loaded.error().message().c_str());
+      return 1;
+    }
+    config = std::move(*loaded);
+  }
+  if (!options.state_dir.empty()) config.state_dir = options.state_dir;
+  if (!options.nri_socket.empty()) config.nri.socket_path = options.nri_socket;
+  setupLogging(config.log_level, systemd::stderrIsJournal() ? LogTarget::Journal : LogTarget::Stderr);
+  auto started = Clock::now();
+  spdlog::info("topod starting; {}", describeConfig(config));
+
+  Status dir = ensureDirectory(config.state_dir);
+  if (dir.has_value()) dir = checkStateDirectory(config.state_dir);
+  if (!dir.has_value()) {
+    spdlog::error("state directory: {}", dir.error().toString());
+    return 1;
+  }
+  auto lock = LockFile::acquire(config.state_dir + "/topod.lock");
+  if (!lock.has_value()) {
+    spdlog::error("{}", lock.error().toString());
+    return 1;
+  }
+  auto topology = topology::loadTopology(options.topology);
+  if (!topology.has_value()) {
+    spdlog::error("topology {}: {}", options.topology, topology.error().toString());
+    return 1;
+  }
+  Status machine_ok = validateConfigForMachine(config, *topology);
+  if (!machine_ok.has_value()) {
+    std::fprintf(stderr, "topod: config %s is invalid:\n%s\n", config.source.c_str(), machine_ok.error().message().c_str());
+    spdlog::error("{}", machine_ok.error().toString());
+    return 1;
+  }
+  std::unique_ptr<cgroups::CgroupFs> cgroup_fs;
+  auto opened = cgroups::openCgroupFs(config.cgroup_root);
+  if (opened.has_value()) {
+    cgroup_fs = std::move(*opened);
+  } else {
+    spdlog::warn("cgroups at {}: {}; drift detection reads only what the runtime reports", config.cgroup_root,
+                 opened.error().toString());
+  }
+  // Containers' device nodes are resolved against this machine's sysfs (and NVIDIA's procfs).
+  topology::SysfsDeviceNodeResolver device_nodes("/");
+  auto agent = Agent::create(*topology, AgentOptions{.policy = config.policy, .state_dir = config.state_dir,
+                                                     .cgroups = cgroup_fs.get(),
+                                                     .checkpoint = {.sync = config.state_sync,
+                                                                    .records_per_segment = config.state_journal_records,
+                                                                    .report_background_error = logCheckpointError},
+                                                     .devices = &device_nodes});
+  if (!agent.has_value()) {
+    spdlog::error("{}", agent.error().toString());
+    return 1;
+  }
+  if ((*agent)->startupReportIsWarning()) {
+    spdlog::warn("{}", (*agent)->startupReport());
+  } else {
+    spdlog::info("{}", (*agent)->startupReport());
+  }
+  spdlog::info("managing {} with policy {}:\n{}", managedSummary(*topology), config.policy.policy,
+               topology::formatTopologyTree(*topology));
+  spdlog::info("started in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+
+  systemd::SdNotifier notifier;
+  (void)notifier.ready("managing " + managedSummary(*topology) + "; connecting to the runtime");
+
+  auto env = nri::resolveLaunchEnvironment(::getenv, "topod", config.nri.plugin_name, config.nri.plugin_index);
+  if (!env.has_value()) {
+    spdlog::error("{}", env.error().toString());
+    return 1;
+  }
+  if (env->inherited_fd < 0) {
+    int sig = waitForSocket(config.nri.socket_path, signals, notifier, config, options, *topology);
+    if (sig != 0) {
+      spdlog::info("signal {} while waiting for the runtime; stopping", sig);
+      (void)notifier.stopping();
+      return 0;
+    }
+  }
+  auto connector = nri::makeConnector(*env, config.nri.socket_path);
+  RepeatLimiter limiter;
+  nri::PluginOptions plugin_options;
+  plugin_options.name = env->plugin_name;
+  plugin_options.idx = env->plugin_idx;
+  plugin_options.on_error = [&limiter, &connector](const Error& error) {
+    // The plugin's message says whether it reconnects (most errors are answered on a
+    // connection that stays up).
+    limiter.log("NRI (" + connector->describe() + "): " + error.toString());
+  };
+  Agent& agent_ref = **agent;
+  plugin_options.on_synchronized = [&notifier, &agent_ref](const nri::RuntimeInfo& runtime) {
+    (void)notifier.status("serving " + runtime.name + " " + runtime.version + "; " +
+                          std::to_string(agent_ref.containerCount()) + " containers");
+  };
+  // NodeResourceTopology publishing ([kubernetes], docs/kubernetes.md): off unless enabled.
+  std::unique_ptr<NrtPublishing> nrt;
+  if (config.kubernetes.enabled) {
+    auto started_nrt = NrtPublishing::start(config.kubernetes, *topology, config.policy, agent_ref,
+                                            [](bool ok, const std::string& message) {
+                                              if (ok) {
+                                                spdlog::info("{}", message);
+                                              } else {
+                                                spdlog::warn("{}", message);
+                                              }
+                                            });
+    if (!started_nrt.has_value()) {
+      spdlog::error("{}", started_nrt.error().toString());
+      return 1;
+    }
+    nrt = std::move(*started_nrt);
+    spdlog::info("publishing NodeResourceTopology {} through {}", nrt->nodeName(), nrt->origin());
+  }
+  nri::EventHandler& handler = nrt ? nrt->handler() : static_cast<nri::EventHandler&>(agent_ref);
+  nri::Plugin plugin(plugin_options, handler, *connector);
+  UnsolicitedSender sender(agent_ref, plugin);
+  agent_ref.setPendingNotifier([&sender] { sender.wake(); });
+  Status plugin_started = plugin.start();
+  if (!plugin_started.has_value()) {
+    spdlog::error("NRI plugin: {}", plugin_started.error().toString());
+    return 1;
+  }
+  spdlog::info("connecting to the runtime through {} as plugin {}-{}", connector->describe(), plugin_options.idx,
+               plugin_options.name);
+
+  std::atomic<bool> stopping{false};
+  std::thread plugin_watch;
+  if (!connector->canReconnect()) {
+    // A runtime-launched plugin ends with its connection; the runtime starts a new process.
+    plugin_watch = std::thread([&plugin, &stopping] {
+      Status why = plugin.wait();
+      if (!stopping) {
+        spdlog::info("the runtime closed our connection ({}); stopping", why.has_value() ? "ok" : why.error().toString());
+        ::kill(::getpid(), SIGTERM);
+      }
+    });
+  }
+
+  auto watchdog = std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdogInterval());
+  auto tick = watchdog.count() > 0 ? watchdog : std::chrono::milliseconds(1000);
+  for (;;) {
+    int sig = waitSignal(signals, tick);
+    if (sig == SIGHUP) {
+      reloadConfig(options, config, *topology);
+      continue;
+    }
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("signal {}: stopping", sig);
+      break;
+    }
+    if (watchdog.count() > 0) (void)notifier.watchdog();
+  }
+  stopping = true;
+  (void)notifier.stopping();
+  agent_ref.setPendingNotifier(nullptr);
+  plugin.stop();
+  if (plugin_watch.joinable()) plugin_watch.join();
+  Status closed = agent_ref.close();
+  if (!closed.has_value()) {
+    spdlog::warn("checkpoint: {}; the next start replays the journal", closed.error().toString());
+  }
+  spdlog::info("stopped; {} container allocations checkpointed in {}", agent_ref.state().containers().size(),
+               config.state_dir);
+  return 0;
+}
+
+}  // namespace topod::agent

@@ -1,0 +1,267 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "config/config_reader.h"
+
+namespace topod::agent {
+namespace {
+
+using policies::MemoryManagerPolicy;
+using policies::TopologyManagerPolicy;
+using policies::TopologyManagerScope;
+
+TEST(ConfigTest, EmptyFileIsTheEmbeddedDefaults) {
+  auto config = parseConfig("", "empty.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().toString();
+  Config expected = defaultConfig();
+  expected.source = "empty.toml";
+  EXPECT_EQ(*config, expected);
+}
+
+TEST(ConfigTest, DefaultsMatchTheKubeletProductionSetting) {
+  Config config = defaultConfig();
+  EXPECT_EQ(config.policy.policy, "static");
+  EXPECT_EQ(config.policy.reserved_cpu_count, 1);
+  EXPECT_TRUE(config.policy.reserved_cpus.empty());
+  EXPECT_EQ(config.policy.memory_policy, MemoryManagerPolicy::None);
+  EXPECT_EQ(config.policy.topology_manager.policy, TopologyManagerPolicy::BestEffort);
+  EXPECT_EQ(config.policy.topology_manager.scope, TopologyManagerScope::Container);
+  EXPECT_EQ(config.nri.socket_path, "/var/run/nri/nri.sock");
+  EXPECT_EQ(config.state_dir, "/var/lib/topod");
+  EXPECT_EQ(config.state_sync, JournalSync::EveryChange) << "durable before the reply, as the kubelet's checkpoints";
+  EXPECT_EQ(config.log_level, LogLevel::Info);
+}
+
+TEST(ConfigTest, SampleFileParsesToTheDefaults) {
+  auto config = loadConfig(std::string(TOPOD_SOURCE_DIR) + "/examples/topod.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().toString();
+  Config expected = defaultConfig();
+  expected.source = config->source;
+  EXPECT_EQ(*config, expected);
+}
+
+TEST(ConfigTest, EveryKeyIsRead) {
+  auto config = parseConfig(R"(
+log_level = "debug"
+state_dir = "/tmp/topod-state"
+state_sync = "background"
+state_journal_records = 64
+cgroup_root = "/tmp/cg"
+[nri]
+socket_path = "/run/nri.sock"
+plugin_name = "topod-test"
+plugin_index = "05"
+[policy]
+name = "topology-aware"
+reserved_cpus = "0,2"
+memory_manager = "static"
+[policy.cpu]
+full_pcpus_only = true
+distribute_cpus_across_numa = true
+align_by_socket = true
+distribute_cpus_across_cores = true
+strict_cpu_reservation = true
+prefer_align_cpus_by_uncorecache = true
+[[policy.reserved_memory]]
+numa_node = 0
+limits = { memory = "1Gi", "hugepages-2Mi" = 4194304 }
+[[policy.reserved_memory]]
+numa_node = 1
+limits = { memory = 1000 }
+[topology_manager]
+policy = "single-numa-node"
+scope = "pod"
+prefer_closest_numa_nodes = true
+max_allowable_numa_nodes = 16
+)", "full.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().toString();
+  const auto& p = config->policy;
+  EXPECT_EQ(config->log_level, LogLevel::Debug);
+  EXPECT_EQ(config->state_dir, "/tmp/topod-state");
+  EXPECT_EQ(config->state_sync, JournalSync::Background);
+  EXPECT_EQ(config->state_journal_records, 64U);
+  EXPECT_EQ(config->cgroup_root, "/tmp/cg");
+  EXPECT_EQ(config->nri.socket_path, "/run/nri.sock");
+  EXPECT_EQ(config->nri.plugin_name, "topod-test");
+  EXPECT_EQ(config->nri.plugin_index, "05");
+  EXPECT_EQ(p.policy, "topology-aware");
+  EXPECT_EQ(p.reserved_cpus, (CpuSet{0, 2}));
+  EXPECT_EQ(p.reserved_cpu_count, 2);
+  EXPECT_EQ(p.memory_policy, MemoryManagerPolicy::Static);
+  EXPECT_EQ(p.cpu, (policies::StaticCpuOptions{true, true, true, true, true, true}));
+  EXPECT_EQ(p.reserved_memory.at(0).at("memory"), 1ULL << 30);
+  EXPECT_EQ(p.reserved_memory.at(0).at("hugepages-2Mi"), 4194304U);
+  EXPECT_EQ(p.reserved_memory.at(1).at("memory"), 1000U);
+  EXPECT_EQ(p.topology_manager.policy, TopologyManagerPolicy::SingleNumaNode);
+  EXPECT_EQ(p.topology_manager.scope, TopologyManagerScope::Pod);
+  EXPECT_TRUE(p.topology_manager.prefer_closest_numa_nodes);
+  EXPECT_EQ(p.topology_manager.max_allowable_numa_nodes, 16);
+}
+
+struct BadConfigRow {
+  std::string name;
+  std::string text;
+  std::string expected;  // a substring of the error, including file:line and key
+};
+
+void PrintTo(const BadConfigRow& row, std::ostream* os) { *os << row.name; }
+
+class BadConfigTest : public testing::TestWithParam<BadConfigRow> {};
+
+TEST_P(BadConfigTest, IsRejectedWithFileLineKeyAndReason) {
+  auto config = parseConfig(GetParam().text, "bad.toml");
+  ASSERT_FALSE(config.has_value());
+  EXPECT_EQ(config.error().code(), ErrorCode::InvalidArgument);
+  EXPECT_NE(config.error().message().find(GetParam().expected), std::string::npos)
+      << config.error().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rows, BadConfigTest,
+    testing::Values(
+        BadConfigRow{"UnknownTopLevelKey", "\n\nstat_dir = \"/x\"\n", "bad.toml:3:1: stat_dir: unknown key"},
+        BadConfigRow{"UnknownNestedKey", "[policy.cpu]\nfull_pcpu_only = true\n",
+                     "bad.toml:2:1: policy.cpu.full_pcpu_only: unknown key"},
+        BadConfigRow{"UnknownTable", "[polcy]\nname = \"static\"\n", "polcy: unknown key"},
+        BadConfigRow{"WrongTypeBool", "[policy.cpu]\nalign_by_socket = 1\n",
+                     "bad.toml:2:19: policy.cpu.align_by_socket: expected a boolean"},
+        BadConfigRow{"WrongTypeString", "state_dir = 3\n", "state_dir: expected a string, got an integer"},
+        BadConfigRow{"WrongTypeTable", "policy = \"static\"\n", "policy: expected a table, got a string"},
+        BadConfigRow{"UnknownPolicy", "[policy]\nname = \"dynamic\"\n",
+                     "policy.name: \"dynamic\" is not one of \"none\", \"static\", \"topology-aware\""},
+        BadConfigRow{"UnknownLogLevel", "log_level = \"loud\"\n", "log_level: \"loud\" is not one of"},
+        BadConfigRow{"BadCpuList", "[policy]\nreserved_cpus = \"3-1\"\n", "bad.toml:2:17: policy.reserved_cpus: cpu list"},
+        BadConfigRow{"NegativeCount", "[policy]\nreserved_cpu_count = -1\n",
+                     "policy.reserved_cpu_count: -1 is out of range"},
+        BadConfigRow{"ListAndCountDisagree", "[policy]\nreserved_cpus = \"0-1\"\nreserved_cpu_count = 3\n",
+                     "policy.reserved_cpu_count: 3 disagrees with reserved_cpus"},
+        BadConfigRow{"BadTopologyPolicy", "[topology_manager]\npolicy = \"strict\"\n",
+                     "topology_manager.policy: \"strict\" is not one of"},
+        BadConfigRow{"BadScope", "[topology_manager]\nscope = \"node\"\n", "topology_manager.scope"},
+        BadConfigRow{"ZeroMaxNumaNodes", "[topology_manager]\nmax_allowable_numa_nodes = 0\n",
+                     "max_allowable_numa_nodes: 0 is out of range"},
+        BadConfigRow{"PluginIndexNotTwoDigits", "[nri]\nplugin_index = \"100\"\n",
+                     "nri.plugin_index: \"100\" must be exactly two digits"},
+        BadConfigRow{"PluginNameWithSpace", "[nri]\nplugin_name = \"my plugin\"\n", "nri.plugin_name"},
+        BadConfigRow{"EmptySocket", "[nri]\nsocket_path = \"\"\n", "nri.socket_path: must not be empty"},
+        BadConfigRow{"RelativeCgroupRoot", "cgroup_root = \"sys/fs\"\n", "cgroup_root: \"sys/fs\" must be an absolute path"},
+        BadConfigRow{"ReservedMemoryWithoutNode", "[[policy.reserved_memory]]\nlimits = { memory = 1 }\n",
+                     "policy.reserved_memory[0].numa_node: is required"},
+        BadConfigRow{"ReservedMemoryNodeTwice",
+                     "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { memory = 1 }\n"
+                     "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { memory = 1 }\n",
+                     "NUMA node 0 is listed twice"},
+        BadConfigRow{"ReservedMemoryUnknownResource",
+                     "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { cpu = 1 }\n",
+                     "policy.reserved_memory[0].limits.cpu: unknown resource"},
+        BadConfigRow{"ReservedMemoryBadQuantity",
+                     "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { memory = \"1.5Gi\" }\n",
+                     "limits.memory: quantity \"1.5Gi\": unknown suffix"},
+        BadConfigRow{"ReservedMemoryNotAnArray", "[policy]\nreserved_memory = 5\n",
+                     "policy.reserved_memory: expected an array of tables"},
+        BadConfigRow{"UnknownStateSync", "state_sync = \"never\"\n",
+                     "bad.toml:1:14: state_sync: \"never\" is not one of \"every-change\", \"background\""},
+        BadConfigRow{"ZeroJournalRecords", "state_journal_records = 0\n", "state_journal_records: 0 is out of range"},
+        BadConfigRow{"SyntaxError", "a = [1,\n", "bad.toml:1:"},
+        BadConfigRow{"DuplicateKey", "log_level = \"info\"\nlog_level = \"info\"\n", "bad.toml:2:"}),
+    [](const testing::TestParamInfo<BadConfigRow>& row) { return row.param.name; });
+
+TEST(ConfigTest, AllProblemsAreReportedAtOnce) {
+  auto config = parseConfig("log_level = \"x\"\nstate_dir = 1\nbogus = 2\n", "bad.toml");
+  ASSERT_FALSE(config.has_value());
+  const std::string& message = config.error().message();
+  EXPECT_NE(message.find("log_level"), std::string::npos);
+  EXPECT_NE(message.find("state_dir"), std::string::npos);
+  EXPECT_NE(message.find("bogus"), std::string::npos);
+}
+
+TEST(ConfigTest, MissingFileNamesThePath) {
+  auto config = loadConfig("/nonexistent/topod.toml");
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message().find("/nonexistent/topod.toml"), std::string::npos);
+}
+
+struct QuantityRow {
+  std::string name;
+  std::string text;
+  bool ok;
+  uint64_t bytes;
+};
+
+void PrintTo(const QuantityRow& row, std::ostream* os) { *os << row.name; }
+
+class QuantityTest : public testing::TestWithParam<QuantityRow> {};
+
+TEST_P(QuantityTest, Parses) {
+  auto bytes = parseQuantity(GetParam().text);
+  ASSERT_EQ(bytes.has_value(), GetParam().ok);
+  if (GetParam().ok) {
+    EXPECT_EQ(*bytes, GetParam().bytes);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rows, QuantityTest,
+    testing::Values(QuantityRow{"Plain", "1000", true, 1000}, QuantityRow{"Kibi", "4Ki", true, 4096},
+                    QuantityRow{"Gibi", "1Gi", true, 1ULL << 30}, QuantityRow{"Mega", "2M", true, 2000000},
+                    QuantityRow{"Zero", "0", true, 0}, QuantityRow{"Empty", "", false, 0},
+                    QuantityRow{"Negative", "-1", false, 0}, QuantityRow{"Decimal", "1.5Gi", false, 0},
+                    QuantityRow{"Overflow", "99999999999999999999", false, 0},
+                    QuantityRow{"SuffixOverflow", "20000000Ei", false, 0},
+                    QuantityRow{"UnknownSuffix", "1Gb", false, 0}),
+    [](const testing::TestParamInfo<QuantityRow>& row) { return row.param.name; });
+
+// Issue 17 item 5: input that crashed the parser, and files `run` refused but `check` passed.
+TEST(ConfigHostileTest, DeeplyNestedKeysAreRefusedNotACrash) {
+  std::string dotted;
+  for (int i = 0; i < 200000; ++i) dotted += "a.";
+  dotted += "a = 1\n";
+  auto config = parseConfig(dotted, "deep.toml");
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message().find("deep.toml:1: a key with more than 64 parts"), std::string::npos)
+      << config.error().message().substr(0, 200);
+  std::string header = "[" + dotted.substr(0, 200000) + "a]\nx = 1\n";
+  EXPECT_FALSE(parseConfig(header, "deep.toml").has_value());
+  std::string arrays = "x = " + std::string(100000, '[') + std::string(100000, ']') + "\n";
+  auto nested = parseConfig(arrays, "deep.toml");
+  ASSERT_FALSE(nested.has_value());
+  EXPECT_NE(nested.error().message().find("nested more than 64 deep"), std::string::npos);
+  // Dots inside strings, comments and values are not key parts.
+  std::string fine = "# " + std::string(500, '.') + "\nstate_dir = \"/var/lib/" + std::string(100, '.') + "\"\n";
+  EXPECT_TRUE(parseConfig(fine, "fine.toml").has_value());
+}
+
+TEST(ConfigHostileTest, OversizedInputIsRefused) {
+  std::string big(kMaxConfigBytes + 1, '\n');
+  auto config = parseConfig(big, "big.toml");
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message().find("more than the"), std::string::npos);
+}
+
+TEST(ConfigHostileTest, ADirectoryIsNotAConfiguration) {
+  auto config = loadConfig("/");
+  ASSERT_FALSE(config.has_value()) << "a directory must not mean the embedded defaults";
+  EXPECT_NE(config.error().message().find("not a regular file"), std::string::npos) << config.error().message();
+}
+
+TEST(ConfigHostileTest, TheMachineCheckIsTheOneRunAppliesAndRefusesAZeroStaticReservation) {
+  auto config = parseConfig("[policy]\nname = \"static\"\nreserved_cpu_count = 0\n", "zero.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().toString();
+  topology::TopologyBuilder builder;
+  for (int cpu = 0; cpu < 4; ++cpu) builder.addCpu({.id = cpu, .core_id = cpu, .l3 = 0, .numa = 0});
+  builder.addNumaNode({.id = 0, .memory_bytes = 1ULL << 30});
+  auto topology = builder.build();
+  ASSERT_TRUE(topology.has_value());
+  Status valid = validateConfigForMachine(*config, *topology);
+  ASSERT_FALSE(valid.has_value());
+  EXPECT_NE(valid.error().message().find("needs at least one reserved CPU"), std::string::npos)
+      << valid.error().message();
+  EXPECT_TRUE(validateConfigForMachine(defaultConfig(), *topology).has_value());
+}
+
+}  // namespace
+}  // namespace topod::agent
