@@ -1,5 +1,7 @@
-# All dependencies come from Debian 12 packages (scripts/install-deps.sh).
-# How each is found, and why: ../shared/reference/debian-deps.md.
+# All dependencies come from Debian 12 packages (scripts/install-deps.sh). Each is found the way
+# its Debian package supports: a CMake config package where it ships one (gRPC, toml++, nlohmann,
+# spdlog, fmt, CLI11, GoogleTest, benchmark), pkg-config where it does not (hwloc, libnuma,
+# libsystemd, libyaml), CMake's own find modules for Protobuf and libcurl.
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc>=2.0)

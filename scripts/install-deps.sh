@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of topod from Debian 12's own archive.
-# Package choices and their traps: ../shared/reference/debian-deps.md (libcgroup deliberately absent).
+# libcgroup is deliberately absent: its 2.0.2 has no cgroup v2 path API; cgroups/ reads the tree.
 set -euo pipefail
 
 packages=(
@@ -12,6 +12,8 @@ packages=(
   dbus-daemon
   # scripts/fuzz.sh: clang 14 and its libFuzzer/sanitizer runtimes (not pulled in without recommends)
   clang libclang-rt-14-dev
+  # scripts/format.sh: the formatter CI checks the tree with
+  clang-format-14
   # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs
   runc busybox-static iproute2 util-linux dpkg
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds topod and runs the whole test suite: unit tests, fuzz corpora, root-only kernel tests
+# Checks the format, builds topod (the build checks the include layering, cmake/TopodLayers.cmake)
+# and runs the whole test suite: unit tests, fuzz corpora, root-only kernel tests
 # (when run as root), end-to-end tests on a real containerd and the Kubernetes API-server tests
 # (as root), every fuzz target for a bounded time, and the whole suite again in the ASan+UBSan
 # configuration. The README's second command and .ci/run call this.
@@ -14,6 +15,10 @@ export CCACHE_NOHASHDIR=1
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 "${sudo_cmd[@]}" ./scripts/install-deps.sh
+
+# Seconds: a format diff fails CI before anything is built (scripts/format.sh rewrites the files).
+echo "== format"
+./scripts/format.sh --check
 
 build_and_test() {
   local dir=$1; shift
