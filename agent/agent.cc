@@ -35,9 +35,8 @@ Result<std::unique_ptr<Agent>> Agent::create(const topology::Topology& topology,
 Result<std::unique_ptr<Agent>> Agent::create(const topology::Topology& topology, AgentOptions options,
                                              std::unique_ptr<policies::Policy> policy) {
   std::unique_ptr<Agent> agent(new Agent(topology, std::move(options), std::move(policy)));
-  auto loaded = agent->checkpoint_.load(topology, agent->options_.policy, *agent->policy_);
+  auto loaded = agent->store_.load(topology, agent->options_.policy, *agent->policy_);
   if (!loaded.has_value()) return loaded.error();
-  agent->state_ = std::move(loaded->state);
   agent->startup_report_ = loaded->report;
   agent->startup_warning_ = loaded->warning;
   return agent;
@@ -47,7 +46,7 @@ Agent::Agent(const topology::Topology& topology, AgentOptions options, std::uniq
     : topology_(topology),
       options_(std::move(options)),
       policy_(std::move(policy)),
-      checkpoint_(options_.state_dir, options_.checkpoint),
+      store_(options_.state_dir, options_.checkpoint),
       all_nodes_(topology.numaNodeIds()),
       reserved_cpus_(policy_->reservedCpus()) {}
 
@@ -137,13 +136,7 @@ bool Agent::othersMayMoveLocked(const CpuSet& exclusive_before) const {
 
 Status Agent::close() {
   std::lock_guard lock(mutex_);
-  return checkpoint_.close();
-}
-
-Status Agent::persistLocked(std::vector<policies::StateChange>& changes, const std::string& why) {
-  Status saved = checkpoint_.record(changes);
-  if (!saved.has_value()) return saved.error().withContext("checkpoint after " + why);
-  return okStatus();
+  return store_.close();
 }
 
 void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const std::string& why) {
@@ -151,14 +144,12 @@ void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const 
   auto owner = ids_.find(key);
   if (owner != ids_.end() && owner->second == id) ids_.erase(owner);
   if (!state_.contains(key)) return;
-  std::vector<policies::StateChange> changes{{.key = key, .allocation = std::nullopt}};
-  Status saved = persistLocked(changes, "releasing " + describe(key));
+  // The CPUs are free whatever the disk says; a restart that restores the stale allocation
+  // drops it again at Synchronize, where the runtime no longer lists the container.
+  Status saved = store_.commit({{.key = key, .allocation = std::nullopt}}, CheckpointedState::OnFailure::ApplyAnyway);
   if (!saved.has_value()) {
-    // The CPUs are free whatever the disk says; a restart that restores the stale allocation
-    // drops it again at Synchronize, where the runtime no longer lists the container.
     spdlog::error("released {} ({}) but could not checkpoint: {}", describe(key), why, saved.error().toString());
   }
-  state_.erase(key);
   spdlog::info("released {} ({})", describe(key), why);
 }
 
@@ -204,16 +195,17 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
     (c.state == nri::ContainerState::Stopped ? stopped : live).push_back(&c);
     present_keys.insert(keyOf(pod->second, c.name));
   }
-  // Built on a copy (Synchronize is rare) and committed at once, in the order it was built: any
-  // prefix of these changes is a State this loop passed through.
-  State next = state_;
-  std::vector<policies::StateChange> changes;
-  int dropped = 0;
+  // One draft, committed at once in the order it was built: any prefix of these changes is a
+  // State this loop passed through.
+  auto draft = store_.draft();
+  std::vector<ContainerKey> gone;
   for (const auto& [key, allocation] : state_.containers()) {
     (void)allocation;
-    if (present_keys.count(key) != 0) continue;
-    next.erase(key);
-    changes.push_back({.key = key, .allocation = std::nullopt});
+    if (present_keys.count(key) == 0) gone.push_back(key);
+  }
+  int dropped = 0;
+  for (const ContainerKey& key : gone) {
+    draft.erase(key);
     ++dropped;
     spdlog::info("synchronize: dropped the allocation of {}: the runtime no longer has it", describe(key));
   }
@@ -228,23 +220,19 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
     containers_[c->id] = Known{.id = c->id, .pod_id = c->pod_id, .key = key, .cgroups_path = c->cgroups_path,
                                .requested = c->resources, .applied = std::nullopt};
     ids_[key] = c->id;
-    if (next.containers().count(key) != 0) continue;
-    auto decision = adoptLocked(next, pod, *c);
+    if (draft.state().contains(key)) continue;
+    auto decision = adoptLocked(draft.state(), pod, *c);
     if (!decision.has_value()) {
       spdlog::warn("synchronize: cannot adopt {} ({}): {}; it runs in the shared pool", describe(key),
                    escapeForDisplay(c->id), escapeForDisplay(decision.error().message()));
       continue;
     }
-    next.put(decision->key, decision->allocation);
-    changes.push_back({.key = decision->key, .allocation = decision->allocation});
+    draft.put(decision->key, decision->allocation);
     ++adopted;
     spdlog::info("synchronize: adopted {}: {}", describe(key), escapeForDisplay(decision->explanation));
   }
-  if (!changes.empty()) {
-    Status committed = persistLocked(changes, "synchronize");
-    if (!committed.has_value()) return committed.error();
-    state_ = std::move(next);
-  }
+  Status committed = draft.commit();
+  if (!committed.has_value()) return committed.error().withContext("checkpoint after synchronize");
   // Stopped attempts of containers that keep an allocation; a running attempt owns its key.
   std::sort(stopped.begin(), stopped.end(), [](const nri::Container* a, const nri::Container* b) { return a->id < b->id; });
   for (const nri::Container* c : stopped) {
@@ -316,23 +304,16 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   const policies::ContainerAllocation* held = state_.find(key);
   std::optional<policies::ContainerAllocation> previous;
   if (held != nullptr) previous = *held;
+  // The decision is made on a draft of the State (state_ is the draft's State while it lives): a
+  // refused container leaves it as it was, an admitted one is journaled before it is kept.
+  auto draft = store_.draft();
   // A new container of the pod reuses what its stopped siblings (completed init containers)
   // held: they are taken out for the decision and released with it.
-  std::vector<std::pair<ContainerKey, policies::ContainerAllocation>> siblings;
+  std::vector<ContainerKey> siblings;
   if (!previous) {
-    for (const ContainerKey& sibling : stoppedSiblingsLocked(key)) {
-      siblings.emplace_back(sibling, *state_.find(sibling));
-      state_.erase(sibling);
-    }
+    siblings = stoppedSiblingsLocked(key);
+    for (const ContainerKey& sibling : siblings) draft.erase(sibling);
   }
-  auto undo = [&] {
-    if (previous) {
-      state_.put(key, *previous);
-    } else {
-      state_.erase(key);
-    }
-    for (auto& [sibling, allocation] : siblings) state_.put(sibling, allocation);
-  };
 
   auto pod_request = podRequestOf(pod, request);
   Result<policies::Decision> decision = Error::internal("no decision");
@@ -341,9 +322,8 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
     // cannot grow into it, the container is placed afresh as a new one would be.
     decision = policy_->resize(state_, pod_request, request);
     if (!decision.has_value()) {
-      state_.erase(key);
+      draft.erase(key);
       decision = policy_->admit(state_, pod_request, request);
-      if (!decision.has_value()) state_.put(key, *previous);
     }
   } else {
     decision = policy_->admit(state_, pod_request, request);
@@ -353,32 +333,29 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
     if (!valid.has_value()) decision = valid.error();
   }
   if (!decision.has_value()) {
-    undo();
+    draft.rollback();
     // Policies quote pod and container names: escaped like every name from the runtime.
     const std::string why = escapeForDisplay(decision.error().message());
     spdlog::warn("refused {} ({}): {}", describe(key), escapeForDisplay(container.id), why);
     return Error(decision.error().code(), "topod refused container " + describe(key) + ": " + why);
   }
-  state_.put(decision->key, decision->allocation);
+  draft.put(decision->key, decision->allocation);
   const bool others_may_move = othersMayMoveLocked(exclusive_before);
   if (auto emptied = emptiedContainerLocked(container.id, decision->placement, others_may_move)) {
-    undo();
+    draft.rollback();
     std::string who = *emptied == container.id ? "it" : "container " + describe(containers_.at(*emptied).key);
     std::string message = "topod refused container " + describe(key) + ": admitting it would leave " + who +
                           " without any CPU (its shared pool would be empty)";
     spdlog::warn("{}", message);
     return Error::resourceExhausted(message);
   }
-  std::vector<policies::StateChange> changes;
-  for (const auto& [sibling, allocation] : siblings) changes.push_back({.key = sibling, .allocation = std::nullopt});
-  changes.push_back({.key = decision->key, .allocation = decision->allocation});
-  Status committed = persistLocked(changes, "admitting " + describe(key));
+  Status committed = draft.commit();
   if (!committed.has_value()) {
-    undo();
-    spdlog::error("refused {}: {}", describe(key), committed.error().toString());
-    return committed.error();
+    Error error = committed.error().withContext("checkpoint after admitting " + describe(key));
+    spdlog::error("refused {}: {}", describe(key), error.toString());
+    return error;
   }
-  for (const auto& [sibling, allocation] : siblings) {
+  for (const ContainerKey& sibling : siblings) {
     auto owner = ids_.find(sibling);
     if (owner != ids_.end()) {
       forgetAttemptLocked(owner->second);
@@ -434,29 +411,19 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
                  escapeForDisplay(container.id), why);
     return Error(decision.error().code(), "topod refused resize of " + describe(key) + ": " + why);
   }
-  auto undo = [&] {
-    if (previous) {
-      state_.put(key, *previous);
-    } else {
-      state_.erase(key);
-    }
-  };
-  state_.put(decision->key, decision->allocation);
+  auto draft = store_.draft();
+  draft.put(decision->key, decision->allocation);
   const bool others_may_move = othersMayMoveLocked(exclusive_before);
   if (auto emptied = emptiedContainerLocked(container.id, decision->placement, others_may_move)) {
-    undo();
+    draft.rollback();
     std::string who = *emptied == container.id ? "it" : "container " + describe(containers_.at(*emptied).key);
     std::string message = "topod refused resize of " + describe(key) + ": it would leave " + who +
                           " without any CPU (its shared pool would be empty); the old allocation stays";
     spdlog::warn("{}", message);
     return Error::resourceExhausted(message);
   }
-  std::vector<policies::StateChange> changes{{.key = decision->key, .allocation = decision->allocation}};
-  Status committed = persistLocked(changes, "resizing " + describe(key));
-  if (!committed.has_value()) {
-    undo();
-    return committed.error();
-  }
+  Status committed = draft.commit();
+  if (!committed.has_value()) return committed.error().withContext("checkpoint after resizing " + describe(key));
   Known& known = containers_[container.id];
   known.id = container.id;
   known.pod_id = pod.id;

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "state/checkpoint.h"
+#include "state/checkpointed_state.h"
 #include "cgroups/cgroup_fs.h"
 #include "nri/event_handler.h"
 #include "policies/policy.h"
@@ -133,8 +133,6 @@ class Agent final : public nri::EventHandler {
   // exclusive CPUs, so a change that leaves that union alone moves nobody else, unless an earlier
   // update failed and must be retried (stale_).
   bool othersMayMoveLocked(const CpuSet& exclusive_before) const;
-  // Persists changes the caller is about to apply to state_ (it applies them only on success).
-  Status persistLocked(std::vector<policies::StateChange>& changes, const std::string& why);
   // Releases `key` (if allocated) and forgets container `id`; checkpoint errors are logged, the
   // in-memory release stands (the CPUs are free whatever the disk says).
   void releaseLocked(const std::string& id, const policies::ContainerKey& key, const std::string& why);
@@ -159,14 +157,16 @@ class Agent final : public nri::EventHandler {
   const topology::Topology& topology_;
   AgentOptions options_;
   std::unique_ptr<policies::Policy> policy_;
-  Checkpoint checkpoint_;
+  // The State and its checkpoint: every change is journaled, then applied (state/checkpointed_state.h).
+  CheckpointedState store_;
   NodeSet all_nodes_;
   CpuSet reserved_cpus_;  // policy_->reservedCpus()
   std::string startup_report_;
   bool startup_warning_ = false;
 
   mutable std::mutex mutex_;
-  policies::State state_;
+  // Read-only view of store_'s State; changes go through store_.commit() or a draft.
+  const policies::State& state_ = store_.state();
   std::map<std::string, nri::Pod> pods_;      // by runtime pod id
   std::map<std::string, Known> containers_;  // by runtime container id
   std::map<policies::ContainerKey, std::string> ids_;  // allocation key -> container id
