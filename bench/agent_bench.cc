@@ -30,7 +30,8 @@
 namespace {
 
 using namespace topod;
-using Clock = std::chrono::steady_clock;
+// Benchmarks measure real elapsed time (topod::Clock is the injectable one).
+using Stopwatch = std::chrono::steady_clock;
 
 constexpr int kLive = 1000;
 constexpr int kGuaranteedLive = 60;
@@ -91,8 +92,8 @@ double percentile(std::vector<double> samples, double p) {
   return samples[index];
 }
 
-double msSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+double msSince(Stopwatch::time_point start) {
+  return std::chrono::duration<double, std::milli>(Stopwatch::now() - start).count();
 }
 
 }  // namespace
@@ -153,7 +154,7 @@ int main(int argc, char** argv) {
     nri::Pod p = pod("sample-" + std::to_string(i), guaranteed ? QosClass::Guaranteed : QosClass::Burstable);
     nri::Container c = container(p, guaranteed);
     (void)agent.onRunPodSandbox(p);
-    auto start = Clock::now();
+    auto start = Stopwatch::now();
     auto reply = agent.onCreateContainer(p, c);
     double ms = msSince(start);
     if (!reply.has_value()) {
@@ -170,12 +171,12 @@ int main(int argc, char** argv) {
   // list of the same containers (the work a restarted agent does before serving). The first
   // agent goes first, as a restarted process would (one agent per state directory).
   created->reset();
-  auto start = Clock::now();
+  auto start = Stopwatch::now();
   auto restarted = agent::Agent::create(topology, options);
   double restore_ms = msSince(start);
   if (!restarted.has_value()) return 1;
   for (auto& c : containers) c.resources.cpuset_cpus.reset();
-  auto sync_start = Clock::now();
+  auto sync_start = Stopwatch::now();
   auto synced = (*restarted)->onSynchronize(pods, containers);
   double sync_ms = msSince(sync_start);
   double startup_ms = msSince(start);
