@@ -34,7 +34,10 @@ bool isCorruption(const Error& error) {
 }  // namespace
 
 Checkpoint::Checkpoint(std::string state_dir, CheckpointOptions options)
-    : dir_(std::move(state_dir)), options_(options), snapshot_(dir_, kFileName) {}
+    : dir_(std::move(state_dir)),
+      options_(options),
+      clock_(options.clock != nullptr ? *options.clock : steadyClock()),
+      snapshot_(dir_, kFileName) {}
 
 Checkpoint::~Checkpoint() {
   Status closed = close();
@@ -206,9 +209,12 @@ Status Checkpoint::compact() {
   }
   TOPOD_RETURN_IF_ERROR(fsyncDirectory(dir_));
   journal_->forgetClosed(segments);
-  std::lock_guard worker_lock(worker_mutex_);
-  closed_seen_ = journal_->closedSegmentCount();
-  ++compactions_;
+  {
+    std::lock_guard worker_lock(worker_mutex_);
+    closed_seen_ = journal_->closedSegmentCount();
+    ++compactions_;
+  }
+  compacted_cv_.notify_all();
   return okStatus();
 }
 
@@ -217,13 +223,20 @@ uint64_t Checkpoint::compactions() const {
   return compactions_;
 }
 
+bool Checkpoint::awaitCompactions(uint64_t count, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(worker_mutex_);
+  return compacted_cv_.wait_for(lock, timeout, [&] { return compactions_ >= count; });
+}
+
+bool Checkpoint::syncPending() const { return journal_ && journal_->dirty(); }
+
 void Checkpoint::workerLoop() {
   const bool background = options_.sync == JournalSync::Background;
   std::unique_lock lock(worker_mutex_);
   while (!stop_) {
     auto woken = [this] { return stop_ || compaction_wanted_; };
     if (background) {
-      worker_cv_.wait_for(lock, kBackgroundSyncInterval, woken);
+      clock_.waitUntil(lock, worker_cv_, clock_.now() + kBackgroundSyncInterval, woken);
     } else {
       worker_cv_.wait(lock, woken);
     }

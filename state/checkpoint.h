@@ -34,6 +34,7 @@
 
 #include "state/state_file.h"
 #include "state/state_journal.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/result.h"
 #include "policies/policy.h"
@@ -61,6 +62,8 @@ struct CheckpointOptions {
   // compaction that failed; nothing is lost, it retries). The state module does not log: the
   // agent passes its logger. Unset: the problems are dropped (tests).
   std::function<void(const Error&, const std::string& consequence)> report_background_error;
+  // Times the background fdatasync; nullptr: the real clock. Must outlive the Checkpoint.
+  const Clock* clock = nullptr;
 };
 
 class Checkpoint {
@@ -96,6 +99,12 @@ class Checkpoint {
   Status close();
   // Completed compactions (tests and the bench watch the worker with it).
   uint64_t compactions() const;
+  // Waits until compactions() >= count; false after `timeout` of real time (a bound for tests
+  // and the bench, which wait for the worker, not for the clock).
+  bool awaitCompactions(uint64_t count, std::chrono::milliseconds timeout) const;
+  // Whether recorded changes still wait for their fdatasync (Background mode; never true after
+  // record() returns in EveryChange mode).
+  bool syncPending() const;
 
   const std::string& path() const { return snapshot_.path(); }
   const std::string& dir() const { return dir_; }
@@ -112,6 +121,7 @@ class Checkpoint {
 
   const std::string dir_;
   const CheckpointOptions options_;
+  const Clock& clock_;
   StateFile snapshot_;
   std::unique_ptr<StateJournal> journal_;
 
@@ -119,6 +129,7 @@ class Checkpoint {
 
   mutable std::mutex worker_mutex_;
   std::condition_variable worker_cv_;
+  mutable std::condition_variable compacted_cv_;
   bool compaction_wanted_ = false;
   std::size_t closed_seen_ = 0;  // closed segments the worker was last woken for
   bool stop_ = false;

@@ -21,6 +21,7 @@
 #include "state/state_journal.h"
 #include "state/state_json.h"
 #include "tests/agent/agent_test_support.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_policy.h"
 
 namespace topod::agent {
@@ -212,8 +213,8 @@ TEST_F(CheckpointTest, CompactionFoldsClosedSegmentsAndDeletesThem) {
 TEST_F(CheckpointTest, TheWorkerCompactsOnItsOwn) {
   auto checkpoint = open();
   for (int i = 0; i < 12; ++i) record(*checkpoint, {put("p" + std::to_string(i), {2 + i})});
-  for (int wait = 0; wait < 500 && checkpoint->compactions() == 0; ++wait) ::usleep(10'000);
-  EXPECT_GE(checkpoint->compactions(), 1U);
+  // 12 records at 4 a segment close 3 segments; the worker folds them without compact().
+  EXPECT_TRUE(checkpoint->awaitCompactions(1, std::chrono::seconds(10)));
   EXPECT_EQ(Checkpoint::readOnDisk(dir_.path()).value(), expected_);
 }
 
@@ -358,9 +359,21 @@ TEST_F(CheckpointTest, ReadsAStateJsonFromBeforeTheJournal) {
 }
 
 TEST_F(CheckpointTest, BackgroundModeWritesBeforeReturningAndSyncsLater) {
-  auto checkpoint = open({.sync = JournalSync::Background, .records_per_segment = 1024});
+  testing::FakeClock clock;
+  auto checkpoint = open({.sync = JournalSync::Background, .records_per_segment = 1024, .clock = &clock});
+  ASSERT_TRUE(clock.awaitWaiting(1)) << "the worker waits for its first sync interval";
   record(*checkpoint, {put("p1", {2})});
   // In the page cache at once: a crash of topod itself (not of the kernel) loses nothing.
+  EXPECT_EQ(Checkpoint::readOnDisk(dir_.path()).value(), expected_);
+  EXPECT_TRUE(checkpoint->syncPending()) << "Background mode must not fdatasync on the NRI path";
+
+  clock.advance(Checkpoint::kBackgroundSyncInterval - std::chrono::milliseconds(1));
+  ASSERT_EQ(clock.waitingCount(), 1U) << "not due yet: the worker still waits";
+  EXPECT_TRUE(checkpoint->syncPending());
+
+  clock.advance(std::chrono::milliseconds(1));
+  ASSERT_TRUE(clock.awaitWaiting(1)) << "the worker synced and waits for the next interval";
+  EXPECT_FALSE(checkpoint->syncPending()) << "synced within kBackgroundSyncInterval of the change";
   EXPECT_EQ(Checkpoint::readOnDisk(dir_.path()).value(), expected_);
 }
 
