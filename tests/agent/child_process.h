@@ -1,18 +1,25 @@
 // ChildProcess: the `topod` binary run as a real process by the tests of `topod run` and the
-// crash test: arguments, extra environment, stderr captured by a reader thread so a test can wait
-// for a log line, signals, exit status. The child gets its own process group so a SIGKILL of the
-// test's choosing hits it and nothing else.
+// crash test: arguments, extra environment, stdout and stderr captured by a reader thread so a
+// test can wait for a log line, signals, exit status. The child gets its own process group so a
+// SIGKILL of the test's choosing hits it and nothing else.
+//
+// wait() reports an exit only once the reader has read the pipe to its end: the exit is seen
+// through a pidfd, and the child's last writes may still be in the pipe at that moment (a
+// `topod state` table without its last rows, issue 16).
 #pragma once
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <optional>
@@ -50,6 +57,7 @@ class ChildProcess {
     }
     ::close(pipe_fds[1]);
     read_fd_ = pipe_fds[0];
+    if (pid_ > 0) pid_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     reader_ = std::thread([this] { readLoop(); });
   }
 
@@ -60,6 +68,7 @@ class ChildProcess {
     }
     if (reader_.joinable()) reader_.join();
     if (read_fd_ >= 0) ::close(read_fd_);
+    if (pid_fd_ >= 0) ::close(pid_fd_);
   }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -85,20 +94,27 @@ class ChildProcess {
     return output_.size();
   }
 
-  // The exit status (as waitpid reports it), or nullopt on timeout.
+  // The exit status (as waitpid reports it), once the child exited and its output was read to
+  // the end; nullopt if it is still running after `timeout`.
   std::optional<int> wait(std::chrono::milliseconds timeout) {
     if (status_) return status_;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      int status = 0;
-      pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        status_ = status;
-        return status_;
-      }
-      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (pid_fd_ < 0) return std::nullopt;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {  // the pidfd turns readable when the child exits
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd pfd{.fd = pid_fd_, .events = POLLIN, .revents = 0};
+      const int ready = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+      if (ready > 0) break;
+      if (ready == 0 || errno != EINTR) return std::nullopt;
     }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+    // The exit closed the child's end of the pipe; what it wrote last may still be unread. The
+    // bound only matters if something the child started kept the pipe open.
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, kDrainBound, [&] { return eof_; });
+    status_ = status;
+    return status_;
   }
   bool exited() {
     if (status_) return true;
@@ -122,7 +138,10 @@ class ChildProcess {
     }
   }
 
+  static constexpr std::chrono::seconds kDrainBound{10};
+
   pid_t pid_ = -1;
+  int pid_fd_ = -1;
   int read_fd_ = -1;
   std::thread reader_;
   mutable std::mutex mutex_;
