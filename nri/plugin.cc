@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -24,19 +23,24 @@
 namespace topod::nri {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using UpdateResult = Result<std::vector<Update>>;
+
+// Where the I/O thread puts the answer an updateContainers() caller waits for. `result` is
+// guarded by Impl::mu_ and announced on Impl::answered_cv_.
+struct CallSlot {
+  std::optional<UpdateResult> result;
+};
 
 // What the I/O thread waits for on conn 2 (topod's calls to the runtime).
 struct PendingCall {
   enum class Kind { Register, UpdateContainers } kind;
-  Clock::time_point deadline;
-  std::shared_ptr<std::promise<UpdateResult>> promise;  // UpdateContainers only
+  Clock::TimePoint deadline;
+  std::shared_ptr<CallSlot> slot;  // UpdateContainers only
 };
 
 struct OutgoingUpdate {
   std::vector<Update> updates;
-  std::shared_ptr<std::promise<UpdateResult>> promise;
+  std::shared_ptr<CallSlot> slot;
 };
 
 }  // namespace
@@ -44,7 +48,10 @@ struct OutgoingUpdate {
 class Plugin::Impl {
  public:
   Impl(PluginOptions options, EventHandler& handler, Connector& connector)
-      : options_(std::move(options)), handler_(handler), connector_(connector) {}
+      : options_(std::move(options)),
+        clock_(options_.clock != nullptr ? *options_.clock : steadyClock()),
+        handler_(handler),
+        connector_(connector) {}
 
   ~Impl() { stop(); }
 
@@ -65,6 +72,10 @@ class Plugin::Impl {
 
   void stop() {
     stopping_ = true;
+    {
+      std::lock_guard<std::mutex> lock(mu_);  // a backoff wait checks stopping_ under mu_
+    }
+    backoff_cv_.notify_all();
     wake();
     if (io_thread_.joinable() && std::this_thread::get_id() != io_thread_.get_id()) {
       io_thread_.join();
@@ -89,23 +100,25 @@ class Plugin::Impl {
           "updateContainers called from an NRI event handler; the runtime holds its lock while "
           "it waits for the handler, so reply first and send updates afterwards");
     }
-    auto promise = std::make_shared<std::promise<UpdateResult>>();
-    auto future = promise->get_future();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!live_) {
-        return Error::unavailable("NRI plugin " + options_.name +
-                                  " is not connected and synchronized with the runtime");
-      }
-      outgoing_.push_back({updates, promise});
+    auto slot = std::make_shared<CallSlot>();
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!live_) {
+      return Error::unavailable("NRI plugin " + options_.name +
+                                " is not connected and synchronized with the runtime");
     }
+    const Clock::TimePoint deadline = clock_.now() + options_.call_timeout;
+    outgoing_.push_back({updates, slot});
+    lock.unlock();
     wake();
-    if (future.wait_for(options_.call_timeout) != std::future_status::ready) {
+    lock.lock();
+    if (!clock_.waitUntil(lock, answered_cv_, deadline, [&] { return slot->result.has_value(); })) {
+      lock.unlock();
+      wake();  // the I/O thread expires the call now rather than at its next poll timeout
       return Error(ErrorCode::DeadlineExceeded,
                    "UpdateContainers: no answer from the runtime within " +
                        std::to_string(options_.call_timeout.count()) + " ms");
     }
-    return future.get();
+    return std::move(*slot->result);
   }
 
   PluginStats stats() const {
@@ -138,10 +151,21 @@ class Plugin::Impl {
     return Error(error.code(), error.message() + next, error.sysErrno());
   }
 
-  // Sleeps for `delay` unless stop() is called first.
+  // Hands an updateContainers() caller its answer (once; a late second answer is dropped).
+  void settle(const std::shared_ptr<CallSlot>& slot, UpdateResult result) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!slot->result) slot->result = std::move(result);
+    }
+    answered_cv_.notify_all();
+  }
+
+  // Waits for `delay` on the clock unless stop() is called first.
   void sleepInterruptible(std::chrono::milliseconds delay) {
-    pollfd pfd{wake_fd_.get(), POLLIN, 0};
-    ::poll(&pfd, 1, static_cast<int>(delay.count()));
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      clock_.waitUntil(lock, backoff_cv_, clock_.now() + delay, [this] { return stopping_.load(); });
+    }
     drainWake();
   }
 
@@ -200,9 +224,9 @@ class Plugin::Impl {
       outgoing.swap(outgoing_);
     }
     const Error gone = Error::unavailable("the NRI connection to the runtime ended");
-    for (auto& call : outgoing) call.promise->set_value(gone);
+    for (auto& call : outgoing) settle(call.slot, gone);
     for (auto& [id, call] : pending_) {
-      if (call.promise) call.promise->set_value(gone);
+      if (call.slot) settle(call.slot, gone);
     }
     pending_.clear();
   }
@@ -225,7 +249,7 @@ class Plugin::Impl {
     register_request.set_plugin_name(options_.name);
     register_request.set_plugin_idx(options_.idx);
     TOPOD_RETURN_IF_ERROR(call(connection, "RegisterPlugin", register_request.SerializeAsString(),
-                               {PendingCall::Kind::Register, Clock::now() + options_.call_timeout,
+                               {PendingCall::Kind::Register, clock_.now() + options_.call_timeout,
                                 nullptr}));
 
     while (!stopping_) {
@@ -264,14 +288,14 @@ class Plugin::Impl {
 
   int pollTimeoutMs() const {
     if (pending_.empty()) return -1;
-    auto earliest = Clock::time_point::max();
+    auto earliest = Clock::TimePoint::max();
     for (const auto& [id, call] : pending_) earliest = std::min(earliest, call.deadline);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - Clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(earliest - clock_.now());
     return static_cast<int>(std::max<int64_t>(0, left.count()) + 1);
   }
 
   Status expireCalls() {
-    const auto now = Clock::now();
+    const auto now = clock_.now();
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.deadline > now) {
         ++it;
@@ -282,8 +306,7 @@ class Plugin::Impl {
                                                       std::to_string(options_.call_timeout.count()) +
                                                       " ms");
       }
-      it->second.promise->set_value(
-          Error(ErrorCode::DeadlineExceeded, "UpdateContainers: no answer from the runtime"));
+      settle(it->second.slot, Error(ErrorCode::DeadlineExceeded, "UpdateContainers: no answer from the runtime"));
       it = pending_.erase(it);
     }
     return okStatus();
@@ -313,9 +336,9 @@ class Plugin::Impl {
       for (const Update& update : item.updates) updateToProto(update, request.add_update());
       Status sent = call(connection, "UpdateContainers", request.SerializeAsString(),
                          {PendingCall::Kind::UpdateContainers,
-                          Clock::now() + options_.call_timeout, item.promise});
+                          clock_.now() + options_.call_timeout, item.slot});
       if (!sent.has_value()) {
-        item.promise->set_value(sent.error());
+        settle(item.slot, sent.error());
         return sent;
       }
     }
@@ -376,7 +399,7 @@ class Plugin::Impl {
       }
       return okStatus();
     }
-    pending.promise->set_value(updateContainersResult(response));
+    settle(pending.slot, updateContainersResult(response));
     return okStatus();
   }
 
@@ -399,6 +422,7 @@ class Plugin::Impl {
   }
 
   const PluginOptions options_;
+  const Clock& clock_;
   EventHandler& handler_;
   Connector& connector_;
 
@@ -409,6 +433,8 @@ class Plugin::Impl {
 
   mutable std::mutex mu_;
   std::condition_variable finished_cv_;
+  std::condition_variable backoff_cv_;   // stop() during a reconnect backoff
+  std::condition_variable answered_cv_;  // a CallSlot got its result
   bool live_ TOPOD_GUARDED_BY(mu_) = false;
   bool finished_ TOPOD_GUARDED_BY(mu_) = false;
   Status final_status_ TOPOD_GUARDED_BY(mu_);

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "nri/event_handler.h"
 #include "nri/transport.h"
@@ -54,6 +55,10 @@ struct PluginOptions {
   std::chrono::milliseconds backoff_max{5000};
   // How long updateContainers() and RegisterPlugin wait for the runtime's answer.
   std::chrono::milliseconds call_timeout{5000};
+  // Times the backoff and the call deadlines; nullptr: the real clock. Must outlive the plugin.
+  // (The I/O thread notices an expired RegisterPlugin at its next wake-up: socket activity, a
+  // timed-out updateContainers(), or its poll timeout, which is real time.)
+  const Clock* clock = nullptr;
   // Receives every protocol or connection error. Called on the I/O thread; must not block.
   // Errors that end the connection end in "; reconnecting in N ms" (or, for a launched plugin,
   // "; ... stopping"); the others were answered on a connection that stays up.

@@ -7,11 +7,13 @@
 
 #include <thread>
 
+#include "tests/fakes/fake_clock.h"
 #include "tests/nri/plugin_test_support.h"
 
 namespace topod::nri {
 namespace {
 
+using ::topod::testing::FakeClock;
 using testing::FakeNriConnector;
 using testing::PluginTest;
 using testing::RawRuntime;
@@ -73,6 +75,57 @@ TEST_F(PluginTest, HandshakeWithConfigureBeforeRegisterReply) {
   ASSERT_TRUE(result.has_value()) << result.error().toString();
   ASSERT_EQ(result->size(), 1u);
   EXPECT_EQ((*result)[0].container_id, "c1");
+  plugin.stop();
+}
+
+// The reconnect backoff is waited on the plugin's clock: a failed connect is retried exactly
+// when the clock passes the delay, the delay doubling per failure, with no real time spent.
+TEST_F(PluginTest, ReconnectBackoffIsTimedByTheClock) {
+  FakeClock clock;
+  PluginOptions timed = options();  // backoff 10 ms, doubled per failure
+  timed.clock = &clock;
+  connector_.failNextConnect(Error::unavailable("no runtime yet"));
+  connector_.failNextConnect(Error::unavailable("no runtime yet"));
+  Plugin plugin(timed, handler_, connector_);
+  ASSERT_TRUE(plugin.start().has_value());
+  ASSERT_TRUE(clock.awaitWaiting(1)) << "the plugin waits out its first backoff";
+  EXPECT_EQ(connector_.attempts(), 1);
+  clock.advance(9ms);
+  EXPECT_EQ(clock.waitingCount(), 1U);
+  EXPECT_EQ(connector_.attempts(), 1) << "retried before the backoff passed";
+  clock.advance(1ms);
+  ASSERT_TRUE(clock.awaitWaiting(1)) << "the second attempt failed too and backs off again";
+  EXPECT_EQ(connector_.attempts(), 2);
+  clock.advance(19ms);
+  EXPECT_EQ(connector_.attempts(), 2) << "the second backoff is 20 ms";
+  clock.advance(1ms);
+  RawRuntime runtime(connector_.waitForPeer());
+  EXPECT_TRUE(runtime.handshake());
+  EXPECT_EQ(connector_.attempts(), 3);
+  plugin.stop();
+}
+
+// updateContainers() gives up when the plugin's clock passes call_timeout, not in real time.
+TEST_F(PluginTest, UpdateContainersTimesOutOnTheClock) {
+  FakeClock clock;
+  PluginOptions timed = options();  // call_timeout 2 s
+  timed.clock = &clock;
+  Plugin plugin(timed, handler_, connector_);
+  ASSERT_TRUE(plugin.start().has_value());
+  RawRuntime runtime(connector_.waitForPeer());
+  ASSERT_TRUE(runtime.handshake());
+  ASSERT_TRUE(eventually([&] { return plugin.stats().synchronizations == 1; }));
+  Result<std::vector<Update>> result = std::vector<Update>{};
+  std::thread caller([&] { result = plugin.updateContainers({{"c1", LinuxResources{.cpuset_cpus = CpuSet{2}}, false}}); });
+  auto update = runtime.read();  // the runtime got the call and never answers
+  ASSERT_TRUE(update.has_value());
+  ASSERT_TRUE(clock.awaitWaiting(1)) << "the caller waits on the clock";
+  clock.advance(1999ms);
+  EXPECT_EQ(clock.waitingCount(), 1U) << "gave up before call_timeout";
+  clock.advance(1ms);
+  caller.join();
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code(), ErrorCode::DeadlineExceeded) << result.error().toString();
   plugin.stop();
 }
 

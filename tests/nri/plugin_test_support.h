@@ -5,9 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "nri/mux.h"
@@ -31,8 +32,20 @@ class PluginTest : public ::testing::Test {
     out.backoff_max = 50ms;
     out.call_timeout = 2s;
     out.on_error = [this](const Error& e) {
-      std::lock_guard<std::mutex> lock(mu_);
-      errors_.push_back(e);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        errors_.push_back(e);
+        ++reports_;
+      }
+      reported_.notify_all();
+    };
+    // Stats are bumped before either callback runs, so a report is when they may have changed.
+    out.on_synchronized = [this](const RuntimeInfo&) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++reports_;
+      }
+      reported_.notify_all();
     };
     return out;
   }
@@ -41,14 +54,25 @@ class PluginTest : public ::testing::Test {
     std::lock_guard<std::mutex> lock(mu_);
     return errors_;
   }
-  // Counters are bumped after the answer is written, so a test may see the answer first.
+  // Counters and errors are reported after the answer is written, so a test may see the answer
+  // first: waits until `pred` holds, checking it again after each error or Synchronize the
+  // plugin reports (options() wires both). The bound turns a hang into a failure.
   template <typename Pred>
-  static bool eventually(Pred pred) {
-    for (int i = 0; i < 500; ++i) {
+  bool eventually(Pred pred) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      uint64_t seen = 0;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        seen = reports_;
+      }
       if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!reported_.wait_until(lock, deadline, [&] { return reports_ != seen; })) {
+        lock.unlock();
+        return pred();
+      }
     }
-    return false;
   }
   bool sawError(ErrorCode code) {
     for (const Error& e : errors()) {
@@ -65,6 +89,8 @@ class PluginTest : public ::testing::Test {
   }
 
   std::mutex mu_;
+  std::condition_variable reported_;
+  uint64_t reports_ = 0;  // errors and Synchronizes reported, under mu_
   std::vector<Error> errors_;
   RecordingHandler handler_;
   FakeNriConnector connector_;
