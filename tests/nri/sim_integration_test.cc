@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -247,39 +248,81 @@ TEST(SimIntegration, RestartWhileEventsAreFlowing) {
   auto first = runtime.waitForPlugin(10s);
   ASSERT_TRUE(first.has_value());
 
+  // Pods created so far, and a wait for "n more than now" without sleeping.
+  std::mutex progress_mutex;
+  std::condition_variable progress;
+  int succeeded = 0;
+  auto awaitSucceeded = [&](int count) {
+    std::unique_lock lock(progress_mutex);
+    return progress.wait_for(lock, 10s, [&] { return succeeded >= count; });
+  };
   std::atomic<bool> done{false};
-  std::atomic<int> succeeded{0};
   std::thread events([&] {
+    uint64_t generation = first->generation;
     for (int i = 0; !done; ++i) {
       Pod pod = makePod(1000 + i);
       if (runtime.runPodSandbox(pod).has_value()) {
-        ++succeeded;
-      } else {
-        std::this_thread::sleep_for(1ms);  // no plugin during the restart
+        {
+          std::lock_guard lock(progress_mutex);
+          ++succeeded;
+        }
+        progress.notify_all();
+      } else if (auto next = runtime.waitForPlugin(10s, generation); next.has_value()) {
+        generation = next->generation;  // no plugin during the restart: go on once it is back
       }
     }
   });
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(awaitSucceeded(5)) << "events flow before the restart";
   ASSERT_TRUE(runtime.restart().has_value());
   auto second = runtime.waitForPlugin(10s, first->generation);
   ASSERT_TRUE(second.has_value()) << second.error().toString();
-  const int before = succeeded.load();
-  std::this_thread::sleep_for(50ms);
+  int before = 0;
+  {
+    std::lock_guard lock(progress_mutex);
+    before = succeeded;
+  }
+  const bool flowing = awaitSucceeded(before + 5);
   done = true;
   events.join();
-  EXPECT_GT(succeeded.load(), before);  // events flow again after the resync
+  EXPECT_TRUE(flowing) << "events flow again after the resync";
   // The resync reported every pod the runtime knew at that point, including ones created by
   // events before the restart.
   EXPECT_GT(handler.syncPods().size(), 3u);
 }
 
+// Its first CreateContainer answers only once the test calls release(): the runtime's request
+// timeout passes meanwhile, however loaded the machine.
 class SlowHandler : public testing::RecordingHandler {
  public:
-  std::atomic<bool> slow{true};
   Result<CreateReply> onCreateContainer(const Pod& pod, const Container& container) override {
-    if (slow.exchange(false)) std::this_thread::sleep_for(400ms);
+    {
+      std::unique_lock lock(mutex_);
+      if (!held_) {
+        held_ = true;
+        cv_.wait(lock, [this] { return released_; });
+      }
+    }
     return RecordingHandler::onCreateContainer(pod, container);
   }
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  bool released_ = false;
+};
+
+// Releases the handler before the plugin is stopped, also when an assertion ends the test early.
+struct ReleaseOnExit {
+  SlowHandler& handler;
+  ~ReleaseOnExit() { handler.release(); }
 };
 
 TEST(SimIntegration, SlowPluginIsDisconnectedAndReconnects) {
@@ -288,6 +331,7 @@ TEST(SimIntegration, SlowPluginIsDisconnectedAndReconnects) {
   ASSERT_TRUE(runtime.start().has_value());
   SlowHandler handler;
   PluginHarness harness(handler, options.socket_path);
+  ReleaseOnExit release{handler};
   ASSERT_TRUE(harness.plugin().start().has_value());
   auto first = runtime.waitForPlugin(10s);
   ASSERT_TRUE(first.has_value());
@@ -295,6 +339,7 @@ TEST(SimIntegration, SlowPluginIsDisconnectedAndReconnects) {
   auto created = runtime.createContainer(makeContainer("pod1", 0));
   ASSERT_FALSE(created.has_value());
   EXPECT_EQ(created.error().code(), ErrorCode::DeadlineExceeded);
+  handler.release();  // the late answer goes to a connection the runtime has closed
   auto second = runtime.waitForPlugin(10s, first->generation);
   ASSERT_TRUE(second.has_value()) << second.error().toString();
   EXPECT_EQ(runtime.disconnectReasons().front(), "CreateContainer: request timeout");
