@@ -144,10 +144,9 @@ Result<std::unique_ptr<NrtPublishing>> NrtPublishing::start(const KubernetesConf
   publisher_options.node_name = out->node_name_;
   publisher_options.min_interval = std::chrono::milliseconds(config.publish_interval_ms);
   publisher_options.resync_interval = std::chrono::seconds(config.resync_interval_s);
-  static const SteadyClock kClock;
   NrtPublishing* self = out.get();
   out->publisher_ = std::make_unique<kube::NrtPublisher>(
-      *out->client_, publisher_options, kClock,
+      *out->client_, publisher_options, steadyClock(),
       [self, &topology, options, &agent]() -> Result<nlohmann::json> {
         auto pods = self->handler_->pods();
         return buildNrtObject(self->node_name_, topology, options, agent.state(), &pods);

@@ -25,6 +25,7 @@
 #include "agent/nrt_publishing.h"
 #include "state/state_file.h"
 #include "cgroups/cgroup_fs_impl.h"
+#include "common/clock.h"
 #include "nri/plugin.h"
 #include "nri/transport.h"
 #include "systemd/notifier.h"
@@ -34,8 +35,6 @@
 namespace topod::agent {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 void logCheckpointError(const Error& error, const std::string& consequence) {
   spdlog::error("checkpoint: {}; {}", error.toString(), consequence);
@@ -59,9 +58,10 @@ int waitSignal(const sigset_t& signals, std::chrono::milliseconds timeout) {
 // Logs an error once, then the same message again only after kRepeatLogInterval.
 class RepeatLimiter {
  public:
+  explicit RepeatLimiter(const Clock& clock) : clock_(clock) {}
   void log(const std::string& message) {
     std::lock_guard lock(mutex_);
-    auto now = Clock::now();
+    auto now = clock_.now();
     if (message == last_ && now - last_time_ < kRepeatLogInterval) {
       ++suppressed_;
       return;
@@ -74,9 +74,10 @@ class RepeatLimiter {
   }
 
  private:
+  const Clock& clock_;
   std::mutex mutex_;
   std::string last_;
-  Clock::time_point last_time_{};
+  Clock::TimePoint last_time_{};
   int suppressed_ = 0;
 };
 
@@ -174,8 +175,8 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
 // Blocks until the socket exists or a stop signal arrives. Returns the stop signal, or 0. Keeps
 // systemd's watchdog fed meanwhile: a runtime that takes longer than WatchdogSec to appear must
 // not get topod killed.
-int waitForSocket(const std::string& path, const sigset_t& signals, systemd::Notifier& notifier, Config& config,
-                  const RunOptions& options, const topology::Topology& topology) {
+int waitForSocket(const std::string& path, const sigset_t& signals, const Clock& clock, systemd::Notifier& notifier,
+                  Config& config, const RunOptions& options, const topology::Topology& topology) {
   const auto watchdog = std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdogInterval());
   auto delay = kSocketWaitFirst;
   bool announced = false;
@@ -191,9 +192,9 @@ int waitForSocket(const std::string& path, const sigset_t& signals, systemd::Not
     } else {
       spdlog::debug("still waiting for {}; next check in {} ms", path, delay.count());
     }
-    const auto next_check = Clock::now() + delay;
+    const auto next_check = clock.now() + delay;
     for (auto left = delay; left.count() > 0;
-         left = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - Clock::now())) {
+         left = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - clock.now())) {
       int sig = waitSignal(signals, watchdog.count() > 0 ? std::min(left, watchdog) : left);
       if (sig == SIGHUP) {
         reloadConfig(options, config, topology);
@@ -230,7 +231,9 @@ int runRunCommand(const RunOptions& options) {
   if (!options.state_dir.empty()) config.state_dir = options.state_dir;
   if (!options.nri_socket.empty()) config.nri.socket_path = options.nri_socket;
   setupLogging(config.log_level, systemd::stderrIsJournal() ? LogTarget::Journal : LogTarget::Stderr);
-  auto started = Clock::now();
+  // The one real clock: everything below that waits or times reads it (tests use FakeClock).
+  const SteadyClock clock;
+  auto started = clock.now();
   spdlog::info("topod starting; {}", describeConfig(config));
 
   Status dir = ensureDirectory(config.state_dir);
@@ -269,7 +272,8 @@ int runRunCommand(const RunOptions& options) {
                                                      .cgroups = cgroup_fs.get(),
                                                      .checkpoint = {.sync = config.state_sync,
                                                                     .records_per_segment = config.state_journal_records,
-                                                                    .report_background_error = logCheckpointError},
+                                                                    .report_background_error = logCheckpointError,
+                                                                    .clock = &clock},
                                                      .devices = &device_nodes});
   if (!agent.has_value()) {
     spdlog::error("{}", agent.error().toString());
@@ -282,7 +286,7 @@ int runRunCommand(const RunOptions& options) {
   }
   spdlog::info("managing {} with policy {}:\n{}", managedSummary(*topology), config.policy.policy,
                topology::formatTopologyTree(*topology));
-  spdlog::info("started in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+  spdlog::info("started in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count());
 
   systemd::SdNotifier notifier;
   (void)notifier.ready("managing " + managedSummary(*topology) + "; connecting to the runtime");
@@ -293,7 +297,7 @@ int runRunCommand(const RunOptions& options) {
     return 1;
   }
   if (env->inherited_fd < 0) {
-    int sig = waitForSocket(config.nri.socket_path, signals, notifier, config, options, *topology);
+    int sig = waitForSocket(config.nri.socket_path, signals, clock, notifier, config, options, *topology);
     if (sig != 0) {
       spdlog::info("signal {} while waiting for the runtime; stopping", sig);
       (void)notifier.stopping();
@@ -301,10 +305,11 @@ int runRunCommand(const RunOptions& options) {
     }
   }
   auto connector = nri::makeConnector(*env, config.nri.socket_path);
-  RepeatLimiter limiter;
+  RepeatLimiter limiter(clock);
   nri::PluginOptions plugin_options;
   plugin_options.name = env->plugin_name;
   plugin_options.idx = env->plugin_idx;
+  plugin_options.clock = &clock;
   plugin_options.on_error = [&limiter, &connector](const Error& error) {
     // The plugin's message says whether it reconnects (most errors are answered on a
     // connection that stays up).

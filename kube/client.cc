@@ -102,8 +102,8 @@ Client::Client(ClientConfig config, std::unique_ptr<HttpTransport> transport, Cl
 Result<std::unique_ptr<Client>> Client::create(ClientConfig config, ClientOptions options) {
   auto transport = makeCurlTransport(config);
   if (!transport) return transport.error();
-  static const SteadyClock kClock;
-  return std::make_unique<Client>(std::move(config), std::move(*transport), std::move(options), kClock, realSleeper());
+  return std::make_unique<Client>(std::move(config), std::move(*transport), std::move(options), steadyClock(),
+                                  realSleeper());
 }
 
 void Client::throttle() {

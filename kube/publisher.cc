@@ -173,7 +173,7 @@ void NrtPublisher::start() {
       if (stopping_) return;
       // A new markChanged() wakes it early; runOnce() then decides whether the change may be
       // written now or waits for min_interval or a pending retry.
-      wake_.wait_for(wait_lock, next - clock_.now(), [&] { return stopping_ || change_seq_ != seen; });
+      clock_.waitUntil(wait_lock, wake_, next, [&] { return stopping_ || change_seq_ != seen; });
       if (stopping_) return;
       seen = change_seq_;
     }
