@@ -90,13 +90,14 @@ class RunCommandTest : public ::testing::Test {
 };
 
 TEST_F(RunCommandTest, WaitsForTheRuntimeSocketThenManagesContainersAndStopsOnSigterm) {
-  writeConfig();
+  writeConfig("log_level = \"debug\"\n");  // for the line each socket check logs
   ChildProcess topod(TOPOD_BINARY, args());
   ASSERT_TRUE(topod.waitForOutput("waiting for the runtime's NRI socket " + socket_)) << topod.output();
   EXPECT_NE(topod.output().find("managing 16 CPUs (0-15) on 2 NUMA node(s) with policy static"), std::string::npos)
       << topod.output();
   EXPECT_NE(topod.output().find("NUMA node 1"), std::string::npos) << "the topology it manages is printed";
-  std::this_thread::sleep_for(300ms);  // a few backoff rounds without a runtime
+  // A few backoff rounds without a runtime: checks after 100 ms and 200 ms, doubling.
+  ASSERT_TRUE(topod.waitForOutput("still waiting for " + socket_ + "; next check in 400 ms")) << topod.output();
   ASSERT_FALSE(topod.exited()) << topod.output();
 
   testing::RuntimeListener listener(socket_);
