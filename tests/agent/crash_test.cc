@@ -1,7 +1,8 @@
 // Crash test: a long, seeded stream of pod/container events goes to the real `topod run` binary
 // (a real policy, its journal folded into state.json every few records so compactions are cut
-// short too); at >= 200 random points a killer thread SIGKILLs it a random few hundred
-// microseconds into an event (mid-decision, mid-journal write, mid-compaction, mid-reply or idle).
+// short too); at >= 200 random events a killer thread SIGKILLs it at a point anchored on its own
+// progress, not on a timer: at once (mid-decision), right after its 1st, 2nd or 3rd change to the
+// state directory (mid-journal write, mid-compaction, mid-reply), or as the event ends (idle).
 // topod is restarted on the same state directory, the runtime resynchronizes it, and after every
 // restart the test checks the checkpoint and the runtime's cpusets:
 //   - no CPU is exclusive to two containers;
@@ -10,15 +11,19 @@
 // An event the kill made fail is retried, as the kubelet retries. At the end the state equals
 // the one an agent that was never killed reaches on the same stream with the same policy.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -123,6 +128,57 @@ bool runOp(testing::SimRuntime& runtime, const Op& op) {
   return true;
 }
 
+// SIGKILLs `pid` once it made its `nth` change to `state_dir` (a journal append, a segment or a
+// compaction's temp file created, the rename, a segment removed: inotify reports it as it
+// happens, so the kill lands microseconds later, mid-whatever follows), at once for nth == 0, or
+// when finish() says the event is over, whichever comes first.
+class Killer {
+ public:
+  Killer(pid_t pid, const std::string& state_dir, int nth)
+      : inotify_(::inotify_init1(IN_CLOEXEC)), done_(::eventfd(0, EFD_CLOEXEC)) {
+    ::inotify_add_watch(inotify_, state_dir.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE);
+    thread_ = std::thread([this, pid, nth] { run(pid, nth); });
+  }
+  ~Killer() {
+    finish();
+    ::close(inotify_);
+    ::close(done_);
+  }
+  Killer(const Killer&) = delete;
+  Killer& operator=(const Killer&) = delete;
+
+  // The event is over: kill now if that did not happen yet, and return once it did.
+  void finish() {
+    if (!thread_.joinable()) return;
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(done_, &one, sizeof one);
+    thread_.join();
+  }
+
+ private:
+  void run(pid_t pid, int nth) {
+    alignas(inotify_event) char buffer[4096];
+    int seen = 0;
+    while (seen < nth) {
+      pollfd fds[2] = {{.fd = inotify_, .events = POLLIN, .revents = 0}, {.fd = done_, .events = POLLIN, .revents = 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (fds[0].revents == 0) break;  // finish(): the event ended first
+      ssize_t n = ::read(inotify_, buffer, sizeof buffer);
+      for (ssize_t at = 0; at < n; ++seen) {
+        at += static_cast<ssize_t>(sizeof(inotify_event) + reinterpret_cast<inotify_event*>(buffer + at)->len);
+      }
+    }
+    ::kill(pid, SIGKILL);
+  }
+
+  int inotify_;
+  int done_;
+  std::thread thread_;
+};
+
 struct CrashRow {
   std::string name;
   std::string policy;
@@ -225,20 +281,12 @@ TEST_P(CrashTest, KilledAtRandomPointsNeverLosesOrDoubleAssignsACpu) {
     checkInvariants(state_dir, runtime, restarts);
   };
   for (std::size_t i = 0; i < stream.size(); ++i) {
-    std::thread killer;
-    std::atomic<bool> killed{false};
-    if (rng() % 100 < 40) {
-      auto delay = std::chrono::microseconds(rng() % 1500);
-      pid_t pid = child->pid();
-      killer = std::thread([&, delay, pid] {
-        std::this_thread::sleep_for(delay);
-        ::kill(pid, SIGKILL);
-        killed = true;
-      });
-    }
+    std::optional<Killer> killer;
+    if (rng() % 100 < 40) killer.emplace(child->pid(), state_dir, static_cast<int>(rng() % 4));
     bool ok = runOp(runtime, stream[i]);
-    if (killer.joinable()) {
-      killer.join();
+    const bool killed = killer.has_value();
+    if (killer) {
+      killer->finish();
       ++kills;
     }
     if (killed || !ok) {
