@@ -268,7 +268,8 @@ int runRunCommand(const RunOptions& options) {
   }
   // Containers' device nodes are resolved against this machine's sysfs (and NVIDIA's procfs).
   topology::SysfsDeviceNodeResolver device_nodes("/");
-  auto agent = Agent::create(*topology, AgentOptions{.policy = config.policy, .state_dir = config.state_dir,
+  auto agent = Agent::create(*topology, AgentOptions{.policy = config.policy,
+                                                     .state_dir = config.state_dir,
                                                      .cgroups = cgroup_fs.get(),
                                                      .checkpoint = {.sync = config.state_sync,
                                                                     .records_per_segment = config.state_journal_records,
@@ -286,7 +287,8 @@ int runRunCommand(const RunOptions& options) {
   }
   spdlog::info("managing {} with policy {}:\n{}", managedSummary(*topology), config.policy.policy,
                topology::formatTopologyTree(*topology));
-  spdlog::info("started in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count());
+  spdlog::info("started in {} ms",
+               std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count());
 
   systemd::SdNotifier notifier;
   (void)notifier.ready("managing " + managedSummary(*topology) + "; connecting to the runtime");

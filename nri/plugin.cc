@@ -103,8 +103,7 @@ class Plugin::Impl {
     auto slot = std::make_shared<CallSlot>();
     std::unique_lock<std::mutex> lock(mu_);
     if (!live_) {
-      return Error::unavailable("NRI plugin " + options_.name +
-                                " is not connected and synchronized with the runtime");
+      return Error::unavailable("NRI plugin " + options_.name + " is not connected and synchronized with the runtime");
     }
     const Clock::TimePoint deadline = clock_.now() + options_.call_timeout;
     outgoing_.push_back({updates, slot});
@@ -249,8 +248,7 @@ class Plugin::Impl {
     register_request.set_plugin_name(options_.name);
     register_request.set_plugin_idx(options_.idx);
     TOPOD_RETURN_IF_ERROR(call(connection, "RegisterPlugin", register_request.SerializeAsString(),
-                               {PendingCall::Kind::Register, clock_.now() + options_.call_timeout,
-                                nullptr}));
+                               {PendingCall::Kind::Register, clock_.now() + options_.call_timeout, nullptr}));
 
     while (!stopping_) {
       pollfd pfds[2] = {{connection.fd(), POLLIN, 0}, {wake_fd_.get(), POLLIN, 0}};
@@ -335,8 +333,7 @@ class Plugin::Impl {
       pb::UpdateContainersRequest request;
       for (const Update& update : item.updates) updateToProto(update, request.add_update());
       Status sent = call(connection, "UpdateContainers", request.SerializeAsString(),
-                         {PendingCall::Kind::UpdateContainers,
-                          clock_.now() + options_.call_timeout, item.slot});
+                         {PendingCall::Kind::UpdateContainers, clock_.now() + options_.call_timeout, item.slot});
       if (!sent.has_value()) {
         settle(item.slot, sent.error());
         return sent;

@@ -228,7 +228,9 @@ bool Checkpoint::awaitCompactions(uint64_t count, std::chrono::milliseconds time
   return compacted_cv_.wait_for(lock, timeout, [&] { return compactions_ >= count; });
 }
 
-bool Checkpoint::syncPending() const { return journal_ && journal_->dirty(); }
+bool Checkpoint::syncPending() const {
+  return journal_ && journal_->dirty();
+}
 
 void Checkpoint::workerLoop() {
   const bool background = options_.sync == JournalSync::Background;

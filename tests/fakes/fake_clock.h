@@ -90,7 +90,7 @@ class FakeClock final : public Clock {
 
  private:
   struct Waiter {
-    std::mutex* mutex = nullptr;           // the caller's
+    std::mutex* mutex = nullptr;            // the caller's
     std::condition_variable* cv = nullptr;  // the caller's
     TimePoint deadline;
     bool rung = false;  // under *mutex

@@ -13,10 +13,10 @@
 namespace topod::nri {
 namespace {
 
-using ::topod::testing::FakeClock;
 using testing::FakeNriConnector;
 using testing::PluginTest;
 using testing::RawRuntime;
+using ::topod::testing::FakeClock;
 using namespace std::chrono_literals;
 
 TEST_F(PluginTest, HandshakeWithConfigureBeforeRegisterReply) {
@@ -116,7 +116,9 @@ TEST_F(PluginTest, UpdateContainersTimesOutOnTheClock) {
   ASSERT_TRUE(runtime.handshake());
   ASSERT_TRUE(eventually([&] { return plugin.stats().synchronizations == 1; }));
   Result<std::vector<Update>> result = std::vector<Update>{};
-  std::thread caller([&] { result = plugin.updateContainers({{"c1", LinuxResources{.cpuset_cpus = CpuSet{2}}, false}}); });
+  std::thread caller([&] {
+    result = plugin.updateContainers({{"c1", LinuxResources{.cpuset_cpus = CpuSet{2}}, false}});
+  });
   auto update = runtime.read();  // the runtime got the call and never answers
   ASSERT_TRUE(update.has_value());
   ASSERT_TRUE(clock.awaitWaiting(1)) << "the caller waits on the clock";

@@ -3,6 +3,8 @@
 // last record, a compaction cut short before or after state.json was replaced), and every kind
 // of corruption it claims to detect (bad hash, missing records, torn bytes mid-journal, a State
 // that does not fit the machine) is shown to move the files aside rather than be trusted.
+#include "state/checkpoint.h"
+
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -16,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "state/checkpoint.h"
 #include "config/config.h"
 #include "state/state_journal.h"
 #include "state/state_json.h"
