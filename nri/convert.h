@@ -12,7 +12,7 @@ namespace topod::nri {
 
 namespace pb = ::nri::pkg::api::v1alpha1;
 
-// QoS class as the kubelet's cgroup layout implies (fact sheet §12; nri-plugins does the same):
+// QoS class as the kubelet's cgroup layout implies (docs/nri.md, "Pod and container facts"; nri-plugins does the same):
 // a pod cgroup parent containing "besteffort" or "burstable" names the class, any other
 // non-empty parent is Guaranteed (those pods sit directly under kubepods). Without a parent the
 // container's hints decide: oom_score_adj -997 / 1000, or BestEffort's cpu shares of 2 with no

@@ -4,7 +4,8 @@
 // order the runtime sent the events. A method must answer within the runtime's request timeout
 // (RuntimeInfo::request_timeout, 2 s by default) or the runtime disconnects the plugin; do slow
 // work elsewhere and push corrections later with Plugin::updateContainers (never from inside a
-// handler: the runtime holds its NRI lock while it waits for our answer, §8 of the fact sheet).
+// handler: the runtime holds its NRI lock while it waits for our answer; docs/nri.md, "Unsolicited
+// updates").
 //
 // Errors: an error returned from any method is sent to the runtime as the call's status, which
 // makes the runtime FAIL the CRI request (RunPodSandbox, CreateContainer, ...). Return an error

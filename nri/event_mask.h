@@ -1,4 +1,4 @@
-// Which NRI events a runtime accepts (fact sheet §6.2, §13): a Configure answer with a bit the
+// Which NRI events a runtime accepts (docs/nri.md, "Event subscription"): a Configure answer with a bit the
 // runtime does not know makes it drop the plugin, and 0 subscribes to everything (including the
 // validator role on NRI >= 0.10). So the mask is derived from the runtime's NRI version.
 #pragma once

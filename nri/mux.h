@@ -1,4 +1,4 @@
-// The NRI socket multiplexer (fact sheet §2): frames of an 8-byte header (conn id, length, both
+// The NRI socket multiplexer (docs/nri.md, "Mux framing"): frames of an 8-byte header (conn id, length, both
 // big-endian) carrying the byte streams of two logical connections over one unix socket:
 //   conn 1 (PluginServiceConn): the runtime calls the plugin (topod is the ttrpc server);
 //   conn 2 (RuntimeServiceConn): the plugin calls the runtime (topod is the ttrpc client).
@@ -19,7 +19,7 @@ constexpr uint32_t kPluginServiceConn = 1;
 constexpr uint32_t kRuntimeServiceConn = 2;
 constexpr size_t kFrameHeaderSize = 8;
 // The Go reader hands each frame to a 4096-byte bufio.Reader; a first frame larger than that
-// while it reads a ttrpc header kills the connection (§2.4). So a message's first frame carries
+// while it reads a ttrpc header kills the connection (docs/nri.md, "Mux framing"). So a message's first frame carries
 // at most this many bytes.
 constexpr size_t kFirstFrameMax = 4096;
 // Largest frame we accept. The Go sender never exceeds one ttrpc message (10 + 4 MiB) per
@@ -27,7 +27,7 @@ constexpr size_t kFirstFrameMax = 4096;
 constexpr uint32_t kMaxFrameLength = 16u << 20;
 
 // Appends the frames for one whole ttrpc message (header included) to `out`, following the
-// sending rule of §2.4: first frame min(size, 4096) bytes, the rest (if any) in one more frame.
+// Go sender's rule: first frame min(size, 4096) bytes, the rest (if any) in one more frame.
 // Never emits zero-length frames (an empty message emits nothing).
 void appendMessageFrames(std::string& out, uint32_t conn, std::string_view message);
 

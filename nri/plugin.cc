@@ -243,7 +243,7 @@ class Plugin::Impl {
     server_rules_ = ttrpc::ServerRules();
 
     // RegisterPlugin goes out first; its answer is handled whenever it arrives, because the
-    // runtime may send Configure before we read that answer (§5.3).
+    // runtime may send Configure before we read that answer (docs/nri.md, "Registration order").
     pb::RegisterPluginRequest register_request;
     register_request.set_plugin_name(options_.name);
     register_request.set_plugin_idx(options_.idx);
@@ -315,7 +315,7 @@ class Plugin::Impl {
                            std::chrono::duration_cast<std::chrono::nanoseconds>(options_.call_timeout)
                                .count()};
     const uint32_t stream_id = next_stream_id_;
-    next_stream_id_ += 2;  // client streams are odd and increasing (§3.2)
+    next_stream_id_ += 2;  // client streams are odd and increasing (docs/nri.md, "ttrpc messages")
     auto message = ttrpc::encodeRequest(stream_id, request);
     if (!message.has_value()) return message.error().withContext(method);
     TOPOD_RETURN_IF_ERROR(connection.send(mux::kRuntimeServiceConn, *message));

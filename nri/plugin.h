@@ -2,7 +2,7 @@
 // (mux + ttrpc + NRI messages), converts messages to nri/types.h values and calls the agent's
 // EventHandler.
 //
-// Lifecycle (fact sheet §5): connect -> RegisterPlugin -> Configure (subscribe a mask valid for
+// Lifecycle (docs/nri.md, "Lifecycle"): connect -> RegisterPlugin -> Configure (subscribe a mask valid for
 // the runtime's NRI version) -> Synchronize (possibly split, `more`) -> events. When the
 // connection ends or breaks (EOF, protocol error, the runtime disconnecting a slow plugin), the
 // plugin reconnects with exponential backoff and goes through registration and a full

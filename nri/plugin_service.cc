@@ -168,7 +168,7 @@ Result<std::string> PluginService::synchronize(const std::string& payload) {
   }
   pb::SynchronizeResponse response;
   if (request->more()) {
-    // Partial message: echo `more`, no updates yet (§7).
+    // Partial message: echo `more`, no updates yet (docs/nri.md, "Split Synchronize").
     response.set_more(true);
     return serialize(response);
   }

@@ -76,9 +76,10 @@ class InheritedFdConnector final : public Connector {
 };
 
 // Identity of the plugin and how to reach the runtime, resolved from the environment the way the
-// NRI stub does it (§5.1): NRI_PLUGIN_SOCKET / NRI_PLUGIN_NAME / NRI_PLUGIN_IDX when launched by
-// the runtime, else the given defaults. Tolerates NRI v0.3's NAME="<idx>-<name>" bug and, when
-// name or index are missing, parses "<idx>-<name>" from argv[0]'s base name.
+// NRI stub does it (docs/nri.md, "Launch environment and names"): NRI_PLUGIN_SOCKET /
+// NRI_PLUGIN_NAME / NRI_PLUGIN_IDX when launched by the runtime, else the given defaults.
+// Tolerates NRI v0.3's NAME="<idx>-<name>" bug and, when name or index are missing, parses
+// "<idx>-<name>" from argv[0]'s base name.
 struct LaunchEnvironment {
   std::string plugin_name;
   std::string plugin_idx;
@@ -91,7 +92,8 @@ Result<LaunchEnvironment> resolveLaunchEnvironment(const std::function<const cha
                                                    const std::string& default_name,
                                                    const std::string& default_idx);
 
-// Checks the NRI naming rules (§5.2): index = two ASCII digits; name non-empty, [A-Za-z0-9_.+-].
+// Checks the NRI naming rules (docs/nri.md, "Launch environment and names"): index = two ASCII
+// digits; name non-empty, [A-Za-z0-9_.+-].
 Status validatePluginIdentity(const std::string& name, const std::string& idx);
 
 // Builds the connector for a resolved environment: inherited fd, or the socket path.

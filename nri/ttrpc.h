@@ -1,4 +1,4 @@
-// ttrpc framing and envelopes (fact sheet §3): the 10-byte message header, ttrpc.Request /
+// ttrpc framing and envelopes (docs/nri.md, "ttrpc messages"): the 10-byte message header, ttrpc.Request /
 // ttrpc.Response with google.rpc.Status, and incremental reassembly of one logical connection's
 // byte stream into messages. NRI uses unary calls only.
 #pragma once

@@ -1,6 +1,7 @@
 // topod's own view of the pods and containers that NRI reports, and of the decisions topod sends
 // back. Plain values: nothing above nri/ sees protobuf. nri/convert.h maps these to and from the
-// NRI messages; see ../shared/reference/nri-protocol.md §9-§12 for where each field comes from.
+// NRI messages; docs/nri.md ("Pod and container facts", "What an update changes") says where
+// each field comes from.
 #pragma once
 
 #include <chrono>
@@ -27,7 +28,7 @@ struct HugepageLimit {
 
 // The subset of OCI/NRI LinuxResources topod reads and writes. An absent optional (or an empty
 // hugepage list) means "not given" in a request and "leave unchanged" in a decision, exactly as
-// NRI's Optional* wrappers do. containerd applies only these fields in updates (§9.2).
+// NRI's Optional* wrappers do. containerd applies only these fields in updates (docs/nri.md, "What an update changes").
 struct LinuxResources {
   std::optional<uint64_t> cpu_shares;   // cgroup v1 shares; runc maps them to cpu.weight on v2
   std::optional<int64_t> cpu_quota;     // microseconds per period; -1 = unlimited

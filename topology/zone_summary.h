@@ -1,6 +1,6 @@
 // The NodeResourceTopology view of a Topology: one zone per NUMA node ("node-N", type "Node")
 // with its distances as costs and per-resource capacity / allocatable / available, the way the
-// scheduler-plugins NodeResourceTopologyMatch plugin reads them (k8s-apis.md §1). A pure function
+// scheduler-plugins NodeResourceTopologyMatch plugin reads them (docs/kubernetes.md). A pure function
 // of the model plus optional reservations and usage; nothing here talks to the API server.
 #pragma once
 

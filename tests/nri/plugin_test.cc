@@ -29,7 +29,8 @@ TEST_F(PluginTest, HandshakeWithConfigureBeforeRegisterReply) {
   EXPECT_EQ(reg.plugin_name(), "topod");
   EXPECT_EQ(reg.plugin_idx(), "42");
 
-  // Configure arrives before the RegisterPlugin answer (§5.3): the plugin must not block on it.
+  // Configure arrives before the RegisterPlugin answer (docs/nri.md, "Registration order"): the
+  // plugin must not block on it.
   pb::ConfigureRequest configure;
   configure.set_runtime_name("containerd");
   configure.set_runtime_version("v1.7.24");

@@ -1,5 +1,5 @@
 // Golden bytes: encoded ttrpc messages and mux frames compared with byte strings computed by
-// hand from the protobuf wire format (fact sheet §3.6).
+// hand from the protobuf wire format (the worked example in docs/nri.md, "ttrpc messages").
 #include <gtest/gtest.h>
 
 #include <string>
