@@ -12,6 +12,7 @@
 
 #include "config/config_reader.h"
 #include "common/file_io.h"
+#include "common/resource_names.h"
 #include "policies/policy_registry.h"
 #include "policies/request.h"
 
@@ -89,13 +90,26 @@ void readReservedMemory(TableReader& policy, policies::PolicyOptions& out) {
     auto& per_node = out.reserved_memory[static_cast<int>(node)];
     entry.readSubtable("limits", [&](TableReader& limits) {
       limits.readEveryKey([&](const std::string& resource) {
-        if (resource != policies::kResourceMemory && !isHugepageResourceName(resource)) {
+        // The policies account huge pages under Kubernetes' canonical name: "hugepages-2048Ki"
+        // is "hugepages-2Mi".
+        std::string name = resource;
+        if (hasHugepagePrefix(resource)) {
+          auto size = hugepageSizeOf(resource);
+          if (!size.has_value()) {
+            limits.problem(resource, size.error().message());
+            return;
+          }
+          name = hugepageResourceName(*size);
+        } else if (resource != kResourceMemory) {
           limits.problem(resource, "unknown resource (expected \"memory\" or \"hugepages-<size>\", "
                                    "e.g. \"hugepages-2Mi\")");
           return;
         }
         uint64_t bytes = 0;
-        if (limits.readQuantity(resource, bytes)) per_node[resource] = bytes;
+        if (!limits.readQuantity(resource, bytes)) return;
+        if (!per_node.emplace(name, bytes).second) {
+          limits.problem(resource, "names the same resource as another key (" + name + ")");
+        }
       });
     }, /*required=*/true);
     entry.finish();

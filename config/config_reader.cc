@@ -1,6 +1,6 @@
 #include "config/config_reader.h"
 
-#include <limits>
+#include "common/quantity.h"
 
 namespace topod::agent {
 
@@ -23,47 +23,6 @@ std::string_view typeName(toml::node_type type) {
 }
 
 }  // namespace
-
-Result<uint64_t> parseQuantity(std::string_view text) {
-  auto bad = [&](std::string_view why) {
-    return Error::invalidArgument("quantity \"" + std::string(text) + "\": " + std::string(why));
-  };
-  std::size_t digits = 0;
-  uint64_t value = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
-    uint64_t digit = static_cast<uint64_t>(text[digits] - '0');
-    if (value > (std::numeric_limits<uint64_t>::max() - digit) / 10) return bad("too large");
-    value = value * 10 + digit;
-    ++digits;
-  }
-  if (digits == 0) return bad("expected a non-negative integer with an optional suffix such as Mi or Gi");
-  std::string_view suffix = text.substr(digits);
-  struct Suffix {
-    std::string_view name;
-    uint64_t factor;
-  };
-  static constexpr uint64_t kKi = 1024;
-  static constexpr uint64_t kK = 1000;
-  static constexpr Suffix kSuffixes[] = {
-      {"", 1},
-      {"Ki", kKi}, {"Mi", kKi * kKi}, {"Gi", kKi * kKi * kKi}, {"Ti", kKi * kKi * kKi * kKi},
-      {"Pi", kKi * kKi * kKi * kKi * kKi}, {"Ei", kKi * kKi * kKi * kKi * kKi * kKi},
-      {"k", kK}, {"M", kK * kK}, {"G", kK * kK * kK}, {"T", kK * kK * kK * kK},
-      {"P", kK * kK * kK * kK * kK}, {"E", kK * kK * kK * kK * kK * kK}};
-  for (const Suffix& s : kSuffixes) {
-    if (s.name != suffix) continue;
-    if (value != 0 && value > std::numeric_limits<uint64_t>::max() / s.factor) return bad("too large");
-    return value * s.factor;
-  }
-  return bad("unknown suffix \"" + std::string(suffix) + "\" (use Ki, Mi, Gi, Ti, Pi, Ei, k, M, G, T, P or E)");
-}
-
-bool isHugepageResourceName(std::string_view name) {
-  constexpr std::string_view kPrefix = "hugepages-";
-  if (name.substr(0, kPrefix.size()) != kPrefix) return false;
-  auto size = parseQuantity(name.substr(kPrefix.size()));
-  return size.has_value() && *size > 0;
-}
 
 TableReader::TableReader(const toml::table& table, std::string prefix, std::string source,
                          std::vector<std::string>& problems)
@@ -147,7 +106,7 @@ bool TableReader::readQuantity(std::string_view key, uint64_t& out) {
     return true;
   }
   if (const auto* s = node->as_string()) {
-    auto bytes = parseQuantity(s->get());
+    auto bytes = parseByteQuantity(s->get());
     if (!bytes.has_value()) {
       problem(key, bytes.error().message());
       return false;

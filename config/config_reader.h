@@ -17,12 +17,6 @@
 
 namespace topod::agent {
 
-// Kubernetes quantities for memory: a non-negative integer with an optional suffix
-// Ki/Mi/Gi/Ti/Pi/Ei (powers of 1024) or k/M/G/T/P/E (powers of 1000): "1Gi", "512Mi", "1000".
-Result<uint64_t> parseQuantity(std::string_view text);
-// "hugepages-2Mi", "hugepages-1Gi": "hugepages-" followed by a positive quantity.
-bool isHugepageResourceName(std::string_view name);
-
 class TableReader {
  public:
   TableReader(const toml::table& table, std::string prefix, std::string source,
@@ -33,7 +27,8 @@ class TableReader {
   bool readBool(std::string_view key, bool& out);
   bool readInt(std::string_view key, int64_t min, int64_t max, int64_t& out, bool required = false);
   bool readString(std::string_view key, std::string& out);
-  // A memory size: an integer byte count or a quantity string ("1Gi").
+  // A memory size: an integer byte count or a Kubernetes quantity string ("1Gi", "1.5G";
+  // common/quantity.h).
   bool readQuantity(std::string_view key, uint64_t& out);
   template <typename T, typename U>
   bool readChoice(std::string_view key, const std::vector<std::pair<std::string_view, T>>& choices,

@@ -15,10 +15,10 @@
 
 namespace topod::policies {
 
-// Memory resource names as the kubelet's memory manager uses them.
-inline constexpr const char* kResourceMemory = "memory";
-// Huge pages are "hugepages-<size>", e.g. "hugepages-2Mi", "hugepages-1Gi" (see hugepageResourceName).
+// Memory resource names as the kubelet's memory manager uses them: "memory" and huge pages as
+// "hugepages-<size>", e.g. "hugepages-2Mi", "hugepages-1Gi" (common/resource_names.h).
 using ::topod::hugepageResourceName;
+using ::topod::kResourceMemory;
 
 enum class ContainerKind {
   Init,     // runs to completion before app containers start

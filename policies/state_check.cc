@@ -25,7 +25,7 @@ Result<uint64_t> memoryCapacity(const topology::NumaNode& node, const std::strin
     if (hugepageResourceName(page_size) == resource) return page_size * pages;
   }
   // A well-formed huge page resource this node simply has no pages of.
-  if (resource.rfind("hugepages-", 0) == 0) return uint64_t{0};
+  if (hasHugepagePrefix(resource)) return uint64_t{0};
   return Error::invalidArgument("unknown memory resource \"" + resource + "\" (known: memory, hugepages-<size>)");
 }
 

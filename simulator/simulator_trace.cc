@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "common/quantity.h"
+#include "common/resource_names.h"
 #include "state/json_fields.h"
 #include "state/request_json.h"
 
@@ -20,56 +22,6 @@ std::string_view traceOpName(TraceOp op) {
 
 namespace {
 
-// A decimal number split into its digits: value = mantissa / 10^fraction_digits.
-struct Decimal {
-  unsigned __int128 mantissa = 0;
-  int fraction_digits = 0;
-};
-
-// Parses "123", "1.5", ".5" up to `suffix_at`; at most 18 significant digits (keeps the
-// arithmetic below far from 128-bit overflow).
-Result<Decimal> parseDecimal(std::string_view digits, std::string_view text, std::string_view what) {
-  auto fail = [&](const std::string& why) {
-    return Error::invalidArgument(std::string(what) + " \"" + std::string(text) + "\": " + why);
-  };
-  Decimal out;
-  bool seen_dot = false;
-  int count = 0;
-  for (char c : digits) {
-    if (c == '.') {
-      if (seen_dot) return fail("more than one decimal point");
-      seen_dot = true;
-      continue;
-    }
-    if (c < '0' || c > '9') return fail("not a number");
-    if (++count > 18) return fail("too many digits");
-    out.mantissa = out.mantissa * 10 + static_cast<unsigned>(c - '0');
-    if (seen_dot) ++out.fraction_digits;
-  }
-  if (count == 0) return fail("no digits");
-  return out;
-}
-
-unsigned __int128 pow10(int n) {
-  unsigned __int128 p = 1;
-  for (int i = 0; i < n; ++i) p *= 10;
-  return p;
-}
-
-// value * multiplier, which must come out whole and fit in `max`.
-Result<uint64_t> scale(const Decimal& value, unsigned __int128 multiplier, uint64_t max, std::string_view text,
-                       std::string_view what, std::string_view unit) {
-  unsigned __int128 scaled = value.mantissa * multiplier;
-  unsigned __int128 divisor = pow10(value.fraction_digits);
-  if (scaled % divisor != 0) {
-    return Error::invalidArgument(std::string(what) + " \"" + std::string(text) + "\": not a whole number of " +
-                                  std::string(unit));
-  }
-  scaled /= divisor;
-  if (scaled > max) return Error::invalidArgument(std::string(what) + " \"" + std::string(text) + "\": too large");
-  return static_cast<uint64_t>(scaled);
-}
-
 // JSON numbers are accepted where quantities are: they are read as their decimal text.
 Result<std::string> quantityText(const Json& value, const std::string& where) {
   if (value.is_string()) return value.get<std::string>();
@@ -78,48 +30,6 @@ Result<std::string> quantityText(const Json& value, const std::string& where) {
   return Error::invalidArgument(where + ": expected a quantity (string or non-negative number), got " +
                                 json::dumpCompact(value));
 }
-
-}  // namespace
-
-Result<int64_t> parseCpuQuantity(std::string_view text) {
-  constexpr std::string_view kWhat = "CPU quantity";
-  bool millis = !text.empty() && text.back() == 'm';
-  auto value = parseDecimal(millis ? text.substr(0, text.size() - 1) : text, text, kWhat);
-  if (!value.has_value()) return value.error();
-  auto scaled = scale(*value, millis ? 1 : 1000, INT64_MAX, text, kWhat, "millicores");
-  if (!scaled.has_value()) return scaled.error();
-  return static_cast<int64_t>(*scaled);
-}
-
-Result<uint64_t> parseByteQuantity(std::string_view text) {
-  constexpr std::string_view kWhat = "memory quantity";
-  struct Suffix {
-    std::string_view name;
-    unsigned __int128 multiplier;
-  };
-  constexpr uint64_t kKi = 1024;
-  const Suffix suffixes[] = {
-      {"Ki", kKi},           {"Mi", kKi * kKi},        {"Gi", kKi * kKi * kKi},         {"Ti", kKi * kKi * kKi * kKi},
-      {"Pi", uint64_t{1} << 50}, {"Ei", uint64_t{1} << 60}, {"k", 1000},                 {"M", 1000000},
-      {"G", 1000000000ULL}, {"T", 1000000000000ULL}, {"P", 1000000000000000ULL}, {"E", 1000000000000000000ULL},
-  };
-  std::string_view number = text;
-  unsigned __int128 multiplier = 1;
-  for (const Suffix& suffix : suffixes) {
-    if (text.size() > suffix.name.size() && text.substr(text.size() - suffix.name.size()) == suffix.name) {
-      number = text.substr(0, text.size() - suffix.name.size());
-      multiplier = suffix.multiplier;
-      break;
-    }
-  }
-  auto value = parseDecimal(number, text, kWhat);
-  if (!value.has_value()) return value.error();
-  return scale(*value, multiplier, UINT64_MAX, text, kWhat, "bytes");
-}
-
-namespace {
-
-constexpr std::string_view kHugepagesPrefix = "hugepages-";
 
 struct Resources {
   bool has_cpu = false;
@@ -136,19 +46,19 @@ Result<Resources> parseResources(const Json& value, const std::string& where) {
     std::string entry = where + "." + name;
     auto text = quantityText(quantity, entry);
     if (!text.has_value()) return text.error();
-    if (name == "cpu") {
-      auto millis = parseCpuQuantity(*text);
+    if (name == kResourceCpu) {
+      auto millis = parseMilliQuantity(*text);
       if (!millis.has_value()) return millis.error().withContext(entry);
       out.has_cpu = true;
       out.cpu_millis = *millis;
-    } else if (name == "memory") {
+    } else if (name == kResourceMemory) {
       auto bytes = parseByteQuantity(*text);
       if (!bytes.has_value()) return bytes.error().withContext(entry);
       out.has_memory = true;
       out.memory_bytes = *bytes;
-    } else if (name.rfind(kHugepagesPrefix, 0) == 0) {
-      auto page = parseByteQuantity(std::string_view(name).substr(kHugepagesPrefix.size()));
-      if (!page.has_value() || *page == 0 || (*page & (*page - 1)) != 0) {
+    } else if (hasHugepagePrefix(name)) {
+      auto page = hugepageSizeOf(name);
+      if (!page.has_value()) {
         return Error::invalidArgument(entry + ": huge page size must be a power of two such as 2Mi or 1Gi");
       }
       auto bytes = parseByteQuantity(*text);

@@ -7,9 +7,9 @@
 //   {"op":"remove","pod":"p1"}
 //
 // Resources follow Kubernetes: "requests" and "limits" maps of "cpu", "memory" and
-// "hugepages-<size>" to quantities ("500m", "2", "1.5", "8Gi", "1G", or plain numbers), a
-// missing request defaults to its limit, and the pod's QoS class is computed as Kubernetes does
-// unless "qos" says otherwise. Blank lines and lines starting with '#' are skipped.
+// "hugepages-<size>" to quantities ("500m", "2", "1.5", "8Gi", "1G", or plain numbers; read
+// exactly by common/quantity.h), a missing request defaults to its limit, and the pod's QoS class
+// is computed as Kubernetes does unless "qos" says otherwise. Blank lines and lines starting with '#' are skipped.
 //
 // Parsing is strict and total: every malformed line is an InvalidArgument error naming the
 // source and the line number, never a crash (fuzzed by tests/fuzz/simulator_trace_fuzz.cc).
@@ -44,11 +44,5 @@ struct TraceEvent {
 };
 
 Result<std::vector<TraceEvent>> parseTrace(std::string_view text, std::string_view source);
-
-// Kubernetes quantities, exact: CPU in millicores ("250m", "1.5", "2"), bytes ("1Gi", "1G",
-// "1.5Gi", "1024"). Errors name the text and the problem; fractions of a millicore or a byte,
-// negative values and overflow are errors.
-Result<int64_t> parseCpuQuantity(std::string_view text);
-Result<uint64_t> parseByteQuantity(std::string_view text);
 
 }  // namespace topod::policies

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <map>
 
+#include "common/quantity.h"
+
 namespace topod::topology {
 namespace {
 
@@ -18,7 +20,7 @@ std::string hugepageSummary(const NumaNode& node) {
   if (node.hugepages.empty()) return "";
   std::string out = ", hugepages";
   for (const auto& [size, pages] : node.hugepages) {
-    out += " " + hugepageResourceName(size).substr(std::string("hugepages-").size()) + ":" + std::to_string(pages);
+    out += " " + formatByteQuantity(size) + ":" + std::to_string(pages);
   }
   return out;
 }

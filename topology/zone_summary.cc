@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "common/quantity.h"
+#include "common/resource_names.h"
+
 namespace topod::topology {
 namespace {
 
@@ -22,15 +25,9 @@ int64_t toInt64(uint64_t value) {
 }  // namespace
 
 std::string zoneQuantity(const std::string& resource, int64_t amount) {
-  const bool bytes = resource == "memory" || resource.starts_with("hugepages-");
-  if (!bytes || amount == 0) return std::to_string(amount);
-  static constexpr std::pair<const char*, int64_t> kSuffixes[] = {
-      {"Ei", int64_t{1} << 60}, {"Pi", int64_t{1} << 50}, {"Ti", int64_t{1} << 40},
-      {"Gi", int64_t{1} << 30}, {"Mi", int64_t{1} << 20}, {"Ki", int64_t{1} << 10}};
-  for (const auto& [suffix, unit] : kSuffixes) {
-    if (amount % unit == 0) return std::to_string(amount / unit) + suffix;
-  }
-  return std::to_string(amount);
+  const bool bytes = resource == kResourceMemory || hasHugepagePrefix(resource);
+  if (!bytes || amount <= 0) return std::to_string(amount);
+  return formatByteQuantity(static_cast<uint64_t>(amount));
 }
 
 std::vector<Zone> summarizeZones(const Topology& topology, const ZoneSummaryOptions& options) {

@@ -5,8 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "config/config_reader.h"
-
 namespace topod::agent {
 namespace {
 
@@ -159,8 +157,18 @@ INSTANTIATE_TEST_SUITE_P(
                      "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { cpu = 1 }\n",
                      "policy.reserved_memory[0].limits.cpu: unknown resource"},
         BadConfigRow{"ReservedMemoryBadQuantity",
-                     "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { memory = \"1.5Gi\" }\n",
-                     "limits.memory: quantity \"1.5Gi\": unknown suffix"},
+                     "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { memory = \"1Gb\" }\n",
+                     "limits.memory: memory quantity \"1Gb\": unknown suffix"},
+        BadConfigRow{"ReservedMemoryFractionOfAByte",
+                     "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { memory = \"0.5\" }\n",
+                     "limits.memory: memory quantity \"0.5\": not a whole number of bytes"},
+        BadConfigRow{"ReservedHugepagesNotAPowerOfTwo",
+                     "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { \"hugepages-3Mi\" = 0 }\n",
+                     "limits.hugepages-3Mi: \"hugepages-3Mi\": huge page size must be a power of two"},
+        BadConfigRow{"ReservedHugepagesSizeTwice",
+                     "[[policy.reserved_memory]]\nnuma_node = 0\nlimits = { \"hugepages-2Mi\" = 0, "
+                     "\"hugepages-2048Ki\" = 0 }\n",
+                     "names the same resource as another key (hugepages-2Mi)"},
         BadConfigRow{"ReservedMemoryNotAnArray", "[policy]\nreserved_memory = 5\n",
                      "policy.reserved_memory: expected an array of tables"},
         BadConfigRow{"UnknownStateSync", "state_sync = \"never\"\n",
@@ -185,35 +193,18 @@ TEST(ConfigTest, MissingFileNamesThePath) {
   EXPECT_NE(config.error().message().find("/nonexistent/topod.toml"), std::string::npos);
 }
 
-struct QuantityRow {
-  std::string name;
-  std::string text;
-  bool ok;
-  uint64_t bytes;
-};
-
-void PrintTo(const QuantityRow& row, std::ostream* os) { *os << row.name; }
-
-class QuantityTest : public testing::TestWithParam<QuantityRow> {};
-
-TEST_P(QuantityTest, Parses) {
-  auto bytes = parseQuantity(GetParam().text);
-  ASSERT_EQ(bytes.has_value(), GetParam().ok);
-  if (GetParam().ok) {
-    EXPECT_EQ(*bytes, GetParam().bytes);
-  }
+// Reserved memory takes Kubernetes quantities (common/quantity.h) and files huge pages under
+// Kubernetes' canonical name, the one the policies account them under.
+TEST(ConfigTest, ReservedMemoryTakesKubernetesQuantitiesAndCanonicalHugepageNames) {
+  auto config = parseConfig("[[policy.reserved_memory]]\nnuma_node = 0\n"
+                            "limits = { memory = \"1.5Gi\", \"hugepages-2048Ki\" = \"4Mi\" }\n",
+                            "quantities.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().toString();
+  const auto& reserved = config->policy.reserved_memory.at(0);
+  EXPECT_EQ(reserved.at("memory"), 3ULL << 29);
+  EXPECT_EQ(reserved.at("hugepages-2Mi"), 4ULL << 20);
+  EXPECT_EQ(reserved.size(), 2U);
 }
-
-INSTANTIATE_TEST_SUITE_P(
-    Rows, QuantityTest,
-    testing::Values(QuantityRow{"Plain", "1000", true, 1000}, QuantityRow{"Kibi", "4Ki", true, 4096},
-                    QuantityRow{"Gibi", "1Gi", true, 1ULL << 30}, QuantityRow{"Mega", "2M", true, 2000000},
-                    QuantityRow{"Zero", "0", true, 0}, QuantityRow{"Empty", "", false, 0},
-                    QuantityRow{"Negative", "-1", false, 0}, QuantityRow{"Decimal", "1.5Gi", false, 0},
-                    QuantityRow{"Overflow", "99999999999999999999", false, 0},
-                    QuantityRow{"SuffixOverflow", "20000000Ei", false, 0},
-                    QuantityRow{"UnknownSuffix", "1Gb", false, 0}),
-    [](const testing::TestParamInfo<QuantityRow>& row) { return row.param.name; });
 
 // Issue 17 item 5: input that crashed the parser, and files `run` refused but `check` passed.
 TEST(ConfigHostileTest, DeeplyNestedKeysAreRefusedNotACrash) {

@@ -1,18 +1,18 @@
 // Fuzzes the parsers of sizes and quantities: huge page sizes as the runtime sends them over NRI
-// ("2MB", "1GB"), huge page resource names and the configuration's quantities ("hugepages-2Mi",
-// "512Mi"), and the simulator's CPU and memory quantities ("1.5", "250m", "1Gi"). Each either
-// fails with a message or returns exactly the number its text says: no wrap-around, and a huge
-// page size names the resource it came from.
+// ("2MB", "1GB"), huge page resource names ("hugepages-2Mi"), and the one Kubernetes quantity
+// parser (common/quantity.h) that the configuration and the simulator read bytes and CPUs with
+// ("512Mi", "1.5", "250m", "1e3"). Each either fails with a message or returns exactly the number
+// its text says: no wrap-around, bytes and millicores agree, a byte count formats to a text that
+// parses back to it, and a huge page size names the resource it came from.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "config/config_reader.h"
 #include "agent/nri_mapping.h"
 #include "common/check.h"
+#include "common/quantity.h"
 #include "common/resource_names.h"
-#include "simulator/simulator_trace.h"
 
 namespace {
 
@@ -40,33 +40,39 @@ void checkPageSize(std::string_view text) {
   TOPOD_CHECK(static_cast<unsigned __int128>(*size) == number * factor);
   // The resource a page size is accounted under names the same size again.
   const std::string name = topod::hugepageResourceName(*size);
-  TOPOD_CHECK(topod::agent::isHugepageResourceName(name));
-  auto again = topod::agent::parseQuantity(std::string_view(name).substr(std::string_view("hugepages-").size()));
+  auto again = topod::hugepageSizeOf(name);
   TOPOD_CHECK(again.has_value() && *again == *size);
 }
 
 void checkQuantity(std::string_view text) {
-  auto bytes = topod::agent::parseQuantity(text);
-  if (!bytes.has_value()) {
-    TOPOD_CHECK(!bytes.error().message().empty());
-  } else {
+  auto bytes = topod::parseByteQuantity(text);
+  auto millis = topod::parseMilliQuantity(text);
+  if (!bytes.has_value()) TOPOD_CHECK(!bytes.error().message().empty());
+  if (!millis.has_value()) TOPOD_CHECK(!millis.error().message().empty());
+  if (bytes.has_value()) {
+    // Canonical text round trip.
+    auto again = topod::parseByteQuantity(topod::formatByteQuantity(*bytes));
+    TOPOD_CHECK(again.has_value() && *again == *bytes);
+    // Plain digits mean themselves.
     std::size_t end = 0;
     const unsigned __int128 number = leadingNumber(text, end);
-    TOPOD_CHECK(static_cast<unsigned __int128>(*bytes) >= number);
-    TOPOD_CHECK(number == 0 || *bytes % static_cast<uint64_t>(number) == 0);
+    if (end == text.size()) TOPOD_CHECK(static_cast<unsigned __int128>(*bytes) == number);
+    // The same text in millicores is a thousand times the bytes, when that fits.
+    if (*bytes <= static_cast<uint64_t>(INT64_MAX) / 1000) {
+      TOPOD_CHECK(millis.has_value() && static_cast<uint64_t>(*millis) == *bytes * 1000);
+    }
   }
-  if (topod::agent::isHugepageResourceName(text)) TOPOD_CHECK(text.starts_with("hugepages-"));
-}
-
-void checkTraceQuantities(std::string_view text) {
-  auto millis = topod::policies::parseCpuQuantity(text);
   if (millis.has_value()) {
     TOPOD_CHECK(*millis >= 0);
-  } else {
-    TOPOD_CHECK(!millis.error().message().empty());
+    // A whole number of units is also a byte count.
+    if (*millis % 1000 == 0) TOPOD_CHECK(bytes.has_value() && *bytes == static_cast<uint64_t>(*millis / 1000));
   }
-  auto bytes = topod::policies::parseByteQuantity(text);
-  if (!bytes.has_value()) TOPOD_CHECK(!bytes.error().message().empty());
+  auto page = topod::hugepageSizeOf(text);
+  if (page.has_value()) {
+    TOPOD_CHECK(text.starts_with(topod::kHugepagesPrefix));
+    TOPOD_CHECK(*page > 0 && (*page & (*page - 1)) == 0);
+    TOPOD_CHECK(topod::hugepageSizeOf(topod::hugepageResourceName(*page)).value() == *page);
+  }
 }
 
 }  // namespace
@@ -75,6 +81,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   checkPageSize(text);
   checkQuantity(text);
-  checkTraceQuantities(text);
   return 0;
 }

@@ -8,65 +8,6 @@
 namespace topod::policies {
 namespace {
 
-struct CpuRow {
-  std::string name;
-  std::string text;
-  int64_t millis;  // -1: rejected
-};
-void PrintTo(const CpuRow& row, std::ostream* os) { *os << row.name; }
-
-class CpuQuantityTest : public ::testing::TestWithParam<CpuRow> {};
-
-TEST_P(CpuQuantityTest, ParsesExactly) {
-  auto got = parseCpuQuantity(GetParam().text);
-  if (GetParam().millis < 0) {
-    ASSERT_FALSE(got.has_value()) << *got;
-    EXPECT_NE(got.error().message().find("CPU quantity \"" + GetParam().text + "\""), std::string::npos);
-    return;
-  }
-  ASSERT_TRUE(got.has_value()) << got.error().toString();
-  EXPECT_EQ(*got, GetParam().millis);
-}
-
-INSTANTIATE_TEST_SUITE_P(Rows, CpuQuantityTest,
-                         ::testing::Values(CpuRow{"Cores", "2", 2000}, CpuRow{"Millis", "250m", 250},
-                                           CpuRow{"Fraction", "1.5", 1500}, CpuRow{"LeadingDot", ".5", 500},
-                                           CpuRow{"Zero", "0", 0}, CpuRow{"SubMillicore", "0.0005", -1},
-                                           CpuRow{"FractionalMillis", "1.5m", -1}, CpuRow{"Empty", "", -1},
-                                           CpuRow{"OnlyM", "m", -1}, CpuRow{"Negative", "-1", -1},
-                                           CpuRow{"TwoDots", "1.2.3", -1}, CpuRow{"Suffix", "2Gi", -1},
-                                           CpuRow{"TooManyDigits", "1234567890123456789", -1}),
-                         [](const ::testing::TestParamInfo<CpuRow>& row) { return row.param.name; });
-
-struct ByteRow {
-  std::string name;
-  std::string text;
-  uint64_t bytes;
-  bool ok;
-};
-void PrintTo(const ByteRow& row, std::ostream* os) { *os << row.name; }
-
-class ByteQuantityTest : public ::testing::TestWithParam<ByteRow> {};
-
-TEST_P(ByteQuantityTest, ParsesExactly) {
-  auto got = parseByteQuantity(GetParam().text);
-  ASSERT_EQ(got.has_value(), GetParam().ok) << (got.has_value() ? std::to_string(*got) : got.error().toString());
-  if (GetParam().ok) {
-    EXPECT_EQ(*got, GetParam().bytes);
-  }
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Rows, ByteQuantityTest,
-    ::testing::Values(ByteRow{"Plain", "1024", 1024, true}, ByteRow{"Gi", "8Gi", 8ULL << 30, true},
-                      ByteRow{"Mi", "512Mi", 512ULL << 20, true}, ByteRow{"Ki", "4Ki", 4096, true},
-                      ByteRow{"FractionalGi", "1.5Gi", 3ULL << 29, true}, ByteRow{"DecimalG", "1G", 1000000000, true},
-                      ByteRow{"Decimalk", "2k", 2000, true}, ByteRow{"Ei", "15Ei", 15ULL << 60, true},
-                      ByteRow{"Overflow", "16Ei", 0, false}, ByteRow{"FractionOfAByte", "1.5", 0, false},
-                      ByteRow{"UnknownSuffix", "1Xi", 0, false}, ByteRow{"Millibytes", "100m", 0, false},
-                      ByteRow{"SuffixOnly", "Gi", 0, false}, ByteRow{"Space", "1 Gi", 0, false}),
-    [](const ::testing::TestParamInfo<ByteRow>& row) { return row.param.name; });
-
 TEST(SimulatorTraceTest, ParsesEveryOperation) {
   const char* text =
       "# a comment, then a blank line\n"

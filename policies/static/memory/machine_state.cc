@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/quantity.h"
+
 namespace topod::policies::memory {
 
 Result<MachineState> defaultMachineState(const topology::Topology& topology, const NumaResourceBytes& reserved) {
@@ -30,8 +32,8 @@ Result<MachineState> defaultMachineState(const topology::Topology& topology, con
       uint64_t system_reserved = reservedFor(node.id, resource);
       if (system_reserved > total) {
         return Error::invalidArgument("reserved memory for NUMA node " + std::to_string(node.id) + " " + resource +
-                                      " (" + formatBytes(system_reserved) + ") exceeds the node's " +
-                                      formatBytes(total));
+                                      " (" + formatByteQuantity(system_reserved) + ") exceeds the node's " +
+                                      formatByteQuantity(total));
       }
       state.memory[resource] = {total, system_reserved, total - system_reserved, 0, total - system_reserved};
       hugepage_bytes += total;
@@ -40,9 +42,9 @@ Result<MachineState> defaultMachineState(const topology::Topology& topology, con
     // The kernel carves huge pages out of the node's memory; the kubelet subtracts them too.
     if (system_reserved + hugepage_bytes > node.memory_bytes) {
       return Error::invalidArgument("reserved memory for NUMA node " + std::to_string(node.id) + " (" +
-                                    formatBytes(system_reserved) + ") plus its huge pages (" +
-                                    formatBytes(hugepage_bytes) + ") exceeds the node's memory (" +
-                                    formatBytes(node.memory_bytes) + ")");
+                                    formatByteQuantity(system_reserved) + ") plus its huge pages (" +
+                                    formatByteQuantity(hugepage_bytes) + ") exceeds the node's memory (" +
+                                    formatByteQuantity(node.memory_bytes) + ")");
     }
     uint64_t allocatable = node.memory_bytes - system_reserved - hugepage_bytes;
     state.memory[kResourceMemory] = {node.memory_bytes, system_reserved, allocatable, 0, allocatable};
@@ -127,8 +129,8 @@ Result<MachineState> chargeStateByScan(MachineState machine, const State& state,
           who += (holders++ == 0 ? "" : ", ") + keys[i]->container_name;
         }
         who = "pod " + pod + (holders == 1 ? " container " + who + " holds " : " containers " + who + " hold ");
-        return Error::failedPrecondition(who + formatBytes(bytes) + " of " + resource + " on NUMA node " +
-                                         std::to_string(node) + ", more than the " + formatBytes(table.free) +
+        return Error::failedPrecondition(who + formatByteQuantity(bytes) + " of " + resource + " on NUMA node " +
+                                         std::to_string(node) + ", more than the " + formatByteQuantity(table.free) +
                                          " left there");
       }
     }
@@ -162,16 +164,6 @@ Result<MachineState> chargeState(const MachineState& default_machine, const Stat
     }
   }
   return machine;
-}
-
-std::string formatBytes(uint64_t bytes) {
-  constexpr uint64_t kKi = 1024;
-  constexpr uint64_t kMi = kKi * 1024;
-  constexpr uint64_t kGi = kMi * 1024;
-  if (bytes != 0 && bytes % kGi == 0) return std::to_string(bytes / kGi) + "Gi";
-  if (bytes != 0 && bytes % kMi == 0) return std::to_string(bytes / kMi) + "Mi";
-  if (bytes != 0 && bytes % kKi == 0) return std::to_string(bytes / kKi) + "Ki";
-  return std::to_string(bytes);
 }
 
 }  // namespace topod::policies::memory

@@ -65,6 +65,4 @@ Result<MachineState> chargeState(const MachineState& machine, const State& state
 // the last container in key order sets the node's group).
 Result<MachineState> chargeStateByScan(MachineState machine, const State& state, LeftOut left_out = {});
 
-std::string formatBytes(uint64_t bytes);
-
 }  // namespace topod::policies::memory

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/quantity.h"
 #include "policies/static/memory/init_reuse.h"
 #include "policies/static/topology_manager/numa_mask.h"
 
@@ -16,7 +17,7 @@ std::string describeRequest(const ResourceBytes& requested) {
   std::string out;
   for (const auto& [resource, bytes] : requested) {
     if (!out.empty()) out += ' ';
-    out += resource + "=" + formatBytes(bytes);
+    out += resource + "=" + formatByteQuantity(bytes);
   }
   return out;
 }
@@ -152,7 +153,7 @@ Result<NumaResourceBytes> charge(const MachineState& machine, const NodeSet& nod
     }
     if (remaining != 0) {
       return Error::resourceExhausted("[memorymanager] NUMA nodes " + nodes.toString() + " lack " +
-                                      formatBytes(remaining) + " of " + resource);
+                                      formatByteQuantity(remaining) + " of " + resource);
     }
     for (const auto& [node, amount] : per_node) {
       if (amount != 0) charges[node][resource] = amount;
@@ -539,7 +540,7 @@ Result<ContainerAllocation> StaticMemoryPolicy::resize(const State& state, const
       std::string free_text;
       for (const auto& [resource, bytes] : requested) {
         if (!free_text.empty()) free_text += ", ";
-        free_text += resource + " " + formatBytes(freeOn(*machine, nodes, resource)) + " free";
+        free_text += resource + " " + formatByteQuantity(freeOn(*machine, nodes, resource)) + " free";
       }
       return Error::resourceExhausted("memory resize of " + context + " refused: NUMA nodes " + nodes.toString() +
                                       " have " + free_text +

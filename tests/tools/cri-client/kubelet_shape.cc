@@ -1,8 +1,9 @@
 #include "tests/tools/cri-client/kubelet_shape.h"
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
+
+#include "common/quantity.h"
 
 namespace topod::e2e {
 namespace {
@@ -16,16 +17,6 @@ constexpr int64_t kMinQuotaPeriodUs = 1000;
 // qos/policy.go: oom_score_adj of Guaranteed and BestEffort containers.
 constexpr int64_t kGuaranteedOomScoreAdj = -997;
 constexpr int64_t kBestEffortOomScoreAdj = 1000;
-
-Result<int64_t> parseNumber(std::string_view text, std::string_view what) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || value < 0) {
-    return Error::invalidArgument(std::string(what) + " \"" + std::string(text) +
-                                  "\": not a non-negative integer with a known suffix");
-  }
-  return value;
-}
 
 }  // namespace
 
@@ -120,38 +111,15 @@ LinuxResourceValues podValues(QosClass qos, const ResourceAsk& raw) {
   return values;
 }
 
-Result<int64_t> parseCpuMilli(std::string_view text) {
-  if (!text.empty() && text.back() == 'm') {
-    return parseNumber(text.substr(0, text.size() - 1), "cpu quantity");
-  }
-  auto cpus = parseNumber(text, "cpu quantity");
-  if (!cpus) return cpus.error();
-  if (*cpus > std::numeric_limits<int64_t>::max() / kMilliCpuPerCpu) {
-    return Error::invalidArgument("cpu quantity \"" + std::string(text) + "\": too large");
-  }
-  return *cpus * kMilliCpuPerCpu;
-}
+Result<int64_t> parseCpuMilli(std::string_view text) { return parseMilliQuantity(text); }
 
 Result<int64_t> parseBytes(std::string_view text) {
-  struct Suffix {
-    std::string_view name;
-    int64_t factor;
-  };
-  static constexpr Suffix kSuffixes[] = {
-      {"Ki", int64_t{1} << 10}, {"Mi", int64_t{1} << 20}, {"Gi", int64_t{1} << 30},
-      {"k", 1000}, {"M", 1000 * 1000}, {"G", 1000 * 1000 * 1000},
-  };
-  for (const Suffix& suffix : kSuffixes) {
-    if (text.size() > suffix.name.size() && text.ends_with(suffix.name)) {
-      auto number = parseNumber(text.substr(0, text.size() - suffix.name.size()), "memory quantity");
-      if (!number) return number.error();
-      if (*number > std::numeric_limits<int64_t>::max() / suffix.factor) {
-        return Error::invalidArgument("memory quantity \"" + std::string(text) + "\": too large");
-      }
-      return *number * suffix.factor;
-    }
+  auto bytes = parseByteQuantity(text);
+  if (!bytes.has_value()) return bytes.error();
+  if (*bytes > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return Error::invalidArgument("memory quantity \"" + std::string(text) + "\": too large");
   }
-  return parseNumber(text, "memory quantity");
+  return static_cast<int64_t>(*bytes);
 }
 
 }  // namespace topod::e2e

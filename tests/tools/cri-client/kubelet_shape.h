@@ -61,8 +61,8 @@ LinuxResourceValues containerValues(QosClass qos, const ResourceAsk& ask, int64_
 // Values of the pod cgroup (ResourceConfigForPod), for a pod whose containers sum to `ask`.
 LinuxResourceValues podValues(QosClass qos, const ResourceAsk& ask);
 
-// Parses a Kubernetes quantity: CPU as "500m" or "2" (-> millicores), memory as "64Mi", "1G",
-// "1048576" (-> bytes).
+// Parses a Kubernetes quantity (common/quantity.h): CPU as "500m", "1.5" or "2" (-> millicores),
+// memory as "64Mi", "1G", "1048576" (-> bytes).
 Result<int64_t> parseCpuMilli(std::string_view text);
 Result<int64_t> parseBytes(std::string_view text);
 

@@ -73,7 +73,7 @@ struct QuantityRow {
 
 TEST(KubeletShapeTest, ParsesQuantities) {
   const QuantityRow rows[] = {
-      {"500m", true, true, 500},    {"2", true, true, 2000},      {"1.5", true, false, 0},
+      {"500m", true, true, 500},    {"2", true, true, 2000},      {"1.5", true, true, 1500},
       {"m", true, false, 0},        {"-1", true, false, 0},       {"64Mi", false, true, 64 * kMi},
       {"1G", false, true, 1000000000}, {"4096", false, true, 4096}, {"Mi", false, false, 0},
       {"12x", false, false, 0},     {"99999999999999999999Gi", false, false, 0},
