@@ -5,39 +5,15 @@
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <system_error>
+
+#include "common/file_io.h"
 
 namespace topod::cgroups {
 
 namespace {
 
 constexpr const char* kDefaultRoot = "/sys/fs/cgroup";
-
-Result<std::string> readWholeFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT) return Error(ErrorCode::NotFound, path + " does not exist", err);
-    return Error::fromErrno(err, "opening " + path);
-  }
-  std::string content;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Error::fromErrno(err, "reading " + path);
-    }
-    if (n == 0) break;
-    content.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return content;
-}
 
 }  // namespace
 
@@ -66,7 +42,8 @@ Result<std::string> CgroupFsImpl::readFile(std::string_view controller, std::str
                                            std::string_view file) const {
   auto path = filePath(controller, cgroup, file);
   if (!path.has_value()) return path.error();
-  return readWholeFile(*path);
+  // cgroupfs files are regular files; a cgroup root given as a symbolic link is followed.
+  return readRegularFile(*path, {.no_follow = false});
 }
 
 Status CgroupFsImpl::writeFile(std::string_view controller, std::string_view cgroup,
@@ -75,16 +52,16 @@ Status CgroupFsImpl::writeFile(std::string_view controller, std::string_view cgr
   if (!path.has_value()) return path.error();
   // No O_CREAT: a missing file means a missing cgroup, which must not be invented. O_TRUNC is
   // ignored by cgroupfs and keeps directory trees that mimic it exact.
-  int fd = ::open(path->c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(path->c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  if (!fd.valid()) {
     int err = errno;
     if (err == ENOENT) return Error(ErrorCode::NotFound, *path + " does not exist", err);
     return Error::fromErrno(err, "opening " + *path + " for writing");
   }
   // cgroupfs takes a value in one write(); a short write is an error, not something to resume.
-  ssize_t n = ::write(fd, content.data(), content.size());
+  ssize_t n = ::write(fd.get(), content.data(), content.size());
   int err = errno;
-  ::close(fd);
+  fd.reset();
   if (n < 0) return Error::fromErrno(err, "writing \"" + std::string(content) + "\" to " + *path);
   if (static_cast<std::size_t>(n) != content.size()) {
     return Error::internal("short write of \"" + std::string(content) + "\" to " + *path);
@@ -95,11 +72,9 @@ Status CgroupFsImpl::writeFile(std::string_view controller, std::string_view cgr
 Result<std::unique_ptr<CgroupFsImpl>> openCgroupFs(const std::string& root, const std::string& mountinfo_path) {
   namespace fs = std::filesystem;
   if (root == kDefaultRoot) {
-    std::ifstream in(mountinfo_path);
-    if (!in) return Error::fromErrno(errno, "reading " + mountinfo_path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto mounts = parseMountInfo(text.str());
+    auto text = readRegularFile(mountinfo_path, {.no_follow = false});
+    if (!text.has_value()) return text.error().withContext("reading mountinfo");
+    auto mounts = parseMountInfo(*text);
     if (!mounts.has_value()) return mounts.error().withContext(mountinfo_path);
     return std::make_unique<CgroupFsImpl>(std::move(*mounts));
   }

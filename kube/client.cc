@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <thread>
+
+#include "common/file_io.h"
 
 namespace topod::kube {
 namespace {
@@ -133,10 +133,9 @@ Result<std::string> Client::authorization(bool force_reread) {
     }
     int64_t mtime = static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
     if (force_reread || mtime != token_mtime_ns_ || info.st_size != token_size_) {
-      std::ifstream in(config_.token_file);
-      std::ostringstream text;
-      text << in.rdbuf();
-      std::string token = text.str();
+      // An unreadable token file reads as empty: the last good token stays in use.
+      auto text = readRegularFile(config_.token_file, {.no_follow = false});
+      std::string token = text.has_value() ? std::move(*text) : std::string();
       while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
         token.pop_back();
       }

@@ -1,21 +1,19 @@
 #include "kube/config.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "common/file_io.h"
 #include "kube/yaml_json.h"
 
 namespace topod::kube {
 namespace {
 
+// Kubernetes mounts service account files as links into a "..data" directory: they are followed.
 Result<std::string> readFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error::fromErrno(errno, what + " " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto text = readRegularFile(path, {.no_follow = false});
+  if (!text.has_value()) return text.error().withContext(what);
+  return text;
 }
 
 std::string dirOf(const std::string& path) {

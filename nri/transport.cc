@@ -23,11 +23,6 @@ bool splitIndexedName(const std::string& text, std::string* idx, std::string* na
 
 }  // namespace
 
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 Result<UniqueFd> UnixSocketConnector::connect() {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;

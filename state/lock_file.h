@@ -5,7 +5,9 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
+#include "common/file_io.h"
 #include "common/result.h"
 
 namespace topod::agent {
@@ -16,18 +18,12 @@ class LockFile {
   // process holds it.
   static Result<LockFile> acquire(const std::string& path);
 
-  LockFile(LockFile&& other) noexcept;
-  LockFile& operator=(LockFile&& other) noexcept;
-  LockFile(const LockFile&) = delete;
-  LockFile& operator=(const LockFile&) = delete;
-  ~LockFile();
-
   const std::string& path() const { return path_; }
 
  private:
-  LockFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  LockFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;  // closing it drops the lock
 };
 
 }  // namespace topod::agent

@@ -156,9 +156,8 @@ StateJournal::StateJournal(std::string dir, Options options) : dir_(std::move(di
 
 StateJournal::~StateJournal() {
   std::lock_guard lock(mutex_);
-  if (fd_ < 0) return;
+  if (!fd_.valid()) return;
   (void)syncLocked();
-  ::close(fd_);
 }
 
 Result<std::unique_ptr<StateJournal>> StateJournal::open(std::string dir, const JournalContents& contents,
@@ -172,13 +171,8 @@ Result<std::unique_ptr<StateJournal>> StateJournal::open(std::string dir, const 
     if (::truncate(path.c_str(), static_cast<off_t>(contents.last_segment_valid_bytes)) != 0) {
       return Error::fromErrno(errno, "cutting the torn last record off " + path);
     }
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ::fdatasync(fd) != 0) {
-      int err = errno;
-      if (fd >= 0) ::close(fd);
-      return Error::fromErrno(err, "syncing " + path);
-    }
-    ::close(fd);
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid() || ::fdatasync(fd.get()) != 0) return Error::fromErrno(errno, "syncing " + path);
   }
   journal->closed_ = contents.segments;
   if (!contents.changes.empty()) journal->next_seq_ = contents.changes.back().seq + 1;
@@ -191,22 +185,21 @@ Result<std::unique_ptr<StateJournal>> StateJournal::open(std::string dir, const 
 
 Status StateJournal::openSegmentLocked(uint64_t index) {
   JournalSegment segment{.index = index, .path = dir_ + "/" + segmentName(index)};
-  int fd = ::open(segment.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::fromErrno(errno, "creating journal segment " + segment.path);
-  if (fd_ >= 0) {
+  UniqueFd fd(::open(segment.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error::fromErrno(errno, "creating journal segment " + segment.path);
+  if (fd_.valid()) {
     // A closed segment must be durable before later records are: a power loss that kept those
     // but not its tail would leave a gap, and a gap makes the whole journal untrusted.
-    if (data_dirty_ && ::fdatasync(fd_) != 0) {
+    if (data_dirty_ && ::fdatasync(fd_.get()) != 0) {
       int err = errno;
-      ::close(fd);
+      fd.reset();
       ::unlink(segment.path.c_str());
       return Error::fromErrno(err, "fdatasync of journal segment " + active_.path);
     }
     data_dirty_ = false;
-    ::close(fd_);
     closed_.push_back(active_);
   }
-  fd_ = fd;
+  fd_ = std::move(fd);
   active_ = std::move(segment);
   active_records_ = 0;
   active_bytes_ = 0;
@@ -216,7 +209,7 @@ Status StateJournal::openSegmentLocked(uint64_t index) {
 
 Status StateJournal::syncLocked() {
   if (data_dirty_) {
-    if (::fdatasync(fd_) != 0) return Error::fromErrno(errno, "fdatasync of journal segment " + active_.path);
+    if (::fdatasync(fd_.get()) != 0) return Error::fromErrno(errno, "fdatasync of journal segment " + active_.path);
     data_dirty_ = false;
   }
   if (directory_dirty_) {
@@ -251,7 +244,7 @@ Status StateJournal::append(const std::vector<policies::StateChange>& changes) {
   }
   if (!written.has_value()) {
     // Not acknowledged, so not kept: a record left behind would be replayed after a restart.
-    if (::ftruncate(fd_, static_cast<off_t>(active_bytes_)) != 0) {
+    if (::ftruncate(fd_.get(), static_cast<off_t>(active_bytes_)) != 0) {
       broken_ = written.error().message() + ", and cutting the unacknowledged records off failed too";
     }
     return written;
@@ -266,7 +259,7 @@ Status StateJournal::append(const std::vector<policies::StateChange>& changes) {
 Status StateJournal::writeAllLocked(std::string_view bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    ssize_t n = ::write(fd_.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Error::fromErrno(n < 0 ? errno : EIO, "appending to journal segment " + active_.path);
     done += static_cast<std::size_t>(n);
@@ -283,10 +276,9 @@ void StateJournal::forgetClosed(const std::vector<JournalSegment>& compacted) {
 
 Status StateJournal::closeActive() {
   std::lock_guard lock(mutex_);
-  if (fd_ < 0) return okStatus();
+  if (!fd_.valid()) return okStatus();
   TOPOD_RETURN_IF_ERROR(syncLocked());
-  ::close(fd_);
-  fd_ = -1;
+  fd_.reset();
   if (active_records_ > 0) {
     closed_.push_back(active_);
   } else if (::unlink(active_.path.c_str()) != 0 && errno != ENOENT) {

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/file_io.h"
 #include "common/result.h"
 #include "state/state_json.h"
 
@@ -129,7 +130,7 @@ class StateJournal {
   mutable std::mutex mutex_;
   std::vector<JournalSegment> closed_;
   JournalSegment active_;
-  int fd_ = -1;
+  UniqueFd fd_;  // the active segment, appended to
   uint64_t active_records_ = 0;
   uint64_t active_bytes_ = 0;
   uint64_t next_seq_ = 1;

@@ -4,12 +4,13 @@
 #include <cctype>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "common/file_io.h"
 
 namespace topod::topology {
 
@@ -96,13 +97,17 @@ namespace {
 
 // The "Device Minor:" of one GPU's <gpus>/<address>/information, -1 when unreadable.
 int64_t nvidiaMinorOf(const fs::path& gpus, const std::string& address) {
-  std::ifstream information(gpus / address / "information");
-  std::string line;
-  while (std::getline(information, line)) {
+  auto information = readRegularFile((gpus / address / "information").string(), {.no_follow = false});
+  if (!information.has_value()) return -1;
+  std::string_view rest = *information;
+  while (!rest.empty()) {
+    const std::size_t newline = rest.find('\n');
+    const std::string_view line = rest.substr(0, newline);
+    rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
     // "Device Minor: 	 0"
     constexpr std::string_view kKey = "Device Minor:";
-    if (line.compare(0, kKey.size(), kKey) != 0) continue;
-    std::string_view value = std::string_view(line).substr(kKey.size());
+    if (!line.starts_with(kKey)) continue;
+    std::string_view value = line.substr(kKey.size());
     while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front())) != 0) value.remove_prefix(1);
     while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())) != 0) value.remove_suffix(1);
     int64_t minor = -1;

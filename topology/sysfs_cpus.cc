@@ -1,22 +1,21 @@
 #include "topology/sysfs_cpus.h"
 
-#include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
+
+#include "common/file_io.h"
 
 namespace topod::topology {
 namespace {
 
 // Reads a cpu list file; nullopt when it does not exist.
 Result<std::optional<CpuSet>> readCpuListFile(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return std::optional<CpuSet>{};
-  std::ifstream in(path);
-  if (!in) return Error::fromErrno(errno, "sysfs: cannot read " + path.string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto cpus = CpuSet::parse(text);
+  auto text = readRegularFile(path.string(), {.no_follow = false});
+  if (!text.has_value()) {
+    if (text.error().code() == ErrorCode::NotFound) return std::optional<CpuSet>{};
+    return text.error().withContext("sysfs");
+  }
+  auto cpus = CpuSet::parse(*text);
   if (!cpus.has_value()) return cpus.error().withContext("sysfs: " + path.string());
   return std::optional<CpuSet>(*cpus);
 }
