@@ -34,7 +34,7 @@ set(TOPOD_EXTERNAL_toml++/ config)
 set(TOPOD_EXTERNAL_CLI/ cli)
 set(TOPOD_EXTERNAL_systemd/ systemd)
 set(TOPOD_EXTERNAL_spdlog/ agent)
-set(TOPOD_EXTERNAL_nlohmann/ topology state simulator kube agent)
+set(TOPOD_EXTERNAL_nlohmann/ common topology state simulator kube agent)
 set(TOPOD_EXTERNAL_google/ nri)
 set(TOPOD_EXTERNAL_grpc nri)
 # Modules that are pure functions of their inputs: the C++ standard library only.

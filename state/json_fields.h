@@ -1,8 +1,9 @@
 // Strict reading of JSON documents for the policy engine's file formats (state, simulator
-// traces): nlohmann::json wrapped so that nothing throws past this header's functions, every
+// traces), on common/json.h's parser: nothing throws past this header's functions, every
 // error names the source and the field path ("state.json: containers[2].memory.\"0\": ..."),
 // duplicate keys and unknown keys are errors, and integers are never silently truncated.
-// Internal to policies/: include it only from .cc files (nlohmann/json.hpp is slow to compile).
+// For state/ and simulator/ formats: include it only from .cc files (nlohmann/json.hpp is slow
+// to compile).
 #pragma once
 
 #include <cstdint>
@@ -10,20 +11,15 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
+#include "common/json.h"
 #include "common/result.h"
 
 namespace topod::policies::json {
 
-using Json = nlohmann::json;
-
-// Parses one JSON document. Duplicate keys in an object are an error (nlohmann would keep the
-// last one silently). Errors: InvalidArgument, "<source>: <what> at byte N".
-Result<Json> parseStrict(std::string_view text, std::string_view source);
-
-// Compact dump that never throws: invalid UTF-8 is replaced by U+FFFD.
-std::string dumpCompact(const Json& value);
+// Parsing and dumping: common/json.h, the tree's one strict JSON parser.
+using ::topod::json::dumpCompact;
+using ::topod::json::Json;
+using ::topod::json::parseStrict;
 
 // Reads the fields of one JSON object. Getters record the first problem and return the
 // fallback; finish() reports it, or the first key no getter asked for.

@@ -1,7 +1,5 @@
 #include "topology/json_snapshot.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -9,6 +7,8 @@
 #include <limits>
 #include <optional>
 #include <set>
+
+#include "common/json.h"
 
 namespace topod::topology {
 namespace {
@@ -386,19 +386,10 @@ std::string toTopologyJson(const Topology& t) {
 }
 
 Result<Topology> parseTopologyJson(std::string_view text) {
-  json doc;
+  auto doc = ::topod::json::parseStrict(text, "");
+  if (!doc.has_value()) return doc.error();
   try {
-    doc = json::parse(text.begin(), text.end());
-  } catch (const json::exception& e) {
-    // nlohmann prefixes "[json.exception.parse_error.101] "; the rest names line and column.
-    std::string what = e.what();
-    if (auto close = what.find("] "); what.starts_with("[json.exception") && close != std::string::npos) {
-      what = what.substr(close + 2);
-    }
-    return Error::invalidArgument("not valid JSON: " + what);
-  }
-  try {
-    return parseDocument(doc);
+    return parseDocument(*doc);
   } catch (const json::exception& e) {
     // Every access above checks types first; this only guards against a missed case.
     return Error::invalidArgument(std::string("unexpected JSON content: ") + e.what());

@@ -95,8 +95,10 @@ TEST_P(MalformedJsonTest, NamesThePathAndTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Rows, MalformedJsonTest,
     ::testing::Values(
-        BadJson{"Empty", "", "not valid JSON: parse error at line 1, column 1"},
-        BadJson{"TrailingGarbage", kValid + "}", "not valid JSON"},
+        BadJson{"Empty", "", "invalid JSON: parse error at line 1, column 1"},
+        BadJson{"TrailingGarbage", kValid + "}", "invalid JSON"},
+        BadJson{"DuplicateKey", replaced("\"version\": 1,", "\"version\": 1, \"version\": 1,"),
+                "key \"version\" appears twice in one object"},
         BadJson{"TopLevelArray", "[]", "(top level): expected an object, got array"},
         BadJson{"WrongFormat", replaced("\"topod-topology\"", "\"hwloc\""), "format: expected \"topod-topology\""},
         BadJson{"FutureVersion", replaced("\"version\": 1", "\"version\": 2"), "version: unsupported version 2"},

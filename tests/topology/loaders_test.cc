@@ -132,7 +132,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadSource{"ZeroSyntheticArity", "synthetic:pack:0 pu:1", "hwloc rejects the synthetic description"},
         BadSource{"MissingJsonFile", "json:/nonexistent/machine.json", "json:/nonexistent/machine.json: cannot open"},
         BadSource{"TruncatedJson", "json:" + kMalformed + "truncated.json",
-                  "truncated.json: not valid JSON: parse error"},
+                  "truncated.json: invalid JSON: parse error"},
         BadSource{"JsonWrongType", "json:" + kMalformed + "wrong-type.json", "cpus[0].core_id: expected an integer"},
         BadSource{"JsonCpuOnMissingNode", "json:" + kMalformed + "cpu-on-missing-node.json",
                   "cpus[1].numa: NUMA node 1 is not listed in numa_nodes"},

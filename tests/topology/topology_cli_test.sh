@@ -59,7 +59,7 @@ expect_error "xml:$malformed/not-hwloc.xml" "not-hwloc.xml: hwloc cannot load it
 expect_error "synthetic:pack:2 bogus:3" "hwloc rejects the synthetic description"
 expect_error "synthetic:" "empty description"
 expect_error "json:/nonexistent/machine.json" "json:/nonexistent/machine.json: cannot open"
-expect_error "json:$malformed/truncated.json" "truncated.json: not valid JSON"
+expect_error "json:$malformed/truncated.json" "truncated.json: invalid JSON"
 expect_error "json:$malformed/wrong-type.json" "cpus[0].core_id: expected an integer"
 expect_error "json:$malformed/cpu-on-missing-node.json" "cpus[1].numa: NUMA node 1 is not listed"
 expect_error "json:$malformed/smt-siblings-disagree.json" "disagrees with its SMT siblings"
