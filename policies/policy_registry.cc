@@ -1,5 +1,7 @@
 #include "policies/policy_registry.h"
 
+#include "policies/static/cpu/kubelet_cpu_topology.h"
+#include "policies/static/cpu/static_cpu_policy.h"
 #include "policies/static/kubelet_static_policy.h"
 #include "policies/none_policy.h"
 #include "policies/state_check.h"
@@ -37,43 +39,6 @@ const std::vector<Entry>& entries() {
 Error invalidOption(const std::string& message) { return Error::invalidArgument("policy options: " + message); }
 
 bool anyCpuOption(const StaticCpuOptions& cpu) { return cpu != StaticCpuOptions{}; }
-
-Status validateStaticCpuOptions(const topology::Topology& topology, const PolicyOptions& options) {
-  const StaticCpuOptions& cpu = options.cpu;
-  // The kubelet's own incompatibilities (cpumanager/policy_options.go), same option names.
-  struct Pair {
-    bool a;
-    bool b;
-    const char* name_a;
-    const char* name_b;
-  };
-  const Pair pairs[] = {
-      {cpu.full_pcpus_only, cpu.distribute_cpus_across_cores, "full-pcpus-only", "distribute-cpus-across-cores"},
-      {cpu.distribute_cpus_across_numa, cpu.distribute_cpus_across_cores, "distribute-cpus-across-numa",
-       "distribute-cpus-across-cores"},
-      {cpu.prefer_align_cpus_by_uncorecache, cpu.distribute_cpus_across_cores, "prefer-align-cpus-by-uncorecache",
-       "distribute-cpus-across-cores"},
-      {cpu.prefer_align_cpus_by_uncorecache, cpu.distribute_cpus_across_numa, "prefer-align-cpus-by-uncorecache",
-       "distribute-cpus-across-numa"},
-  };
-  for (const Pair& pair : pairs) {
-    if (pair.a && pair.b) {
-      return invalidOption(std::string("CPU options ") + pair.name_a + " and " + pair.name_b +
-                           " can not be used at the same time");
-    }
-  }
-  if (cpu.align_by_socket) {
-    if (options.topology_manager.policy == TopologyManagerPolicy::SingleNumaNode) {
-      return invalidOption("CPU option align-by-socket is incompatible with topology manager policy single-numa-node");
-    }
-    if (topology.packages().size() > topology.numaNodes().size()) {
-      return invalidOption("CPU option align-by-socket needs at least as many NUMA nodes as sockets (this machine has " +
-                           std::to_string(topology.packages().size()) + " sockets and " +
-                           std::to_string(topology.numaNodes().size()) + " NUMA nodes)");
-    }
-  }
-  return okStatus();
-}
 
 Status validateReservations(const topology::Topology& topology, const PolicyOptions& options) {
   const int online = topology.onlineCpus().size();
@@ -147,7 +112,11 @@ Status validatePolicyOptions(const topology::Topology& topology, const PolicyOpt
     return invalidOption("the static policy needs at least one reserved CPU (reserved_cpus or reserved_cpu_count), "
                          "as the kubelet requires system-reserved + kube-reserved CPU above zero");
   }
-  return validateStaticCpuOptions(topology, options);
+  // The kubelet's own incompatibilities, with its messages: the check the static CPU policy runs.
+  Status cpu = cpu::validateStaticCpuOptions(options.cpu, cpu::KubeletCpuTopology::fromTopology(topology),
+                                             options.topology_manager.policy);
+  if (!cpu.has_value()) return invalidOption(cpu.error().message());
+  return okStatus();
 }
 
 Result<std::unique_ptr<Policy>> makePolicy(const topology::Topology& topology, const PolicyOptions& options) {

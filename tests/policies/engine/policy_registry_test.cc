@@ -87,7 +87,8 @@ INSTANTIATE_TEST_SUITE_P(
                     o.cpu.full_pcpus_only = true;
                     o.cpu.distribute_cpus_across_cores = true;
                   },
-                  "full-pcpus-only and distribute-cpus-across-cores can not be used at the same time"},
+                  "policy options: static policy options full-pcpus-only and distribute-cpus-across-cores can not be "
+                  "used at the same time"},
         OptionRow{"DistributeAcrossNumaAndCores",
                   [](PolicyOptions& o) {
                     o.cpu.distribute_cpus_across_numa = true;
@@ -111,7 +112,8 @@ INSTANTIATE_TEST_SUITE_P(
                     o.cpu.align_by_socket = true;
                     o.topology_manager.policy = TopologyManagerPolicy::SingleNumaNode;
                   },
-                  "align-by-socket is incompatible with topology manager policy single-numa-node"},
+                  "policy options: Topolgy manager single-numa-node policy is incompatible with CPUManager "
+                  "align-by-socket policy option"},
         OptionRow{"ReservedMemoryOnMissingNode", [](PolicyOptions& o) { o.reserved_memory[5]["memory"] = kGiB; },
                   "memory reserved on NUMA node 5, which does not exist (nodes: 0-1)"},
         OptionRow{"ReservedMemoryOverCapacity", [](PolicyOptions& o) { o.reserved_memory[0]["memory"] = 17 * kGiB; },

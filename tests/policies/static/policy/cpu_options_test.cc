@@ -230,7 +230,7 @@ INSTANTIATE_TEST_SUITE_P(
                         o.cpu.align_by_socket = true;
                         o.topology_manager.policy = TopologyManagerPolicy::SingleNumaNode;
                       },
-                      "align-by-socket is incompatible with topology manager policy single-numa-node"},
+                      "single-numa-node policy is incompatible with CPUManager align-by-socket policy option"},
         BadOptionsRow{"ReservedCpuNotOnline", [](PolicyOptions& o) { o.reserved_cpus = CpuSet{99}; }, "99"}),
     [](const ::testing::TestParamInfo<BadOptionsRow>& row_info) { return row_info.param.name; });
 
