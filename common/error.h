@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace topod {
 
@@ -30,8 +31,10 @@ enum class ErrorCode : int {
 
 std::string_view errorCodeName(ErrorCode code);
 
-// An error: what kind (code), the OS errno when one caused it (0 otherwise), and a message that
-// names the input and what is wrong with it ("cpu list \"3-1\": range end 1 is below start 3").
+// An error: what kind (code), the OS errno when one caused it (0 otherwise), a message that
+// names the input and what is wrong with it ("cpu list \"3-1\": range end 1 is below start 3"),
+// and, where callers must tell one failure from another of the same code, a reason: a stable
+// machine-readable word ("SMTAlignmentError") that code matches instead of the message text.
 class Error {
  public:
   Error(ErrorCode code, std::string message, int sys_errno = 0)
@@ -54,6 +57,13 @@ class Error {
   ErrorCode code() const { return code_; }
   int sysErrno() const { return sys_errno_; }
   const std::string& message() const { return message_; }
+  // Empty unless set with withReason(); kept by withContext().
+  const std::string& reason() const { return reason_; }
+
+  Error withReason(std::string_view reason) && {
+    reason_ = std::string(reason);
+    return std::move(*this);
+  }
 
   // Prepends context, e.g. withContext("loading state /var/lib/topod/state.json").
   Error withContext(std::string_view context) const&;
@@ -68,6 +78,7 @@ class Error {
   ErrorCode code_;
   int sys_errno_;
   std::string message_;
+  std::string reason_;
 };
 
 }  // namespace topod

@@ -78,11 +78,6 @@ Status validateStaticCpuOptions(const StaticCpuOptions& options, const KubeletCp
   return okStatus();
 }
 
-std::string_view cpuErrorReason(const Error& error) {
-  if (error.message().rfind(kSmtAlignmentPrefix, 0) == 0) return kSmtAlignmentErrorReason;
-  return {};
-}
-
 Result<StaticCpuPolicy> StaticCpuPolicy::create(const topology::Topology& topology, const PolicyOptions& options) {
   return create(KubeletCpuTopology::fromTopology(topology), options);
 }
@@ -179,7 +174,8 @@ Status StaticCpuPolicy::checkSmtAlignment(const State& state, int num_cpus, bool
   const int per_core = cpuGroupSize();
   if (per_core > 0 && num_cpus % per_core != 0) {
     return Error::invalidArgument(std::string(kSmtAlignmentPrefix) + " requested " + std::to_string(num_cpus) +
-                                  " cpus not multiple cpus per core = " + std::to_string(per_core));
+                                  " cpus not multiple cpus per core = " + std::to_string(per_core))
+        .withReason(kSmtAlignmentErrorReason);
   }
   if (already_placed) return okStatus();
   // Siblings of reserved CPUs never count: a whole-core request must not land on them.
@@ -188,7 +184,8 @@ Status StaticCpuPolicy::checkSmtAlignment(const State& state, int num_cpus, bool
     return Error::resourceExhausted(std::string(kSmtAlignmentPrefix) +
                                     " not enough free physical CPUs: available physical CPUs = " +
                                     std::to_string(available_physical) + ", requested CPUs = " +
-                                    std::to_string(num_cpus) + ", CPUs per core = " + std::to_string(per_core));
+                                    std::to_string(num_cpus) + ", CPUs per core = " + std::to_string(per_core))
+        .withReason(kSmtAlignmentErrorReason);
   }
   return okStatus();
 }

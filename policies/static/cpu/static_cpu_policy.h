@@ -73,8 +73,9 @@
 
 namespace topod::policies::cpu {
 
-inline constexpr std::string_view kCpuResource = "cpu";
-// The admission reason the kubelet reports for full-pcpus-only violations.
+inline constexpr std::string_view kCpuResource = kResourceCpu;
+// The admission reason the kubelet reports for full-pcpus-only violations; Error::reason() of
+// the errors this policy returns for them.
 inline constexpr std::string_view kSmtAlignmentErrorReason = "SMTAlignmentError";
 
 // The kubelet's option names.
@@ -90,12 +91,11 @@ inline constexpr std::string_view kPreferAlignCpusByUncoreCacheOption = "prefer-
 Result<StaticCpuOptions> parseStaticCpuOptions(const std::map<std::string, std::string>& options);
 
 // The kubelet's checks of option combinations and of the options against the machine and the
-// topology manager policy. InvalidArgument with the kubelet's message.
+// topology manager policy. InvalidArgument with the kubelet's message. The one check: the policy
+// runs it when created, validatePolicyOptions (policy_registry.h) for every policy and config.
 Status validateStaticCpuOptions(const StaticCpuOptions& options, const KubeletCpuTopology& topo,
                                 TopologyManagerPolicy topology_manager_policy);
 
-// "SMTAlignmentError" for an error this policy returned for full-pcpus-only, else empty.
-std::string_view cpuErrorReason(const Error& error);
 
 class StaticCpuPolicy final : public HintProvider {
  public:

@@ -92,7 +92,8 @@ Result<Admission> TopologyManager::admit(const State& state, const PodRequest& p
     if (!outcome.admit) {
       return Error(ErrorCode::ResourceExhausted, std::string(kTopologyAffinityErrorReason) + ": " +
                                                      std::string(kTopologyAffinityErrorMessage) + " (" + context +
-                                                     ")");
+                                                     ")")
+          .withReason(kTopologyAffinityErrorReason);
     }
     admission.affinity = outcome.hint;
     admission.explanation = std::move(context);

@@ -30,7 +30,8 @@
 namespace topod::policies::topology_manager {
 
 // The kubelet's admission failure for a container whose resources cannot be aligned: the pod
-// status reason and message it writes (TopologyAffinityError.Type() and .Error()).
+// status reason and message it writes (TopologyAffinityError.Type() and .Error()). The reason is
+// also the Error::reason() of the rejection.
 inline constexpr std::string_view kTopologyAffinityErrorReason = "TopologyAffinityError";
 inline constexpr std::string_view kTopologyAffinityErrorMessage = "Resources cannot be allocated with Topology locality";
 

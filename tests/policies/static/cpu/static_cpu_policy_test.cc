@@ -205,7 +205,9 @@ TEST_P(StaticPolicyAddTest, MatchesKubelet) {
     EXPECT_EQ(message.substr(message.size() - row.error.size()), row.error);
     if (row.error.rfind("SMT Alignment Error", 0) == 0) {
       EXPECT_EQ(message, row.error);
-      EXPECT_EQ(cpuErrorReason(status.error()), kSmtAlignmentErrorReason);
+      EXPECT_EQ(status.error().reason(), kSmtAlignmentErrorReason);
+    } else {
+      EXPECT_EQ(status.error().reason(), "") << "only SMT alignment errors carry that reason";
     }
     return;
   }

@@ -43,8 +43,9 @@ int pairSize(const topology::Topology& topology, const CpuSet& reserved) {
 void expectTopologyRefusal(const Result<Decision>& decision) {
   ASSERT_FALSE(decision.has_value());
   EXPECT_EQ(decision.error().code(), ErrorCode::ResourceExhausted);
+  EXPECT_EQ(decision.error().reason(), topology_manager::kTopologyAffinityErrorReason) << decision.error().toString();
   EXPECT_NE(decision.error().message().find(topology_manager::kTopologyAffinityErrorReason), std::string::npos)
-      << decision.error().toString();
+      << "the kubelet's text stays in the message:\n" << decision.error().toString();
 }
 
 TEST_P(ManagerMatrixTest, PairBigAndMixed) {
@@ -203,6 +204,7 @@ TEST_P(OneNodeTest, AdmitsWhatFitsRefusesTheRest) {
   std::string reason = rejected_by_manager ? std::string(topology_manager::kTopologyAffinityErrorReason)
                                            : "not enough cpus available to satisfy request: requested=1, available=0";
   EXPECT_NE(refused.error().message().find(reason), std::string::npos) << refused.error().toString();
+  EXPECT_EQ(refused.error().reason(), rejected_by_manager ? topology_manager::kTopologyAffinityErrorReason : "");
   EXPECT_EQ(policy->sharedCpus(state), CpuSet{0});
 }
 
