@@ -164,9 +164,10 @@ policies::ContainerRequest Agent::requestOf(const nri::Container& container, con
   return request;
 }
 
-Result<policies::Decision> Agent::adoptLocked(const State& state, const nri::Pod& pod, const nri::Container& c) const {
-  auto request = requestOf(c, c.resources, pod.qos);
-  auto decision = policy_->admit(state, podRequestOf(pod, request), request);
+Result<policies::Decision> Agent::adoptLocked(const State& state, const nri::Pod& pod, QosClass qos,
+                                              const nri::Container& c) const {
+  auto request = requestOf(c, c.resources, qos);
+  auto decision = policy_->admit(state, podRequestOf(pod, qos, request), request);
   if (decision.has_value()) TOPOD_RETURN_IF_ERROR(checkDecision(*decision));
   return decision;
 }
@@ -174,8 +175,16 @@ Result<policies::Decision> Agent::adoptLocked(const State& state, const nri::Pod
 Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod>& pods,
                                                       const std::vector<nri::Container>& containers) {
   std::unique_lock lock(mutex_);
-  pods_.clear();
-  for (const nri::Pod& pod : pods) pods_[pod.id] = pod;
+  // The pods of this Synchronize (the plugin keeps the pod cache events are resolved with), and
+  // their QoS classes: a pod without a cgroup parent takes its class from its first container.
+  std::map<std::string, const nri::Pod*> pod_by_id;
+  for (const nri::Pod& pod : pods) pod_by_id[pod.id] = &pod;
+  std::map<std::string, const nri::Container*> first_container;
+  for (const nri::Container& c : containers) first_container.emplace(c.pod_id, &c);
+  auto qosOf = [&](const nri::Pod& pod) {
+    auto first = first_container.find(pod.id);
+    return qosClassOf(pod, first == first_container.end() ? nullptr : first->second);
+  };
   containers_.clear();
   ids_.clear();
 
@@ -186,14 +195,14 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   // allocation for its next attempt (onStopContainer).
   std::set<ContainerKey> present_keys;
   for (const nri::Container& c : containers) {
-    auto pod = pods_.find(c.pod_id);
-    if (pod == pods_.end()) {
+    auto pod = pod_by_id.find(c.pod_id);
+    if (pod == pod_by_id.end()) {
       spdlog::warn("synchronize: container {} ({}) names unknown pod {}; ignored", escapeForDisplay(c.id),
                    escapeForDisplay(c.name), escapeForDisplay(c.pod_id));
       continue;
     }
     (c.state == nri::ContainerState::Stopped ? stopped : live).push_back(&c);
-    present_keys.insert(keyOf(pod->second, c.name));
+    present_keys.insert(keyOf(*pod->second, c.name));
   }
   // One draft, committed at once in the order it was built: any prefix of these changes is a
   // State this loop passed through.
@@ -211,17 +220,18 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   }
   // Adopt in a stable order so that the same runtime state always yields the same allocations.
   std::sort(live.begin(), live.end(), [&](const nri::Container* a, const nri::Container* b) {
-    return std::pair(keyOf(pods_[a->pod_id], a->name), a->id) < std::pair(keyOf(pods_[b->pod_id], b->name), b->id);
+    return std::pair(keyOf(*pod_by_id.at(a->pod_id), a->name), a->id) <
+           std::pair(keyOf(*pod_by_id.at(b->pod_id), b->name), b->id);
   });
   int adopted = 0;
   for (const nri::Container* c : live) {
-    const nri::Pod& pod = pods_[c->pod_id];
+    const nri::Pod& pod = *pod_by_id.at(c->pod_id);
     ContainerKey key = keyOf(pod, c->name);
     containers_[c->id] = Known{.id = c->id, .pod_id = c->pod_id, .key = key, .cgroups_path = c->cgroups_path,
                                .requested = c->resources, .applied = std::nullopt};
     ids_[key] = c->id;
     if (draft.state().contains(key)) continue;
-    auto decision = adoptLocked(draft.state(), pod, *c);
+    auto decision = adoptLocked(draft.state(), pod, qosOf(pod), *c);
     if (!decision.has_value()) {
       spdlog::warn("synchronize: cannot adopt {} ({}): {}; it runs in the shared pool", describe(key),
                    escapeForDisplay(c->id), escapeForDisplay(decision.error().message()));
@@ -236,7 +246,7 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   // Stopped attempts of containers that keep an allocation; a running attempt owns its key.
   std::sort(stopped.begin(), stopped.end(), [](const nri::Container* a, const nri::Container* b) { return a->id < b->id; });
   for (const nri::Container* c : stopped) {
-    ContainerKey key = keyOf(pods_[c->pod_id], c->name);
+    ContainerKey key = keyOf(*pod_by_id.at(c->pod_id), c->name);
     if (!state_.contains(key)) continue;
     containers_[c->id] = Known{.id = c->id, .pod_id = c->pod_id, .key = key, .cgroups_path = c->cgroups_path,
                                .requested = c->resources, .applied = std::nullopt, .running = false};
@@ -287,9 +297,9 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
 
 Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri::Container& container) {
   // Outside the lock: finding the container's devices reads sysfs and depends on no state.
-  const policies::ContainerRequest request = requestOf(container, container.resources, pod.qos);
+  const QosClass qos = qosClassOf(pod, &container);
+  const policies::ContainerRequest request = requestOf(container, container.resources, qos);
   std::unique_lock lock(mutex_);
-  pods_[pod.id] = pod;
   ContainerKey key = keyOf(pod, container.name);
   const CpuSet exclusive_before = state_.totals().exclusive_cpus;
   // A new attempt of a container (a restart: same pod, same name, new id) inherits the
@@ -315,7 +325,7 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
     for (const ContainerKey& sibling : siblings) draft.erase(sibling);
   }
 
-  auto pod_request = podRequestOf(pod, request);
+  auto pod_request = podRequestOf(pod, qos, request);
   Result<policies::Decision> decision = Error::internal("no decision");
   if (previous) {
     // Same request: the same CPUs and nodes. A changed one is a resize; if the held allocation
@@ -383,7 +393,8 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
 Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, const nri::Container& container,
                                                           const nri::LinuxResources& requested) {
   // Outside the lock, as in onCreateContainer.
-  policies::ContainerRequest request = requestOf(container, requested, pod.qos);
+  const QosClass qos = qosClassOf(pod, &container);
+  policies::ContainerRequest request = requestOf(container, requested, qos);
   std::unique_lock lock(mutex_);
   ContainerKey key = keyOf(pod, container.name);
   auto owner = ids_.find(key);
@@ -399,7 +410,7 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   if (held != nullptr) previous = *held;
   // Devices do not change in a resize; an update that does not list them keeps those admitted.
   if (previous && request.devices.empty()) request.devices = previous->request.devices;
-  auto pod_request = podRequestOf(pod, request);
+  auto pod_request = podRequestOf(pod, qos, request);
   auto decision = previous ? policy_->resize(state_, pod_request, request) : policy_->admit(state_, pod_request, request);
   if (decision.has_value()) {
     Status valid = checkDecision(*decision);
@@ -464,12 +475,6 @@ Result<std::vector<nri::Update>> Agent::onStopContainer(const nri::Pod& pod, con
   return std::vector<nri::Update>{};
 }
 
-Status Agent::onRunPodSandbox(const nri::Pod& pod) {
-  std::unique_lock lock(mutex_);
-  pods_[pod.id] = pod;
-  return okStatus();
-}
-
 Status Agent::onRemoveContainer(const nri::Pod& pod, const nri::Container& container) {
   std::function<void()> notify;
   {
@@ -524,7 +529,6 @@ Status Agent::onRemovePodSandbox(const nri::Pod& pod) {
       if (ids_.count(it->first) == 0) orphans.push_back(it->first);
     }
     for (const auto& key : orphans) releaseLocked("", key, "pod removed");
-    pods_.erase(pod.id);
     if (!othersMayMoveLocked(exclusive_before)) return okStatus();
     markPendingLocked();
     notify = pending_notifier_;

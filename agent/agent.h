@@ -80,7 +80,6 @@ class Agent final : public nri::EventHandler {
   Result<std::vector<nri::Update>> onUpdateContainer(const nri::Pod& pod, const nri::Container& container,
                                                      const nri::LinuxResources& requested) override;
   Result<std::vector<nri::Update>> onStopContainer(const nri::Pod& pod, const nri::Container& container) override;
-  Status onRunPodSandbox(const nri::Pod& pod) override;
   Status onRemovePodSandbox(const nri::Pod& pod) override;
   Status onRemoveContainer(const nri::Pod& pod, const nri::Container& container) override;
 
@@ -152,7 +151,8 @@ class Agent final : public nri::EventHandler {
   // Every decision, whichever path made it, passes the same rules before it is applied: no
   // reserved CPU is exclusive (policies::checkReservedNotExclusive).
   Status checkDecision(const policies::Decision& decision) const;
-  Result<policies::Decision> adoptLocked(const policies::State& state, const nri::Pod& pod, const nri::Container& c) const;
+  Result<policies::Decision> adoptLocked(const policies::State& state, const nri::Pod& pod, QosClass qos,
+                                         const nri::Container& c) const;
 
   const topology::Topology& topology_;
   AgentOptions options_;
@@ -167,7 +167,6 @@ class Agent final : public nri::EventHandler {
   mutable std::mutex mutex_;
   // Read-only view of store_'s State; changes go through store_.commit() or a draft.
   const policies::State& state_ = store_.state();
-  std::map<std::string, nri::Pod> pods_;      // by runtime pod id
   std::map<std::string, Known> containers_;  // by runtime container id
   std::map<policies::ContainerKey, std::string> ids_;  // allocation key -> container id
   bool synchronized_ = false;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "topology/zone_summary.h"
 
@@ -11,11 +12,30 @@ namespace topod::agent {
 
 namespace {
 
-// The kubelet's conversion constants (pkg/kubelet/cm/helpers_linux.go).
+// The kubelet's conversion constants (pkg/kubelet/cm/helpers_linux.go). BestEffort containers
+// get the minimum shares.
 constexpr int64_t kSharesPerCpu = 1024;
 constexpr int64_t kMillisPerCpu = 1000;
 constexpr uint64_t kMinShares = 2;
 constexpr uint64_t kMaxShares = 262144;
+// The kubelet's oom_score_adj values per QoS class (pkg/kubelet/qos/policy.go); Burstable
+// containers get 2..999.
+constexpr int64_t kGuaranteedOomScoreAdj = -997;
+constexpr int64_t kBestEffortOomScoreAdj = 1000;
+
+bool containsNoCase(std::string_view haystack, std::string_view needle) {
+  if (needle.size() > haystack.size()) return false;
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    bool match = true;
+    for (size_t j = 0; j < needle.size() && match; ++j) {
+      char c = haystack[i + j];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      match = c == needle[j];
+    }
+    if (match) return true;
+  }
+  return false;
+}
 
 // The largest amounts a request can carry: far beyond any machine (a million CPUs, 1 PiB), so
 // that a request above them is refused for lack of capacity exactly as it would be unclamped,
@@ -52,12 +72,26 @@ bool holdsHostDevices(const nri::Container& container) {
 
 }  // namespace
 
-policies::PodRequest podRequestOf(const nri::Pod& pod, const policies::ContainerRequest& container) {
+QosClass qosClassOf(const nri::Pod& pod, const nri::Container* container) {
+  if (containsNoCase(pod.cgroup_parent, "besteffort")) return QosClass::BestEffort;
+  if (containsNoCase(pod.cgroup_parent, "burstable")) return QosClass::Burstable;
+  if (!pod.cgroup_parent.empty()) return QosClass::Guaranteed;
+  if (container != nullptr) {
+    if (container->oom_score_adj == kGuaranteedOomScoreAdj) return QosClass::Guaranteed;
+    if (container->oom_score_adj == kBestEffortOomScoreAdj) return QosClass::BestEffort;
+    if (container->resources.cpu_shares == kMinShares && !container->resources.memory_limit) {
+      return QosClass::BestEffort;
+    }
+  }
+  return QosClass::Burstable;
+}
+
+policies::PodRequest podRequestOf(const nri::Pod& pod, QosClass qos, const policies::ContainerRequest& container) {
   policies::PodRequest request;
   request.uid = pod.uid.empty() ? pod.id : pod.uid;
   request.namespace_name = pod.namespace_name;
   request.name = pod.name;
-  request.qos = pod.qos;
+  request.qos = qos;
   request.annotations = pod.annotations;
   request.containers.push_back(container);
   return request;

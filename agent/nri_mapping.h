@@ -1,5 +1,7 @@
 // Translation between what NRI reports (nri/types.h) and what policies decide over
-// (policies/request.h, policies/policy.h), following the kubelet's own conversions:
+// (policies/request.h, policies/policy.h): the one place that knows the kubelet's semantics of
+// the runtime's fields (nri/ carries them as sent). The kubelet's own conversions:
+//   QoS class   <- the pod's cgroup parent, else the container's oom_score_adj and shares
 //   CPU request <- cpu.shares   (the kubelet writes shares = millis * 1024 / 1000, at least 2)
 //   CPU limit   <- quota/period (the kubelet writes quota = millis * period / 1000)
 //   memory      <- memory limit (Guaranteed: request = limit)
@@ -13,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/qos.h"
 #include "common/result.h"
 #include "nri/types.h"
 #include "policies/policy.h"
@@ -22,8 +25,17 @@
 
 namespace topod::agent {
 
-// The pod's identity and QoS; `containers` holds only `container` (NRI shows one at a time).
-policies::PodRequest podRequestOf(const nri::Pod& pod, const policies::ContainerRequest& container);
+// The pod's QoS class, which the runtime does not send, as the kubelet's cgroup layout implies
+// (docs/nri.md, "Pod and container facts"; nri-plugins does the same): a cgroup parent containing
+// "besteffort" or "burstable" (any case) names the class, any other non-empty parent is
+// Guaranteed (those pods sit directly under kubepods). Without a parent, `container` (one of the
+// pod's containers; nullptr when none is known) decides by the kubelet's hints: oom_score_adj
+// -997 is Guaranteed, 1000 BestEffort, as are BestEffort's cpu shares of 2 with no memory limit;
+// otherwise Burstable, the class that promises least beyond the request.
+QosClass qosClassOf(const nri::Pod& pod, const nri::Container* container);
+
+// The pod's identity and `qos`; `containers` holds only `container` (NRI shows one at a time).
+policies::PodRequest podRequestOf(const nri::Pod& pod, QosClass qos, const policies::ContainerRequest& container);
 
 // The container's request from the resources the kubelet put into its spec (or asks for in an
 // update). `qos` decides whether the CPU request equals the limit (Guaranteed).

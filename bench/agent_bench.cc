@@ -53,7 +53,6 @@ nri::Pod pod(const std::string& uid, QosClass qos) {
   p.uid = uid;
   p.name = uid;
   p.namespace_name = "bench";
-  p.qos = qos;
   p.cgroup_parent = qos == QosClass::Guaranteed ? "/kubepods/pod" + uid : "/kubepods/burstable/pod" + uid;
   return p;
 }

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "agent/nri_mapping.h"
 #include "cli/commands.h"
 #include "nri/plugin.h"
 
@@ -34,16 +35,16 @@ class ProbeHandler final : public nri::EventHandler {
     return std::vector<nri::Update>{};
   }
   Result<nri::CreateReply> onCreateContainer(const nri::Pod& pod, const nri::Container& c) override {
-    (void)print("CreateContainer " + describe(pod, c));
+    (void)print("CreateContainer " + describe(pod, &c));
     return nri::CreateReply{};
   }
   Result<std::vector<nri::Update>> onUpdateContainer(const nri::Pod& pod, const nri::Container& c,
                                                      const nri::LinuxResources&) override {
-    (void)print("UpdateContainer " + describe(pod, c));
+    (void)print("UpdateContainer " + describe(pod, &c));
     return std::vector<nri::Update>{};
   }
   Result<std::vector<nri::Update>> onStopContainer(const nri::Pod& pod, const nri::Container& c) override {
-    (void)print("StopContainer " + describe(pod, c));
+    (void)print("StopContainer " + describe(pod, &c));
     return std::vector<nri::Update>{};
   }
   Status onRunPodSandbox(const nri::Pod& pod) override { return print("RunPodSandbox " + describe(pod)); }
@@ -59,19 +60,19 @@ class ProbeHandler final : public nri::EventHandler {
     return print("PostUpdatePodSandbox " + describe(pod));
   }
   Status onPostCreateContainer(const nri::Pod& pod, const nri::Container& c) override {
-    return print("PostCreateContainer " + describe(pod, c));
+    return print("PostCreateContainer " + describe(pod, &c));
   }
   Status onStartContainer(const nri::Pod& pod, const nri::Container& c) override {
-    return print("StartContainer " + describe(pod, c) + " pid=" + std::to_string(c.pid));
+    return print("StartContainer " + describe(pod, &c) + " pid=" + std::to_string(c.pid));
   }
   Status onPostStartContainer(const nri::Pod& pod, const nri::Container& c) override {
-    return print("PostStartContainer " + describe(pod, c));
+    return print("PostStartContainer " + describe(pod, &c));
   }
   Status onPostUpdateContainer(const nri::Pod& pod, const nri::Container& c) override {
-    return print("PostUpdateContainer " + describe(pod, c));
+    return print("PostUpdateContainer " + describe(pod, &c));
   }
   Status onRemoveContainer(const nri::Pod& pod, const nri::Container& c) override {
-    return print("RemoveContainer " + describe(pod, c));
+    return print("RemoveContainer " + describe(pod, &c));
   }
 
   Status print(const std::string& line) {
@@ -87,11 +88,10 @@ class ProbeHandler final : public nri::EventHandler {
     std::snprintf(text, sizeof(text), "0x%04x", mask);
     return text;
   }
-  static std::string describe(const nri::Pod& pod) {
-    return pod.namespace_name + "/" + pod.name + " qos=" + std::string(qosClassName(pod.qos));
-  }
-  static std::string describe(const nri::Pod& pod, const nri::Container& c) {
-    return describe(pod) + " container=" + c.name + " id=" + c.id;
+  static std::string describe(const nri::Pod& pod, const nri::Container* c = nullptr) {
+    std::string text = pod.namespace_name + "/" + pod.name + " qos=" + std::string(qosClassName(qosClassOf(pod, c)));
+    if (c != nullptr) text += " container=" + c->name + " id=" + c->id;
+    return text;
   }
 
   std::mutex mu_;

@@ -1,5 +1,5 @@
-// Kubernetes pod QoS classes. Shared by nri/ (which infers the class of a running container as
-// the kubelet would) and policies/ (whose decisions depend on it).
+// Kubernetes pod QoS classes. The agent infers the class of a running pod as the kubelet's
+// layout implies (agent/nri_mapping.h); policies/ decide on it; the simulator computes it.
 #pragma once
 
 #include <string_view>

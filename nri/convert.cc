@@ -5,26 +5,6 @@
 namespace topod::nri {
 namespace {
 
-// Kubelet oom_score_adj values per QoS class (pkg/kubelet/qos/policy.go).
-constexpr int64_t kGuaranteedOomScoreAdj = -997;
-constexpr int64_t kBestEffortOomScoreAdj = 1000;
-// The kubelet gives BestEffort containers the minimum cpu shares.
-constexpr uint64_t kMinShares = 2;
-
-bool containsNoCase(std::string_view haystack, std::string_view needle) {
-  if (needle.size() > haystack.size()) return false;
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    bool match = true;
-    for (size_t j = 0; j < needle.size() && match; ++j) {
-      char c = haystack[i + j];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      match = c == needle[j];
-    }
-    if (match) return true;
-  }
-  return false;
-}
-
 StringMap toMap(const google::protobuf::Map<std::string, std::string>& in) {
   return StringMap(in.begin(), in.end());
 }
@@ -59,20 +39,6 @@ pb::ContainerState stateToProto(ContainerState state) {
 }
 
 }  // namespace
-
-QosClass inferQosClass(std::string_view cgroup_parent, const Container* container) {
-  if (containsNoCase(cgroup_parent, "besteffort")) return QosClass::BestEffort;
-  if (containsNoCase(cgroup_parent, "burstable")) return QosClass::Burstable;
-  if (!cgroup_parent.empty()) return QosClass::Guaranteed;
-  if (container != nullptr) {
-    if (container->oom_score_adj == kGuaranteedOomScoreAdj) return QosClass::Guaranteed;
-    if (container->oom_score_adj == kBestEffortOomScoreAdj) return QosClass::BestEffort;
-    if (container->resources.cpu_shares == kMinShares && !container->resources.memory_limit) {
-      return QosClass::BestEffort;
-    }
-  }
-  return QosClass::Burstable;
-}
 
 Result<LinuxResources> resourcesFromProto(const pb::LinuxResources& in) {
   LinuxResources out;
@@ -147,7 +113,6 @@ Result<Pod> podFromProto(const pb::PodSandbox& in) {
       out.pod_overhead = std::move(*overhead);
     }
   }
-  out.qos = inferQosClass(out.cgroup_parent, nullptr);
   return out;
 }
 

@@ -174,17 +174,6 @@ Result<std::string> PluginService::synchronize(const std::string& payload) {
   }
   pods_.clear();
   for (const Pod& pod : sync_pods_) pods_[pod.id] = pod;
-  // Pods without a cgroup parent get their class from one of their containers.
-  for (Pod& pod : sync_pods_) {
-    if (!pod.cgroup_parent.empty()) continue;
-    for (const Container& container : sync_containers_) {
-      if (container.pod_id == pod.id) {
-        pod.qos = inferQosClass("", &container);
-        pods_[pod.id].qos = pod.qos;
-        break;
-      }
-    }
-  }
   std::vector<Pod> pods = std::move(sync_pods_);
   std::vector<Container> containers = std::move(sync_containers_);
   sync_pods_.clear();
@@ -214,7 +203,6 @@ Result<Pod> PluginService::resolvePod(const pb::PodSandbox* pod_pb, const Contai
     }
     pod = it->second;
   }
-  if (pod.cgroup_parent.empty() && container != nullptr) pod.qos = inferQosClass("", container);
   return pod;
 }
 

@@ -1,8 +1,8 @@
 // The plugin's side of the NRI "Plugin" ttrpc service, without any socket: takes one decoded
 // ttrpc request from the runtime and produces the ttrpc response, calling the EventHandler.
 // Holds the per-connection protocol state (runtime info, the split-Synchronize accumulator, the
-// pod cache used to resolve events that arrive without their pod). nri::Plugin creates one per
-// connection; tests drive it directly.
+// pod cache used to resolve events that arrive without their pod: topod's only pod cache, the
+// agent keeps none). nri::Plugin creates one per connection; tests drive it directly.
 #pragma once
 
 #include <functional>

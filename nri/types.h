@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "common/cpuset.h"
-#include "common/qos.h"
 
 namespace topod::nri {
 
@@ -60,8 +59,8 @@ struct Pod {
   std::optional<LinuxResources> pod_resources;
   std::optional<LinuxResources> pod_overhead;
   uint32_t pid = 0;  // sandbox (pause) process; 0 when unknown
-  // Inferred as the kubelet's cgroup layout implies (inferQosClass in nri/convert.h).
-  QosClass qos = QosClass::BestEffort;
+  // No QoS class: the runtime does not send one. The agent infers it from cgroup_parent and the
+  // containers' hints (agent/nri_mapping.h, qosClassOf).
 
   friend bool operator==(const Pod&, const Pod&) = default;
 };

@@ -48,7 +48,6 @@ inline nri::Pod makePod(const std::string& uid, QosClass qos) {
   pod.uid = uid;
   pod.namespace_name = "default";
   pod.name = "pod-" + uid;
-  pod.qos = qos;
   switch (qos) {
     case QosClass::Guaranteed: pod.cgroup_parent = "/kubepods/pod" + uid; break;
     case QosClass::Burstable: pod.cgroup_parent = "/kubepods/burstable/pod" + uid; break;

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "agent/agent.h"
+#include "agent/nri_mapping.h"
 #include "state/checkpoint.h"
 #include "config/config.h"
 #include "nri/plugin.h"
@@ -78,7 +79,7 @@ std::vector<Op> makeStream(int count, uint32_t seed) {
       continue;
     }
     auto& [pod, containers] = live[rng() % live.size()];
-    if (dice < 6 && pod.qos == QosClass::Guaranteed) {
+    if (dice < 6 && qosClassOf(pod, nullptr) == QosClass::Guaranteed) {
       ops.push_back({OpKind::Resize, pod, containers[0], guaranteed(pod, "app", 1000 * (1 + static_cast<int>(rng() % 4))).resources});
     } else if (dice < 8) {
       ops.push_back({OpKind::Stop, pod, containers[0], {}});

@@ -8,43 +8,6 @@
 namespace topod::nri {
 namespace {
 
-struct QosCase {
-  const char* name;
-  const char* cgroup_parent;
-  std::optional<int64_t> oom_score_adj;
-  std::optional<uint64_t> shares;
-  std::optional<int64_t> memory_limit;
-  QosClass expected;
-};
-
-class InferQosTest : public ::testing::TestWithParam<QosCase> {};
-
-TEST_P(InferQosTest, MatchesKubeletLayout) {
-  const QosCase& c = GetParam();
-  Container container;
-  container.oom_score_adj = c.oom_score_adj;
-  container.resources.cpu_shares = c.shares;
-  container.resources.memory_limit = c.memory_limit;
-  EXPECT_EQ(inferQosClass(c.cgroup_parent, &container), c.expected);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Layouts, InferQosTest,
-    ::testing::Values(
-        QosCase{"systemd_besteffort", "kubepods-besteffort-podab_cd.slice", {}, {}, {}, QosClass::BestEffort},
-        QosCase{"systemd_burstable", "kubepods-burstable-podab_cd.slice", {}, {}, {}, QosClass::Burstable},
-        QosCase{"systemd_guaranteed", "kubepods-podab_cd.slice", {}, {}, {}, QosClass::Guaranteed},
-        QosCase{"cgroupfs_besteffort", "/kubepods/besteffort/podab-cd", {}, {}, {}, QosClass::BestEffort},
-        QosCase{"cgroupfs_burstable", "/kubepods/burstable/podab-cd", {}, {}, {}, QosClass::Burstable},
-        QosCase{"cgroupfs_guaranteed", "/kubepods/podab-cd", {}, {}, {}, QosClass::Guaranteed},
-        QosCase{"parent_wins_over_hints", "/kubepods/burstable/pod1", -997, {}, {}, QosClass::Burstable},
-        QosCase{"no_parent_oom_guaranteed", "", -997, {}, {}, QosClass::Guaranteed},
-        QosCase{"no_parent_oom_besteffort", "", 1000, {}, {}, QosClass::BestEffort},
-        QosCase{"no_parent_min_shares", "", {}, 2, {}, QosClass::BestEffort},
-        QosCase{"no_parent_min_shares_with_limit", "", {}, 2, 1 << 20, QosClass::Burstable},
-        QosCase{"no_parent_no_hints", "", {}, {}, {}, QosClass::Burstable}),
-    [](const auto& row) { return std::string(row.param.name); });
-
 TEST(Convert, ResourcesRoundTrip) {
   LinuxResources resources;
   resources.cpu_shares = 2048;
@@ -114,7 +77,6 @@ TEST(Convert, PodAndContainerRoundTrip) {
   pod.cgroup_parent = "kubepods-burstable-poduid_1.slice";
   pod.pod_resources = LinuxResources{.cpu_shares = 512};
   pod.pid = 42;
-  pod.qos = QosClass::Burstable;
   pb::PodSandbox pod_pb;
   podToProto(pod, &pod_pb);
   auto pod_back = podFromProto(pod_pb);

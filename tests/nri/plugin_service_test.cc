@@ -85,7 +85,8 @@ TEST_F(PluginServiceTest, SplitSynchronizeEchoesMoreThenAnswersOnce) {
   EXPECT_EQ(final_answer.update_size(), 1);
   EXPECT_EQ(handler_.calls().back(), "Synchronize 1/2");
   EXPECT_TRUE(service_.synchronized());
-  EXPECT_EQ(handler_.syncPods().front().qos, QosClass::Burstable);
+  // Fields pass as sent; what they mean to the kubelet (the QoS class) is the agent's business.
+  EXPECT_EQ(handler_.syncPods().front().cgroup_parent, "kubepods-burstable-pod1.slice");
 }
 
 // One object the plugin cannot read must not fail the whole Synchronize: the runtime would drop
@@ -116,7 +117,7 @@ TEST_F(PluginServiceTest, CreateContainerReturnsAdjustment) {
   pb::CreateContainerResponse answer;
   ASSERT_TRUE(answer.ParseFromString(response.payload));
   EXPECT_EQ(answer.adjust().linux().resources().cpu().cpus(), "0-1");
-  EXPECT_EQ(handler_.lastPod().qos, QosClass::Guaranteed);
+  EXPECT_EQ(handler_.lastPod().cgroup_parent, "kubepods-pod1.slice");
 }
 
 TEST_F(PluginServiceTest, HandlerErrorBecomesStatusButNeverUnimplemented) {

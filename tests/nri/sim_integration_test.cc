@@ -141,7 +141,7 @@ TEST_P(PersonalityTest, RegistersSynchronizesAndHandlesEveryEvent) {
   auto created = runtime.createContainer(container);
   ASSERT_TRUE(created.has_value()) << created.error().toString();
   EXPECT_EQ(created->adjustment.resources.cpuset_cpus, (CpuSet{0, 1}));
-  EXPECT_EQ(handler.lastPod().qos, QosClass::Guaranteed);
+  EXPECT_EQ(handler.lastPod().cgroup_parent, pod.cgroup_parent);
   EXPECT_TRUE(runtime.postCreateContainer(container.id).has_value());
   EXPECT_TRUE(runtime.startContainer(container.id, 4321).has_value());
   EXPECT_TRUE(runtime.postStartContainer(container.id).has_value());
