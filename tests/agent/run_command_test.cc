@@ -225,5 +225,42 @@ TEST_F(RunCommandTest, RestartAfterSigkillRestoresTheAllocationsFromTheJournal) 
   EXPECT_FALSE(second->resources.cpuset_cpus->intersects(exclusive)) << topod->output();
 }
 
+// Strict reservation by count (issue 16 item 6): the CPU the policy picks for the count stays out
+// of the shared pool, and a restart restores the checkpoint instead of finding CPU 0 "neither
+// exclusive nor in the shared pool" and moving the state aside.
+TEST_F(RunCommandTest, StrictReservationByCountRestartsWithItsCheckpoint) {
+  writeConfig("[policy]\nname = \"static\"\nreserved_cpu_count = 1\n[policy.cpu]\nstrict_cpu_reservation = true\n");
+  testing::RuntimeListener listener(socket_);
+  auto topod = std::make_unique<ChildProcess>(TOPOD_BINARY, args());
+  testing::SimRuntime runtime(listener.accept());
+  ASSERT_TRUE(runtime.handshake().has_value()) << topod->output();
+  auto pod = testing::makePod("g1", QosClass::Guaranteed);
+  ASSERT_TRUE(runtime.runPod(pod).has_value());
+  auto adjustment = runtime.createContainer(testing::guaranteed(pod, "app", 2000));
+  ASSERT_TRUE(adjustment.has_value()) << topod->output();
+  const CpuSet exclusive = *adjustment->resources.cpuset_cpus;
+  auto shared_pod = testing::makePod("b1", QosClass::Burstable);
+  ASSERT_TRUE(runtime.runPod(shared_pod).has_value());
+  auto shared = runtime.createContainer(testing::makeContainer(shared_pod, "app", 500, 0));
+  ASSERT_TRUE(shared.has_value()) << topod->output();
+  EXPECT_EQ(*shared->resources.cpuset_cpus, CpuSet::parse("1-15").value() - exclusive)
+      << "the reserved CPU 0 is in no shared pool";
+  topod->signal(SIGTERM);
+  EXPECT_EQ(exitCode(topod->wait(10s)), 0) << topod->output();
+
+  // Twice: a checkpoint moved aside on the first restart would be gone by the second.
+  for (int restart = 1; restart <= 2; ++restart) {
+    topod = std::make_unique<ChildProcess>(TOPOD_BINARY, args());
+    ASSERT_TRUE(topod->waitForOutput("restored 2 container allocations")) << "restart " << restart << ":\n"
+                                                                          << topod->output();
+    EXPECT_EQ(topod->output().find("moved aside"), std::string::npos) << topod->output();
+    runtime.reconnect(listener.accept());
+    ASSERT_TRUE(runtime.handshake().has_value()) << topod->output();
+    EXPECT_EQ(runtime.cpusOf(pod.uid + "-app"), exclusive) << "restart " << restart;
+    topod->signal(SIGTERM);
+    EXPECT_EQ(exitCode(topod->wait(10s)), 0) << topod->output();
+  }
+}
+
 }  // namespace
 }  // namespace topod::agent

@@ -53,6 +53,13 @@ expect "state with a wrong checksum" 1 err 'bad-sum\.json: checksum mismatch' \
 printf '[policy]\nname = "static"\nreserved_cpu_count = 1\n[policy.cpu]\nstrict_cpu_reservation = true\n' >"$work/strict-count.toml"
 expect "strict reservation by count starts and replays" 0 out '"summary":\{"events":5,' \
   -- --topology "$topology" --config "$work/strict-count.toml" --trace "$data/mixed.jsonl"
+# The CPU the count picks (0) is known to the state checker: a state holding it exclusively is
+# refused, by count as by list (issue 16 item 6).
+sed 's/"exclusive_cpus": "2-3"/"exclusive_cpus": "0-1"/' "$data/pinned-state.json" >"$work/on-reserved.json"
+expect "state on the CPU a reserved count picked is refused" 1 err 'legacy-1/app: exclusive CPUs 0 are reserved \(reserved: 0\)' \
+  -- --topology "$topology" --config "$work/strict-count.toml" --state "$work/on-reserved.json" --trace "$data/mixed.jsonl"
+expect "a state off the reserved CPU is adopted under strict reservation by count" 0 out '"summary":\{"events":5,' \
+  -- --topology "$topology" --config "$work/strict-count.toml" --state "$data/pinned-state.json" --trace "$data/mixed.jsonl"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"; exit 1
