@@ -40,10 +40,13 @@ Result<Json> parseStrict(std::string_view text, std::string_view source) {
   } catch (const std::exception& e) {
     return Error::invalidArgument(prefix + "invalid JSON: " + e.what());
   }
-  if (!duplicate.empty()) return Error::invalidArgument(prefix + "key \"" + duplicate + "\" appears twice in one object");
+  if (!duplicate.empty())
+    return Error::invalidArgument(prefix + "key \"" + duplicate + "\" appears twice in one object");
   return value;
 }
 
-std::string dumpCompact(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+std::string dumpCompact(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 }  // namespace topod::json

@@ -6,10 +6,9 @@
 // Include it only from .cc files: nlohmann/json.hpp is slow to compile.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 

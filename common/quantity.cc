@@ -105,11 +105,13 @@ Result<Parsed> parse(std::string_view text, std::string_view what) {
   return out;
 }
 
-bool multiply(U128& value, U128 factor) { return !__builtin_mul_overflow(value, factor, &value); }
+bool multiply(U128& value, U128 factor) {
+  return !__builtin_mul_overflow(value, factor, &value);
+}
 
 // mantissa * 10^(exp10 + unit_exp10) * 2^exp2 when that is a whole number no larger than `max`.
-Result<uint64_t> scale(const Parsed& parsed, int unit_exp10, uint64_t max, std::string_view text,
-                       std::string_view what, std::string_view unit) {
+Result<uint64_t> scale(const Parsed& parsed, int unit_exp10, uint64_t max, std::string_view text, std::string_view what,
+                       std::string_view unit) {
   auto fail = [&](const std::string& why) {
     return Error::invalidArgument(std::string(what) + " \"" + std::string(text) + "\": " + why);
   };

@@ -20,8 +20,12 @@ Result<uint64_t> hugepageSizeOf(std::string_view resource) {
   return *size;
 }
 
-bool isHugepageResourceName(std::string_view resource) { return hugepageSizeOf(resource).has_value(); }
+bool isHugepageResourceName(std::string_view resource) {
+  return hugepageSizeOf(resource).has_value();
+}
 
-bool hasHugepagePrefix(std::string_view resource) { return resource.starts_with(kHugepagesPrefix); }
+bool hasHugepagePrefix(std::string_view resource) {
+  return resource.starts_with(kHugepagesPrefix);
+}
 
 }  // namespace topod

@@ -20,7 +20,9 @@ struct ByteRow {
   uint64_t bytes;
   std::string error = {};  // a substring of the message when !ok
 };
-void PrintTo(const ByteRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const ByteRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class ByteQuantityTest : public testing::TestWithParam<ByteRow> {};
 
@@ -51,9 +53,9 @@ INSTANTIATE_TEST_SUITE_P(
         ByteRow{"MinusZero", "-0", true, 0}, ByteRow{"Exponent", "1e3", true, 1000},
         ByteRow{"CapitalExponent", "2E2", true, 200}, ByteRow{"NegativeExponent", "1200e-2", true, 12},
         ByteRow{"WholeMillibytes", "3000m", true, 3}, ByteRow{"LeadingZeros", "0000000000000000000001Ki", true, 1024},
-        ByteRow{"U64Max", "18446744073709551615", true, UINT64_MAX},
-        ByteRow{"Empty", "", false, 0, "not a number"}, ByteRow{"SuffixOnly", "Gi", false, 0, "not a number"},
-        ByteRow{"Negative", "-1", false, 0, "negative"}, ByteRow{"TwoDots", "1.2.3", false, 0, "decimal point"},
+        ByteRow{"U64Max", "18446744073709551615", true, UINT64_MAX}, ByteRow{"Empty", "", false, 0, "not a number"},
+        ByteRow{"SuffixOnly", "Gi", false, 0, "not a number"}, ByteRow{"Negative", "-1", false, 0, "negative"},
+        ByteRow{"TwoDots", "1.2.3", false, 0, "decimal point"},
         ByteRow{"Overflow", "99999999999999999999", false, 0, "too large"},
         ByteRow{"U64MaxPlusOne", "18446744073709551616", false, 0, "too large"},
         ByteRow{"SuffixOverflow", "16Ei", false, 0, "too large"},
@@ -72,7 +74,9 @@ struct CpuRow {
   std::string text;
   int64_t millis;  // -1: rejected
 };
-void PrintTo(const CpuRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const CpuRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class MilliQuantityTest : public testing::TestWithParam<CpuRow> {};
 
@@ -130,8 +134,8 @@ TEST(ResourceNamesTest, HugepageNamesAreCanonicalAndParseBack) {
   EXPECT_EQ(hugepageSizeOf("hugepages-2Mi").value(), 2ULL << 20);
   EXPECT_EQ(hugepageSizeOf("hugepages-2048Ki").value(), 2ULL << 20) << "any spelling of the size";
   EXPECT_TRUE(isHugepageResourceName("hugepages-1Gi"));
-  for (const char* bad : {"hugepages-3Mi", "hugepages-0", "hugepages-", "hugepages-1.5Ki", "hugepages-2MB", "memory",
-                          "Hugepages-2Mi"}) {
+  for (const char* bad :
+       {"hugepages-3Mi", "hugepages-0", "hugepages-", "hugepages-1.5Ki", "hugepages-2MB", "memory", "Hugepages-2Mi"}) {
     EXPECT_FALSE(isHugepageResourceName(bad)) << bad;
     auto size = hugepageSizeOf(bad);
     ASSERT_FALSE(size.has_value()) << bad;
