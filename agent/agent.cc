@@ -22,7 +22,9 @@ using policies::State;
 namespace {
 
 // Names come from the runtime: escaped, so that a newline in one cannot forge a log line.
-std::string describe(const ContainerKey& key) { return escapeForDisplay(key.pod_uid + "/" + key.container_name); }
+std::string describe(const ContainerKey& key) {
+  return escapeForDisplay(key.pod_uid + "/" + key.container_name);
+}
 
 }  // namespace
 
@@ -153,9 +155,13 @@ void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const 
   spdlog::info("released {} ({})", describe(key), why);
 }
 
-void Agent::forgetAttemptLocked(const std::string& id) { containers_.erase(id); }
+void Agent::forgetAttemptLocked(const std::string& id) {
+  containers_.erase(id);
+}
 
-void Agent::markPendingLocked() { pending_ = true; }
+void Agent::markPendingLocked() {
+  pending_ = true;
+}
 
 policies::ContainerRequest Agent::requestOf(const nri::Container& container, const nri::LinuxResources& resources,
                                             QosClass qos) const {
@@ -227,8 +233,12 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   for (const nri::Container* c : live) {
     const nri::Pod& pod = *pod_by_id.at(c->pod_id);
     ContainerKey key = keyOf(pod, c->name);
-    containers_[c->id] = Known{.id = c->id, .pod_id = c->pod_id, .key = key, .cgroups_path = c->cgroups_path,
-                               .requested = c->resources, .applied = std::nullopt};
+    containers_[c->id] = Known{.id = c->id,
+                               .pod_id = c->pod_id,
+                               .key = key,
+                               .cgroups_path = c->cgroups_path,
+                               .requested = c->resources,
+                               .applied = std::nullopt};
     ids_[key] = c->id;
     if (draft.state().contains(key)) continue;
     auto decision = adoptLocked(draft.state(), pod, qosOf(pod), *c);
@@ -244,12 +254,18 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   Status committed = draft.commit();
   if (!committed.has_value()) return committed.error().withContext("checkpoint after synchronize");
   // Stopped attempts of containers that keep an allocation; a running attempt owns its key.
-  std::sort(stopped.begin(), stopped.end(), [](const nri::Container* a, const nri::Container* b) { return a->id < b->id; });
+  std::sort(stopped.begin(), stopped.end(),
+            [](const nri::Container* a, const nri::Container* b) { return a->id < b->id; });
   for (const nri::Container* c : stopped) {
     ContainerKey key = keyOf(*pod_by_id.at(c->pod_id), c->name);
     if (!state_.contains(key)) continue;
-    containers_[c->id] = Known{.id = c->id, .pod_id = c->pod_id, .key = key, .cgroups_path = c->cgroups_path,
-                               .requested = c->resources, .applied = std::nullopt, .running = false};
+    containers_[c->id] = Known{.id = c->id,
+                               .pod_id = c->pod_id,
+                               .key = key,
+                               .cgroups_path = c->cgroups_path,
+                               .requested = c->resources,
+                               .applied = std::nullopt,
+                               .running = false};
     ids_.emplace(key, c->id);
   }
 
@@ -289,9 +305,10 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   pending_ = false;
   stale_ = false;
   ++generation_;
-  spdlog::info("synchronized with the runtime: {} pods, {} running containers ({} stopped); adopted {}, dropped {}, "
-               "{} cpusets re-applied",
-               pods.size(), live.size(), stopped.size(), adopted, dropped, drifted);
+  spdlog::info(
+      "synchronized with the runtime: {} pods, {} running containers ({} stopped); adopted {}, dropped {}, "
+      "{} cpusets re-applied",
+      pods.size(), live.size(), stopped.size(), adopted, dropped, drifted);
   return updates;
 }
 
@@ -375,7 +392,10 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
                  describe(key));
   }
   bool exclusive = !decision->allocation.exclusive_cpus.empty();
-  Known known{.id = container.id, .pod_id = pod.id, .key = key, .cgroups_path = container.cgroups_path,
+  Known known{.id = container.id,
+              .pod_id = pod.id,
+              .key = key,
+              .cgroups_path = container.cgroups_path,
               .requested = container.resources,
               .applied = Applied{.placement = decision->placement, .exclusive = exclusive}};
   nri::CreateReply reply;
@@ -411,7 +431,8 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   // Devices do not change in a resize; an update that does not list them keeps those admitted.
   if (previous && request.devices.empty()) request.devices = previous->request.devices;
   auto pod_request = podRequestOf(pod, qos, request);
-  auto decision = previous ? policy_->resize(state_, pod_request, request) : policy_->admit(state_, pod_request, request);
+  auto decision =
+      previous ? policy_->resize(state_, pod_request, request) : policy_->admit(state_, pod_request, request);
   if (decision.has_value()) {
     Status valid = checkDecision(*decision);
     if (!valid.has_value()) decision = valid.error();

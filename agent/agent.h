@@ -27,10 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "state/checkpointed_state.h"
 #include "cgroups/cgroup_fs.h"
 #include "nri/event_handler.h"
 #include "policies/policy.h"
+#include "state/checkpointed_state.h"
 #include "topology/device_nodes.h"
 #include "topology/model.h"
 
@@ -106,7 +106,7 @@ class Agent final : public nri::EventHandler {
     std::string pod_id;
     policies::ContainerKey key;
     std::string cgroups_path;
-    nri::LinuxResources requested;  // what the kubelet asked for (quota restored from it)
+    nri::LinuxResources requested;   // what the kubelet asked for (quota restored from it)
     std::optional<Applied> applied;  // what topod last told the runtime
     // False once stopped: the allocation stays for the container's next attempt (as the
     // kubelet keeps a container's CPUs until its pod goes), but no update is sent to it.
@@ -167,7 +167,7 @@ class Agent final : public nri::EventHandler {
   mutable std::mutex mutex_;
   // Read-only view of store_'s State; changes go through store_.commit() or a draft.
   const policies::State& state_ = store_.state();
-  std::map<std::string, Known> containers_;  // by runtime container id
+  std::map<std::string, Known> containers_;            // by runtime container id
   std::map<policies::ContainerKey, std::string> ids_;  // allocation key -> container id
   bool synchronized_ = false;
   bool pending_ = false;

@@ -40,6 +40,8 @@ void setupLogging(LogLevel level, LogTarget target) {
   spdlog::set_default_logger(logger);
 }
 
-void setLogLevel(LogLevel level) { spdlog::default_logger()->set_level(toSpdlog(level)); }
+void setLogLevel(LogLevel level) {
+  spdlog::default_logger()->set_level(toSpdlog(level));
+}
 
 }  // namespace topod::agent

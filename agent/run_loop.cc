@@ -1,6 +1,8 @@
 // `topod run`: the node daemon. Wires the pieces (config, logging, lock, topology, cgroups,
 // Agent, NRI plugin, sd_notify) and owns the process: signals, the unsolicited-update worker and
 // the wait for the runtime's socket. The event logic itself lives in agent.cc.
+#include "agent/run_loop.h"
+
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -16,18 +18,16 @@
 #include <string>
 #include <thread>
 
-#include "agent/run_loop.h"
-
 #include "agent/agent.h"
-#include "config/config.h"
-#include "state/lock_file.h"
 #include "agent/logging.h"
 #include "agent/nrt_publishing.h"
-#include "state/state_file.h"
 #include "cgroups/cgroup_fs_impl.h"
 #include "common/clock.h"
+#include "config/config.h"
 #include "nri/plugin.h"
 #include "nri/transport.h"
+#include "state/lock_file.h"
+#include "state/state_file.h"
 #include "systemd/notifier.h"
 #include "topology/loaders.h"
 #include "topology/text_format.h"
@@ -121,8 +121,8 @@ class UnsolicitedSender {
                        failed.error().toString());
           agent_.unsolicitedDone(pending, pending.updates);
         } else {
-          if (!failed->empty()) spdlog::warn("the runtime failed {} of {} container updates", failed->size(),
-                                             pending.updates.size());
+          if (!failed->empty())
+            spdlog::warn("the runtime failed {} of {} container updates", failed->size(), pending.updates.size());
           spdlog::debug("sent {} unsolicited container updates", pending.updates.size());
           agent_.unsolicitedDone(pending, *failed);
         }
@@ -166,8 +166,9 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
                         fresh->cgroup_root != current.cgroup_root;
   spdlog::info("SIGHUP: reloaded {}; log level {}", options.config_path, logLevelName(fresh->log_level));
   if (restart_needed) {
-    spdlog::warn("SIGHUP: policy, NRI, state_dir, state_sync or cgroup_root changes take effect at the next start "
-                 "(current allocations were made under the running settings)");
+    spdlog::warn(
+        "SIGHUP: policy, NRI, state_dir, state_sync or cgroup_root changes take effect at the next start "
+        "(current allocations were made under the running settings)");
   }
   current.log_level = fresh->log_level;
 }
@@ -184,9 +185,10 @@ int waitForSocket(const std::string& path, const sigset_t& signals, const Clock&
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return 0;
     if (!announced) {
-      spdlog::info("waiting for the runtime's NRI socket {} (containerd or CRI-O with NRI enabled); "
-                   "retrying with backoff up to every {} s",
-                   path, std::chrono::duration_cast<std::chrono::seconds>(kSocketWaitMax).count());
+      spdlog::info(
+          "waiting for the runtime's NRI socket {} (containerd or CRI-O with NRI enabled); "
+          "retrying with backoff up to every {} s",
+          path, std::chrono::duration_cast<std::chrono::seconds>(kSocketWaitMax).count());
       (void)notifier.status("waiting for the runtime socket " + path);
       announced = true;
     } else {
@@ -254,7 +256,8 @@ int runRunCommand(const RunOptions& options) {
   }
   Status machine_ok = validateConfigForMachine(config, *topology);
   if (!machine_ok.has_value()) {
-    std::fprintf(stderr, "topod: config %s is invalid:\n%s\n", config.source.c_str(), machine_ok.error().message().c_str());
+    std::fprintf(stderr, "topod: config %s is invalid:\n%s\n", config.source.c_str(),
+                 machine_ok.error().message().c_str());
     spdlog::error("{}", machine_ok.error().toString());
     return 1;
   }
@@ -359,7 +362,8 @@ int runRunCommand(const RunOptions& options) {
     plugin_watch = std::thread([&plugin, &stopping] {
       Status why = plugin.wait();
       if (!stopping) {
-        spdlog::info("the runtime closed our connection ({}); stopping", why.has_value() ? "ok" : why.error().toString());
+        spdlog::info("the runtime closed our connection ({}); stopping",
+                     why.has_value() ? "ok" : why.error().toString());
         ::kill(::getpid(), SIGTERM);
       }
     });

@@ -12,6 +12,7 @@
 // its removal so the live count stays at 1,000; a Guaranteed create also answers with updates
 // for every shared container (they leave the CPU that became exclusive). Every change is
 // journaled before the reply, into STATE_DIR (default: a fresh directory in /tmp).
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -21,8 +22,6 @@
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "agent/agent.h"
 #include "config/config.h"
@@ -40,7 +39,8 @@ constexpr int kSamples = 400;
 topology::Topology benchTopology() {
   topology::TopologyBuilder builder;
   for (int cpu = 0; cpu < 128; ++cpu) {
-    builder.addCpu({.id = cpu, .package = cpu / 64, .die = 0, .core_id = (cpu / 2) % 32, .l3 = cpu / 64, .numa = cpu / 64});
+    builder.addCpu(
+        {.id = cpu, .package = cpu / 64, .die = 0, .core_id = (cpu / 2) % 32, .l3 = cpu / 64, .numa = cpu / 64});
   }
   builder.addNumaNode({.id = 0, .memory_bytes = 256ULL << 30});
   builder.addNumaNode({.id = 1, .memory_bytes = 256ULL << 30});
@@ -193,8 +193,9 @@ int main(int argc, char** argv) {
               percentile(exclusive_ms, 0.5), percentile(exclusive_ms, 0.99));
   std::printf("resident memory: process start %ld KiB, agent idle %ld KiB, with %d containers %ld KiB\n", rss_before,
               rss_idle, kLive, rss_full);
-  std::printf("start-up with a %d-container checkpoint: restore %.2f ms + synchronize %.2f ms = %.2f ms (%zu updates)\n",
-              kLive, restore_ms, sync_ms, startup_ms, synced.has_value() ? synced->size() : 0);
+  std::printf(
+      "start-up with a %d-container checkpoint: restore %.2f ms + synchronize %.2f ms = %.2f ms (%zu updates)\n", kLive,
+      restore_ms, sync_ms, startup_ms, synced.has_value() ? synced->size() : 0);
   if (argc <= 1) std::filesystem::remove_all(dir);
   return 0;
 }

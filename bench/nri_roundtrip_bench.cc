@@ -48,7 +48,7 @@ namespace topod::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr size_t kReadChunk = 64 * 1024;  // what nri::Connection reads per call
+constexpr size_t kReadChunk = 64 * 1024;                  // what nri::Connection reads per call
 constexpr auto kAnswerTimeout = std::chrono::seconds(2);  // the runtime's request timeout
 
 [[noreturn]] void die(const std::string& why) {
@@ -67,9 +67,7 @@ class TrivialHandler final : public nri::EventHandler {
                                                  const std::vector<nri::Container>&) override {
     return std::vector<nri::Update>{};
   }
-  Result<nri::CreateReply> onCreateContainer(const nri::Pod&, const nri::Container&) override {
-    return trivialReply();
-  }
+  Result<nri::CreateReply> onCreateContainer(const nri::Pod&, const nri::Container&) override { return trivialReply(); }
   Result<std::vector<nri::Update>> onUpdateContainer(const nri::Pod&, const nri::Container&,
                                                      const nri::LinuxResources&) override {
     return std::vector<nri::Update>{};
@@ -121,8 +119,7 @@ Exchange wireBytes() {
       1, {nri::kPluginServiceName, "CreateContainer", request.SerializeAsString(), 1999999999});
   nri::pb::CreateContainerResponse response;
   nri::adjustmentToProto(trivialReply().adjustment, response.mutable_adjust());
-  auto response_message =
-      nri::ttrpc::encodeResponse(1, {ErrorCode::Ok, {}, response.SerializeAsString()});
+  auto response_message = nri::ttrpc::encodeResponse(1, {ErrorCode::Ok, {}, response.SerializeAsString()});
   if (!request_message.has_value() || !response_message.has_value()) die("encoding failed");
   Exchange out;
   nri::mux::appendMessageFrames(out.request, nri::mux::kPluginServiceConn, *request_message);
@@ -320,14 +317,20 @@ int run(int per_round, int rounds, bool pinned) {
   uint32_t raw_stream = 5;
   std::vector<Path> paths;
   paths.push_back({"raw unix echo", [&] { echo_caller.roundTrip(request); }, {}, {}});
-  paths.push_back({"raw caller->plugin", [&] {
+  paths.push_back({"raw caller->plugin",
+                   [&] {
                      setStreamId(request, raw_stream);
                      raw_stream += 2;  // the plugin wants odd, increasing ids
                      raw_caller.roundTrip(request);
-                   }, {}, {}});
-  paths.push_back({"simulator->plugin", [&] {
+                   },
+                   {},
+                   {}});
+  paths.push_back({"simulator->plugin",
+                   [&] {
                      if (!sim.createContainer(container).has_value()) die("CreateContainer failed");
-                   }, {}, {}});
+                   },
+                   {},
+                   {}});
 
   for (Path& path : paths) {
     for (int i = 0; i < per_round / 10; ++i) path.roundTrip();  // warm-up
@@ -363,10 +366,11 @@ int run(int per_round, int rounds, bool pinned) {
         std::to_string(exchange.request.size()) + "/" + std::to_string(exchange.response.size()));
   }
 
-  std::printf("NRI CreateContainer round trip: request %zu bytes, response %zu bytes per round trip on "
-              "every path (checked)\n%d rounds x %d samples per path, interleaved; %s\n",
-              exchange.request.size(), exchange.response.size(), rounds, per_round,
-              pinned ? ("all threads on CPU " + std::to_string(cpu)).c_str() : "unpinned");
+  std::printf(
+      "NRI CreateContainer round trip: request %zu bytes, response %zu bytes per round trip on "
+      "every path (checked)\n%d rounds x %d samples per path, interleaved; %s\n",
+      exchange.request.size(), exchange.response.size(), rounds, per_round,
+      pinned ? ("all threads on CPU " + std::to_string(cpu)).c_str() : "unpinned");
   std::printf("  %-20s %9s %9s   %s\n", "path", "p50 us", "p99 us", "p50 of each round (us)");
   for (const Path& path : paths) {
     std::string per_round_text;

@@ -51,8 +51,12 @@ void uncount(void* ptr) {
 }  // namespace
 
 extern "C" {
-void* malloc(std::size_t size) { return counted(__libc_malloc(size)); }
-void* calloc(std::size_t count, std::size_t size) { return counted(__libc_calloc(count, size)); }
+void* malloc(std::size_t size) {
+  return counted(__libc_malloc(size));
+}
+void* calloc(std::size_t count, std::size_t size) {
+  return counted(__libc_calloc(count, size));
+}
 void free(void* ptr) {
   uncount(ptr);
   __libc_free(ptr);
@@ -64,8 +68,12 @@ void* realloc(void* ptr, std::size_t size) {
   g_in_use.fetch_sub(old);
   return counted(moved);
 }
-void* memalign(std::size_t alignment, std::size_t size) { return counted(__libc_memalign(alignment, size)); }
-void* aligned_alloc(std::size_t alignment, std::size_t size) { return counted(__libc_memalign(alignment, size)); }
+void* memalign(std::size_t alignment, std::size_t size) {
+  return counted(__libc_memalign(alignment, size));
+}
+void* aligned_alloc(std::size_t alignment, std::size_t size) {
+  return counted(__libc_memalign(alignment, size));
+}
 int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
   void* ptr = __libc_memalign(alignment, size);
   if (ptr == nullptr) return ENOMEM;

@@ -31,8 +31,9 @@ NumaInfo eightNodes() {
 // Every combination; preferred when it is `preferred_width` nodes wide (0: none preferred).
 std::vector<MaskHint> allCombinations(int preferred_width) {
   std::vector<MaskHint> hints;
-  forEachMask({0, 1, 2, 3, 4, 5, 6, 7},
-              [&](NumaMask mask) { hints.push_back({mask, maskCount(mask) == preferred_width}); });
+  forEachMask({0, 1, 2, 3, 4, 5, 6, 7}, [&](NumaMask mask) {
+    hints.push_back({mask, maskCount(mask) == preferred_width});
+  });
   return hints;
 }
 

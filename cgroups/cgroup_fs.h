@@ -27,8 +27,8 @@ class CgroupFs {
   // NotFound when the cgroup or file does not exist; other failures carry errno. Thread-safe.
   virtual Result<std::string> readFile(std::string_view controller, std::string_view cgroup,
                                        std::string_view file) const = 0;
-  virtual Status writeFile(std::string_view controller, std::string_view cgroup,
-                           std::string_view file, std::string_view content) = 0;
+  virtual Status writeFile(std::string_view controller, std::string_view cgroup, std::string_view file,
+                           std::string_view content) = 0;
 };
 
 }  // namespace topod::cgroups

@@ -46,8 +46,8 @@ Result<std::string> CgroupFsImpl::readFile(std::string_view controller, std::str
   return readRegularFile(*path, {.no_follow = false});
 }
 
-Status CgroupFsImpl::writeFile(std::string_view controller, std::string_view cgroup,
-                               std::string_view file, std::string_view content) {
+Status CgroupFsImpl::writeFile(std::string_view controller, std::string_view cgroup, std::string_view file,
+                               std::string_view content) {
   auto path = filePath(controller, cgroup, file);
   if (!path.has_value()) return path.error();
   // No O_CREAT: a missing file means a missing cgroup, which must not be invented. O_TRUNC is

@@ -21,8 +21,7 @@ class CgroupFsImpl final : public CgroupFs {
                    std::string_view content) override;
 
   // The full path of a file; NotFound when the controller has no hierarchy.
-  Result<std::string> filePath(std::string_view controller, std::string_view cgroup,
-                               std::string_view file) const;
+  Result<std::string> filePath(std::string_view controller, std::string_view cgroup, std::string_view file) const;
   const CgroupMounts& mounts() const { return mounts_; }
 
  private:

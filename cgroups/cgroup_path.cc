@@ -57,9 +57,10 @@ Result<std::string> cgroupPathOf(std::string_view cgroups_path) {
     }
     auto parent = expandSlice(slice.empty() ? std::string_view("system.slice") : slice, cgroups_path);
     if (!parent.has_value()) return parent.error();
-    std::string unit = endsWith(name, kSliceSuffix)
-                           ? std::string(name)
-                           : (prefix.empty() ? std::string(name) : std::string(prefix) + "-" + std::string(name)) + ".scope";
+    std::string unit =
+        endsWith(name, kSliceSuffix)
+            ? std::string(name)
+            : (prefix.empty() ? std::string(name) : std::string(prefix) + "-" + std::string(name)) + ".scope";
     path = *parent + "/" + unit;
   } else {
     path = cgroups_path[0] == '/' ? std::string(cgroups_path) : "/" + std::string(cgroups_path);

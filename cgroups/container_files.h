@@ -16,7 +16,7 @@
 namespace topod::cgroups {
 
 struct CpuQuota {
-  int64_t quota_us = -1;      // -1 = unlimited
+  int64_t quota_us = -1;        // -1 = unlimited
   uint64_t period_us = 100000;  // the kernel's and the kubelet's default period
   friend bool operator==(const CpuQuota&, const CpuQuota&) = default;
 };

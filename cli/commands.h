@@ -19,7 +19,7 @@ struct TopologyOptions {
   std::string state_dir;    // nrt: the State to count as held; empty = nothing held
   std::string config_path;  // nrt: the policy options; empty = the embedded defaults
   std::string node_name;    // nrt: the object's name; empty = as `topod run` resolves it
-  std::string sysfs_root;        // where isolated/offline CPUs are read; empty = "/" for live only
+  std::string sysfs_root;   // where isolated/offline CPUs are read; empty = "/" for live only
 };
 int runTopologyCommand(const TopologyOptions& options);
 
@@ -53,9 +53,9 @@ struct NriProbeOptions {
   std::string socket_path = "/var/run/nri/nri.sock";
   std::string name = "topod-probe";
   std::string idx = "90";
-  bool all_events = false;         // subscribe to every event valid for the runtime
-  unsigned exit_after_syncs = 0;   // 0: run until SIGINT/SIGTERM
-  std::string argv0;               // for "<idx>-<name>" when launched by the runtime
+  bool all_events = false;        // subscribe to every event valid for the runtime
+  unsigned exit_after_syncs = 0;  // 0: run until SIGINT/SIGTERM
+  std::string argv0;              // for "<idx>-<name>" when launched by the runtime
 };
 int runNriProbeCommand(const NriProbeOptions& options);
 

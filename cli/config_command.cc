@@ -11,8 +11,7 @@ namespace topod::agent {
 int runConfigCheckCommand(const ConfigCheckOptions& options) {
   auto config = loadConfig(options.path);
   if (!config.has_value()) {
-    std::fprintf(stderr, "topod: config %s is invalid:\n%s\n", options.path.c_str(),
-                 config.error().message().c_str());
+    std::fprintf(stderr, "topod: config %s is invalid:\n%s\n", options.path.c_str(), config.error().message().c_str());
     return 1;
   }
   auto topology = topology::loadTopology(options.topology);

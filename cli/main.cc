@@ -2,7 +2,6 @@
 // per file that includes it, with no precompiled mode): each command parses its options here into
 // a plain struct and calls a function declared in cli/commands.h.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "agent/run_loop.h"
@@ -46,8 +45,10 @@ int main(int argc, char** argv) {
                            "machine to check it for: live (default), xml:PATH, synthetic:DESC, json:PATH");
 
   topod::agent::SimulateOptions simulate_options;
-  auto* simulate = app.add_subcommand("simulate", "Replay a trace of pod events against a policy and print each decision");
-  simulate->add_option("--topology", simulate_options.topology, "live, xml:PATH, synthetic:DESC or json:PATH")->required();
+  auto* simulate =
+      app.add_subcommand("simulate", "Replay a trace of pod events against a policy and print each decision");
+  simulate->add_option("--topology", simulate_options.topology, "live, xml:PATH, synthetic:DESC or json:PATH")
+      ->required();
   simulate->add_option("--config", simulate_options.config, "TOML configuration (its [policy] table is used)");
   simulate->add_option("--policy", simulate_options.policy, "policy name, overriding the configuration's");
   simulate->add_option("--state", simulate_options.state, "initial state JSON (containers already placed)");
@@ -65,8 +66,7 @@ int main(int argc, char** argv) {
   nri_probe->add_option("--socket", nri_probe_options.socket_path, "Runtime NRI socket");
   nri_probe->add_option("--name", nri_probe_options.name, "Plugin name");
   nri_probe->add_option("--idx", nri_probe_options.idx, "Plugin index (two digits)");
-  nri_probe->add_flag("--all-events", nri_probe_options.all_events,
-                      "Subscribe to every event the runtime offers");
+  nri_probe->add_flag("--all-events", nri_probe_options.all_events, "Subscribe to every event the runtime offers");
   nri_probe->add_option("--exit-after-syncs", nri_probe_options.exit_after_syncs,
                         "Exit after this many synchronizations (0: run until signalled)");
 

@@ -25,13 +25,12 @@ class ProbeHandler final : public nri::EventHandler {
  public:
   void onConfigure(const nri::RuntimeInfo& runtime) override {
     (void)print("Configure runtime=" + runtime.name + " version=" + runtime.version +
-          " nri=" + (runtime.nri_version.empty() ? "-" : runtime.nri_version) +
-          " events=" + hex(runtime.subscribed) + " valid=" + hex(runtime.valid_events));
+                " nri=" + (runtime.nri_version.empty() ? "-" : runtime.nri_version) +
+                " events=" + hex(runtime.subscribed) + " valid=" + hex(runtime.valid_events));
   }
   Result<std::vector<nri::Update>> onSynchronize(const std::vector<nri::Pod>& pods,
                                                  const std::vector<nri::Container>& containers) override {
-    (void)print("Synchronize pods=" + std::to_string(pods.size()) +
-          " containers=" + std::to_string(containers.size()));
+    (void)print("Synchronize pods=" + std::to_string(pods.size()) + " containers=" + std::to_string(containers.size()));
     return std::vector<nri::Update>{};
   }
   Result<nri::CreateReply> onCreateContainer(const nri::Pod& pod, const nri::Container& c) override {
@@ -49,16 +48,11 @@ class ProbeHandler final : public nri::EventHandler {
   }
   Status onRunPodSandbox(const nri::Pod& pod) override { return print("RunPodSandbox " + describe(pod)); }
   Status onStopPodSandbox(const nri::Pod& pod) override { return print("StopPodSandbox " + describe(pod)); }
-  Status onRemovePodSandbox(const nri::Pod& pod) override {
-    return print("RemovePodSandbox " + describe(pod));
-  }
-  Status onUpdatePodSandbox(const nri::Pod& pod, const nri::LinuxResources&,
-                            const nri::LinuxResources&) override {
+  Status onRemovePodSandbox(const nri::Pod& pod) override { return print("RemovePodSandbox " + describe(pod)); }
+  Status onUpdatePodSandbox(const nri::Pod& pod, const nri::LinuxResources&, const nri::LinuxResources&) override {
     return print("UpdatePodSandbox " + describe(pod));
   }
-  Status onPostUpdatePodSandbox(const nri::Pod& pod) override {
-    return print("PostUpdatePodSandbox " + describe(pod));
-  }
+  Status onPostUpdatePodSandbox(const nri::Pod& pod) override { return print("PostUpdatePodSandbox " + describe(pod)); }
   Status onPostCreateContainer(const nri::Pod& pod, const nri::Container& c) override {
     return print("PostCreateContainer " + describe(pod, &c));
   }
@@ -100,8 +94,8 @@ class ProbeHandler final : public nri::EventHandler {
 }  // namespace
 
 int runNriProbeCommand(const NriProbeOptions& options) {
-  auto env = nri::resolveLaunchEnvironment([](const char* key) { return std::getenv(key); },
-                                           options.argv0, options.name, options.idx);
+  auto env = nri::resolveLaunchEnvironment([](const char* key) { return std::getenv(key); }, options.argv0,
+                                           options.name, options.idx);
   if (!env.has_value()) {
     std::fprintf(stderr, "topod nri-probe: %s\n", env.error().toString().c_str());
     return 1;
@@ -122,9 +116,7 @@ int runNriProbeCommand(const NriProbeOptions& options) {
   plugin_options.name = env->plugin_name;
   plugin_options.idx = env->plugin_idx;
   plugin_options.events = options.all_events ? nri::kAllServedEvents : nri::kTopodEvents;
-  plugin_options.on_error = [&handler](const Error& error) {
-    (void)handler.print("error: " + error.toString());
-  };
+  plugin_options.on_error = [&handler](const Error& error) { (void)handler.print("error: " + error.toString()); };
   nri::Plugin plugin(plugin_options, handler, *connector);
   if (Status started = plugin.start(); !started.has_value()) {
     std::fprintf(stderr, "topod nri-probe: %s\n", started.error().toString().c_str());
@@ -146,8 +138,7 @@ int runNriProbeCommand(const NriProbeOptions& options) {
   const nri::PluginStats stats = plugin.stats();
   std::fprintf(stdout, "stopped connections=%llu synchronizations=%llu events=%llu errors=%llu\n",
                static_cast<unsigned long long>(stats.connections),
-               static_cast<unsigned long long>(stats.synchronizations),
-               static_cast<unsigned long long>(stats.events),
+               static_cast<unsigned long long>(stats.synchronizations), static_cast<unsigned long long>(stats.events),
                static_cast<unsigned long long>(stats.errors));
   if (!final_status.has_value() && final_status.error().code() != ErrorCode::Cancelled) {
     std::fprintf(stderr, "topod nri-probe: %s\n", final_status.error().toString().c_str());

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "config/config.h"
 #include "common/file_io.h"
+#include "config/config.h"
 #include "policies/policy_registry.h"
 #include "simulator/simulator.h"
 #include "simulator/simulator_trace.h"

@@ -6,29 +6,34 @@
 #include <cstdio>
 #include <string>
 
-#include "state/checkpoint.h"
 #include "cli/commands.h"
 #include "policies/state_check.h"
+#include "state/checkpoint.h"
 #include "state/state_json.h"
 
 namespace topod::agent {
 
 namespace {
 
-std::string orDash(const std::string& text) { return text.empty() ? "-" : text; }
+std::string orDash(const std::string& text) {
+  return text.empty() ? "-" : text;
+}
 
 void printTable(const policies::State& state) {
   std::printf("%-40s %-11s %-16s %-16s %s\n", "CONTAINER", "QOS", "EXCLUSIVE CPUS", "SHARED POOL", "MEMORY NODES");
   for (const auto& [key, allocation] : state.containers()) {
-    std::string pool = allocation.exclusive_cpus.empty()
-                           ? (allocation.shared_pool_nodes.empty() ? "node-wide" : "NUMA " + allocation.shared_pool_nodes.toString())
-                           : "";
+    std::string pool =
+        allocation.exclusive_cpus.empty()
+            ? (allocation.shared_pool_nodes.empty() ? "node-wide" : "NUMA " + allocation.shared_pool_nodes.toString())
+            : "";
     // Names come from the runtime: escaped, so that a newline cannot break the table.
     std::printf("%-40s %-11s %-16s %-16s %s\n", policies::describeKey(key).c_str(),
                 std::string(qosClassName(allocation.qos)).c_str(), orDash(allocation.exclusive_cpus.toString()).c_str(),
-                orDash(pool).c_str(), allocation.memory_nodes.empty() ? "all" : allocation.memory_nodes.toString().c_str());
+                orDash(pool).c_str(),
+                allocation.memory_nodes.empty() ? "all" : allocation.memory_nodes.toString().c_str());
   }
-  std::printf("%zu containers; exclusive CPUs %s\n", state.size(), orDash(state.totals().exclusive_cpus.toString()).c_str());
+  std::printf("%zu containers; exclusive CPUs %s\n", state.size(),
+              orDash(state.totals().exclusive_cpus.toString()).c_str());
 }
 
 }  // namespace

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <string>
 
-#include "state/checkpoint.h"
+#include "agent/nrt_publishing.h"
 #include "cli/commands.h"
 #include "config/config.h"
-#include "agent/nrt_publishing.h"
+#include "state/checkpoint.h"
 #include "topology/json_snapshot.h"
 #include "topology/loaders.h"
 #include "topology/text_format.h"

@@ -14,8 +14,7 @@ namespace topod::detail {
 }
 }  // namespace topod::detail
 
-#define TOPOD_CHECK(cond) \
-  ((cond) ? static_cast<void>(0) : ::topod::detail::checkFailed(#cond, __FILE__, __LINE__))
+#define TOPOD_CHECK(cond) ((cond) ? static_cast<void>(0) : ::topod::detail::checkFailed(#cond, __FILE__, __LINE__))
 
 #ifdef NDEBUG
 #define TOPOD_DCHECK(cond) static_cast<void>(0)

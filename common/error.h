@@ -42,12 +42,8 @@ class Error {
 
   static Error invalidArgument(std::string message) { return {ErrorCode::InvalidArgument, std::move(message)}; }
   static Error notFound(std::string message) { return {ErrorCode::NotFound, std::move(message)}; }
-  static Error failedPrecondition(std::string message) {
-    return {ErrorCode::FailedPrecondition, std::move(message)};
-  }
-  static Error resourceExhausted(std::string message) {
-    return {ErrorCode::ResourceExhausted, std::move(message)};
-  }
+  static Error failedPrecondition(std::string message) { return {ErrorCode::FailedPrecondition, std::move(message)}; }
+  static Error resourceExhausted(std::string message) { return {ErrorCode::ResourceExhausted, std::move(message)}; }
   static Error internal(std::string message) { return {ErrorCode::Internal, std::move(message)}; }
   static Error unavailable(std::string message) { return {ErrorCode::Unavailable, std::move(message)}; }
   static Error dataLoss(std::string message) { return {ErrorCode::DataLoss, std::move(message)}; }

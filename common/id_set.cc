@@ -20,7 +20,8 @@ Result<int> parseId(std::string_view token, std::string_view text, int max_id, s
     if (c < '0' || c > '9') return fail("\"" + std::string(token) + "\" is not a non-negative number");
   }
   // Ids are small; anything longer than 6 digits is out of range anyway and would overflow.
-  if (token.size() > 6) return fail("id " + std::string(token) + " is out of range (max " + std::to_string(max_id) + ")");
+  if (token.size() > 6)
+    return fail("id " + std::string(token) + " is out of range (max " + std::to_string(max_id) + ")");
   int value = 0;
   std::from_chars(token.data(), token.data() + token.size(), value);
   if (value > max_id) {
@@ -40,7 +41,8 @@ Result<std::vector<int>> parseIdList(std::string_view text, int max_id, std::str
   std::size_t start = 0;
   while (start <= body.size()) {
     std::size_t comma = body.find(',', start);
-    std::string_view element = body.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view element =
+        body.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     std::size_t dash = element.find('-');
     if (dash == std::string_view::npos) {
       auto id = parseId(element, text, max_id, what);

@@ -27,12 +27,11 @@ class [[nodiscard]] Result {
   using value_type = T;
   using error_type = Error;
 
-  Result(const T& value) : storage_(std::in_place_index<0>, value) {}  // NOLINT: implicit by design
-  Result(T&& value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  Result(const T& value) : storage_(std::in_place_index<0>, value) {}          // NOLINT: implicit by design
+  Result(T&& value) : storage_(std::in_place_index<0>, std::move(value)) {}    // NOLINT
   Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   template <typename... Args>
-  explicit Result(std::in_place_t, Args&&... args)
-      : storage_(std::in_place_index<0>, std::forward<Args>(args)...) {}
+  explicit Result(std::in_place_t, Args&&... args) : storage_(std::in_place_index<0>, std::forward<Args>(args)...) {}
 
   bool has_value() const { return storage_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -95,13 +94,15 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status okStatus() { return {}; }
+inline Status okStatus() {
+  return {};
+}
 
 }  // namespace topod
 
 // Early return of the error of an expression yielding a Result. Keeps call chains flat.
-#define TOPOD_RETURN_IF_ERROR(expr)                       \
-  do {                                                    \
-    auto topod_status_ = (expr);                          \
+#define TOPOD_RETURN_IF_ERROR(expr)                               \
+  do {                                                            \
+    auto topod_status_ = (expr);                                  \
     if (!topod_status_.has_value()) return topod_status_.error(); \
   } while (false)

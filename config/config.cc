@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "config/config_reader.h"
 #include "common/file_io.h"
 #include "common/resource_names.h"
+#include "config/config_reader.h"
 #include "policies/policy_registry.h"
 #include "policies/request.h"
 
@@ -33,9 +33,11 @@ const std::vector<std::pair<std::string_view, JournalSync>> kStateSyncModes = {
     {"every-change", JournalSync::EveryChange},
     {"background", JournalSync::Background},
 };
-const std::vector<std::pair<std::string_view, LogLevel>> kLogLevels = {
-    {"trace", LogLevel::Trace}, {"debug", LogLevel::Debug}, {"info", LogLevel::Info},
-    {"warn", LogLevel::Warn},   {"error", LogLevel::Error}};
+const std::vector<std::pair<std::string_view, LogLevel>> kLogLevels = {{"trace", LogLevel::Trace},
+                                                                       {"debug", LogLevel::Debug},
+                                                                       {"info", LogLevel::Info},
+                                                                       {"warn", LogLevel::Warn},
+                                                                       {"error", LogLevel::Error}};
 const std::vector<std::pair<std::string_view, std::string>> kPolicies = {
     {"none", "none"}, {"static", "static"}, {"topology-aware", "topology-aware"}};
 const std::vector<std::pair<std::string_view, MemoryManagerPolicy>> kMemoryPolicies = {
@@ -60,8 +62,8 @@ bool isValidPluginName(std::string_view name) {
   if (name.empty()) return false;
   // NRI >= 0.12 accepts only these characters; older runtimes accept any non-empty name.
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '+' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '+' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -88,30 +90,34 @@ void readReservedMemory(TableReader& policy, policies::PolicyOptions& out) {
       entry.problem("numa_node", "NUMA node " + std::to_string(node) + " is listed twice");
     }
     auto& per_node = out.reserved_memory[static_cast<int>(node)];
-    entry.readSubtable("limits", [&](TableReader& limits) {
-      limits.readEveryKey([&](const std::string& resource) {
-        // The policies account huge pages under Kubernetes' canonical name: "hugepages-2048Ki"
-        // is "hugepages-2Mi".
-        std::string name = resource;
-        if (hasHugepagePrefix(resource)) {
-          auto size = hugepageSizeOf(resource);
-          if (!size.has_value()) {
-            limits.problem(resource, size.error().message());
-            return;
-          }
-          name = hugepageResourceName(*size);
-        } else if (resource != kResourceMemory) {
-          limits.problem(resource, "unknown resource (expected \"memory\" or \"hugepages-<size>\", "
-                                   "e.g. \"hugepages-2Mi\")");
-          return;
-        }
-        uint64_t bytes = 0;
-        if (!limits.readQuantity(resource, bytes)) return;
-        if (!per_node.emplace(name, bytes).second) {
-          limits.problem(resource, "names the same resource as another key (" + name + ")");
-        }
-      });
-    }, /*required=*/true);
+    entry.readSubtable(
+        "limits",
+        [&](TableReader& limits) {
+          limits.readEveryKey([&](const std::string& resource) {
+            // The policies account huge pages under Kubernetes' canonical name: "hugepages-2048Ki"
+            // is "hugepages-2Mi".
+            std::string name = resource;
+            if (hasHugepagePrefix(resource)) {
+              auto size = hugepageSizeOf(resource);
+              if (!size.has_value()) {
+                limits.problem(resource, size.error().message());
+                return;
+              }
+              name = hugepageResourceName(*size);
+            } else if (resource != kResourceMemory) {
+              limits.problem(resource,
+                             "unknown resource (expected \"memory\" or \"hugepages-<size>\", "
+                             "e.g. \"hugepages-2Mi\")");
+              return;
+            }
+            uint64_t bytes = 0;
+            if (!limits.readQuantity(resource, bytes)) return;
+            if (!per_node.emplace(name, bytes).second) {
+              limits.problem(resource, "names the same resource as another key (" + name + ")");
+            }
+          });
+        },
+        /*required=*/true);
     entry.finish();
   });
 }
@@ -132,10 +138,9 @@ void readPolicy(TableReader& root, policies::PolicyOptions& out) {
     if (policy.readInt("reserved_cpu_count", 0, kMaxCpuCount, count)) {
       out.reserved_cpu_count = static_cast<int>(count);
       if (!reserved.empty() && out.reserved_cpus.size() != static_cast<int>(count)) {
-        policy.problem("reserved_cpu_count",
-                       std::to_string(count) + " disagrees with reserved_cpus \"" + reserved +
-                           "\" (" + std::to_string(out.reserved_cpus.size()) +
-                           " CPUs); set only one of them");
+        policy.problem("reserved_cpu_count", std::to_string(count) + " disagrees with reserved_cpus \"" + reserved +
+                                                 "\" (" + std::to_string(out.reserved_cpus.size()) +
+                                                 " CPUs); set only one of them");
       }
     } else if (!out.reserved_cpus.empty()) {
       // The list wins (PolicyOptions); keep the count consistent with it for readers of both.
@@ -165,8 +170,8 @@ void readNri(TableReader& root, NriConfig& out) {
       nri.problem("socket_path", "must not be empty");
     }
     if (nri.readString("plugin_name", out.plugin_name) && !isValidPluginName(out.plugin_name)) {
-      nri.problem("plugin_name", "\"" + out.plugin_name +
-                                     "\" must be non-empty and use only [a-zA-Z0-9_.+-] (NRI rule)");
+      nri.problem("plugin_name",
+                  "\"" + out.plugin_name + "\" must be non-empty and use only [a-zA-Z0-9_.+-] (NRI rule)");
     }
     if (nri.readString("plugin_index", out.plugin_index)) {
       const std::string& idx = out.plugin_index;
@@ -179,7 +184,9 @@ void readNri(TableReader& root, NriConfig& out) {
 
 }  // namespace
 
-std::string_view logLevelName(LogLevel level) { return nameOf(kLogLevels, level); }
+std::string_view logLevelName(LogLevel level) {
+  return nameOf(kLogLevels, level);
+}
 
 policies::PolicyOptions Config::defaultPolicyOptions() {
   policies::PolicyOptions options;
@@ -193,7 +200,9 @@ policies::PolicyOptions Config::defaultPolicyOptions() {
   return options;
 }
 
-Config defaultConfig() { return Config{}; }
+Config defaultConfig() {
+  return Config{};
+}
 
 namespace {
 
@@ -264,7 +273,8 @@ Status checkTomlBounds(std::string_view text, std::string_view source_name) {
 Result<Config> parseConfig(std::string_view text, std::string_view source_name) {
   if (text.size() > kMaxConfigBytes) {
     return Error::invalidArgument(std::string(source_name) + ": " + std::to_string(text.size()) +
-                                  " bytes, more than the " + std::to_string(kMaxConfigBytes) + " a configuration may hold");
+                                  " bytes, more than the " + std::to_string(kMaxConfigBytes) +
+                                  " a configuration may hold");
   }
   TOPOD_RETURN_IF_ERROR(checkTomlBounds(text, source_name));
   toml::table table;
@@ -331,13 +341,12 @@ std::string describeConfig(const Config& config) {
   std::ostringstream out;
   out << "config: " << config.source << "\n";
   out << "  policy: " << p.policy << ", reserved cpus: "
-      << (p.reserved_cpus.empty() ? std::to_string(p.reserved_cpu_count) + " (count)"
-                                  : p.reserved_cpus.toString())
+      << (p.reserved_cpus.empty() ? std::to_string(p.reserved_cpu_count) + " (count)" : p.reserved_cpus.toString())
       << ", memory manager: " << nameOf(kMemoryPolicies, p.memory_policy) << "\n";
-  out << "  topology manager: " << nameOf(kTopologyPolicies, p.topology_manager.policy)
-      << ", scope " << nameOf(kScopes, p.topology_manager.scope) << "\n";
-  out << "  nri socket: " << config.nri.socket_path << " (plugin " << config.nri.plugin_index
-      << "-" << config.nri.plugin_name << ")\n";
+  out << "  topology manager: " << nameOf(kTopologyPolicies, p.topology_manager.policy) << ", scope "
+      << nameOf(kScopes, p.topology_manager.scope) << "\n";
+  out << "  nri socket: " << config.nri.socket_path << " (plugin " << config.nri.plugin_index << "-"
+      << config.nri.plugin_name << ")\n";
   out << "  state dir: " << config.state_dir << " (sync " << nameOf(kStateSyncModes, config.state_sync)
       << ", journal segments of " << config.state_journal_records << " records), cgroup root: " << config.cgroup_root
       << ", log level: " << logLevelName(config.log_level) << "\n";

@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "config/kubernetes_config.h"
-#include "state/state_journal.h"
 #include "common/result.h"
+#include "config/kubernetes_config.h"
 #include "policies/policy_options.h"
+#include "state/state_journal.h"
 #include "topology/model.h"
 
 namespace topod::agent {
@@ -64,8 +64,8 @@ Config defaultConfig();
 // A configuration is a few kilobytes; larger input is refused before it is parsed.
 inline constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
 
-// Parses TOML text (at most kMaxConfigBytes, nesting bounded); `source_name` names the input in errors ("/etc/topod/topod.toml:12:3: ...").
-// Keys absent from the text keep their embedded defaults. Never throws.
+// Parses TOML text (at most kMaxConfigBytes, nesting bounded); `source_name` names the input in errors
+// ("/etc/topod/topod.toml:12:3: ..."). Keys absent from the text keep their embedded defaults. Never throws.
 Result<Config> parseConfig(std::string_view text, std::string_view source_name);
 
 // Reads and parses a file. Errors name the path (unreadable file, not a regular file, or parse

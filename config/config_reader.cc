@@ -75,8 +75,8 @@ bool TableReader::readInt(std::string_view key, int64_t min, int64_t max, int64_
     return false;
   }
   if (i->get() < min || i->get() > max) {
-    problem(key, std::to_string(i->get()) + " is out of range [" + std::to_string(min) + ", " +
-                     std::to_string(max) + "]");
+    problem(key,
+            std::to_string(i->get()) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
     return false;
   }
   out = i->get();
@@ -118,8 +118,7 @@ bool TableReader::readQuantity(std::string_view key, uint64_t& out) {
   return false;
 }
 
-void TableReader::readSubtable(std::string_view key, const std::function<void(TableReader&)>& fn,
-                               bool required) {
+void TableReader::readSubtable(std::string_view key, const std::function<void(TableReader&)>& fn, bool required) {
   const toml::node* node = find(key);
   if (node == nullptr) {
     if (required) problem(key, "is required");

@@ -19,8 +19,7 @@ namespace topod::agent {
 
 class TableReader {
  public:
-  TableReader(const toml::table& table, std::string prefix, std::string source,
-              std::vector<std::string>& problems);
+  TableReader(const toml::table& table, std::string prefix, std::string source, std::vector<std::string>& problems);
 
   // Each read returns true when the key is present and valid (and `out` was set); absent keys
   // leave `out` alone and return false; invalid ones add a problem and return false.
@@ -31,8 +30,7 @@ class TableReader {
   // common/quantity.h).
   bool readQuantity(std::string_view key, uint64_t& out);
   template <typename T, typename U>
-  bool readChoice(std::string_view key, const std::vector<std::pair<std::string_view, T>>& choices,
-                  U& out) {
+  bool readChoice(std::string_view key, const std::vector<std::pair<std::string_view, T>>& choices, U& out) {
     std::string value;
     if (!readString(key, value)) return false;
     for (const auto& [name, choice] : choices) {
@@ -46,8 +44,7 @@ class TableReader {
     problem(key, "\"" + value + "\" is not one of " + known);
     return false;
   }
-  void readSubtable(std::string_view key, const std::function<void(TableReader&)>& fn,
-                    bool required = false);
+  void readSubtable(std::string_view key, const std::function<void(TableReader&)>& fn, bool required = false);
   // An array of tables ([[key]]), each handed to fn.
   void readTableArray(std::string_view key, const std::function<void(TableReader&)>& fn);
   // Every key of this table, in order (for maps such as resource -> quantity).

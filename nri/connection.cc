@@ -23,8 +23,7 @@ Status Connection::send(uint32_t conn, std::string_view message) {
     const ssize_t n = ::send(fd_.get(), frames.data() + written, frames.size() - written, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error::fromErrno(errno, "writing " + std::to_string(frames.size()) +
-                                         " bytes to the NRI socket");
+      return Error::fromErrno(errno, "writing " + std::to_string(frames.size()) + " bytes to the NRI socket");
     }
     written += static_cast<size_t>(n);
   }
@@ -41,8 +40,9 @@ Result<bool> Connection::readSome() {
   if (n < 0) return Error::fromErrno(errno, "reading from the NRI socket");
   if (n == 0) {
     if (demux_.midMessage()) {
-      return Error::dataLoss("the NRI peer closed the connection in the middle of a message "
-                             "(truncated frame or ttrpc message)");
+      return Error::dataLoss(
+          "the NRI peer closed the connection in the middle of a message "
+          "(truncated frame or ttrpc message)");
     }
     return false;
   }
@@ -59,6 +59,8 @@ Result<std::optional<mux::ConnMessage>> Connection::nextMessage() {
   return std::optional<mux::ConnMessage>();
 }
 
-void Connection::shutdown() { ::shutdown(fd_.get(), SHUT_RDWR); }
+void Connection::shutdown() {
+  ::shutdown(fd_.get(), SHUT_RDWR);
+}
 
 }  // namespace topod::nri

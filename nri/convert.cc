@@ -99,16 +99,14 @@ Result<Pod> podFromProto(const pb::PodSandbox& in) {
     if (linux.has_pod_resources()) {
       auto resources = resourcesFromProto(linux.pod_resources());
       if (!resources.has_value()) {
-        return resources.error().withContext("pod " + in.namespace_() + "/" + in.name() +
-                                             " pod_resources");
+        return resources.error().withContext("pod " + in.namespace_() + "/" + in.name() + " pod_resources");
       }
       out.pod_resources = std::move(*resources);
     }
     if (linux.has_pod_overhead()) {
       auto overhead = resourcesFromProto(linux.pod_overhead());
       if (!overhead.has_value()) {
-        return overhead.error().withContext("pod " + in.namespace_() + "/" + in.name() +
-                                            " pod_overhead");
+        return overhead.error().withContext("pod " + in.namespace_() + "/" + in.name() + " pod_overhead");
       }
       out.pod_overhead = std::move(*overhead);
     }
@@ -131,8 +129,8 @@ Result<Container> containerFromProto(const pb::Container& in) {
     if (linux.has_oom_score_adj()) out.oom_score_adj = linux.oom_score_adj().value();
     out.devices.reserve(static_cast<std::size_t>(linux.devices_size()));
     for (const pb::LinuxDevice& device : linux.devices()) {
-      out.devices.push_back(LinuxDevice{.path = device.path(), .type = device.type(), .major = device.major(),
-                                        .minor = device.minor()});
+      out.devices.push_back(
+          LinuxDevice{.path = device.path(), .type = device.type(), .major = device.major(), .minor = device.minor()});
     }
     if (linux.has_resources()) {
       auto resources = resourcesFromProto(linux.resources());

@@ -42,35 +42,53 @@ class EventHandler {
   virtual Result<std::vector<Update>> onStopContainer(const Pod& pod, const Container& container) = 0;
 
   // Notifications (empty answers). The defaults accept and ignore the event.
-  virtual Status onRunPodSandbox(const Pod& pod) { (void)pod; return okStatus(); }
-  virtual Status onStopPodSandbox(const Pod& pod) { (void)pod; return okStatus(); }
-  virtual Status onRemovePodSandbox(const Pod& pod) { (void)pod; return okStatus(); }
-  // NRI >= 0.10: pod-level resources changed (in-place pod resize).
-  virtual Status onUpdatePodSandbox(const Pod& pod, const LinuxResources& overhead,
-                                    const LinuxResources& resources) {
-    (void)pod; (void)overhead; (void)resources;
+  virtual Status onRunPodSandbox(const Pod& pod) {
+    (void)pod;
     return okStatus();
   }
-  virtual Status onPostUpdatePodSandbox(const Pod& pod) { (void)pod; return okStatus(); }
+  virtual Status onStopPodSandbox(const Pod& pod) {
+    (void)pod;
+    return okStatus();
+  }
+  virtual Status onRemovePodSandbox(const Pod& pod) {
+    (void)pod;
+    return okStatus();
+  }
+  // NRI >= 0.10: pod-level resources changed (in-place pod resize).
+  virtual Status onUpdatePodSandbox(const Pod& pod, const LinuxResources& overhead, const LinuxResources& resources) {
+    (void)pod;
+    (void)overhead;
+    (void)resources;
+    return okStatus();
+  }
+  virtual Status onPostUpdatePodSandbox(const Pod& pod) {
+    (void)pod;
+    return okStatus();
+  }
   virtual Status onPostCreateContainer(const Pod& pod, const Container& container) {
-    (void)pod; (void)container;
+    (void)pod;
+    (void)container;
     return okStatus();
   }
   // The container's pid is known from here on.
   virtual Status onStartContainer(const Pod& pod, const Container& container) {
-    (void)pod; (void)container;
+    (void)pod;
+    (void)container;
     return okStatus();
   }
   virtual Status onPostStartContainer(const Pod& pod, const Container& container) {
-    (void)pod; (void)container;
+    (void)pod;
+    (void)container;
     return okStatus();
   }
   virtual Status onPostUpdateContainer(const Pod& pod, const Container& container) {
-    (void)pod; (void)container;
+    (void)pod;
+    (void)container;
     return okStatus();
   }
   virtual Status onRemoveContainer(const Pod& pod, const Container& container) {
-    (void)pod; (void)container;
+    (void)pod;
+    (void)container;
     return okStatus();
   }
 };

@@ -48,9 +48,9 @@ Status Demux::feed(std::string_view bytes) {
       if (length > kMaxFrameLength) {
         // Nothing after this header can be framed again: its length is the only way to find
         // the next one.
-        broken_ = Error::dataLoss("NRI mux frame for connection " + std::to_string(conn) +
-                                  " claims " + std::to_string(length) +
-                                  " bytes, more than the limit of " + std::to_string(kMaxFrameLength));
+        broken_ = Error::dataLoss("NRI mux frame for connection " + std::to_string(conn) + " claims " +
+                                  std::to_string(length) + " bytes, more than the limit of " +
+                                  std::to_string(kMaxFrameLength));
         return *broken_;
       }
       frame_conn_ = conn;
@@ -78,8 +78,7 @@ std::optional<ConnMessage> Demux::next() {
 }
 
 bool Demux::midMessage() const {
-  return !header_.empty() || frame_left_ > 0 || plugin_service_.midMessage() ||
-         runtime_service_.midMessage();
+  return !header_.empty() || frame_left_ > 0 || plugin_service_.midMessage() || runtime_service_.midMessage();
 }
 
 }  // namespace topod::nri::mux

@@ -56,9 +56,9 @@ class Demux {
   uint64_t droppedFrames() const { return dropped_frames_; }
 
  private:
-  std::string header_;        // partial frame header
-  uint32_t frame_conn_ = 0;   // current frame's connection
-  uint64_t frame_left_ = 0;   // payload bytes of the current frame still to come
+  std::string header_;       // partial frame header
+  uint32_t frame_conn_ = 0;  // current frame's connection
+  uint64_t frame_left_ = 0;  // payload bytes of the current frame still to come
   ttrpc::MessageReader plugin_service_;
   ttrpc::MessageReader runtime_service_;
   uint64_t dropped_frames_ = 0;

@@ -113,9 +113,8 @@ class Plugin::Impl {
     if (!clock_.waitUntil(lock, answered_cv_, deadline, [&] { return slot->result.has_value(); })) {
       lock.unlock();
       wake();  // the I/O thread expires the call now rather than at its next poll timeout
-      return Error(ErrorCode::DeadlineExceeded,
-                   "UpdateContainers: no answer from the runtime within " +
-                       std::to_string(options_.call_timeout.count()) + " ms");
+      return Error(ErrorCode::DeadlineExceeded, "UpdateContainers: no answer from the runtime within " +
+                                                    std::to_string(options_.call_timeout.count()) + " ms");
     }
     return std::move(*slot->result);
   }
@@ -144,9 +143,8 @@ class Plugin::Impl {
   // that the agent can log them as they are; per-message errors, answered on a connection that
   // stays up, are reported without it.
   Error whatNext(const Error& error, std::chrono::milliseconds retry) const {
-    const std::string next = connector_.canReconnect()
-                                 ? "; reconnecting in " + std::to_string(retry.count()) + " ms"
-                                 : "; a runtime-launched plugin cannot reconnect, stopping";
+    const std::string next = connector_.canReconnect() ? "; reconnecting in " + std::to_string(retry.count()) + " ms"
+                                                       : "; a runtime-launched plugin cannot reconnect, stopping";
     return Error(error.code(), error.message() + next, error.sysErrno());
   }
 
@@ -180,8 +178,7 @@ class Plugin::Impl {
     while (!stopping_) {
       auto fd = connector_.connect();
       if (!fd.has_value()) {
-        report(whatNext(fd.error().withContext("NRI plugin connecting via " + connector_.describe()),
-                        backoff));
+        report(whatNext(fd.error().withContext("NRI plugin connecting via " + connector_.describe()), backoff));
         if (!connector_.canReconnect()) {
           final_status = fd.error();
           break;
@@ -301,8 +298,7 @@ class Plugin::Impl {
       }
       if (it->second.kind == PendingCall::Kind::Register) {
         return Error(ErrorCode::DeadlineExceeded, "the runtime did not answer RegisterPlugin within " +
-                                                      std::to_string(options_.call_timeout.count()) +
-                                                      " ms");
+                                                      std::to_string(options_.call_timeout.count()) + " ms");
       }
       settle(it->second.slot, Error(ErrorCode::DeadlineExceeded, "UpdateContainers: no answer from the runtime"));
       it = pending_.erase(it);
@@ -312,8 +308,7 @@ class Plugin::Impl {
 
   Status call(Connection& connection, const char* method, std::string payload, PendingCall pending) {
     ttrpc::Request request{kRuntimeServiceName, method, std::move(payload),
-                           std::chrono::duration_cast<std::chrono::nanoseconds>(options_.call_timeout)
-                               .count()};
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(options_.call_timeout).count()};
     const uint32_t stream_id = next_stream_id_;
     next_stream_id_ += 2;  // client streams are odd and increasing (docs/nri.md, "ttrpc messages")
     auto message = ttrpc::encodeRequest(stream_id, request);
@@ -354,15 +349,13 @@ class Plugin::Impl {
       } else {
         response = service.handle(*verdict->request);
         if (response.code != ErrorCode::Ok) {
-          report(Error(response.code, "answered " + verdict->request->method + " with an error: " +
-                                          response.message));
+          report(Error(response.code, "answered " + verdict->request->method + " with an error: " + response.message));
         }
       }
       auto encoded = ttrpc::encodeResponse(header.stream_id, response);
       if (!encoded.has_value()) {
         report(encoded.error().withContext("answering the runtime"));
-        encoded = ttrpc::encodeResponse(
-            header.stream_id, {encoded.error().code(), encoded.error().message(), {}});
+        encoded = ttrpc::encodeResponse(header.stream_id, {encoded.error().code(), encoded.error().message(), {}});
         if (!encoded.has_value()) return encoded.error();
       }
       {
@@ -379,16 +372,14 @@ class Plugin::Impl {
     }
     auto it = pending_.find(header.stream_id);
     if (it == pending_.end()) {
-      report(Error::notFound("runtime answered unknown ttrpc stream " +
-                             std::to_string(header.stream_id)));
+      report(Error::notFound("runtime answered unknown ttrpc stream " + std::to_string(header.stream_id)));
       return okStatus();
     }
     PendingCall pending = std::move(it->second);
     pending_.erase(it);
     Result<ttrpc::Response> response =
-        in.message.oversized
-            ? Result<ttrpc::Response>(Error::resourceExhausted("runtime answer exceeds 4 MiB"))
-            : ttrpc::decodeResponse(in.message.data);
+        in.message.oversized ? Result<ttrpc::Response>(Error::resourceExhausted("runtime answer exceeds 4 MiB"))
+                             : ttrpc::decodeResponse(in.message.data);
     if (pending.kind == PendingCall::Kind::Register) {
       if (!response.has_value()) return response.error().withContext("RegisterPlugin");
       if (response->code != ErrorCode::Ok) {
@@ -404,8 +395,9 @@ class Plugin::Impl {
     if (!response.has_value()) return response.error().withContext("UpdateContainers");
     pb::UpdateContainersResponse answer;
     if (!answer.ParseFromString(response->payload)) {
-      return Error::invalidArgument("UpdateContainers: the runtime's answer is not a valid "
-                                    "UpdateContainersResponse");
+      return Error::invalidArgument(
+          "UpdateContainers: the runtime's answer is not a valid "
+          "UpdateContainersResponse");
     }
     std::vector<Update> failed;
     for (const pb::ContainerUpdate& update : answer.failed()) {
@@ -447,12 +439,20 @@ class Plugin::Impl {
 Plugin::Plugin(PluginOptions options, EventHandler& handler, Connector& connector)
     : impl_(std::make_unique<Impl>(std::move(options), handler, connector)) {}
 Plugin::~Plugin() = default;
-Status Plugin::start() { return impl_->start(); }
-void Plugin::stop() { impl_->stop(); }
-Status Plugin::wait() { return impl_->wait(); }
+Status Plugin::start() {
+  return impl_->start();
+}
+void Plugin::stop() {
+  impl_->stop();
+}
+Status Plugin::wait() {
+  return impl_->wait();
+}
 Result<std::vector<Update>> Plugin::updateContainers(const std::vector<Update>& updates) {
   return impl_->updateContainers(updates);
 }
-PluginStats Plugin::stats() const { return impl_->stats(); }
+PluginStats Plugin::stats() const {
+  return impl_->stats();
+}
 
 }  // namespace topod::nri

@@ -36,18 +36,16 @@ namespace topod::nri {
 // Events topod subscribes to by default, before intersecting with what the runtime accepts:
 // pod lifecycle, container create/start/update/stop/remove and (NRI >= 0.10) pod resize.
 constexpr EventMask kTopodEvents =
-    eventBit(Event::RunPodSandbox) | eventBit(Event::StopPodSandbox) |
-    eventBit(Event::RemovePodSandbox) | eventBit(Event::CreateContainer) |
-    eventBit(Event::StartContainer) | eventBit(Event::UpdateContainer) |
-    eventBit(Event::StopContainer) | eventBit(Event::RemoveContainer) |
-    eventBit(Event::UpdatePodSandbox);
+    eventBit(Event::RunPodSandbox) | eventBit(Event::StopPodSandbox) | eventBit(Event::RemovePodSandbox) |
+    eventBit(Event::CreateContainer) | eventBit(Event::StartContainer) | eventBit(Event::UpdateContainer) |
+    eventBit(Event::StopContainer) | eventBit(Event::RemoveContainer) | eventBit(Event::UpdatePodSandbox);
 
 // Every event the plugin can serve (all but ValidateContainerAdjustment: topod is no validator).
 constexpr EventMask kAllServedEvents = ((EventMask{1} << 13) - 1);
 
 struct PluginOptions {
   std::string name = "topod";
-  std::string idx = "90";  // two digits; runtimes call plugins in ascending index order
+  std::string idx = "90";           // two digits; runtimes call plugins in ascending index order
   EventMask events = kTopodEvents;  // intersected with the runtime's valid events; never sent as 0
   // Reconnect backoff: first delay, doubled per failed attempt up to the maximum; reset once a
   // connection reached Synchronize.

@@ -11,9 +11,8 @@ template <typename Message>
 Result<Message> parsePayload(const std::string& payload, std::string_view method) {
   Message message;
   if (!message.ParseFromString(payload)) {
-    return Error(ErrorCode::Internal, "NRI " + std::string(method) + " payload of " +
-                                          std::to_string(payload.size()) + " bytes is not a valid " +
-                                          message.GetTypeName());
+    return Error(ErrorCode::Internal, "NRI " + std::string(method) + " payload of " + std::to_string(payload.size()) +
+                                          " bytes is not a valid " + message.GetTypeName());
   }
   return message;
 }
@@ -55,8 +54,7 @@ ttrpc::Response errorResponse(const Error& error) {
 
 }  // namespace
 
-PluginService::PluginService(EventMask wanted, EventHandler& handler,
-                             std::function<void(const Error&)> report)
+PluginService::PluginService(EventMask wanted, EventHandler& handler, std::function<void(const Error&)> report)
     : wanted_(wanted), handler_(handler), report_(std::move(report)) {}
 
 ttrpc::Response PluginService::handle(const ttrpc::Request& request) {
@@ -105,9 +103,8 @@ ttrpc::Response PluginService::handle(const ttrpc::Request& request) {
     } else if (auto cit = kContainerEvents.find(method); cit != kContainerEvents.end()) {
       auto request_pb = parsePayload<pb::StartContainerRequest>(payload, method);
       if (!request_pb.has_value()) return errorResponse(request_pb.error());
-      Status status = containerEvent(cit->second,
-                                     request_pb->has_pod() ? &request_pb->pod() : nullptr,
-                                     request_pb->container());
+      Status status =
+          containerEvent(cit->second, request_pb->has_pod() ? &request_pb->pod() : nullptr, request_pb->container());
       if (!status.has_value()) return errorResponse(status.error());
     } else {
       // Includes ValidateContainerAdjustment: topod is not a validator and never subscribes.
@@ -185,8 +182,7 @@ Result<std::string> PluginService::synchronize(const std::string& payload) {
   return serialize(response);
 }
 
-Result<Pod> PluginService::resolvePod(const pb::PodSandbox* pod_pb, const Container* container,
-                                      Event event) {
+Result<Pod> PluginService::resolvePod(const pb::PodSandbox* pod_pb, const Container* container, Event event) {
   Pod pod;
   if (pod_pb != nullptr && !pod_pb->id().empty()) {
     auto converted = podFromProto(*pod_pb);
@@ -198,8 +194,8 @@ Result<Pod> PluginService::resolvePod(const pb::PodSandbox* pod_pb, const Contai
     auto it = pods_.find(pod_id);
     if (it == pods_.end()) {
       return Error::notFound(std::string(eventName(event)) + " for " +
-                             (container != nullptr ? "container " + container->id + " of " : "") +
-                             "unknown pod \"" + pod_id + "\"");
+                             (container != nullptr ? "container " + container->id + " of " : "") + "unknown pod \"" +
+                             pod_id + "\"");
     }
     pod = it->second;
   }
@@ -233,13 +229,11 @@ Status PluginService::podEvent(Event event, const pb::PodSandbox* pod_pb) {
     case Event::UpdatePodSandbox:
     case Event::ValidateContainerAdjustment: break;
   }
-  report_(Error::invalidArgument(std::string("StateChange carries ") + eventName(event) +
-                                 " as a pod event"));
+  report_(Error::invalidArgument(std::string("StateChange carries ") + eventName(event) + " as a pod event"));
   return okStatus();
 }
 
-Status PluginService::containerEvent(Event event, const pb::PodSandbox* pod_pb,
-                                     const pb::Container& container_pb) {
+Status PluginService::containerEvent(Event event, const pb::PodSandbox* pod_pb, const pb::Container& container_pb) {
   auto container = containerFromProto(container_pb);
   if (!container.has_value()) {
     report_(container.error().withContext(eventName(event)));
@@ -266,8 +260,8 @@ Status PluginService::containerEvent(Event event, const pb::PodSandbox* pod_pb,
     case Event::PostUpdatePodSandbox:
     case Event::ValidateContainerAdjustment: break;
   }
-  report_(Error::invalidArgument(std::string("StateChange carries ") + eventName(event) +
-                                 " as a container notification"));
+  report_(
+      Error::invalidArgument(std::string("StateChange carries ") + eventName(event) + " as a container notification"));
   return okStatus();
 }
 
@@ -277,8 +271,7 @@ Result<std::string> PluginService::createContainer(const std::string& payload) {
   pb::CreateContainerResponse response;
   auto container = containerFromProto(request->container());
   if (!container.has_value()) return container.error().withContext("CreateContainer");
-  auto pod = resolvePod(request->has_pod() ? &request->pod() : nullptr, &*container,
-                        Event::CreateContainer);
+  auto pod = resolvePod(request->has_pod() ? &request->pod() : nullptr, &*container, Event::CreateContainer);
   if (!pod.has_value()) {
     // Without its pod topod cannot place the container; leave it as the kubelet asked.
     report_(pod.error());
@@ -299,8 +292,7 @@ Result<std::string> PluginService::updateContainer(const std::string& payload) {
   if (!container.has_value()) return container.error().withContext("UpdateContainer");
   auto requested = resourcesFromProto(request->linux_resources());
   if (!requested.has_value()) return requested.error().withContext("UpdateContainer " + container->id);
-  auto pod = resolvePod(request->has_pod() ? &request->pod() : nullptr, &*container,
-                        Event::UpdateContainer);
+  auto pod = resolvePod(request->has_pod() ? &request->pod() : nullptr, &*container, Event::UpdateContainer);
   if (!pod.has_value()) {
     report_(pod.error());
     return serialize(response);
@@ -317,8 +309,7 @@ Result<std::string> PluginService::stopContainer(const std::string& payload) {
   pb::StopContainerResponse response;
   auto container = containerFromProto(request->container());
   if (!container.has_value()) return container.error().withContext("StopContainer");
-  auto pod = resolvePod(request->has_pod() ? &request->pod() : nullptr, &*container,
-                        Event::StopContainer);
+  auto pod = resolvePod(request->has_pod() ? &request->pod() : nullptr, &*container, Event::StopContainer);
   if (!pod.has_value()) {
     report_(pod.error());
     return serialize(response);
@@ -336,8 +327,7 @@ Result<std::string> PluginService::updatePodSandbox(const std::string& payload) 
   if (!overhead.has_value()) return overhead.error().withContext("UpdatePodSandbox overhead");
   auto resources = resourcesFromProto(request->linux_resources());
   if (!resources.has_value()) return resources.error().withContext("UpdatePodSandbox resources");
-  auto pod = resolvePod(request->has_pod() ? &request->pod() : nullptr, nullptr,
-                        Event::UpdatePodSandbox);
+  auto pod = resolvePod(request->has_pod() ? &request->pod() : nullptr, nullptr, Event::UpdatePodSandbox);
   if (!pod.has_value()) {
     report_(pod.error());
     return serialize(pb::UpdatePodSandboxResponse());

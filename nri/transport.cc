@@ -11,7 +11,9 @@
 namespace topod::nri {
 namespace {
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // "<idx>-<name>" with a two-digit index, as plugin file names are spelled.
 bool splitIndexedName(const std::string& text, std::string* idx, std::string* name) {
@@ -35,8 +37,7 @@ Result<UniqueFd> UnixSocketConnector::connect() {
   if (!fd.valid()) return Error::fromErrno(errno, "creating a unix socket for " + path_);
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
     const int err = errno;
-    return Error(ErrorCode::Unavailable, "connecting to NRI socket " + path_ + ": " +
-                                             std::strerror(err), err);
+    return Error(ErrorCode::Unavailable, "connecting to NRI socket " + path_ + ": " + std::strerror(err), err);
   }
   return fd;
 }
@@ -50,8 +51,7 @@ Result<UniqueFd> InheritedFdConnector::connect() {
   int type = 0;
   socklen_t len = sizeof(type);
   if (::getsockopt(fd_, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
-    return Error::invalidArgument("NRI_PLUGIN_SOCKET fd " + std::to_string(fd_) +
-                                  " is not a stream socket");
+    return Error::invalidArgument("NRI_PLUGIN_SOCKET fd " + std::to_string(fd_) + " is not a stream socket");
   }
   // Keep it from leaking into processes we might start.
   ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
@@ -68,19 +68,18 @@ Status validatePluginIdentity(const std::string& name, const std::string& idx) {
   }
   if (name.empty()) return Error::invalidArgument("NRI plugin name must not be empty");
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(c) || c == '_' ||
-                    c == '.' || c == '+' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(c) || c == '_' || c == '.' || c == '+' || c == '-';
     if (!ok) {
-      return Error::invalidArgument("NRI plugin name \"" + name +
-                                    "\" may only contain letters, digits and _.+-");
+      return Error::invalidArgument("NRI plugin name \"" + name + "\" may only contain letters, digits and _.+-");
     }
   }
   return okStatus();
 }
 
-Result<LaunchEnvironment> resolveLaunchEnvironment(
-    const std::function<const char*(const char*)>& get_env, const std::string& argv0,
-    const std::string& default_name, const std::string& default_idx) {
+Result<LaunchEnvironment> resolveLaunchEnvironment(const std::function<const char*(const char*)>& get_env,
+                                                   const std::string& argv0, const std::string& default_name,
+                                                   const std::string& default_idx) {
   LaunchEnvironment env{default_name, default_idx, -1};
   const char* socket = get_env("NRI_PLUGIN_SOCKET");
   if (socket == nullptr || *socket == '\0') return env;
@@ -112,16 +111,17 @@ Result<LaunchEnvironment> resolveLaunchEnvironment(
   const size_t slash = argv0.find_last_of('/');
   const std::string base = slash == std::string::npos ? argv0 : argv0.substr(slash + 1);
   if (!splitIndexedName(base, &split_idx, &split_name)) {
-    return Error::invalidArgument("launched NRI plugin without NRI_PLUGIN_NAME/NRI_PLUGIN_IDX and "
-                                  "its file name \"" + base + "\" is not <idx>-<name>");
+    return Error::invalidArgument(
+        "launched NRI plugin without NRI_PLUGIN_NAME/NRI_PLUGIN_IDX and "
+        "its file name \"" +
+        base + "\" is not <idx>-<name>");
   }
   env.plugin_idx = split_idx;
   env.plugin_name = split_name;
   return env;
 }
 
-std::unique_ptr<Connector> makeConnector(const LaunchEnvironment& env,
-                                         const std::string& socket_path) {
+std::unique_ptr<Connector> makeConnector(const LaunchEnvironment& env, const std::string& socket_path) {
   if (env.inherited_fd >= 0) return std::make_unique<InheritedFdConnector>(env.inherited_fd);
   return std::make_unique<UnixSocketConnector>(socket_path);
 }

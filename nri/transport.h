@@ -69,8 +69,7 @@ struct LaunchEnvironment {
 
 // `get_env` returns nullptr for unset variables (pass ::getenv in production).
 Result<LaunchEnvironment> resolveLaunchEnvironment(const std::function<const char*(const char*)>& get_env,
-                                                   const std::string& argv0,
-                                                   const std::string& default_name,
+                                                   const std::string& argv0, const std::string& default_name,
                                                    const std::string& default_idx);
 
 // Checks the NRI naming rules (docs/nri.md, "Launch environment and names"): index = two ASCII

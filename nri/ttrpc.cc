@@ -19,18 +19,15 @@ uint32_t getBe32(const char* in) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 
-Result<std::string> frameMessage(uint32_t stream_id, MessageType type,
-                                 const google::protobuf::MessageLite& body) {
+Result<std::string> frameMessage(uint32_t stream_id, MessageType type, const google::protobuf::MessageLite& body) {
   const size_t size = body.ByteSizeLong();
   if (size > kMaxDataLength) {
-    return Error::resourceExhausted("ttrpc message of " + std::to_string(size) +
-                                    " bytes exceeds the maximum of " +
+    return Error::resourceExhausted("ttrpc message of " + std::to_string(size) + " bytes exceeds the maximum of " +
                                     std::to_string(kMaxDataLength));
   }
   std::string out(kHeaderSize + size, '\0');
   encodeHeader({static_cast<uint32_t>(size), stream_id, static_cast<uint8_t>(type), 0}, out.data());
-  if (size > 0 &&
-      !body.SerializeToArray(out.data() + kHeaderSize, static_cast<int>(size))) {
+  if (size > 0 && !body.SerializeToArray(out.data() + kHeaderSize, static_cast<int>(size))) {
     return Error::internal("serializing a ttrpc envelope failed");
   }
   return out;
@@ -92,9 +89,8 @@ Result<Response> decodeResponse(std::string_view data) {
   if (pb.has_status()) {
     const int32_t code = pb.status().code();
     // Codes outside the canonical range are still errors; keep them distinguishable as Unknown.
-    out.code = (code >= 0 && code <= static_cast<int32_t>(ErrorCode::Unauthenticated))
-                   ? static_cast<ErrorCode>(code)
-                   : ErrorCode::Unknown;
+    out.code = (code >= 0 && code <= static_cast<int32_t>(ErrorCode::Unauthenticated)) ? static_cast<ErrorCode>(code)
+                                                                                       : ErrorCode::Unknown;
     out.message = pb.status().message();
   }
   out.payload = std::move(*pb.mutable_payload());
@@ -151,15 +147,14 @@ Result<ServerRules::Verdict> ServerRules::check(const Message& message) {
   if (message.oversized) {
     return Verdict{std::nullopt,
                    {ErrorCode::ResourceExhausted,
-                    "message length " + std::to_string(header.length) +
-                        " exceeds maximum message size " + std::to_string(kMaxDataLength),
+                    "message length " + std::to_string(header.length) + " exceeds maximum message size " +
+                        std::to_string(kMaxDataLength),
                     {}}};
   }
   if (header.stream_id % 2 == 0 || header.stream_id <= last_stream_) {
     return Verdict{std::nullopt,
                    {ErrorCode::InvalidArgument,
-                    "StreamID " + std::to_string(header.stream_id) +
-                        " must be odd and greater than the previous one",
+                    "StreamID " + std::to_string(header.stream_id) + " must be odd and greater than the previous one",
                     {}}};
   }
   last_stream_ = header.stream_id;

@@ -21,16 +21,16 @@ constexpr uint32_t kMaxDataLength = 4u << 20;
 enum class MessageType : uint8_t { Request = 1, Response = 2, Data = 3 };
 
 struct Header {
-  uint32_t length = 0;     // data bytes after the header
+  uint32_t length = 0;  // data bytes after the header
   uint32_t stream_id = 0;
-  uint8_t type = 0;        // MessageType, kept raw so that invalid values can be reported
+  uint8_t type = 0;  // MessageType, kept raw so that invalid values can be reported
   uint8_t flags = 0;
 
   friend bool operator==(const Header&, const Header&) = default;
 };
 
 void encodeHeader(const Header& header, char* out);  // writes kHeaderSize bytes
-Header decodeHeader(const char* in);                  // reads kHeaderSize bytes
+Header decodeHeader(const char* in);                 // reads kHeaderSize bytes
 
 struct Request {
   std::string service;  // "nri.pkg.api.v1alpha1.Plugin"

@@ -29,25 +29,25 @@ struct HugepageLimit {
 // hugepage list) means "not given" in a request and "leave unchanged" in a decision, exactly as
 // NRI's Optional* wrappers do. containerd applies only these fields in updates (docs/nri.md, "What an update changes").
 struct LinuxResources {
-  std::optional<uint64_t> cpu_shares;   // cgroup v1 shares; runc maps them to cpu.weight on v2
-  std::optional<int64_t> cpu_quota;     // microseconds per period; -1 = unlimited
-  std::optional<uint64_t> cpu_period;   // microseconds
+  std::optional<uint64_t> cpu_shares;  // cgroup v1 shares; runc maps them to cpu.weight on v2
+  std::optional<int64_t> cpu_quota;    // microseconds per period; -1 = unlimited
+  std::optional<uint64_t> cpu_period;  // microseconds
   std::optional<CpuSet> cpuset_cpus;
   std::optional<NodeSet> cpuset_mems;
   std::optional<int64_t> memory_limit;  // bytes
   std::vector<HugepageLimit> hugepage_limits;
 
   bool empty() const {
-    return !cpu_shares && !cpu_quota && !cpu_period && !cpuset_cpus && !cpuset_mems &&
-           !memory_limit && hugepage_limits.empty();
+    return !cpu_shares && !cpu_quota && !cpu_period && !cpuset_cpus && !cpuset_mems && !memory_limit &&
+           hugepage_limits.empty();
   }
   friend bool operator==(const LinuxResources&, const LinuxResources&) = default;
 };
 
 // A pod sandbox as the runtime describes it.
 struct Pod {
-  std::string id;         // runtime sandbox id
-  std::string uid;        // Kubernetes pod UID
+  std::string id;   // runtime sandbox id
+  std::string uid;  // Kubernetes pod UID
   std::string namespace_name;
   std::string name;
   StringMap labels;
@@ -137,18 +137,20 @@ enum class Event : int {
 };
 
 using EventMask = uint32_t;
-constexpr EventMask eventBit(Event event) { return EventMask{1} << (static_cast<int>(event) - 1); }
+constexpr EventMask eventBit(Event event) {
+  return EventMask{1} << (static_cast<int>(event) - 1);
+}
 
 // What the runtime told us in Configure.
 struct RuntimeInfo {
-  std::string name;     // "containerd", "cri-o"
-  std::string version;  // e.g. "v1.7.24", "1.33.2"
-  std::string nri_version;  // only from NRI >= v0.12 runtimes; empty otherwise
-  std::string config;       // plugin configuration passed by the runtime (launched plugins)
+  std::string name;                                   // "containerd", "cri-o"
+  std::string version;                                // e.g. "v1.7.24", "1.33.2"
+  std::string nri_version;                            // only from NRI >= v0.12 runtimes; empty otherwise
+  std::string config;                                 // plugin configuration passed by the runtime (launched plugins)
   std::chrono::milliseconds registration_timeout{0};  // 0 when the runtime did not say (NRI < 0.7)
   std::chrono::milliseconds request_timeout{0};
-  EventMask valid_events = 0;   // the largest mask this runtime accepts
-  EventMask subscribed = 0;     // the mask topod answered with
+  EventMask valid_events = 0;  // the largest mask this runtime accepts
+  EventMask subscribed = 0;    // the mask topod answered with
 };
 
 }  // namespace topod::nri

@@ -23,9 +23,11 @@ Result<Decision> NonePolicy::admit(const State& /*state*/, const PodRequest& pod
 Result<Decision> NonePolicy::resize(const State& state, const PodRequest& pod, const ContainerRequest& resized) const {
   ContainerKey key{.pod_uid = pod.uid, .container_name = resized.name};
   if (state.containers().count(key) == 0) {
-    return Error::notFound("policy none: cannot resize " + pod.uid + "/" + resized.name + ": container is not admitted");
+    return Error::notFound("policy none: cannot resize " + pod.uid + "/" + resized.name +
+                           ": container is not admitted");
   }
-  return decide(pod, resized, "policy none: resize needs no placement change; stays on all online CPUs " + online_.toString());
+  return decide(pod, resized,
+                "policy none: resize needs no placement change; stays on all online CPUs " + online_.toString());
 }
 
 std::map<ContainerKey, Placement> NonePolicy::placements(const State& state) const {
@@ -37,6 +39,8 @@ std::map<ContainerKey, Placement> NonePolicy::placements(const State& state) con
   return out;
 }
 
-CpuSet NonePolicy::sharedCpus(const State& /*state*/) const { return online_; }
+CpuSet NonePolicy::sharedCpus(const State& /*state*/) const {
+  return online_;
+}
 
 }  // namespace topod::policies

@@ -53,8 +53,7 @@ class Policy {
 
   // In-place resize of an admitted container to `resized`. Keeps what it can (existing
   // exclusive CPUs, NUMA nodes); on Error the old allocation stays valid and untouched.
-  virtual Result<Decision> resize(const State& state, const PodRequest& pod,
-                                  const ContainerRequest& resized) const = 0;
+  virtual Result<Decision> resize(const State& state, const PodRequest& pod, const ContainerRequest& resized) const = 0;
 
   // Where every container of the State runs (exclusive CPUs, or the shared pool it belongs to).
   // Contract: a container's placement depends only on its own allocation and on the union of

@@ -1,10 +1,10 @@
 #include "policies/policy_registry.h"
 
+#include "policies/none_policy.h"
+#include "policies/state_check.h"
 #include "policies/static/cpu/kubelet_cpu_topology.h"
 #include "policies/static/cpu/static_cpu_policy.h"
 #include "policies/static/kubelet_static_policy.h"
-#include "policies/none_policy.h"
-#include "policies/state_check.h"
 #include "policies/topology_aware/topology_aware_policy.h"
 
 namespace topod::policies {
@@ -36,16 +36,20 @@ const std::vector<Entry>& entries() {
   return kEntries;
 }
 
-Error invalidOption(const std::string& message) { return Error::invalidArgument("policy options: " + message); }
+Error invalidOption(const std::string& message) {
+  return Error::invalidArgument("policy options: " + message);
+}
 
-bool anyCpuOption(const StaticCpuOptions& cpu) { return cpu != StaticCpuOptions{}; }
+bool anyCpuOption(const StaticCpuOptions& cpu) {
+  return cpu != StaticCpuOptions{};
+}
 
 Status validateReservations(const topology::Topology& topology, const PolicyOptions& options) {
   const int online = topology.onlineCpus().size();
   CpuSet not_online = options.reserved_cpus - topology.onlineCpus();
   if (!not_online.empty()) {
-    return invalidOption("reserved CPUs " + not_online.toString() + " are not online (online: " +
-                         topology.onlineCpus().toString() + ")");
+    return invalidOption("reserved CPUs " + not_online.toString() +
+                         " are not online (online: " + topology.onlineCpus().toString() + ")");
   }
   if (options.reserved_cpu_count < 0) {
     return invalidOption("reserved CPU count " + std::to_string(options.reserved_cpu_count) + " is negative");
@@ -60,12 +64,14 @@ Status validateReservations(const topology::Topology& topology, const PolicyOpti
   for (const auto& [node, resources] : options.reserved_memory) {
     const topology::NumaNode* numa = topology.numaNode(node);
     if (numa == nullptr) {
-      return invalidOption("memory reserved on NUMA node " + std::to_string(node) + ", which does not exist (nodes: " +
-                           topology.numaNodeIds().toString() + ")");
+      return invalidOption("memory reserved on NUMA node " + std::to_string(node) +
+                           ", which does not exist (nodes: " + topology.numaNodeIds().toString() + ")");
     }
     for (const auto& [resource, bytes] : resources) {
       auto capacity = memoryCapacity(*numa, resource);
-      if (!capacity.has_value()) return invalidOption("reserved memory on NUMA node " + std::to_string(node) + ": " + capacity.error().message());
+      if (!capacity.has_value())
+        return invalidOption("reserved memory on NUMA node " + std::to_string(node) + ": " +
+                             capacity.error().message());
       if (bytes > *capacity) {
         return invalidOption("reserved " + resource + " on NUMA node " + std::to_string(node) + " (" +
                              std::to_string(bytes) + " bytes) exceeds its capacity (" + std::to_string(*capacity) +
@@ -101,7 +107,8 @@ Status validatePolicyOptions(const topology::Topology& topology, const PolicyOpt
   TOPOD_RETURN_IF_ERROR(validateReservations(topology, options));
   if (options.policy == "none") {
     // Nothing is pinned under "none": options that only change pinning would be silently ignored.
-    if (anyCpuOption(options.cpu)) return invalidOption("CPU options need policy \"static\" or \"topology-aware\", not \"none\"");
+    if (anyCpuOption(options.cpu))
+      return invalidOption("CPU options need policy \"static\" or \"topology-aware\", not \"none\"");
     if (options.memory_policy == MemoryManagerPolicy::Static) {
       return invalidOption("memory policy Static needs policy \"static\" or \"topology-aware\", not \"none\"");
     }
@@ -109,8 +116,9 @@ Status validatePolicyOptions(const topology::Topology& topology, const PolicyOpt
   }
   if (options.policy == "static" && options.reserved_cpus.empty() && options.reserved_cpu_count == 0) {
     // The kubelet refuses to start its static CPU manager without reserved CPUs.
-    return invalidOption("the static policy needs at least one reserved CPU (reserved_cpus or reserved_cpu_count), "
-                         "as the kubelet requires system-reserved + kube-reserved CPU above zero");
+    return invalidOption(
+        "the static policy needs at least one reserved CPU (reserved_cpus or reserved_cpu_count), "
+        "as the kubelet requires system-reserved + kube-reserved CPU above zero");
   }
   // The kubelet's own incompatibilities, with its messages: the check the static CPU policy runs.
   Status cpu = cpu::validateStaticCpuOptions(options.cpu, cpu::KubeletCpuTopology::fromTopology(topology),

@@ -14,8 +14,8 @@ QosClass computeQosClass(const std::vector<ContainerRequest>& containers) {
       any_set = true;
     }
     bool cpu_ok = c.cpu_limit_millis != 0 && (c.cpu_request_millis == 0 || c.cpu_request_millis == c.cpu_limit_millis);
-    bool mem_ok = c.memory_limit_bytes != 0 &&
-                  (c.memory_request_bytes == 0 || c.memory_request_bytes == c.memory_limit_bytes);
+    bool mem_ok =
+        c.memory_limit_bytes != 0 && (c.memory_request_bytes == 0 || c.memory_request_bytes == c.memory_limit_bytes);
     if (!cpu_ok || !mem_ok) all_guaranteed = false;
   }
   if (!any_set) return QosClass::BestEffort;

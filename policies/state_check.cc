@@ -9,7 +9,9 @@
 
 namespace topod::policies {
 
-std::string describeKey(const ContainerKey& key) { return escapeForDisplay(key.pod_uid + "/" + key.container_name); }
+std::string describeKey(const ContainerKey& key) {
+  return escapeForDisplay(key.pod_uid + "/" + key.container_name);
+}
 
 Status checkReservedNotExclusive(const ContainerKey& key, const ContainerAllocation& allocation,
                                  const CpuSet& reserved) {
@@ -37,9 +39,9 @@ class Checker {
           const StateCheckOptions& check)
       : topology_(topology), options_(options), state_(state), check_(check) {
     // The CPUs the policy resolved (a count names no CPUs by itself), else the configured list.
-    reserved_ = !check.resolved_reserved_cpus.empty() ? check.resolved_reserved_cpus
+    reserved_ = !check.resolved_reserved_cpus.empty()                              ? check.resolved_reserved_cpus
                 : check.policy != nullptr && !check.policy->reservedCpus().empty() ? check.policy->reservedCpus()
-                                                                                  : options.reserved_cpus;
+                                                                                   : options.reserved_cpus;
   }
 
   std::vector<std::string> run() {
@@ -69,8 +71,8 @@ class Checker {
     const CpuSet& cpus = allocation.exclusive_cpus;
     CpuSet offline = cpus - topology_.onlineCpus();
     if (!offline.empty()) {
-      add(describeKey(key) + ": exclusive CPUs " + offline.toString() + " are not online (online: " +
-          topology_.onlineCpus().toString() + ")");
+      add(describeKey(key) + ": exclusive CPUs " + offline.toString() +
+          " are not online (online: " + topology_.onlineCpus().toString() + ")");
     }
     if (!check_.allow_exclusive_on_reserved) {
       Status reserved = checkReservedNotExclusive(key, allocation, reserved_);
@@ -92,7 +94,8 @@ class Checker {
       }
       for (const auto& [resource, bytes] : resources) {
         auto capacity = memoryCapacity(*numa, resource);
-        if (!capacity.has_value()) add(describeKey(key) + ": NUMA node " + std::to_string(node) + ": " + capacity.error().message());
+        if (!capacity.has_value())
+          add(describeKey(key) + ": NUMA node " + std::to_string(node) + ": " + capacity.error().message());
         if (bytes > 0) charged.insert(node);
       }
     }
@@ -234,8 +237,8 @@ std::vector<std::string> checkState(const topology::Topology& topology, const Po
   return Checker(topology, options, state, check).run();
 }
 
-Status validateRestoredState(const topology::Topology& topology, const PolicyOptions& options,
-                             const State& state, const std::string& source, const StateCheckOptions& check) {
+Status validateRestoredState(const topology::Topology& topology, const PolicyOptions& options, const State& state,
+                             const std::string& source, const StateCheckOptions& check) {
   std::vector<std::string> violations = checkState(topology, options, state, check);
   if (violations.empty()) return okStatus();
   std::string message = source + ": state does not fit this machine and configuration (" +

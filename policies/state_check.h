@@ -59,9 +59,8 @@ std::vector<std::string> checkState(const topology::Topology& topology, const Po
 // Restore of an existing state (a checkpoint or a simulator's initial state): the State is
 // adopted only when it is consistent with the current topology and options. The error is
 // FailedPrecondition and lists every violation, prefixed with `source` (e.g. the file path).
-Status validateRestoredState(const topology::Topology& topology, const PolicyOptions& options,
-                             const State& state, const std::string& source,
-                             const StateCheckOptions& check = {});
+Status validateRestoredState(const topology::Topology& topology, const PolicyOptions& options, const State& state,
+                             const std::string& source, const StateCheckOptions& check = {});
 
 // The rule "a reserved CPU is never exclusive" for one allocation: the one check that admission,
 // resize, adoption (the agent, after every decision) and restore (checkState) all use.

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "state/json_fields.h"
 #include "policies/state_check.h"
+#include "state/json_fields.h"
 
 namespace topod::policies {
 
@@ -13,7 +13,9 @@ namespace {
 // Output lines keep a fixed, readable key order (line, op, pod, container, result, ...).
 using Line = nlohmann::ordered_json;
 
-std::string dump(const Line& line) { return line.dump(-1, ' ', false, Line::error_handler_t::replace); }
+std::string dump(const Line& line) {
+  return line.dump(-1, ' ', false, Line::error_handler_t::replace);
+}
 
 Line eventLine(const TraceEvent& event, const std::string& container) {
   Line line;

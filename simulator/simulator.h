@@ -13,8 +13,8 @@
 #include "common/result.h"
 #include "policies/policy.h"
 #include "policies/policy_options.h"
-#include "simulator/simulator_trace.h"
 #include "policies/state.h"
+#include "simulator/simulator_trace.h"
 #include "topology/model.h"
 
 namespace topod::policies {
@@ -27,8 +27,8 @@ struct SimulationSummary {
   int exclusive = 0;     // admitted containers with exclusive CPUs
   int resized = 0;
   int resize_refused = 0;
-  int removed = 0;  // containers removed
-  int errors = 0;   // events naming an unknown pod/container or adding an existing pod
+  int removed = 0;     // containers removed
+  int errors = 0;      // events naming an unknown pod/container or adding an existing pod
   int containers = 0;  // containers in the final state
   // Free CPUs at the end: the shared pool minus reserved CPUs, per NUMA node.
   std::map<int, int> free_cpus_per_numa;

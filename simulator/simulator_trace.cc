@@ -91,7 +91,8 @@ Status readResources(json::Fields& fields, const std::string& where, ContainerRe
   }
   if (limits.has_cpu) request.cpu_limit_millis = limits.cpu_millis;
   if (limits.has_memory) request.memory_limit_bytes = limits.memory_bytes;
-  if (requests.has_cpu || limits.has_cpu) request.cpu_request_millis = requests.has_cpu ? requests.cpu_millis : limits.cpu_millis;
+  if (requests.has_cpu || limits.has_cpu)
+    request.cpu_request_millis = requests.has_cpu ? requests.cpu_millis : limits.cpu_millis;
   if (requests.has_memory || limits.has_memory) {
     request.memory_request_bytes = requests.has_memory ? requests.memory_bytes : limits.memory_bytes;
   }
@@ -123,7 +124,8 @@ Result<QosClass> parseQos(const std::string& text, const std::string& where) {
   for (QosClass qos : {QosClass::Guaranteed, QosClass::Burstable, QosClass::BestEffort}) {
     if (qosClassName(qos) == text) return qos;
   }
-  return Error::invalidArgument(where + ": unknown QoS class \"" + text + "\" (known: Guaranteed, Burstable, BestEffort)");
+  return Error::invalidArgument(where + ": unknown QoS class \"" + text +
+                                "\" (known: Guaranteed, Burstable, BestEffort)");
 }
 
 Result<ContainerRequest> parseContainer(const Json& value, const std::string& source, const std::string& path) {
@@ -161,7 +163,8 @@ Result<TraceEvent> parseAdd(json::Fields& fields, const std::string& source, Tra
   if (event.pod.uid.empty()) return Error::invalidArgument(source + ": pod.uid: must not be empty");
   if (annotations != nullptr) {
     for (const auto& [key, value] : annotations->items()) {
-      if (!value.is_string()) return Error::invalidArgument(source + ": pod.annotations." + key + ": expected a string");
+      if (!value.is_string())
+        return Error::invalidArgument(source + ": pod.annotations." + key + ": expected a string");
       event.pod.annotations[key] = value.get<std::string>();
     }
   }

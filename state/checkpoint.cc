@@ -100,7 +100,8 @@ Result<LoadedState> Checkpoint::moveAside(const std::string& why) {
   std::vector<std::string> moved;
   std::vector<std::string> files;
   auto segments = listJournalSegments(dir_);
-  if (!segments.has_value()) return segments.error().withContext("checkpoint in " + dir_ + " is unusable (" + why + ")");
+  if (!segments.has_value())
+    return segments.error().withContext("checkpoint in " + dir_ + " is unusable (" + why + ")");
   if (::access(path().c_str(), F_OK) == 0) files.push_back(path());
   for (const JournalSegment& segment : *segments) files.push_back(segment.path);
   for (const std::string& file : files) {
@@ -249,15 +250,16 @@ void Checkpoint::workerLoop() {
     if (background) {
       Status synced = journal_->syncIfDirty();
       if (!synced.has_value() && options_.report_background_error) {
-        options_.report_background_error(synced.error(), "retrying in " +
-                                                             std::to_string(kBackgroundSyncInterval.count()) + " ms");
+        options_.report_background_error(synced.error(),
+                                         "retrying in " + std::to_string(kBackgroundSyncInterval.count()) + " ms");
       }
     }
     if (compact_now) {
       Status compacted = compact();
       if (!compacted.has_value() && options_.report_background_error) {
         // The journal keeps every change, so nothing is lost; it only grows until this works.
-        options_.report_background_error(compacted.error(), "the journal keeps the changes, retrying at the next segment");
+        options_.report_background_error(compacted.error(),
+                                         "the journal keeps the changes, retrying at the next segment");
       }
     }
     lock.lock();

@@ -32,14 +32,14 @@
 #include <thread>
 #include <vector>
 
-#include "state/state_file.h"
-#include "state/state_journal.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/result.h"
 #include "policies/policy.h"
 #include "policies/policy_options.h"
 #include "policies/state.h"
+#include "state/state_file.h"
+#include "state/state_journal.h"
 #include "topology/model.h"
 
 namespace topod::agent {

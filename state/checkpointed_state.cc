@@ -36,7 +36,8 @@ CheckpointedState::Draft::~Draft() {
 }
 
 void CheckpointedState::Draft::remember(const policies::ContainerKey& key) {
-  auto touched = std::find_if(originals_.begin(), originals_.end(), [&](const auto& entry) { return entry.first == key; });
+  auto touched =
+      std::find_if(originals_.begin(), originals_.end(), [&](const auto& entry) { return entry.first == key; });
   if (touched != originals_.end()) return;
   const policies::ContainerAllocation* held = owner_.state_.find(key);
   originals_.emplace_back(key, held != nullptr ? std::optional(*held) : std::nullopt);

@@ -9,7 +9,9 @@ Fields::Fields(const Json& value, std::string source, std::string path)
   if (!value_.is_object()) error_ = source_ + ": " + (path_.empty() ? "document" : path_) + ": expected a JSON object";
 }
 
-bool Fields::has(const char* key) const { return value_.is_object() && value_.contains(key); }
+bool Fields::has(const char* key) const {
+  return value_.is_object() && value_.contains(key);
+}
 
 std::string Fields::pathOf(std::string_view key) const {
   return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
@@ -87,7 +89,9 @@ const Json* Fields::array(const char* key, bool required) {
   return v;
 }
 
-const Json* Fields::raw(const char* key, bool required) { return lookup(key, required); }
+const Json* Fields::raw(const char* key, bool required) {
+  return lookup(key, required);
+}
 
 Status Fields::finish() {
   if (!error_.empty()) return Error::invalidArgument(error_);

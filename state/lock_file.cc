@@ -17,7 +17,8 @@ Result<LockFile> LockFile::acquire(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600));
   if (!fd.valid()) {
     int err = errno;
-    if (err == ELOOP) return Error(ErrorCode::FailedPrecondition, "lock file " + path + " is a symbolic link; refusing it", err);
+    if (err == ELOOP)
+      return Error(ErrorCode::FailedPrecondition, "lock file " + path + " is a symbolic link; refusing it", err);
     return Error::fromErrno(err, "opening lock file " + path);
   }
   struct stat st {};
@@ -40,8 +41,8 @@ Result<LockFile> LockFile::acquire(const std::string& path) {
     while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
     if (err == EWOULDBLOCK) {
       return Error(ErrorCode::FailedPrecondition,
-                   "another topod" + (holder.empty() ? std::string() : " (pid " + holder + ")") +
-                       " holds " + path + "; two agents must not share a state directory",
+                   "another topod" + (holder.empty() ? std::string() : " (pid " + holder + ")") + " holds " + path +
+                       "; two agents must not share a state directory",
                    err);
     }
     return Error::fromErrno(err, "locking " + path);

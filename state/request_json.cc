@@ -63,7 +63,8 @@ Status parseHugepages(const Json& value, const std::string& where, std::map<uint
 
 }  // namespace
 
-Result<ContainerRequest> containerRequestFromJson(const Json& value, const std::string& source, const std::string& path) {
+Result<ContainerRequest> containerRequestFromJson(const Json& value, const std::string& source,
+                                                  const std::string& path) {
   json::Fields fields(value, source, path);
   ContainerRequest request;
   request.name = fields.string("name", false);
@@ -81,7 +82,8 @@ Result<ContainerRequest> containerRequestFromJson(const Json& value, const std::
   if (request.cpu_request_millis < 0 || request.cpu_limit_millis < 0) {
     return Error::invalidArgument(source + ": " + path + ": CPU millicores must not be negative");
   }
-  if (hugepages != nullptr) TOPOD_RETURN_IF_ERROR(parseHugepages(*hugepages, source + ": " + path + ".hugepages", request.hugepages));
+  if (hugepages != nullptr)
+    TOPOD_RETURN_IF_ERROR(parseHugepages(*hugepages, source + ": " + path + ".hugepages", request.hugepages));
   if (devices != nullptr) {
     for (std::size_t i = 0; i < devices->size(); ++i) {
       json::Fields device_fields((*devices)[i], source, path + ".devices[" + std::to_string(i) + "]");

@@ -13,8 +13,8 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "state/json_fields.h"
 #include "policies/request.h"
+#include "state/json_fields.h"
 
 namespace topod::policies {
 

@@ -9,8 +9,8 @@
 #include <charconv>
 #include <cstdio>
 
-#include "state/state_file.h"
 #include "policies/state_check.h"
+#include "state/state_file.h"
 
 namespace topod::agent {
 
@@ -28,7 +28,8 @@ std::string segmentName(uint64_t index) {
 
 // "journal.0000000007" -> 7; anything else (the lock, state.json, "journal.7.corrupt-...") -> 0.
 uint64_t segmentIndexOf(std::string_view name) {
-  if (name.size() != kSegmentPrefix.size() + kSegmentDigits || name.substr(0, kSegmentPrefix.size()) != kSegmentPrefix) {
+  if (name.size() != kSegmentPrefix.size() + kSegmentDigits ||
+      name.substr(0, kSegmentPrefix.size()) != kSegmentPrefix) {
     return 0;
   }
   uint64_t index = 0;

@@ -58,7 +58,7 @@ struct JournalContents {
   std::vector<policies::StateChange> changes;
   // One message per unreadable record: where, why, and what became of its container.
   std::vector<std::string> unreadable;
-  std::vector<JournalSegment> segments;        // ascending index
+  std::vector<JournalSegment> segments;  // ascending index
   // The last segment ended in a torn record, which `changes` leaves out.
   bool torn_tail = false;
   uint64_t last_segment_valid_bytes = 0;  // where the torn record began

@@ -64,7 +64,8 @@ Result<std::map<int, std::map<std::string, uint64_t>>> memoryFromJson(const Json
     auto node = parseNodeKey(node_text, node_where);
     if (!node.has_value()) return node.error();
     if (!resources.is_object()) return Error::invalidArgument(node_where + ": expected an object of resource -> bytes");
-    if (memory.count(*node) != 0) return Error::invalidArgument(node_where + ": NUMA node " + std::to_string(*node) + " given twice");
+    if (memory.count(*node) != 0)
+      return Error::invalidArgument(node_where + ": NUMA node " + std::to_string(*node) + " given twice");
     auto& per_node = memory[*node];
     for (const auto& [resource, bytes] : resources.items()) {
       auto parsed = json::asUint64(bytes, node_where + "." + resource);
@@ -90,7 +91,8 @@ Result<QosClass> parseQos(const std::string& text, const std::string& where) {
   for (QosClass qos : {QosClass::Guaranteed, QosClass::Burstable, QosClass::BestEffort}) {
     if (qosClassName(qos) == text) return qos;
   }
-  return Error::invalidArgument(where + ": unknown QoS class \"" + text + "\" (known: Guaranteed, Burstable, BestEffort)");
+  return Error::invalidArgument(where + ": unknown QoS class \"" + text +
+                                "\" (known: Guaranteed, Burstable, BestEffort)");
 }
 
 // One container's entry: the key and its allocation (shared by documents and change records).
@@ -185,8 +187,8 @@ Result<State> parseState(std::string_view text, std::string_view source_view, St
     body.erase("checksum");
     std::string computed = checksumOf(body);
     if (computed != stored_checksum) {
-      return Error::dataLoss(source + ": checksum mismatch: file says \"" + stored_checksum + "\", content hashes to \"" +
-                             computed + "\" (the file was modified or truncated)");
+      return Error::dataLoss(source + ": checksum mismatch: file says \"" + stored_checksum +
+                             "\", content hashes to \"" + computed + "\" (the file was modified or truncated)");
     }
   }
   State state;

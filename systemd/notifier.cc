@@ -30,13 +30,21 @@ std::string oneLine(std::string_view text) {
 
 }  // namespace
 
-Status SdNotifier::ready(std::string_view status) { return notify("READY=1\nSTATUS=" + oneLine(status)); }
+Status SdNotifier::ready(std::string_view status) {
+  return notify("READY=1\nSTATUS=" + oneLine(status));
+}
 
-Status SdNotifier::status(std::string_view status) { return notify("STATUS=" + oneLine(status)); }
+Status SdNotifier::status(std::string_view status) {
+  return notify("STATUS=" + oneLine(status));
+}
 
-Status SdNotifier::stopping() { return notify("STOPPING=1\nSTATUS=stopping"); }
+Status SdNotifier::stopping() {
+  return notify("STOPPING=1\nSTATUS=stopping");
+}
 
-Status SdNotifier::watchdog() { return notify("WATCHDOG=1"); }
+Status SdNotifier::watchdog() {
+  return notify("WATCHDOG=1");
+}
 
 std::chrono::microseconds SdNotifier::watchdogInterval() const {
   uint64_t usec = 0;

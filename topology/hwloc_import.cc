@@ -45,7 +45,9 @@ class HwlocTopology {
   hwloc_topology_t topology_ = nullptr;
 };
 
-int osIndex(const hwloc_obj* obj) { return obj->os_index == HWLOC_UNKNOWN_INDEX ? -1 : static_cast<int>(obj->os_index); }
+int osIndex(const hwloc_obj* obj) {
+  return obj->os_index == HWLOC_UNKNOWN_INDEX ? -1 : static_cast<int>(obj->os_index);
+}
 
 Result<CpuSet> toCpuSet(hwloc_const_bitmap_t bitmap, const char* what) {
   CpuSet set;
@@ -106,10 +108,10 @@ std::optional<DeviceClass> classOfPci(unsigned class_id) {
   // PCI class codes (PCI Code and ID Assignment spec): base class in the high byte.
   const unsigned base = class_id >> 8;
   switch (base) {
-    case 0x01: return DeviceClass::Storage;     // mass storage (NVMe, SAS, ...)
-    case 0x02: return DeviceClass::Nic;         // network (Ethernet, InfiniBand, ...)
-    case 0x03: return DeviceClass::Gpu;         // display (VGA, 3D controller)
-    case 0x12: return DeviceClass::Accelerator; // processing accelerators
+    case 0x01: return DeviceClass::Storage;      // mass storage (NVMe, SAS, ...)
+    case 0x02: return DeviceClass::Nic;          // network (Ethernet, InfiniBand, ...)
+    case 0x03: return DeviceClass::Gpu;          // display (VGA, 3D controller)
+    case 0x12: return DeviceClass::Accelerator;  // processing accelerators
     default: break;
   }
   if (class_id == 0x0b40) return DeviceClass::Accelerator;  // co-processor
@@ -140,20 +142,26 @@ Status addDevices(hwloc_topology_t topo, TopologyBuilder& builder, const std::ve
       hwloc_obj_t node = localNode(anchor);
       if (node != nullptr) numa = osIndex(node);
     }
-    builder.addDevice({.address = address, .klass = *klass, .vendor_id = pci.vendor_id, .device_id = pci.device_id,
-                       .name = names, .numa = numa});
+    builder.addDevice({.address = address,
+                       .klass = *klass,
+                       .vendor_id = pci.vendor_id,
+                       .device_id = pci.device_id,
+                       .name = names,
+                       .numa = numa});
   }
   return okStatus();
 }
 
 Status addDistances(hwloc_topology_t topo, TopologyBuilder& builder, const std::vector<int>& node_ids) {
   unsigned count = 0;
-  if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &count, nullptr, HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) != 0 ||
+  if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &count, nullptr, HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) !=
+          0 ||
       count == 0) {
     return okStatus();  // no SLIT: the builder's kernel-style default applies
   }
   std::vector<hwloc_distances_s*> all(count, nullptr);
-  if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &count, all.data(), HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) != 0) {
+  if (hwloc_distances_get_by_type(topo, HWLOC_OBJ_NUMANODE, &count, all.data(), HWLOC_DISTANCES_KIND_MEANS_LATENCY,
+                                  0) != 0) {
     return Error::fromErrno(errno, "hwloc: cannot read NUMA distances");
   }
   // Prefer the firmware's matrix (SLIT, FROM_OS) over user-provided ones.
@@ -250,7 +258,8 @@ Result<TopologyBuilder> convert(hwloc_topology_t topo) {
             .core_id = core != nullptr ? osIndex(core) : id,
             .l3 = l3 != nullptr ? l3_index.at(l3) : -1,
             .numa = osIndex(node)};
-    if (cpu.core_id < 0) return Error::invalidArgument("hwloc: the core of CPU " + std::to_string(id) + " has no OS index");
+    if (cpu.core_id < 0)
+      return Error::invalidArgument("hwloc: the core of CPU " + std::to_string(id) + " has no OS index");
     builder.addCpu(cpu);
   }
   TOPOD_RETURN_IF_ERROR(addDistances(topo, builder, node_ids));
@@ -262,8 +271,7 @@ Result<TopologyBuilder> loadAndConvert(HwlocInput input, const std::string& text
   HwlocTopology topo;
   TOPOD_RETURN_IF_ERROR(topo.init());
   switch (input) {
-    case HwlocInput::Live:
-      break;
+    case HwlocInput::Live: break;
     case HwlocInput::XmlFile:
       if (hwloc_topology_set_xml(topo.get(), text.c_str()) != 0) {
         return Error::fromErrno(errno, "hwloc cannot use the XML file");
@@ -281,8 +289,9 @@ Result<TopologyBuilder> loadAndConvert(HwlocInput input, const std::string& text
     }
     case HwlocInput::Synthetic:
       if (hwloc_topology_set_synthetic(topo.get(), text.c_str()) != 0) {
-        return Error::invalidArgument("hwloc rejects the synthetic description (expected levels such as "
-                                      "\"pack:2 numa:2 l3:2 core:4 pu:2\")");
+        return Error::invalidArgument(
+            "hwloc rejects the synthetic description (expected levels such as "
+            "\"pack:2 numa:2 l3:2 core:4 pu:2\")");
       }
       break;
   }
@@ -294,8 +303,9 @@ Result<TopologyBuilder> loadAndConvert(HwlocInput input, const std::string& text
   hwloc_topology_set_icache_types_filter(topo.get(), HWLOC_TYPE_FILTER_KEEP_NONE);
   hwloc_topology_set_type_filter(topo.get(), HWLOC_OBJ_L3CACHE, HWLOC_TYPE_FILTER_KEEP_ALL);
   if (hwloc_topology_load(topo.get()) != 0) {
-    return Error::fromErrno(errno, input == HwlocInput::Live ? "hwloc cannot discover this machine"
-                                                             : "hwloc cannot load it (malformed or not an hwloc XML topology)");
+    return Error::fromErrno(errno, input == HwlocInput::Live
+                                       ? "hwloc cannot discover this machine"
+                                       : "hwloc cannot load it (malformed or not an hwloc XML topology)");
   }
   return convert(topo.get());
 }

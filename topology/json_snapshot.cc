@@ -17,7 +17,9 @@ using nlohmann::json;
 
 // ---- Writing ----------------------------------------------------------------------------------
 
-std::string jsonString(std::string_view text) { return json(std::string(text)).dump(); }
+std::string jsonString(std::string_view text) {
+  return json(std::string(text)).dump();
+}
 
 std::string hex16(uint16_t value) {
   char buf[8];
@@ -47,12 +49,17 @@ int packageOfMemoryOnlyNode(const Topology& t, int node_id) {
 std::string join(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
-std::string item(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+std::string item(const std::string& path, std::size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
 
-Error at(const std::string& path, const std::string& problem) { return Error::invalidArgument(path + ": " + problem); }
+Error at(const std::string& path, const std::string& problem) {
+  return Error::invalidArgument(path + ": " + problem);
+}
 
 Status expectObject(const json& value, const std::string& path, std::initializer_list<std::string_view> known) {
-  if (!value.is_object()) return at(path.empty() ? "(top level)" : path, std::string("expected an object, got ") + value.type_name());
+  if (!value.is_object())
+    return at(path.empty() ? "(top level)" : path, std::string("expected an object, got ") + value.type_name());
   for (const auto& [key, ignored] : value.items()) {
     (void)ignored;
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
@@ -94,7 +101,7 @@ Result<uint64_t> getU64(const json& obj, const std::string& path, std::string_vi
   if (v == nullptr) return at(where, "missing");
   if (!v->is_number_unsigned()) {
     return at(where, v->is_number_integer() ? std::string("must not be negative")
-                                             : std::string("expected a non-negative integer, got ") + v->type_name());
+                                            : std::string("expected a non-negative integer, got ") + v->type_name());
   }
   return v->get<uint64_t>();
 }
@@ -134,8 +141,9 @@ Result<uint16_t> getHexId(const json& obj, const std::string& path, std::string_
   auto text = getString(obj, path, key);
   if (!text.has_value()) return text.error();
   const std::string& s = *text;
-  const bool well_formed = s.size() == 6 && s[0] == '0' && s[1] == 'x' &&
-                           std::all_of(s.begin() + 2, s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  const bool well_formed =
+      s.size() == 6 && s[0] == '0' && s[1] == 'x' &&
+      std::all_of(s.begin() + 2, s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
   if (!well_formed) return at(join(path, key), "expected a 16-bit hex id like \"0x10de\", got " + jsonString(s));
   return static_cast<uint16_t>(std::stoul(s.substr(2), nullptr, 16));
 }
@@ -168,7 +176,10 @@ Status readNumaNodes(const json& doc, Parsed& out, std::set<int>& nodes_with_pac
     auto package = getInt(row, path, "package", 0, kMaxSmallId, -1);
     if (!package.has_value()) return package.error();
     if (*package >= 0) nodes_with_package.insert(static_cast<int>(*id));
-    NumaNodeSpec spec{.id = static_cast<int>(*id), .memory_bytes = *memory, .hugepages = {}, .kind = *kind,
+    NumaNodeSpec spec{.id = static_cast<int>(*id),
+                      .memory_bytes = *memory,
+                      .hugepages = {},
+                      .kind = *kind,
                       .package = static_cast<int>(*package)};
     auto pages = getArray(row, path, "hugepages", false);
     if (!pages.has_value()) return pages.error();
@@ -184,7 +195,8 @@ Status readNumaNodes(const json& doc, Parsed& out, std::set<int>& nodes_with_pac
         return at(join(page_path, "page_size_bytes"), "page size " + std::to_string(*size) + " listed twice");
       }
     }
-    if (!out.nodes.insert(spec.id).second) return at(join(path, "id"), "NUMA node " + std::to_string(spec.id) + " listed twice");
+    if (!out.nodes.insert(spec.id).second)
+      return at(join(path, "id"), "NUMA node " + std::to_string(spec.id) + " listed twice");
     out.builder.addNumaNode(spec);
   }
   return okStatus();
@@ -235,8 +247,12 @@ Status readCpus(const json& doc, Parsed& out, std::set<int>& nodes_with_cpus) {
       return at(join(path, "l3"), "L3 group " + std::to_string(*l3) + " is not listed in l3_groups");
     }
     nodes_with_cpus.insert(static_cast<int>(*numa));
-    out.builder.addCpu({.id = static_cast<int>(*id), .package = static_cast<int>(*package), .die = static_cast<int>(*die),
-                        .core_id = static_cast<int>(*core), .l3 = static_cast<int>(*l3), .numa = static_cast<int>(*numa)});
+    out.builder.addCpu({.id = static_cast<int>(*id),
+                        .package = static_cast<int>(*package),
+                        .die = static_cast<int>(*die),
+                        .core_id = static_cast<int>(*core),
+                        .l3 = static_cast<int>(*l3),
+                        .numa = static_cast<int>(*numa)});
   }
   return okStatus();
 }
@@ -290,15 +306,20 @@ Status readDevices(const json& doc, Parsed& out) {
     if (*numa >= 0 && out.nodes.count(static_cast<int>(*numa)) == 0) {
       return at(join(path, "numa"), "NUMA node " + std::to_string(*numa) + " is not listed in numa_nodes");
     }
-    out.builder.addDevice({.address = *address, .klass = *klass, .vendor_id = *vendor, .device_id = *device,
-                           .name = *name, .numa = static_cast<int>(*numa)});
+    out.builder.addDevice({.address = *address,
+                           .klass = *klass,
+                           .vendor_id = *vendor,
+                           .device_id = *device,
+                           .name = *name,
+                           .numa = static_cast<int>(*numa)});
   }
   return okStatus();
 }
 
 Result<Topology> parseDocument(const json& doc) {
-  TOPOD_RETURN_IF_ERROR(expectObject(doc, "", {"format", "version", "cpus", "offline_cpus", "isolated_cpus", "l3_groups",
-                                               "numa_nodes", "distances", "devices"}));
+  TOPOD_RETURN_IF_ERROR(expectObject(doc, "",
+                                     {"format", "version", "cpus", "offline_cpus", "isolated_cpus", "l3_groups",
+                                      "numa_nodes", "distances", "devices"}));
   auto format = getString(doc, "", "format");
   if (!format.has_value()) return format.error();
   if (*format != kTopologyJsonFormat) {
@@ -318,8 +339,9 @@ Result<Topology> parseDocument(const json& doc) {
   TOPOD_RETURN_IF_ERROR(readCpus(doc, parsed, nodes_with_cpus));
   for (int node : nodes_with_package) {
     if (nodes_with_cpus.count(node) != 0) {
-      return at("numa_nodes", "node " + std::to_string(node) +
-                                  " has CPUs, so its package comes from them; \"package\" is only for memory-only nodes");
+      return at("numa_nodes",
+                "node " + std::to_string(node) +
+                    " has CPUs, so its package comes from them; \"package\" is only for memory-only nodes");
     }
   }
   auto offline = getCpuList(doc, "", "offline_cpus");
@@ -367,9 +389,10 @@ std::string toTopologyJson(const Topology& t) {
   }
   std::vector<std::string> devices;
   for (const PciDevice& d : t.devices()) {
-    devices.push_back("{\"address\": " + jsonString(d.address) + ", \"class\": " + jsonString(deviceClassName(d.klass)) +
-                      ", \"vendor_id\": " + jsonString(hex16(d.vendor_id)) + ", \"device_id\": " + jsonString(hex16(d.device_id)) +
-                      ", \"name\": " + jsonString(d.name) + ", \"numa\": " + std::to_string(d.numa) + "}");
+    devices.push_back(
+        "{\"address\": " + jsonString(d.address) + ", \"class\": " + jsonString(deviceClassName(d.klass)) +
+        ", \"vendor_id\": " + jsonString(hex16(d.vendor_id)) + ", \"device_id\": " + jsonString(hex16(d.device_id)) +
+        ", \"name\": " + jsonString(d.name) + ", \"numa\": " + std::to_string(d.numa) + "}");
   }
   std::string out = "{\n";
   out += "  \"format\": " + jsonString(kTopologyJsonFormat) + ",\n";

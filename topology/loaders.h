@@ -37,8 +37,7 @@ const std::vector<std::string_view>& knownTopologySources();
 Result<Topology> loadLiveTopology(const LoadOptions& options = {});
 Result<Topology> loadHwlocXmlFile(const std::string& path, const LoadOptions& options = {});
 // An hwloc XML document held in memory; `origin` names it in errors.
-Result<Topology> loadHwlocXmlBuffer(std::string_view xml, std::string_view origin,
-                                    const LoadOptions& options = {});
+Result<Topology> loadHwlocXmlBuffer(std::string_view xml, std::string_view origin, const LoadOptions& options = {});
 Result<Topology> loadHwlocSynthetic(std::string_view description, const LoadOptions& options = {});
 Result<Topology> loadJsonSnapshotFile(const std::string& path);
 

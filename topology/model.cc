@@ -23,8 +23,8 @@ std::string_view memoryKindName(MemoryKind kind) {
 }
 
 Result<MemoryKind> parseMemoryKind(std::string_view name) {
-  for (MemoryKind kind : {MemoryKind::Unknown, MemoryKind::Dram, MemoryKind::Hbm, MemoryKind::Nvm,
-                          MemoryKind::Cxl, MemoryKind::SpecificPurpose}) {
+  for (MemoryKind kind : {MemoryKind::Unknown, MemoryKind::Dram, MemoryKind::Hbm, MemoryKind::Nvm, MemoryKind::Cxl,
+                          MemoryKind::SpecificPurpose}) {
     if (memoryKindName(kind) == name) return kind;
   }
   return Error::invalidArgument("unknown memory kind \"" + std::string(name) +
@@ -43,8 +43,8 @@ std::string_view deviceClassName(DeviceClass klass) {
 }
 
 Result<DeviceClass> parseDeviceClass(std::string_view name) {
-  for (DeviceClass klass : {DeviceClass::Gpu, DeviceClass::Nic, DeviceClass::Accelerator,
-                            DeviceClass::Storage, DeviceClass::Other}) {
+  for (DeviceClass klass :
+       {DeviceClass::Gpu, DeviceClass::Nic, DeviceClass::Accelerator, DeviceClass::Storage, DeviceClass::Other}) {
     if (deviceClassName(klass) == name) return klass;
   }
   return Error::invalidArgument("unknown device class \"" + std::string(name) +
@@ -56,8 +56,8 @@ Result<DeviceClass> parseDeviceClass(std::string_view name) {
 std::size_t Topology::index(int cpu_id) const {
   if (cpu_id < 0 || static_cast<std::size_t>(cpu_id) >= cpu_slot_.size() ||
       cpu_slot_[static_cast<std::size_t>(cpu_id)] < 0) {
-    std::fprintf(stderr, "topod: fatal: topology query for CPU %d, which is not online (online: %s)\n",
-                 cpu_id, online_.toString().c_str());
+    std::fprintf(stderr, "topod: fatal: topology query for CPU %d, which is not online (online: %s)\n", cpu_id,
+                 online_.toString().c_str());
     std::abort();
   }
   return static_cast<std::size_t>(cpu_id);
@@ -157,9 +157,13 @@ TopologyBuilder& TopologyBuilder::addDevice(const PciDevice& device) {
 
 namespace {
 
-Error invalid(const std::string& message) { return Error::invalidArgument("topology: " + message); }
+Error invalid(const std::string& message) {
+  return Error::invalidArgument("topology: " + message);
+}
 
-std::string cpuName(int id) { return "CPU " + std::to_string(id); }
+std::string cpuName(int id) {
+  return "CPU " + std::to_string(id);
+}
 
 }  // namespace
 
@@ -193,12 +197,14 @@ Result<Topology> TopologyBuilder::build() const {
   // NUMA nodes: explicit specs plus any node referenced by a CPU.
   std::map<int, NumaNodeSpec> specs;
   for (const NumaNodeSpec& spec : nodes_) {
-    if (spec.id < 0 || spec.id > NodeSet::kMaxId) return invalid("NUMA node " + std::to_string(spec.id) + ": id out of range");
+    if (spec.id < 0 || spec.id > NodeSet::kMaxId)
+      return invalid("NUMA node " + std::to_string(spec.id) + ": id out of range");
     if (!specs.emplace(spec.id, spec).second) return invalid("NUMA node " + std::to_string(spec.id) + " listed twice");
   }
   for (const Cpu& c : t.cpus_) specs.try_emplace(c.numa, NumaNodeSpec{.id = c.numa});
   for (const auto& [id, spec] : specs) {
-    NumaNode node{.id = id, .memory_bytes = spec.memory_bytes, .hugepages = spec.hugepages, .kind = spec.kind, .cpus = {}};
+    NumaNode node{
+        .id = id, .memory_bytes = spec.memory_bytes, .hugepages = spec.hugepages, .kind = spec.kind, .cpus = {}};
     for (const auto& [page_size, count] : spec.hugepages) {
       (void)count;
       if (page_size == 0 || (page_size & (page_size - 1)) != 0) {
@@ -219,8 +225,13 @@ Result<Topology> TopologyBuilder::build() const {
     auto key = std::make_tuple(c.package, c.die, c.core_id);
     auto [it, inserted] = core_by_key.try_emplace(key, t.cores_.size());
     if (inserted) {
-      t.cores_.push_back(Core{.index = static_cast<int>(t.cores_.size()), .package = c.package, .die = c.die,
-                              .core_id = c.core_id, .l3 = c.l3, .numa = c.numa, .cpus = {}});
+      t.cores_.push_back(Core{.index = static_cast<int>(t.cores_.size()),
+                              .package = c.package,
+                              .die = c.die,
+                              .core_id = c.core_id,
+                              .l3 = c.l3,
+                              .numa = c.numa,
+                              .cpus = {}});
     }
     Core& core = t.cores_[it->second];
     if (core.l3 != c.l3 || core.numa != c.numa) {
@@ -242,7 +253,8 @@ Result<Topology> TopologyBuilder::build() const {
     group.numa_nodes.insert(c.numa);
   }
   for (const L3Group& group : t.l3_groups_) {
-    if (group.cpus.empty()) return invalid("L3 group " + std::to_string(group.index) + " has no CPUs (indexes must be dense)");
+    if (group.cpus.empty())
+      return invalid("L3 group " + std::to_string(group.index) + " has no CPUs (indexes must be dense)");
     int package = t.cpus_[0].package;
     for (const Cpu& c : t.cpus_) {
       if (c.id == group.cpus.first()) package = c.package;
@@ -264,7 +276,8 @@ Result<Topology> TopologyBuilder::build() const {
   std::map<int, Package> packages;
   std::map<std::pair<int, int>, Die> dies;
   for (const Cpu& c : t.cpus_) {
-    Package& pkg = packages.try_emplace(c.package, Package{.id = c.package, .cpus = {}, .numa_nodes = {}}).first->second;
+    Package& pkg =
+        packages.try_emplace(c.package, Package{.id = c.package, .cpus = {}, .numa_nodes = {}}).first->second;
     pkg.cpus.insert(c.id);
     pkg.numa_nodes.insert(c.numa);
     Die& die = dies.try_emplace({c.package, c.die}, Die{.package = c.package, .id = c.die, .cpus = {}}).first->second;
@@ -319,7 +332,8 @@ Result<Topology> TopologyBuilder::build() const {
     if (dev.address.empty()) return invalid("device with an empty PCI address");
     if (i > 0 && t.devices_[i - 1].address == dev.address) return invalid("device " + dev.address + " listed twice");
     if (dev.numa >= 0 && specs.count(dev.numa) == 0) {
-      return invalid("device " + dev.address + " is on NUMA node " + std::to_string(dev.numa) + ", which does not exist");
+      return invalid("device " + dev.address + " is on NUMA node " + std::to_string(dev.numa) +
+                     ", which does not exist");
     }
     if (dev.numa < -1) return invalid("device " + dev.address + ": NUMA node below -1");
   }

@@ -14,7 +14,9 @@ std::string count(std::size_t n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
-std::string cpuList(const CpuSet& cpus) { return cpus.empty() ? "none" : cpus.toString(); }
+std::string cpuList(const CpuSet& cpus) {
+  return cpus.empty() ? "none" : cpus.toString();
+}
 
 std::string hugepageSummary(const NumaNode& node) {
   if (node.hugepages.empty()) return "";
@@ -97,7 +99,9 @@ std::string formatTopologyTree(const Topology& t) {
     if (!shown.contains(node.id)) out += nodeLine(node) + " (no package)\n";
   }
   out += "NUMA distances:\n      ";
-  for (const NumaNode& node : t.numaNodes()) out += " " + std::string(4 - std::min<std::size_t>(4, std::to_string(node.id).size()), ' ') + std::to_string(node.id);
+  for (const NumaNode& node : t.numaNodes())
+    out +=
+        " " + std::string(4 - std::min<std::size_t>(4, std::to_string(node.id).size()), ' ') + std::to_string(node.id);
   out += "\n";
   for (std::size_t i = 0; i < t.numaNodes().size(); ++i) {
     char buf[16];
@@ -112,7 +116,8 @@ std::string formatTopologyTree(const Topology& t) {
   out += "Devices:" + std::string(t.devices().empty() ? " none" : "") + "\n";
   for (const PciDevice& dev : t.devices()) {
     char ids[16];
-    std::snprintf(ids, sizeof(ids), "%04x:%04x", static_cast<unsigned>(dev.vendor_id), static_cast<unsigned>(dev.device_id));
+    std::snprintf(ids, sizeof(ids), "%04x:%04x", static_cast<unsigned>(dev.vendor_id),
+                  static_cast<unsigned>(dev.device_id));
     out += "  " + dev.address + " " + std::string(deviceClassName(dev.klass)) + " [" + ids + "]" +
            (dev.name.empty() ? "" : " " + dev.name) +
            (dev.numa >= 0 ? ", NUMA node " + std::to_string(dev.numa) : ", NUMA node unknown") + "\n";
@@ -130,8 +135,9 @@ std::string formatZoneTable(const std::vector<Zone>& zones) {
     std::snprintf(line, sizeof(line), "    %-24s %12s %12s %12s\n", "RESOURCE", "CAPACITY", "ALLOCATABLE", "AVAILABLE");
     out += line;
     for (const ZoneResource& r : zone.resources) {
-      std::snprintf(line, sizeof(line), "    %-24s %12s %12s %12s\n", r.name.c_str(), zoneQuantity(r.name, r.capacity).c_str(),
-                    zoneQuantity(r.name, r.allocatable).c_str(), zoneQuantity(r.name, r.available).c_str());
+      std::snprintf(line, sizeof(line), "    %-24s %12s %12s %12s\n", r.name.c_str(),
+                    zoneQuantity(r.name, r.capacity).c_str(), zoneQuantity(r.name, r.allocatable).c_str(),
+                    zoneQuantity(r.name, r.available).c_str());
       out += line;
     }
   }

@@ -8,7 +8,9 @@
 namespace topod::topology {
 namespace {
 
-std::string zoneName(int node_id) { return "node-" + std::to_string(node_id); }
+std::string zoneName(int node_id) {
+  return "node-" + std::to_string(node_id);
+}
 
 int64_t amountOf(const ZoneAmounts& amounts, int node, const std::string& resource) {
   auto by_node = amounts.find(node);

@@ -38,20 +38,24 @@ constexpr uint64_t kMemoryPerNode = uint64_t{256} << 30;  // not the binding con
 
 std::vector<Machine> machines() {
   topod::bench::TraceShape big{.sizes = {1, 2, 2, 3, 4, 4, 6, 8, 10, 12, 16}};
-  topod::bench::TraceShape small{.events = 18, .remove_probability = 0.25, .burstable_share = 0.3,
-                                 .gpu_share = 0.5, .sizes = {1, 2, 3, 4, 6}};
+  topod::bench::TraceShape small{
+      .events = 18, .remove_probability = 0.25, .burstable_share = 0.3, .gpu_share = 0.5, .sizes = {1, 2, 3, 4, 6}};
   auto shape = [](ShapeSpec s) {
     s.memory_per_node = kMemoryPerNode;
     return s;
   };
   return {
       {"2-socket SMT, 2x16c/32t", shape({.name = "a", .packages = 2, .cores_per_l3 = 16}), big},
-      {"AMD-style, 2 NUMA x 4 L3 x 4c, SMT", shape({.name = "b", .nodes_per_package = 2, .l3_per_node = 4, .cores_per_l3 = 4}), big},
-      {"SNC-2, 2 sockets x 2 NUMA x 12c, SMT", shape({.name = "c", .packages = 2, .nodes_per_package = 2, .cores_per_l3 = 12}), big},
-      {"GPU server, 2x24c SMT, 4 GPUs/socket", shape({.name = "d", .packages = 2, .cores_per_l3 = 24, .gpus_per_node = 4}), big},
+      {"AMD-style, 2 NUMA x 4 L3 x 4c, SMT",
+       shape({.name = "b", .nodes_per_package = 2, .l3_per_node = 4, .cores_per_l3 = 4}), big},
+      {"SNC-2, 2 sockets x 2 NUMA x 12c, SMT",
+       shape({.name = "c", .packages = 2, .nodes_per_package = 2, .cores_per_l3 = 12}), big},
+      {"GPU server, 2x24c SMT, 4 GPUs/socket",
+       shape({.name = "d", .packages = 2, .cores_per_l3 = 24, .gpus_per_node = 4}), big},
       {"4-socket, 4x8c SMT", shape({.name = "e", .packages = 4, .cores_per_l3 = 8}), big},
       {"small: 2 NUMA x 4c, SMT", shape({.name = "f", .packages = 2, .cores_per_l3 = 4}), small, true},
-      {"small: 4 NUMA x 2c, SMT, 1 GPU/NUMA", shape({.name = "g", .packages = 4, .cores_per_l3 = 2, .gpus_per_node = 1}), small, true},
+      {"small: 4 NUMA x 2c, SMT, 1 GPU/NUMA",
+       shape({.name = "g", .packages = 4, .cores_per_l3 = 2, .gpus_per_node = 1}), small, true},
   };
 }
 
@@ -104,7 +108,9 @@ std::string delta(int ours, int theirs) {
   return text;
 }
 
-double pct(int a, int b) { return b > 0 ? 100.0 * (a - b) / b : 0.0; }
+double pct(int a, int b) {
+  return b > 0 ? 100.0 * (a - b) / b : 0.0;
+}
 
 struct Totals {
   int traces = 0;
@@ -126,7 +132,7 @@ struct Totals {
 };
 
 struct Flags {
-  bool diff_only = false;  // only the traces where topology-aware aligns fewer Guaranteed containers
+  bool diff_only = false;     // only the traces where topology-aware aligns fewer Guaranteed containers
   bool summary_only = false;  // only the per-machine summary
   unsigned seeds = 5;
 };
@@ -135,7 +141,7 @@ struct Flags {
 struct MachineTotals {
   std::string label;
   Totals g_be, g_snn, all_be, all_snn, cpus_be, cpus_snn;
-  int optimum = -1;  // sum over the traces; small machines only
+  int optimum = -1;   // sum over the traces; small machines only
   int best_ours = 0;  // sum over the traces of the better topology-aware setting
 };
 
@@ -148,10 +154,11 @@ std::string ratio(const Totals& t) {
 
 int runTable(bool scheduler_filter, const Flags& flags) {
   if (!flags.summary_only) {
-    std::printf("| machine | seed | pods G / B | G adm / aligned, best-effort: kubelet | topology-aware | "
-                "single-numa-node: kubelet | topology-aware | G optimum | G aligned, topology-aware vs kubelet: "
-                "best-effort | single-numa-node | aligned G+B, best-effort: kubelet / topology-aware | "
-                "single-numa-node: kubelet / topology-aware |\n");
+    std::printf(
+        "| machine | seed | pods G / B | G adm / aligned, best-effort: kubelet | topology-aware | "
+        "single-numa-node: kubelet | topology-aware | G optimum | G aligned, topology-aware vs kubelet: "
+        "best-effort | single-numa-node | aligned G+B, best-effort: kubelet / topology-aware | "
+        "single-numa-node: kubelet / topology-aware |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   }
   std::vector<MachineTotals> per_machine;
@@ -205,12 +212,14 @@ int runTable(bool scheduler_filter, const Flags& flags) {
     per_machine.push_back(mine);
   }
   per_machine.push_back(all);
-  std::printf("\nPer machine, %u seeds each; each cell: kubelet / topology-aware (difference), then on how many "
-              "traces topology-aware is >= and >.\n\n",
-              flags.seeds);
-  std::printf("| machine | G aligned, best-effort | G aligned, single-numa-node | CPUs of aligned G, best-effort | "
-              "CPUs of aligned G, single-numa-node | aligned G+B, best-effort | aligned G+B, single-numa-node | "
-              "G optimum / topology-aware (better setting) |\n");
+  std::printf(
+      "\nPer machine, %u seeds each; each cell: kubelet / topology-aware (difference), then on how many "
+      "traces topology-aware is >= and >.\n\n",
+      flags.seeds);
+  std::printf(
+      "| machine | G aligned, best-effort | G aligned, single-numa-node | CPUs of aligned G, best-effort | "
+      "CPUs of aligned G, single-numa-node | aligned G+B, best-effort | aligned G+B, single-numa-node | "
+      "G optimum / topology-aware (better setting) |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (const MachineTotals& t : per_machine) {
     std::string optimum = t.optimum >= 0 ? std::to_string(t.optimum) + " / " + std::to_string(t.best_ours) : "-";

@@ -12,10 +12,10 @@ namespace topod::bench {
 struct Counts {
   int guaranteed_offered = 0;
   int guaranteed_admitted = 0;
-  int guaranteed_aligned = 0;  // CPUs on one NUMA node that also holds its GPU (and memory, when restricted)
+  int guaranteed_aligned = 0;       // CPUs on one NUMA node that also holds its GPU (and memory, when restricted)
   int guaranteed_aligned_cpus = 0;  // their CPUs, summed
   int burstable_offered = 0;
-  int burstable_aligned = 0;   // runs in one NUMA node's shared pool (holding its GPU)
+  int burstable_aligned = 0;  // runs in one NUMA node's shared pool (holding its GPU)
   int alignedContainers() const { return guaranteed_aligned + burstable_aligned; }
 };
 

@@ -39,7 +39,8 @@ std::vector<TraceEvent> makeTrace(const topology::Topology& topology, const Trac
       }
     } else {
       pod.cpus = shape.sizes[std::uniform_int_distribution<std::size_t>(0, shape.sizes.size() - 1)(rng)];
-      pod.memory = kGiB * static_cast<uint64_t>(pod.cpus) * static_cast<uint64_t>(std::uniform_int_distribution<int>(1, 4)(rng));
+      pod.memory =
+          kGiB * static_cast<uint64_t>(pod.cpus) * static_cast<uint64_t>(std::uniform_int_distribution<int>(1, 4)(rng));
       if (!gpu_nodes.empty() && coin(rng) < shape.gpu_share) {
         pod.gpu_node = gpu_nodes[std::uniform_int_distribution<std::size_t>(0, gpu_nodes.size() - 1)(rng)];
       }

@@ -14,10 +14,10 @@ namespace topod::bench {
 struct TracePod {
   std::string uid;
   bool guaranteed = true;
-  int cpus = 0;                 // Guaranteed: whole CPUs
-  int64_t burstable_millis = 0; // Burstable: CPU request
+  int cpus = 0;                  // Guaranteed: whole CPUs
+  int64_t burstable_millis = 0;  // Burstable: CPU request
   uint64_t memory = 0;
-  int gpu_node = -1;            // NUMA node of its GPU, -1 for none
+  int gpu_node = -1;  // NUMA node of its GPU, -1 for none
 };
 
 struct TraceEvent {

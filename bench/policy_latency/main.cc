@@ -51,13 +51,20 @@ topod::topology::Topology machine512(int packages, int nodes_per_package) {
   for (int core = 0; core < kCores; ++core) {
     int node = core / cores_per_node;
     for (int thread = 0; thread < 2; ++thread) {
-      b.addCpu({.id = core + thread * kCores, .package = node / nodes_per_package, .die = 0,
-                .core_id = core % (kCores / packages), .l3 = node, .numa = node});
+      b.addCpu({.id = core + thread * kCores,
+                .package = node / nodes_per_package,
+                .die = 0,
+                .core_id = core % (kCores / packages),
+                .l3 = node,
+                .numa = node});
     }
   }
-  std::vector<std::vector<int>> distances(static_cast<std::size_t>(nodes), std::vector<int>(static_cast<std::size_t>(nodes)));
+  std::vector<std::vector<int>> distances(static_cast<std::size_t>(nodes),
+                                          std::vector<int>(static_cast<std::size_t>(nodes)));
   for (int i = 0; i < nodes; ++i) {
-    b.addNumaNode({.id = i, .memory_bytes = 1024 * kGiB / static_cast<uint64_t>(nodes), .hugepages = {},
+    b.addNumaNode({.id = i,
+                   .memory_bytes = 1024 * kGiB / static_cast<uint64_t>(nodes),
+                   .hugepages = {},
                    .kind = topod::topology::MemoryKind::Dram});
     for (int j = 0; j < nodes; ++j) {
       distances[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] =
@@ -79,8 +86,7 @@ topod::topology::Topology machineWithNodes(int nodes) {
 
 // The existing containers ask for 128 MiB each, so 5,000 of them (625 GiB) fit the machine's
 // 1 TiB and the samples (256 MiB) are admitted rather than refused for memory.
-ContainerRequest container(const std::string& name, int64_t cpu_millis, bool guaranteed,
-                           uint64_t memory = kGiB / 4) {
+ContainerRequest container(const std::string& name, int64_t cpu_millis, bool guaranteed, uint64_t memory = kGiB / 4) {
   ContainerRequest c;
   c.name = name;
   c.cpu_request_millis = cpu_millis;
@@ -93,8 +99,11 @@ ContainerRequest container(const std::string& name, int64_t cpu_millis, bool gua
 }
 
 PodRequest pod(const std::string& uid, const ContainerRequest& c, bool guaranteed) {
-  return PodRequest{.uid = uid, .namespace_name = "bench", .name = uid,
-                    .qos = guaranteed ? topod::QosClass::Guaranteed : topod::QosClass::Burstable, .annotations = {},
+  return PodRequest{.uid = uid,
+                    .namespace_name = "bench",
+                    .name = uid,
+                    .qos = guaranteed ? topod::QosClass::Guaranteed : topod::QosClass::Burstable,
+                    .annotations = {},
                     .containers = {c}};
 }
 
@@ -170,7 +179,8 @@ int main(int argc, char** argv) {
       fill = true;
       --i;  // takes no value
     } else {
-      std::fprintf(stderr, "usage: %s [--samples N] [--policy NAME] [--containers N] [--numa 8|16|32|64] [--fill]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--samples N] [--policy NAME] [--containers N] [--numa 8|16|32|64] [--fill]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -224,7 +234,8 @@ int main(int argc, char** argv) {
       for (int count : {0, 1000, 5000}) {
         if (only_count >= 0 && count != only_count) continue;
         State state;
-        const int exclusive_capacity = (topology.onlineCpus() - options.reserved_cpus).size() - (fill ? 0 : kKeepFreeCpus);
+        const int exclusive_capacity =
+            (topology.onlineCpus() - options.reserved_cpus).size() - (fill ? 0 : kKeepFreeCpus);
         int exclusive = populate(**policy, state, count, exclusive_capacity);
         std::vector<double> all;
         std::vector<double> by_kind[2];  // [0] Burstable, [1] Guaranteed

@@ -52,7 +52,8 @@ Result<Decision> KubeletStaticPolicy::resize(const State& state, const PodReques
   ContainerKey key{.pod_uid = pod.uid, .container_name = resized.name};
   auto it = state.containers().find(key);
   if (it == state.containers().end()) {
-    return Error::notFound("static policy: cannot resize " + pod.uid + "/" + resized.name + ": container is not admitted");
+    return Error::notFound("static policy: cannot resize " + pod.uid + "/" + resized.name +
+                           ": container is not admitted");
   }
   const ContainerAllocation& old = it->second;
   Decision decision;
@@ -64,8 +65,9 @@ Result<Decision> KubeletStaticPolicy::resize(const State& state, const PodReques
     auto cpus = cpu_.resizeExclusiveCpus(state, pod, resized);
     if (!cpus.has_value()) return cpus.error().withContext("static policy: resize refused, allocation kept");
     decision.allocation.exclusive_cpus = *cpus;
-    explanation += " exclusive CPUs " + (old.exclusive_cpus.empty() ? std::string("none") : old.exclusive_cpus.toString()) +
-                   " -> " + (cpus->empty() ? std::string("shared pool") : cpus->toString()) + ";";
+    explanation += " exclusive CPUs " +
+                   (old.exclusive_cpus.empty() ? std::string("none") : old.exclusive_cpus.toString()) + " -> " +
+                   (cpus->empty() ? std::string("shared pool") : cpus->toString()) + ";";
   } else {
     explanation += " stays in the shared pool;";
   }
@@ -88,11 +90,14 @@ std::map<ContainerKey, Placement> KubeletStaticPolicy::placements(const State& s
   CpuSet shared = cpu_.sharedPool(state);
   std::map<ContainerKey, Placement> out;
   // The State is ordered by key already: appending at the end needs no search.
-  for (const auto& [key, allocation] : state.containers()) out.emplace_hint(out.end(), key, placementOf(allocation, shared));
+  for (const auto& [key, allocation] : state.containers())
+    out.emplace_hint(out.end(), key, placementOf(allocation, shared));
   return out;
 }
 
-CpuSet KubeletStaticPolicy::sharedCpus(const State& state) const { return cpu_.sharedPool(state); }
+CpuSet KubeletStaticPolicy::sharedCpus(const State& state) const {
+  return cpu_.sharedPool(state);
+}
 
 Result<std::unique_ptr<Policy>> makeKubeletStaticPolicy(const topology::Topology& topology,
                                                         const PolicyOptions& options) {

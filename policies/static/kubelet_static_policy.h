@@ -26,10 +26,10 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "policies/policy.h"
 #include "policies/static/cpu/static_cpu_policy.h"
 #include "policies/static/devices/device_hint_provider.h"
 #include "policies/static/memory/static_memory_policy.h"
-#include "policies/policy.h"
 #include "policies/static/topology_manager/topology_manager.h"
 #include "topology/model.h"
 

@@ -124,8 +124,7 @@ CpuSet cpusToRelease(const topology::Topology& topology, const CpuSet& held, int
     const topology::Core& core = topology.coreOf(cpu);
     bool whole = per_core[core.index] == core.cpus.size();
     // Ascending key = released first.
-    return std::make_tuple(per_node[topology.numaOf(cpu)], per_group[groupOf(topology, cpu)], whole,
-                           -core.index, -cpu);
+    return std::make_tuple(per_node[topology.numaOf(cpu)], per_group[groupOf(topology, cpu)], whole, -core.index, -cpu);
   };
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) < key(b); });
   CpuSet released;

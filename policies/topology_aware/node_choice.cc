@@ -16,7 +16,9 @@ constexpr std::size_t kMaxEnumeratedNodes = 12;
 // Single-node candidates listed in an explanation; more would not fit a pod event.
 constexpr std::size_t kMaxExplainedNodes = 8;
 
-std::string nodeList(const NodeSet& nodes) { return nodes.size() == 1 ? std::to_string(nodes.first()) : "{" + nodes.toString() + "}"; }
+std::string nodeList(const NodeSet& nodes) {
+  return nodes.size() == 1 ? std::to_string(nodes.first()) : "{" + nodes.toString() + "}";
+}
 
 }  // namespace
 
@@ -64,7 +66,8 @@ namespace {
 // thousands), else computed here.
 template <typename Visit>
 void forEachCandidate(const topology::Topology& topology, const Pools& pools, const NodeSet& required, Visit&& visit) {
-  if (!pools.candidates.empty() && (required.empty() || static_cast<std::size_t>(pools.cpu_nodes.size()) <= kMaxEnumeratedNodes)) {
+  if (!pools.candidates.empty() &&
+      (required.empty() || static_cast<std::size_t>(pools.cpu_nodes.size()) <= kMaxEnumeratedNodes)) {
     // Enumerated sets do not depend on `required` beyond containing it, so filtering keeps order.
     for (const auto& [set, distance] : pools.candidates) {
       if (required.isSubsetOf(set)) visit(set, distance);
@@ -77,9 +80,9 @@ void forEachCandidate(const topology::Topology& topology, const Pools& pools, co
 // Free CPUs and free memory of the resources asked for, per node id, looked up once per decision
 // rather than once per candidate set.
 struct NodeRoom {
-  std::vector<int> cpus;                          // by node id
-  std::vector<std::vector<uint64_t>> memory;      // by resource of the ask, then node id
-  std::vector<uint64_t> needed;                   // bytes asked, by resource of the ask
+  std::vector<int> cpus;                      // by node id
+  std::vector<std::vector<uint64_t>> memory;  // by resource of the ask, then node id
+  std::vector<uint64_t> needed;               // bytes asked, by resource of the ask
 
   NodeRoom(const Pools& pools, const Usage& usage, const ExclusiveAsk& ask) {
     const std::size_t ids = static_cast<std::size_t>(pools.cpu_nodes.last() + 1);
@@ -157,8 +160,8 @@ int narrowestPossible(const topology::Topology& topology, const Pools& pools, co
   return narrowest;
 }
 
-Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, const Pools& pools,
-                                        const Usage& usage, const ExclusiveAsk& ask) {
+Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, const Pools& pools, const Usage& usage,
+                                        const ExclusiveAsk& ask) {
   NodeSet required = ask.device_nodes & pools.cpu_nodes;
   auto freeOf = [&](int node) {
     auto it = ask.free.find(node);
@@ -174,8 +177,9 @@ Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, cons
     if (ask.max_nodes > 0 && set.size() > ask.max_nodes) return;
     int free = room.freeCpus(set);
     if (free < ask.cpus || !room.memoryFits(set)) return;
-    if (best.has_value() && std::make_tuple(std::get<0>(best->first), std::get<1>(best->first), std::get<2>(best->first)) <
-                                std::make_tuple(set.size(), distance, free - ask.cpus)) {
+    if (best.has_value() &&
+        std::make_tuple(std::get<0>(best->first), std::get<1>(best->first), std::get<2>(best->first)) <
+            std::make_tuple(set.size(), distance, free - ask.cpus)) {
       return;  // loses on the first criteria already: the L3 and shared-pool checks cannot help it
     }
     bool l3_fit = false;
@@ -242,8 +246,8 @@ Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, cons
   } else {
     why = "best fit (" + std::to_string(std::get<2>(best->first)) + " CPUs left over)";
   }
-  choice.explanation = "candidates: " + considered + device_note + "; chose NUMA " + nodeList(choice.nodes) +
-                       ": " + why;
+  choice.explanation =
+      "candidates: " + considered + device_note + "; chose NUMA " + nodeList(choice.nodes) + ": " + why;
   return choice;
 }
 
@@ -297,7 +301,8 @@ NodeChoice chooseSharedNodes(const topology::Topology& topology, const Pools& po
     // No single node holds the memory: the closest set that does, grown from the emptiest node.
     int seed = pools.cpu_nodes.first();
     for (int node : pools.cpu_nodes) {
-      if (freeMemory(pools, usage, node, kResourceMemory) > freeMemory(pools, usage, seed, kResourceMemory)) seed = node;
+      if (freeMemory(pools, usage, node, kResourceMemory) > freeMemory(pools, usage, seed, kResourceMemory))
+        seed = node;
     }
     NodeSet set;
     for (int next : orderByDistance(topology, seed, pools.cpu_nodes)) {

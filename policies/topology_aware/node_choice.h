@@ -24,8 +24,8 @@ struct NodeChoice {
 struct ExclusiveAsk {
   int cpus = 0;
   MemoryAmounts memory;
-  NodeSet device_nodes;         // NUMA nodes of the container's devices (must be included)
-  std::map<int, CpuSet> free;   // per CPU node: CPUs this request may take
+  NodeSet device_nodes;        // NUMA nodes of the container's devices (must be included)
+  std::map<int, CpuSet> free;  // per CPU node: CPUs this request may take
   // At most this many NUMA nodes (0: any number). The topology manager policy sets it:
   // single-numa-node 1, restricted the narrowest count that could ever hold the request.
   int max_nodes = 0;
@@ -39,8 +39,8 @@ int narrowestPossible(const topology::Topology& topology, const Pools& pools, co
 
 // Error (ResourceExhausted) when no set of nodes holds the request; the message lists the best
 // candidates and what they lack.
-Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, const Pools& pools,
-                                        const Usage& usage, const ExclusiveAsk& ask);
+Result<NodeChoice> chooseExclusiveNodes(const topology::Topology& topology, const Pools& pools, const Usage& usage,
+                                        const ExclusiveAsk& ask);
 
 struct SharedAsk {
   int64_t cpu_millis = 0;  // the container's CPU request

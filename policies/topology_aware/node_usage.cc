@@ -20,7 +20,7 @@ CpuSet pickReservedCpus(const topology::Topology& topology, const CpuSet& candid
                    [](const topology::Core* a, const topology::Core* b) { return a->numa < b->numa; });
   CpuSet picked;
   for (const topology::Core* core : cores) {
-    for (int cpu : core->cpus & candidates) {
+    for (int cpu : core->cpus& candidates) {
       if (picked.size() == count) return picked;
       picked.insert(cpu);
     }
@@ -46,9 +46,9 @@ Result<Pools> makePools(const topology::Topology& topology, const PolicyOptions&
     }
     pools.reserved = options.reserved_cpus;
   } else if (options.reserved_cpu_count < 0 || options.reserved_cpu_count > pools.shared_universe.size()) {
-    return Error::invalidArgument("topology-aware: reserved CPU count " +
-                                  std::to_string(options.reserved_cpu_count) + " is outside 0.." +
-                                  std::to_string(pools.shared_universe.size()) + " (non-isolated online CPUs)");
+    return Error::invalidArgument("topology-aware: reserved CPU count " + std::to_string(options.reserved_cpu_count) +
+                                  " is outside 0.." + std::to_string(pools.shared_universe.size()) +
+                                  " (non-isolated online CPUs)");
   } else {
     pools.reserved = pickReservedCpus(topology, pools.shared_universe, options.reserved_cpu_count);
   }
@@ -82,13 +82,13 @@ Result<Pools> makePools(const topology::Topology& topology, const PolicyOptions&
       if (cap == it->second.end()) {
         if (resource == kResourceMemory && !any_memory_size) continue;  // memory not accounted here
         if (bytes == 0) continue;
-        return Error::invalidArgument("topology-aware: reserved " + resource + " on NUMA node " +
-                                      std::to_string(node) + ", which has none");
+        return Error::invalidArgument("topology-aware: reserved " + resource + " on NUMA node " + std::to_string(node) +
+                                      ", which has none");
       }
       if (bytes > cap->second) {
-        return Error::invalidArgument("topology-aware: reserved " + resource + " on NUMA node " +
-                                      std::to_string(node) + " (" + std::to_string(bytes) +
-                                      " bytes) exceeds its capacity (" + std::to_string(cap->second) + " bytes)");
+        return Error::invalidArgument("topology-aware: reserved " + resource + " on NUMA node " + std::to_string(node) +
+                                      " (" + std::to_string(bytes) + " bytes) exceeds its capacity (" +
+                                      std::to_string(cap->second) + " bytes)");
       }
       cap->second -= bytes;
     }
@@ -154,8 +154,8 @@ bool memoryFits(const Pools& pools, const Usage& usage, const NodeSet& nodes, co
   return true;
 }
 
-std::map<int, MemoryAmounts> chargeMemory(const Pools& pools, const Usage& usage,
-                                          const std::vector<int>& node_order, const MemoryAmounts& need) {
+std::map<int, MemoryAmounts> chargeMemory(const Pools& pools, const Usage& usage, const std::vector<int>& node_order,
+                                          const MemoryAmounts& need) {
   std::map<int, MemoryAmounts> charges;
   for (const auto& [resource, bytes] : need) {
     uint64_t left = bytes;
@@ -175,9 +175,7 @@ MemoryAmounts memoryNeed(QosClass qos, const ContainerRequest& container) {
   MemoryAmounts need;
   uint64_t memory = 0;
   switch (qos) {
-    case QosClass::Guaranteed:
-      memory = std::max(container.memory_request_bytes, container.memory_limit_bytes);
-      break;
+    case QosClass::Guaranteed: memory = std::max(container.memory_request_bytes, container.memory_limit_bytes); break;
     case QosClass::Burstable: memory = container.memory_request_bytes; break;
     case QosClass::BestEffort: break;
   }

@@ -23,11 +23,11 @@ using MemoryAmounts = std::map<std::string, uint64_t>;
 
 // The CPU pools, fixed for one (Topology, PolicyOptions).
 struct Pools {
-  CpuSet reserved;           // in the shared pools, never exclusive
-  CpuSet isolated;           // never shared; exclusive only for pods that ask (annotation)
-  CpuSet isolated_exclusive; // isolated - reserved: what those pods may get (a reserved CPU never)
-  CpuSet shared_universe;    // online - isolated: what the shared pools are carved from
-  CpuSet exclusive_universe; // online - isolated - reserved: ordinary exclusive candidates
+  CpuSet reserved;            // in the shared pools, never exclusive
+  CpuSet isolated;            // never shared; exclusive only for pods that ask (annotation)
+  CpuSet isolated_exclusive;  // isolated - reserved: what those pods may get (a reserved CPU never)
+  CpuSet shared_universe;     // online - isolated: what the shared pools are carved from
+  CpuSet exclusive_universe;  // online - isolated - reserved: ordinary exclusive candidates
   // NUMA node -> resource -> bytes containers may be charged (capacity - reserved memory).
   // "memory" is absent for every node when the topology reports no memory sizes at all: memory
   // is then not accounted (see docs/policies/topology-aware.md).
@@ -45,9 +45,9 @@ Result<Pools> makePools(const topology::Topology& topology, const PolicyOptions&
 
 // What a State uses, per NUMA node.
 struct NodeUsage {
-  CpuSet exclusive;         // CPUs of this node held exclusively
-  MemoryAmounts charged;    // memory and huge pages charged here
-  int pinned_shared = 0;    // shared containers whose pool includes this node
+  CpuSet exclusive;           // CPUs of this node held exclusively
+  MemoryAmounts charged;      // memory and huge pages charged here
+  int pinned_shared = 0;      // shared containers whose pool includes this node
   int64_t pinned_millis = 0;  // their CPU requests, split evenly over their pool nodes
 };
 
@@ -69,8 +69,8 @@ bool memoryFits(const Pools& pools, const Usage& usage, const NodeSet& nodes, co
 
 // Charges `need` on `nodes`, filling them in the order given (primary node first). Call only after
 // memoryFits() said yes. Unaccounted resources are not charged.
-std::map<int, MemoryAmounts> chargeMemory(const Pools& pools, const Usage& usage,
-                                          const std::vector<int>& node_order, const MemoryAmounts& need);
+std::map<int, MemoryAmounts> chargeMemory(const Pools& pools, const Usage& usage, const std::vector<int>& node_order,
+                                          const MemoryAmounts& need);
 
 // The memory a container asks to have on its NUMA node(s): Guaranteed containers their memory
 // limit (= request), Burstable their memory request, BestEffort nothing; huge pages always.

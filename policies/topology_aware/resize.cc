@@ -91,10 +91,9 @@ Result<Decision> TopologyAwarePolicy::resizeExclusive(const State& state, const 
     int keep = !isolated && (pools_.reserved & pools_.shared_universe).empty() ? 1 : 0;
     int extra = n_new - n_old;
     if (free.size() - keep < extra) {
-      return Error::resourceExhausted(who + ": cannot grow from " + std::to_string(n_old) + " to " +
-                                      std::to_string(n_new) + " exclusive CPUs, " +
-                                      std::to_string(std::max(0, free.size() - keep)) +
-                                      " free; keeping CPUs " + old.exclusive_cpus.toString());
+      return Error::resourceExhausted(
+          who + ": cannot grow from " + std::to_string(n_old) + " to " + std::to_string(n_new) + " exclusive CPUs, " +
+          std::to_string(std::max(0, free.size() - keep)) + " free; keeping CPUs " + old.exclusive_cpus.toString());
     }
     CpuSet added;
     for (const CpuSet& tier : growTiers(topology_, cpus, free, pools_.cpu_nodes)) {
@@ -157,13 +156,14 @@ Result<Decision> TopologyAwarePolicy::resizeShared(const State& state, const Pod
       return Error::resourceExhausted(who + ": the resized memory request does not fit NUMA " + nodes.toString() +
                                       "; keeping the current allocation");
     }
-    decision.allocation.memory =
-        topology_aware::chargeMemory(pools_, usage, topology_aware::orderByDistance(topology_, nodes.first(), nodes), need);
+    decision.allocation.memory = topology_aware::chargeMemory(
+        pools_, usage, topology_aware::orderByDistance(topology_, nodes.first(), nodes), need);
   }
   decision.placement = placementOf(decision.allocation, sharedCpus(state));
-  decision.explanation = "resize: stays in the " +
-                         (nodes.empty() ? std::string("node-wide shared pool") : "shared pool of NUMA " + nodes.toString()) +
-                         "; CPU request " + std::to_string(resized.cpu_request_millis) + "m";
+  decision.explanation =
+      "resize: stays in the " +
+      (nodes.empty() ? std::string("node-wide shared pool") : "shared pool of NUMA " + nodes.toString()) +
+      "; CPU request " + std::to_string(resized.cpu_request_millis) + "m";
   return decision;
 }
 

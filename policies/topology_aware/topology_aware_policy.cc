@@ -28,11 +28,12 @@ Result<std::unique_ptr<TopologyAwarePolicy>> TopologyAwarePolicy::create(const t
   }
   auto pools = topology_aware::makePools(topology, options);
   if (!pools.has_value()) return pools.error();
-  return std::unique_ptr<TopologyAwarePolicy>(new TopologyAwarePolicy(topology, std::move(*pools), options.topology_manager.policy));
+  return std::unique_ptr<TopologyAwarePolicy>(
+      new TopologyAwarePolicy(topology, std::move(*pools), options.topology_manager.policy));
 }
 
 Result<std::unique_ptr<Policy>> makeTopologyAwarePolicy(const topology::Topology& topology,
-                                                       const PolicyOptions& options) {
+                                                        const PolicyOptions& options) {
   auto policy = TopologyAwarePolicy::create(topology, options);
   if (!policy.has_value()) return policy.error();
   return std::unique_ptr<Policy>(std::move(*policy));
@@ -88,8 +89,8 @@ Result<Decision> TopologyAwarePolicy::admitExclusive(const State& state, const P
   }
   if (alignment_ == TopologyManagerPolicy::Restricted) {
     ask.max_nodes_rule = "restricted";
-    ask.max_nodes = topology_aware::narrowestPossible(topology_, pools_, isolated ? pools_.isolated : pools_.exclusive_universe,
-                                                      ask.cpus, ask.device_nodes);
+    ask.max_nodes = topology_aware::narrowestPossible(
+        topology_, pools_, isolated ? pools_.isolated : pools_.exclusive_universe, ask.cpus, ask.device_nodes);
   }
   auto choice = topology_aware::chooseExclusiveNodes(topology_, pools_, usage, ask);
   if (!choice.has_value()) return choice.error().withContext(who);

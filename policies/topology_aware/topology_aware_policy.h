@@ -36,7 +36,7 @@ inline constexpr std::string_view kIsolatedCpusAnnotation = "topology-aware.topo
 class TopologyAwarePolicy final : public Policy {
  public:
   static Result<std::unique_ptr<TopologyAwarePolicy>> create(const topology::Topology& topology,
-                                                            const PolicyOptions& options);
+                                                             const PolicyOptions& options);
 
   std::string_view name() const override { return "topology-aware"; }
   Result<Decision> admit(const State& state, const PodRequest& pod, const ContainerRequest& container) const override;
@@ -74,6 +74,6 @@ class TopologyAwarePolicy final : public Policy {
 
 // The factory the policy registry calls. Errors when the options do not fit the topology.
 Result<std::unique_ptr<Policy>> makeTopologyAwarePolicy(const topology::Topology& topology,
-                                                       const PolicyOptions& options);
+                                                        const PolicyOptions& options);
 
 }  // namespace topod::policies

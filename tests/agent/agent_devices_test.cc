@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "agent/agent.h"
-#include "config/config.h"
 #include "agent/nri_mapping.h"
+#include "config/config.h"
 #include "tests/agent/agent_harness.h"
 #include "tests/agent/agent_test_support.h"
 
@@ -49,13 +49,13 @@ class FakeResolver final : public topology::DeviceNodeResolver {
     return it->second;
   }
   std::map<std::tuple<DeviceNodeType, int64_t, int64_t>, std::vector<std::string>> nodes = {
-      {{DeviceNodeType::Char, 195, 0}, {kGpu}},                    // /dev/nvidia0
-      {{DeviceNodeType::Char, 226, 128}, {kGpu, kBridge}},         // /dev/dri/renderD128, the same GPU
-      {{DeviceNodeType::Char, 231, 192}, {kNic}},                  // /dev/infiniband/uverbs0
-      {{DeviceNodeType::Block, 259, 0}, {kDisk}},                  // /dev/nvme0n1
-      {{DeviceNodeType::Char, 240, 0}, {kUnknown}},                // a device hwloc did not report
-      {{DeviceNodeType::Char, 511, 42}, {kBridge, kGpu}},          // /dev/vfio/42: bridge and GPU
-      {{DeviceNodeType::Char, 241, 0}, {kUnknown, kBridge}},       // nothing the topology knows
+      {{DeviceNodeType::Char, 195, 0}, {kGpu}},               // /dev/nvidia0
+      {{DeviceNodeType::Char, 226, 128}, {kGpu, kBridge}},    // /dev/dri/renderD128, the same GPU
+      {{DeviceNodeType::Char, 231, 192}, {kNic}},             // /dev/infiniband/uverbs0
+      {{DeviceNodeType::Block, 259, 0}, {kDisk}},             // /dev/nvme0n1
+      {{DeviceNodeType::Char, 240, 0}, {kUnknown}},           // a device hwloc did not report
+      {{DeviceNodeType::Char, 511, 42}, {kBridge, kGpu}},     // /dev/vfio/42: bridge and GPU
+      {{DeviceNodeType::Char, 241, 0}, {kUnknown, kBridge}},  // nothing the topology knows
   };
 };
 
@@ -68,8 +68,14 @@ TEST(DeviceRequestsOf, OnePerPciDeviceOfAReportedClass) {
   topology::Topology topology = machineWithDevices();
   FakeResolver resolver;
   nri::Container c;
-  c.devices = {kVerbs, kNvidia0, kNvidiaCtl, kRender, {"/dev/nvme0n1", "b", 259, 0}, {"/dev/x", "c", 240, 0},
-               {"/dev/null", "c", 1, 3}, {"/dev/fifo", "p", 0, 0}};
+  c.devices = {kVerbs,
+               kNvidia0,
+               kNvidiaCtl,
+               kRender,
+               {"/dev/nvme0n1", "b", 259, 0},
+               {"/dev/x", "c", 240, 0},
+               {"/dev/null", "c", 1, 3},
+               {"/dev/fifo", "p", 0, 0}};
   std::vector<policies::DeviceRequest> expected{{.resource = "topod.io/gpu", .id = kGpu, .numa = 1},
                                                 {.resource = "topod.io/nic", .id = kNic, .numa = 0}};
   EXPECT_EQ(deviceRequestsOf(c, topology, resolver), expected);
@@ -90,9 +96,9 @@ TEST(DeviceRequestsOf, APrivilegedContainersHostDevicesAreNoAllocation) {
   nri::Container privileged;
   privileged.devices = {{"/dev/mem", "c", 1, 1}, kNvidia0, kVerbs, {"/dev/null", "c", 1, 3}};
   EXPECT_TRUE(deviceRequestsOf(privileged, topology, resolver).empty());
-  for (const nri::LinuxDevice& host_only : {nri::LinuxDevice{"/dev/port", "c", 1, 4},
-                                            nri::LinuxDevice{"/dev/kmsg", "c", 1, 11},
-                                            nri::LinuxDevice{"/dev/tty0", "c", 4, 0}}) {
+  for (const nri::LinuxDevice& host_only :
+       {nri::LinuxDevice{"/dev/port", "c", 1, 4}, nri::LinuxDevice{"/dev/kmsg", "c", 1, 11},
+        nri::LinuxDevice{"/dev/tty0", "c", 4, 0}}) {
     privileged.devices = {kNvidia0, host_only};
     EXPECT_TRUE(deviceRequestsOf(privileged, topology, resolver).empty()) << host_only.path;
   }
@@ -114,8 +120,9 @@ struct PolicyRow {
   std::string name;
   std::string policy;
 };
-void PrintTo(const PolicyRow& row, std::ostream* os) { *os << row.name; }
-
+void PrintTo(const PolicyRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class AgentDevicesTest : public ::testing::TestWithParam<PolicyRow> {
  protected:

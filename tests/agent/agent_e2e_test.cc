@@ -27,9 +27,9 @@ using testing::makePod;
 class AgentE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Status started = h_.start(Agent::create(topology_, {.policy = defaultConfig().policy, .state_dir = dir_.path(),
-                                                        .cgroups = &cgroups_},
-                                            std::make_unique<testing::FakeExclusivePolicy>(topology_)));
+    Status started = h_.start(
+        Agent::create(topology_, {.policy = defaultConfig().policy, .state_dir = dir_.path(), .cgroups = &cgroups_},
+                      std::make_unique<testing::FakeExclusivePolicy>(topology_)));
     ASSERT_TRUE(started.has_value()) << started.error().toString();
   }
 
@@ -64,8 +64,10 @@ TEST_F(AgentE2eTest, PodsComeAndGoAndTheSharedPoolFollows) {
 
   // Removing the pod (no reply can carry updates) returns the CPUs by unsolicited updates.
   ASSERT_TRUE(h_.runtime->removePod(pod.id).has_value());
-  EXPECT_TRUE(h_.runtime->pumpUntil([&] { return h_.runtime->cpusOf(shared.id) == topology_.onlineCpus() &&
-                                               h_.runtime->cpusOf(idle.id) == topology_.onlineCpus(); }));
+  EXPECT_TRUE(h_.runtime->pumpUntil([&] {
+    return h_.runtime->cpusOf(shared.id) == topology_.onlineCpus() &&
+           h_.runtime->cpusOf(idle.id) == topology_.onlineCpus();
+  }));
   EXPECT_GE(h_.runtime->unsolicited_batches, 1);
   EXPECT_TRUE(h_.agent->state().containers().count({"g1", "app"}) == 0);
 }

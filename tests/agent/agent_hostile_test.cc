@@ -13,14 +13,14 @@
 #include <vector>
 
 #include "agent/agent.h"
-#include "state/checkpoint.h"
-#include "config/config.h"
 #include "agent/nri_mapping.h"
 #include "common/text.h"
+#include "config/config.h"
 #include "policies/policy_registry.h"
 #include "policies/state_check.h"
-#include "state/state_json.h"
 #include "policies/topology_aware/topology_aware_policy.h"
+#include "state/checkpoint.h"
+#include "state/state_json.h"
 #include "tests/agent/agent_test_support.h"
 
 namespace topod::agent {

@@ -30,7 +30,9 @@ struct PolicyRow {
   std::string name;
   std::string policy;
 };
-void PrintTo(const PolicyRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const PolicyRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class AgentPoliciesE2eTest : public ::testing::TestWithParam<PolicyRow> {
  protected:

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "state/checkpoint.h"
 #include "config/config.h"
+#include "state/checkpoint.h"
 #include "state/state_json.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/fakes/fake_cgroup_fs.h"
@@ -209,7 +209,7 @@ TEST_F(AgentTest, SynchronizeDropsVanishedAdoptsUnknownAndFixesDrift) {
   auto drifted = makeContainer(shared_pod, "app", 500, 0);
   drifted.state = nri::ContainerState::Running;
   drifted.resources.cpuset_cpus = topology_.onlineCpus();  // the runtime's (stale) view
-  cgroups.addCgroup(drifted.cgroups_path, "3", "0");         // the kernel's truth: drifted
+  cgroups.addCgroup(drifted.cgroups_path, "3", "0");       // the kernel's truth: drifted
 
   auto updates = agent->onSynchronize({pod, shared_pod}, {adoptee, drifted});
   ASSERT_TRUE(updates.has_value()) << updates.error().toString();
@@ -228,7 +228,7 @@ TEST_F(AgentTest, CorruptCheckpointIsMovedAsideAndRebuilt) {
   agent_.reset();
   std::ofstream(dir_.path() + "/state.json") << "{\"version\": 1, \"checksum\": \"fnv1a64:0000000000000000\"}";
   auto agent = Agent::create(topology_, {.policy = defaultConfig().policy, .state_dir = dir_.path()},
-                                 std::make_unique<testing::FakeExclusivePolicy>(topology_));
+                             std::make_unique<testing::FakeExclusivePolicy>(topology_));
   ASSERT_TRUE(agent.has_value());
   EXPECT_NE((*agent)->startupReport().find("moved aside"), std::string::npos) << (*agent)->startupReport();
   EXPECT_TRUE((*agent)->state().containers().empty());
@@ -249,7 +249,7 @@ TEST_F(AgentTest, CheckpointThatDoesNotFitTheTopologyIsMovedAside) {
   alien.put({"g9", "app"}, allocation);
   std::ofstream(dir_.path() + "/state.json") << policies::serializeState(alien);
   auto agent = Agent::create(topology_, {.policy = defaultConfig().policy, .state_dir = dir_.path()},
-                                 std::make_unique<testing::FakeExclusivePolicy>(topology_));
+                             std::make_unique<testing::FakeExclusivePolicy>(topology_));
   ASSERT_TRUE(agent.has_value());
   EXPECT_NE((*agent)->startupReport().find("moved aside"), std::string::npos) << (*agent)->startupReport();
   EXPECT_TRUE((*agent)->state().containers().empty());

@@ -32,9 +32,9 @@
 
 #include "agent/agent.h"
 #include "agent/nri_mapping.h"
-#include "state/checkpoint.h"
 #include "config/config.h"
 #include "nri/plugin.h"
+#include "state/checkpoint.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/agent/child_process.h"
 #include "tests/agent/runtime_listener.h"
@@ -56,7 +56,7 @@ enum class OpKind { Create, Resize, Stop, Remove, RemovePod };
 struct Op {
   OpKind kind;
   nri::Pod pod;
-  nri::Container container;   // Create: the container; others: its id
+  nri::Container container;    // Create: the container; others: its id
   nri::LinuxResources resize;  // Resize
 };
 
@@ -72,15 +72,16 @@ std::vector<Op> makeStream(int count, uint32_t seed) {
     if (live.empty() || dice < 4) {
       bool pinned = rng() % 2 == 0;
       nri::Pod pod = makePod("p" + std::to_string(next_pod++), pinned ? QosClass::Guaranteed : QosClass::Burstable);
-      nri::Container c = pinned ? guaranteed(pod, "app", 1000 * (1 + static_cast<int>(rng() % 3)))
-                                : makeContainer(pod, "app", 250, 0);
+      nri::Container c =
+          pinned ? guaranteed(pod, "app", 1000 * (1 + static_cast<int>(rng() % 3))) : makeContainer(pod, "app", 250, 0);
       ops.push_back({OpKind::Create, pod, c, {}});
       live.push_back({pod, {c}});
       continue;
     }
     auto& [pod, containers] = live[rng() % live.size()];
     if (dice < 6 && qosClassOf(pod, nullptr) == QosClass::Guaranteed) {
-      ops.push_back({OpKind::Resize, pod, containers[0], guaranteed(pod, "app", 1000 * (1 + static_cast<int>(rng() % 4))).resources});
+      ops.push_back({OpKind::Resize, pod, containers[0],
+                     guaranteed(pod, "app", 1000 * (1 + static_cast<int>(rng() % 4))).resources});
     } else if (dice < 8) {
       ops.push_back({OpKind::Stop, pod, containers[0], {}});
       ops.push_back({OpKind::Remove, pod, containers[0], {}});
@@ -100,8 +101,8 @@ std::vector<Op> makeStream(int count, uint32_t seed) {
 // A refusal by the policy is a normal outcome (true).
 bool runOp(testing::SimRuntime& runtime, const Op& op) {
   auto broke = [](const Status& status) {
-    return !status.has_value() && (status.error().code() == ErrorCode::Unavailable ||
-                                   status.error().code() == ErrorCode::DeadlineExceeded);
+    return !status.has_value() &&
+           (status.error().code() == ErrorCode::Unavailable || status.error().code() == ErrorCode::DeadlineExceeded);
   };
   switch (op.kind) {
     case OpKind::Create: {
@@ -184,7 +185,9 @@ struct CrashRow {
   std::string name;
   std::string policy;
 };
-void PrintTo(const CrashRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const CrashRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class CrashTest : public ::testing::TestWithParam<CrashRow> {};
 
@@ -230,8 +233,8 @@ void checkDurable(const std::string& state_dir, const testing::SimRuntime& runti
   for (const auto& [id, c] : runtime.containers) {
     if (c.state == nri::ContainerState::Stopped) continue;
     const nri::Pod& pod = runtime.pods.at(c.pod_id);
-    EXPECT_TRUE(state->contains({pod.uid, c.name})) << "kill " << kill << ": the allocation of " << id
-                                                    << " was acknowledged but is not on disk";
+    EXPECT_TRUE(state->contains({pod.uid, c.name}))
+        << "kill " << kill << ": the allocation of " << id << " was acknowledged but is not on disk";
   }
 }
 
@@ -264,8 +267,8 @@ TEST_P(CrashTest, KilledAtRandomPointsNeverLosesOrDoubleAssignsACpu) {
   const std::string config = writeConfig(dir.path(), GetParam().policy);
   testing::RuntimeListener listener(dir.path() + "/nri.sock");
   ASSERT_TRUE(listener.ok());
-  const std::vector<std::string> args{"run", "--config", config, "--topology", kTopology,
-                                      "--state-dir", state_dir, "--nri-socket", listener.path()};
+  const std::vector<std::string> args{"run",         "--config", config,         "--topology",   kTopology,
+                                      "--state-dir", state_dir,  "--nri-socket", listener.path()};
   std::mt19937 rng(kSeed + 1);
   auto child = std::make_unique<testing::ChildProcess>(TOPOD_BINARY, args);
   testing::SimRuntime runtime(listener.accept());
@@ -310,8 +313,8 @@ TEST_P(CrashTest, KilledAtRandomPointsNeverLosesOrDoubleAssignsACpu) {
   auto status = child->wait(std::chrono::seconds(10));
   ASSERT_TRUE(status.has_value());
   EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << child->output();
-  std::printf("crash test (%s): %zu events, %d kills, %d restarts, final %zu allocations\n",
-              GetParam().policy.c_str(), stream.size(), kills, restarts, expected.size());
+  std::printf("crash test (%s): %zu events, %d kills, %d restarts, final %zu allocations\n", GetParam().policy.c_str(),
+              stream.size(), kills, restarts, expected.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, CrashTest,

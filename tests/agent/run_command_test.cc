@@ -79,9 +79,7 @@ class RunCommandTest : public ::testing::Test {
   std::vector<std::string> args() const {
     return {"run", "--config", config_, "--topology", kTopology, "--state-dir", state_dir_, "--nri-socket", socket_};
   }
-  static int exitCode(std::optional<int> status) {
-    return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-  }
+  static int exitCode(std::optional<int> status) { return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1; }
 
   testing::TempDir dir_;
   std::string config_ = dir_.path() + "/topod.toml";
@@ -174,7 +172,8 @@ TEST_F(RunCommandTest, SecondAgentOnTheSameStateDirectoryIsRefused) {
   EXPECT_EQ(exitCode(second.wait(10s)), 1) << second.output();
   EXPECT_NE(second.output().find(state_dir_ + "/topod.lock"), std::string::npos) << second.output();
   EXPECT_NE(second.output().find(std::to_string(first.pid())), std::string::npos)
-      << "the error names the agent holding the lock:\n" << second.output();
+      << "the error names the agent holding the lock:\n"
+      << second.output();
   EXPECT_FALSE(first.exited());
 }
 

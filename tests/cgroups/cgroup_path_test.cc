@@ -13,7 +13,9 @@ struct PathRow {
   std::string input;
   std::string expected;  // empty = rejected
 };
-void PrintTo(const PathRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const PathRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class CgroupPathTest : public testing::TestWithParam<PathRow> {};
 
@@ -43,12 +45,9 @@ INSTANTIATE_TEST_SUITE_P(
         PathRow{"SystemdRootSlice", "-.slice:p:n", "/p-n.scope"},
         PathRow{"SystemdEmptySlice", ":p:n", "/system.slice/p-n.scope"},
         PathRow{"SystemdNameIsSlice", "kubepods.slice::sub.slice", "/kubepods.slice/sub.slice"},
-        PathRow{"SystemdNoPrefix", "kubepods.slice::abc", "/kubepods.slice/abc.scope"},
-        PathRow{"Empty", "", ""},
-        PathRow{"DotDot", "/kubepods/../etc", ""},
-        PathRow{"SystemdTwoParts", "kubepods.slice:abc", ""},
-        PathRow{"SystemdFourParts", "a.slice:b:c:d", ""},
-        PathRow{"SystemdNotASlice", "kubepods:p:n", ""},
+        PathRow{"SystemdNoPrefix", "kubepods.slice::abc", "/kubepods.slice/abc.scope"}, PathRow{"Empty", "", ""},
+        PathRow{"DotDot", "/kubepods/../etc", ""}, PathRow{"SystemdTwoParts", "kubepods.slice:abc", ""},
+        PathRow{"SystemdFourParts", "a.slice:b:c:d", ""}, PathRow{"SystemdNotASlice", "kubepods:p:n", ""},
         PathRow{"SystemdEmptySliceComponent", "kubepods--x.slice:p:n", ""},
         PathRow{"SystemdEmptyName", "kubepods.slice:p:", ""},
         PathRow{"SystemdSlashInName", "kubepods.slice:p:a/b", ""}),

@@ -1,10 +1,10 @@
-#include "common/cpuset.h"
-
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <unordered_set>
+
+#include "common/cpuset.h"
 
 namespace topod {
 namespace {
@@ -29,15 +29,12 @@ TEST_P(CpuListParseTest, ParsesAndFormatsCanonically) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, CpuListParseTest,
-    ::testing::Values(ParseRow{"Empty", "", ""}, ParseRow{"EmptyKernelFile", "\n", ""},
-                      ParseRow{"Single", "5", "5"}, ParseRow{"Range", "0-3", "0-3"},
-                      ParseRow{"Mixed", "0-3,8,10-11", "0-3,8,10-11"},
+    ::testing::Values(ParseRow{"Empty", "", ""}, ParseRow{"EmptyKernelFile", "\n", ""}, ParseRow{"Single", "5", "5"},
+                      ParseRow{"Range", "0-3", "0-3"}, ParseRow{"Mixed", "0-3,8,10-11", "0-3,8,10-11"},
                       ParseRow{"KernelNewline", "0-3\n", "0-3"},
                       ParseRow{"UnsortedAndDuplicated", "8,0-3,2,1", "0-3,8"},
-                      ParseRow{"AdjacentRangesMerge", "0-1,2-3", "0-3"},
-                      ParseRow{"DegenerateRange", "5-5", "5"},
-                      ParseRow{"AcrossWordBoundary", "62-66", "62-66"},
-                      ParseRow{"MaxId", "8191", "8191"}),
+                      ParseRow{"AdjacentRangesMerge", "0-1,2-3", "0-3"}, ParseRow{"DegenerateRange", "5-5", "5"},
+                      ParseRow{"AcrossWordBoundary", "62-66", "62-66"}, ParseRow{"MaxId", "8191", "8191"}),
     [](const ::testing::TestParamInfo<ParseRow>& row) { return row.param.name; });
 
 struct BadRow {
@@ -59,19 +56,14 @@ TEST_P(CpuListRejectTest, RejectsWithClearMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, CpuListRejectTest,
-    ::testing::Values(BadRow{"ReversedRange", "3-1", "ends below its start"},
-                      BadRow{"Letter", "a", "not a non-negative number"},
-                      BadRow{"EmptyElement", "1,,2", "empty element"},
-                      BadRow{"Negative", "-1", "empty element"},
-                      BadRow{"OutOfRange", "8192", "out of range"},
-                      BadRow{"HugeNumber", "99999999999999", "out of range"},
-                      BadRow{"TrailingComma", "1,", "trailing comma"},
-                      BadRow{"LeadingComma", ",1", "empty element"},
-                      BadRow{"DoubleDash", "1-2-3", "not a non-negative number"},
-                      BadRow{"Hex", "0x1", "not a non-negative number"},
-                      BadRow{"Space", " 1", "not a non-negative number"},
-                      BadRow{"OpenRange", "1-", "empty element"},
-                      BadRow{"TwoNewlines", "1\n\n", "not a non-negative number"}),
+    ::testing::Values(
+        BadRow{"ReversedRange", "3-1", "ends below its start"}, BadRow{"Letter", "a", "not a non-negative number"},
+        BadRow{"EmptyElement", "1,,2", "empty element"}, BadRow{"Negative", "-1", "empty element"},
+        BadRow{"OutOfRange", "8192", "out of range"}, BadRow{"HugeNumber", "99999999999999", "out of range"},
+        BadRow{"TrailingComma", "1,", "trailing comma"}, BadRow{"LeadingComma", ",1", "empty element"},
+        BadRow{"DoubleDash", "1-2-3", "not a non-negative number"}, BadRow{"Hex", "0x1", "not a non-negative number"},
+        BadRow{"Space", " 1", "not a non-negative number"}, BadRow{"OpenRange", "1-", "empty element"},
+        BadRow{"TwoNewlines", "1\n\n", "not a non-negative number"}),
     [](const ::testing::TestParamInfo<BadRow>& row) { return row.param.name; });
 
 TEST(NodeSetTest, RejectsIdsAboveKernelLimit) {

@@ -75,7 +75,8 @@ policy = "single-numa-node"
 scope = "pod"
 prefer_closest_numa_nodes = true
 max_allowable_numa_nodes = 16
-)", "full.toml");
+)",
+                            "full.toml");
   ASSERT_TRUE(config.has_value()) << config.error().toString();
   const auto& p = config->policy;
   EXPECT_EQ(config->log_level, LogLevel::Debug);
@@ -106,7 +107,9 @@ struct BadConfigRow {
   std::string expected;  // a substring of the error, including file:line and key
 };
 
-void PrintTo(const BadConfigRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const BadConfigRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class BadConfigTest : public testing::TestWithParam<BadConfigRow> {};
 
@@ -114,8 +117,7 @@ TEST_P(BadConfigTest, IsRejectedWithFileLineKeyAndReason) {
   auto config = parseConfig(GetParam().text, "bad.toml");
   ASSERT_FALSE(config.has_value());
   EXPECT_EQ(config.error().code(), ErrorCode::InvalidArgument);
-  EXPECT_NE(config.error().message().find(GetParam().expected), std::string::npos)
-      << config.error().message();
+  EXPECT_NE(config.error().message().find(GetParam().expected), std::string::npos) << config.error().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -132,7 +134,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfigRow{"UnknownPolicy", "[policy]\nname = \"dynamic\"\n",
                      "policy.name: \"dynamic\" is not one of \"none\", \"static\", \"topology-aware\""},
         BadConfigRow{"UnknownLogLevel", "log_level = \"loud\"\n", "log_level: \"loud\" is not one of"},
-        BadConfigRow{"BadCpuList", "[policy]\nreserved_cpus = \"3-1\"\n", "bad.toml:2:17: policy.reserved_cpus: cpu list"},
+        BadConfigRow{"BadCpuList", "[policy]\nreserved_cpus = \"3-1\"\n",
+                     "bad.toml:2:17: policy.reserved_cpus: cpu list"},
         BadConfigRow{"NegativeCount", "[policy]\nreserved_cpu_count = -1\n",
                      "policy.reserved_cpu_count: -1 is out of range"},
         BadConfigRow{"ListAndCountDisagree", "[policy]\nreserved_cpus = \"0-1\"\nreserved_cpu_count = 3\n",
@@ -146,7 +149,8 @@ INSTANTIATE_TEST_SUITE_P(
                      "nri.plugin_index: \"100\" must be exactly two digits"},
         BadConfigRow{"PluginNameWithSpace", "[nri]\nplugin_name = \"my plugin\"\n", "nri.plugin_name"},
         BadConfigRow{"EmptySocket", "[nri]\nsocket_path = \"\"\n", "nri.socket_path: must not be empty"},
-        BadConfigRow{"RelativeCgroupRoot", "cgroup_root = \"sys/fs\"\n", "cgroup_root: \"sys/fs\" must be an absolute path"},
+        BadConfigRow{"RelativeCgroupRoot", "cgroup_root = \"sys/fs\"\n",
+                     "cgroup_root: \"sys/fs\" must be an absolute path"},
         BadConfigRow{"ReservedMemoryWithoutNode", "[[policy.reserved_memory]]\nlimits = { memory = 1 }\n",
                      "policy.reserved_memory[0].numa_node: is required"},
         BadConfigRow{"ReservedMemoryNodeTwice",
@@ -196,9 +200,10 @@ TEST(ConfigTest, MissingFileNamesThePath) {
 // Reserved memory takes Kubernetes quantities (common/quantity.h) and files huge pages under
 // Kubernetes' canonical name, the one the policies account them under.
 TEST(ConfigTest, ReservedMemoryTakesKubernetesQuantitiesAndCanonicalHugepageNames) {
-  auto config = parseConfig("[[policy.reserved_memory]]\nnuma_node = 0\n"
-                            "limits = { memory = \"1.5Gi\", \"hugepages-2048Ki\" = \"4Mi\" }\n",
-                            "quantities.toml");
+  auto config = parseConfig(
+      "[[policy.reserved_memory]]\nnuma_node = 0\n"
+      "limits = { memory = \"1.5Gi\", \"hugepages-2048Ki\" = \"4Mi\" }\n",
+      "quantities.toml");
   ASSERT_TRUE(config.has_value()) << config.error().toString();
   const auto& reserved = config->policy.reserved_memory.at(0);
   EXPECT_EQ(reserved.at("memory"), 3ULL << 29);

@@ -27,7 +27,8 @@ class FakeExclusivePolicy final : public policies::Policy {
                                     const policies::ContainerRequest& resized) const override {
     policies::ContainerKey key{pod.uid, resized.name};
     auto it = state.containers().find(key);
-    if (it == state.containers().end()) return Error::notFound("fake: " + pod.uid + "/" + resized.name + " is not admitted");
+    if (it == state.containers().end())
+      return Error::notFound("fake: " + pod.uid + "/" + resized.name + " is not admitted");
     policies::State others = policies::releaseContainer(state, key);
     return decide(others, pod, resized, it->second.exclusive_cpus);
   }
@@ -57,8 +58,8 @@ class FakeExclusivePolicy final : public policies::Policy {
     decision.key = {pod.uid, container.name};
     decision.allocation.request = container;
     decision.allocation.qos = pod.qos;
-    bool exclusive = pod.qos == QosClass::Guaranteed && container.cpu_request_millis > 0 &&
-                     container.cpu_request_millis % 1000 == 0;
+    bool exclusive =
+        pod.qos == QosClass::Guaranteed && container.cpu_request_millis > 0 && container.cpu_request_millis % 1000 == 0;
     if (!exclusive) {
       decision.placement.cpus = sharedCpus(others);
       decision.explanation = "fake: shared pool";

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "config/config.h"
 #include "common/check.h"
+#include "config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -25,8 +25,9 @@ class NeutralHandler final : public topod::nri::EventHandler {
                                                            const topod::nri::Container& c) override {
     return topod::nri::CreateReply{topod::nri::Adjustment{c.resources}, {}};
   }
-  topod::Result<std::vector<topod::nri::Update>> onUpdateContainer(
-      const topod::nri::Pod&, const topod::nri::Container& c, const topod::nri::LinuxResources& r) override {
+  topod::Result<std::vector<topod::nri::Update>> onUpdateContainer(const topod::nri::Pod&,
+                                                                   const topod::nri::Container& c,
+                                                                   const topod::nri::LinuxResources& r) override {
     return std::vector<topod::nri::Update>{{c.id, r, false}};
   }
   topod::Result<std::vector<topod::nri::Update>> onStopContainer(const topod::nri::Pod&,
@@ -35,18 +36,20 @@ class NeutralHandler final : public topod::nri::EventHandler {
   }
 };
 
-constexpr const char* kMethods[] = {
-    "Configure", "Synchronize", "CreateContainer", "UpdateContainer", "StopContainer",
-    "StateChange", "UpdatePodSandbox", "RunPodSandbox", "StartContainer", "RemoveContainer",
-    "RemovePodSandbox", "PostUpdatePodSandbox", "Shutdown", "ValidateContainerAdjustment"};
+constexpr const char* kMethods[] = {"Configure",        "Synchronize",
+                                    "CreateContainer",  "UpdateContainer",
+                                    "StopContainer",    "StateChange",
+                                    "UpdatePodSandbox", "RunPodSandbox",
+                                    "StartContainer",   "RemoveContainer",
+                                    "RemovePodSandbox", "PostUpdatePodSandbox",
+                                    "Shutdown",         "ValidateContainerAdjustment"};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   NeutralHandler handler;
-  topod::nri::PluginService service(0x1FFF, handler,
-                                    [](const topod::Error& e) { TOPOD_CHECK(!e.message().empty()); });
+  topod::nri::PluginService service(0x1FFF, handler, [](const topod::Error& e) { TOPOD_CHECK(!e.message().empty()); });
   (void)topod::nri::ttrpc::decodeResponse(input);
   auto request = topod::nri::ttrpc::decodeRequest(input);
   topod::nri::ttrpc::Request call;

@@ -36,8 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   topod::policies::PolicyOptions options;
   options.policy = "none";
   std::size_t lines = 0;
-  auto result = topod::policies::simulate(machine(), options, policy, {}, *trace,
-                                          [&](const std::string&) { ++lines; });
+  auto result = topod::policies::simulate(machine(), options, policy, {}, *trace, [&](const std::string&) { ++lines; });
   TOPOD_CHECK(result.has_value());
   TOPOD_CHECK(lines >= trace->size() + 1);  // at least one line per event, plus the summary
   return 0;

@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "state/state_journal.h"
 #include "common/check.h"
+#include "state/state_journal.h"
 #include "state/state_json.h"
 
 namespace {

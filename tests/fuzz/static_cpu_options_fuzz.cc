@@ -10,9 +10,9 @@
 #include <string_view>
 
 #include "common/check.h"
+#include "policies/policy_options.h"
 #include "policies/static/cpu/kubelet_cpu_topology.h"
 #include "policies/static/cpu/static_cpu_policy.h"
-#include "policies/policy_options.h"
 #include "topology/model.h"
 
 namespace {

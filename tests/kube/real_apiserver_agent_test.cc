@@ -7,8 +7,8 @@
 #include <fstream>
 #include <thread>
 
-#include "config/config.h"
 #include "agent/nrt_publishing.h"
+#include "config/config.h"
 #include "kube/nrt_object.h"
 #include "tests/agent/agent_test_support.h"
 

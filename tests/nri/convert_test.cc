@@ -41,8 +41,7 @@ TEST(Convert, BadCpusetNamesContainer) {
   proto.mutable_linux()->mutable_resources()->mutable_cpu()->set_cpus("3-1");
   auto container = containerFromProto(proto);
   ASSERT_FALSE(container.has_value());
-  EXPECT_NE(container.error().message().find("container c1"), std::string::npos)
-      << container.error().toString();
+  EXPECT_NE(container.error().message().find("container c1"), std::string::npos) << container.error().toString();
 }
 
 TEST(Convert, ContainerDevicesAsTheRuntimeSendsThem) {
@@ -62,8 +61,7 @@ TEST(Convert, ContainerDevicesAsTheRuntimeSendsThem) {
   disk->set_minor(16);
   auto container = containerFromProto(proto);
   ASSERT_TRUE(container.has_value()) << container.error().toString();
-  EXPECT_EQ(container->devices,
-            (std::vector<LinuxDevice>{{"/dev/nvidia1", "c", 195, 1}, {"/dev/xvdb", "b", 202, 16}}));
+  EXPECT_EQ(container->devices, (std::vector<LinuxDevice>{{"/dev/nvidia1", "c", 195, 1}, {"/dev/xvdb", "b", 202, 16}}));
 }
 
 TEST(Convert, PodAndContainerRoundTrip) {

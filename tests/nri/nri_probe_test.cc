@@ -67,8 +67,8 @@ TEST_P(NriProbeTest, SurvivesTheFullScenario) {
     const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    ::execl(TOPOD_BINARY, "topod", "nri-probe", "--socket", options.socket_path.c_str(),
-            "--all-events", "--idx", "07", static_cast<char*>(nullptr));
+    ::execl(TOPOD_BINARY, "topod", "nri-probe", "--socket", options.socket_path.c_str(), "--all-events", "--idx", "07",
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
 
@@ -127,9 +127,9 @@ TEST_P(NriProbeTest, SurvivesTheFullScenario) {
   const std::string log = text.str();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log;
   EXPECT_EQ(countOf(log, "Synchronize pods=50 containers=500"), 3u) << log;
-  for (const char* event : {"RunPodSandbox ns/new", "CreateContainer ns/new", "StartContainer ns/new",
-                            "UpdateContainer ns/new", "StopContainer ns/new", "RemoveContainer ns/new",
-                            "StopPodSandbox ns/new", "RemovePodSandbox ns/new"}) {
+  for (const char* event :
+       {"RunPodSandbox ns/new", "CreateContainer ns/new", "StartContainer ns/new", "UpdateContainer ns/new",
+        "StopContainer ns/new", "RemoveContainer ns/new", "StopPodSandbox ns/new", "RemovePodSandbox ns/new"}) {
     EXPECT_NE(log.find(event), std::string::npos) << event << "\n" << log;
   }
   EXPECT_NE(log.find("error: DATA_LOSS"), std::string::npos) << log;
@@ -138,14 +138,13 @@ TEST_P(NriProbeTest, SurvivesTheFullScenario) {
   ::unlink(output.c_str());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Runtimes, NriProbeTest,
-    ::testing::Values(ProbeCase{"containerd_1_7", &Personality::containerd17, 0x07FF, 1},
-                      ProbeCase{"containerd_2_1", &Personality::containerd21, 0x07FF, 9},
-                      ProbeCase{"containerd_2_2", &Personality::containerd22, 0x1FFF, 9},
-                      ProbeCase{"containerd_2_3", &Personality::containerd23, 0x1FFF, 9},
-                      ProbeCase{"crio_1_33", &Personality::crio133, 0x1FFF, 9}),
-    [](const auto& row) { return std::string(row.param.name); });
+INSTANTIATE_TEST_SUITE_P(Runtimes, NriProbeTest,
+                         ::testing::Values(ProbeCase{"containerd_1_7", &Personality::containerd17, 0x07FF, 1},
+                                           ProbeCase{"containerd_2_1", &Personality::containerd21, 0x07FF, 9},
+                                           ProbeCase{"containerd_2_2", &Personality::containerd22, 0x1FFF, 9},
+                                           ProbeCase{"containerd_2_3", &Personality::containerd23, 0x1FFF, 9},
+                                           ProbeCase{"crio_1_33", &Personality::crio133, 0x1FFF, 9}),
+                         [](const auto& row) { return std::string(row.param.name); });
 
 }  // namespace
 }  // namespace topod::nri

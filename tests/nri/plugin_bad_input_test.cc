@@ -22,8 +22,7 @@ using testing::requestFrame;
 using namespace std::chrono_literals;
 
 // (c): a CreateContainer for a pod the runtime sends along is decided by the handler.
-void expectServesCreateContainer(RawRuntime& runtime, testing::RecordingHandler& handler,
-                                 const std::string& id) {
+void expectServesCreateContainer(RawRuntime& runtime, testing::RecordingHandler& handler, const std::string& id) {
   pb::CreateContainerRequest create;
   create.mutable_pod()->set_id("pod-" + id);
   create.mutable_container()->set_id(id);
@@ -46,10 +45,11 @@ struct CorruptCase {
   ErrorCode reported;
 };
 
-void PrintTo(const CorruptCase& row, std::ostream* out) { *out << row.name; }
+void PrintTo(const CorruptCase& row, std::ostream* out) {
+  *out << row.name;
+}
 
-class PluginCorruptInputTest : public PluginTest,
-                               public ::testing::WithParamInterface<CorruptCase> {};
+class PluginCorruptInputTest : public PluginTest, public ::testing::WithParamInterface<CorruptCase> {};
 
 TEST_P(PluginCorruptInputTest, ReportsReconnectsAndServesAgain) {
   const CorruptCase& row = GetParam();
@@ -83,8 +83,7 @@ std::string startContainerMessage() {
 INSTANTIATE_TEST_SUITE_P(
     Corrupt, PluginCorruptInputTest,
     ::testing::Values(
-        CorruptCase{"frame_length_over_limit", [] { return frameHeader(1, 0x7fffffff); }, false,
-                    ErrorCode::DataLoss},
+        CorruptCase{"frame_length_over_limit", [] { return frameHeader(1, 0x7fffffff); }, false, ErrorCode::DataLoss},
         // Truncation at each layer: inside a frame header, inside a frame's payload, and inside
         // a ttrpc message whose frames were complete.
         CorruptCase{"truncated_frame_header", [] { return frameHeader(1, 64).substr(0, 5); }, true,
@@ -102,8 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
                     },
                     true, ErrorCode::DataLoss},
         // A runtime restart: EOF between messages.
-        CorruptCase{"runtime_closes_between_messages", [] { return std::string(); }, true,
-                    ErrorCode::Unavailable},
+        CorruptCase{"runtime_closes_between_messages", [] { return std::string(); }, true, ErrorCode::Unavailable},
         CorruptCase{"data_message_type",
                     [] {
                       std::string m(10, '\0');
@@ -129,8 +127,8 @@ TEST_F(PluginTest, RequestBeforeACorruptHeaderInTheSameWriteIsAnswered) {
     ASSERT_TRUE(runtime.handshake());
     pb::RunPodSandboxRequest run;
     run.mutable_pod()->set_id("p-before");
-    ASSERT_TRUE(runtime.sendRaw(requestFrame(101, "RunPodSandbox", run.SerializeAsString()) +
-                                frameHeader(1, 0x7fffffff)));
+    ASSERT_TRUE(
+        runtime.sendRaw(requestFrame(101, "RunPodSandbox", run.SerializeAsString()) + frameHeader(1, 0x7fffffff)));
     auto answer = runtime.read();
     ASSERT_TRUE(answer.has_value()) << "the request before the corrupt header was not answered";
     EXPECT_EQ(answer->message.header.stream_id, 101u);
@@ -174,10 +172,11 @@ struct AnsweredCase {
   ErrorCode answered;
 };
 
-void PrintTo(const AnsweredCase& row, std::ostream* out) { *out << row.name; }
+void PrintTo(const AnsweredCase& row, std::ostream* out) {
+  *out << row.name;
+}
 
-class PluginAnsweredInputTest : public PluginTest,
-                                public ::testing::WithParamInterface<AnsweredCase> {};
+class PluginAnsweredInputTest : public PluginTest, public ::testing::WithParamInterface<AnsweredCase> {};
 
 TEST_P(PluginAnsweredInputTest, AnswersWithErrorStatusAndStaysConnected) {
   const AnsweredCase& row = GetParam();
@@ -203,47 +202,46 @@ TEST_P(PluginAnsweredInputTest, AnswersWithErrorStatusAndStaysConnected) {
 
 INSTANTIATE_TEST_SUITE_P(
     Intact, PluginAnsweredInputTest,
-    ::testing::Values(
-        AnsweredCase{"unknown_method", [] { return requestFrame(101, "Frobnicate", ""); }, 101,
-                     ErrorCode::Unimplemented},
-        AnsweredCase{"unknown_service",
-                     [] { return requestFrame(101, "CreateContainer", "", "nri.pkg.api.v9.Plugin"); },
-                     101, ErrorCode::Unimplemented},
-        AnsweredCase{"garbage_payload",
-                     [] { return requestFrame(101, "CreateContainer", "\x0a\xff\xff\xff"); }, 101,
-                     ErrorCode::Internal},
-        AnsweredCase{"garbage_notification_payload",
-                     [] { return requestFrame(101, "StateChange", "\x12\x05\x0a"); }, 101,
-                     ErrorCode::Internal},
-        AnsweredCase{"garbage_envelope",
-                     [] {
-                       std::string m(14, '\xff');
-                       ttrpc::encodeHeader({4, 101, 1, 0}, m.data());
-                       std::string out;
-                       mux::appendMessageFrames(out, 1, m);
-                       return out;
-                     },
-                     101, ErrorCode::InvalidArgument},
-        AnsweredCase{"even_stream_id", [] { return requestFrame(200, "RunPodSandbox", ""); }, 200,
-                     ErrorCode::InvalidArgument},
-        // Stream 3 was the handshake's Synchronize: ids must increase.
-        AnsweredCase{"repeated_stream_id", [] { return requestFrame(3, "RunPodSandbox", ""); }, 3,
-                     ErrorCode::InvalidArgument},
-        AnsweredCase{"ttrpc_length_over_limit",
-                     [] {
-                       std::string m(10, '\0');
-                       const uint32_t length = ttrpc::kMaxDataLength + 1;
-                       ttrpc::encodeHeader({length, 101, 1, 0}, m.data());
-                       std::string out = frameHeader(1, 10) + m;
-                       // The oversized data follows in frames and is discarded.
-                       const std::string chunk(1 << 20, 'z');
-                       for (uint32_t sent = 0; sent < length; sent += chunk.size()) {
-                         const uint32_t n = std::min<uint32_t>(chunk.size(), length - sent);
-                         out += frameHeader(1, n) + chunk.substr(0, n);
-                       }
-                       return out;
-                     },
-                     101, ErrorCode::ResourceExhausted}),
+    ::testing::Values(AnsweredCase{"unknown_method", [] { return requestFrame(101, "Frobnicate", ""); }, 101,
+                                   ErrorCode::Unimplemented},
+                      AnsweredCase{"unknown_service",
+                                   [] { return requestFrame(101, "CreateContainer", "", "nri.pkg.api.v9.Plugin"); },
+                                   101, ErrorCode::Unimplemented},
+                      AnsweredCase{"garbage_payload",
+                                   [] { return requestFrame(101, "CreateContainer", "\x0a\xff\xff\xff"); }, 101,
+                                   ErrorCode::Internal},
+                      AnsweredCase{"garbage_notification_payload",
+                                   [] { return requestFrame(101, "StateChange", "\x12\x05\x0a"); }, 101,
+                                   ErrorCode::Internal},
+                      AnsweredCase{"garbage_envelope",
+                                   [] {
+                                     std::string m(14, '\xff');
+                                     ttrpc::encodeHeader({4, 101, 1, 0}, m.data());
+                                     std::string out;
+                                     mux::appendMessageFrames(out, 1, m);
+                                     return out;
+                                   },
+                                   101, ErrorCode::InvalidArgument},
+                      AnsweredCase{"even_stream_id", [] { return requestFrame(200, "RunPodSandbox", ""); }, 200,
+                                   ErrorCode::InvalidArgument},
+                      // Stream 3 was the handshake's Synchronize: ids must increase.
+                      AnsweredCase{"repeated_stream_id", [] { return requestFrame(3, "RunPodSandbox", ""); }, 3,
+                                   ErrorCode::InvalidArgument},
+                      AnsweredCase{"ttrpc_length_over_limit",
+                                   [] {
+                                     std::string m(10, '\0');
+                                     const uint32_t length = ttrpc::kMaxDataLength + 1;
+                                     ttrpc::encodeHeader({length, 101, 1, 0}, m.data());
+                                     std::string out = frameHeader(1, 10) + m;
+                                     // The oversized data follows in frames and is discarded.
+                                     const std::string chunk(1 << 20, 'z');
+                                     for (uint32_t sent = 0; sent < length; sent += chunk.size()) {
+                                       const uint32_t n = std::min<uint32_t>(chunk.size(), length - sent);
+                                       out += frameHeader(1, n) + chunk.substr(0, n);
+                                     }
+                                     return out;
+                                   },
+                                   101, ErrorCode::ResourceExhausted}),
     [](const auto& row) { return std::string(row.param.name); });
 
 // ---- Events for pods and containers topod never saw --------------------------------------------
@@ -262,10 +260,11 @@ struct UnknownPodCase {
   std::string (*payload)();  // the request, without its pod
 };
 
-void PrintTo(const UnknownPodCase& row, std::ostream* out) { *out << row.name; }
+void PrintTo(const UnknownPodCase& row, std::ostream* out) {
+  *out << row.name;
+}
 
-class PluginUnknownPodTest : public PluginTest,
-                             public ::testing::WithParamInterface<UnknownPodCase> {};
+class PluginUnknownPodTest : public PluginTest, public ::testing::WithParamInterface<UnknownPodCase> {};
 
 // Without its pod topod cannot place anything: a neutral answer (no adjustment, no updates), so
 // the kubelet's request goes ahead as asked; the handler is not called; NOT_FOUND is reported.
@@ -302,14 +301,10 @@ std::string withGhostContainer() {
 INSTANTIATE_TEST_SUITE_P(
     Events, PluginUnknownPodTest,
     ::testing::Values(
-        UnknownPodCase{"create_container", "CreateContainer",
-                       &withGhostContainer<pb::CreateContainerRequest>},
-        UnknownPodCase{"update_container", "UpdateContainer",
-                       &withGhostContainer<pb::UpdateContainerRequest>},
-        UnknownPodCase{"stop_container", "StopContainer",
-                       &withGhostContainer<pb::StopContainerRequest>},
-        UnknownPodCase{"start_container", "StartContainer",
-                       &withGhostContainer<pb::StartContainerRequest>},
+        UnknownPodCase{"create_container", "CreateContainer", &withGhostContainer<pb::CreateContainerRequest>},
+        UnknownPodCase{"update_container", "UpdateContainer", &withGhostContainer<pb::UpdateContainerRequest>},
+        UnknownPodCase{"stop_container", "StopContainer", &withGhostContainer<pb::StopContainerRequest>},
+        UnknownPodCase{"start_container", "StartContainer", &withGhostContainer<pb::StartContainerRequest>},
         UnknownPodCase{"remove_container_state_change", "StateChange",
                        [] {
                          pb::StateChangeEvent event;

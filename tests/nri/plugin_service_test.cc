@@ -103,8 +103,7 @@ TEST_F(PluginServiceTest, SynchronizeReportsAndSkipsObjectsThatDoNotConvert) {
   EXPECT_EQ(response.code, ErrorCode::Ok) << response.message;
   EXPECT_EQ(handler_.calls().back(), "Synchronize 1/1");
   ASSERT_EQ(reported_.size(), 1u);
-  EXPECT_NE(reported_[0].message().find("skipping container bad"), std::string::npos)
-      << reported_[0].toString();
+  EXPECT_NE(reported_[0].message().find("skipping container bad"), std::string::npos) << reported_[0].toString();
   EXPECT_TRUE(service_.synchronized());
 }
 
@@ -134,14 +133,13 @@ TEST_F(PluginServiceTest, HandlerErrorBecomesStatusButNeverUnimplemented) {
 
 struct NotificationCase {
   const char* name;
-  const char* method;      // dedicated RPC
-  pb::Event event;         // same event through StateChange
+  const char* method;  // dedicated RPC
+  pb::Event event;     // same event through StateChange
   bool container_event;
   const char* recorded;
 };
 
-class NotificationTest : public PluginServiceTest,
-                         public ::testing::WithParamInterface<NotificationCase> {};
+class NotificationTest : public PluginServiceTest, public ::testing::WithParamInterface<NotificationCase> {};
 
 TEST_P(NotificationTest, DedicatedRpcAndStateChangeReachTheSameHandler) {
   const NotificationCase& c = GetParam();
@@ -169,13 +167,10 @@ INSTANTIATE_TEST_SUITE_P(
         NotificationCase{"remove_pod", "RemovePodSandbox", pb::REMOVE_POD_SANDBOX, false, "RemovePodSandbox"},
         NotificationCase{"post_update_pod", "PostUpdatePodSandbox", pb::POST_UPDATE_POD_SANDBOX, false,
                          "PostUpdatePodSandbox"},
-        NotificationCase{"post_create", "PostCreateContainer", pb::POST_CREATE_CONTAINER, true,
-                         "PostCreateContainer"},
+        NotificationCase{"post_create", "PostCreateContainer", pb::POST_CREATE_CONTAINER, true, "PostCreateContainer"},
         NotificationCase{"start", "StartContainer", pb::START_CONTAINER, true, "StartContainer"},
-        NotificationCase{"post_start", "PostStartContainer", pb::POST_START_CONTAINER, true,
-                         "PostStartContainer"},
-        NotificationCase{"post_update", "PostUpdateContainer", pb::POST_UPDATE_CONTAINER, true,
-                         "PostUpdateContainer"},
+        NotificationCase{"post_start", "PostStartContainer", pb::POST_START_CONTAINER, true, "PostStartContainer"},
+        NotificationCase{"post_update", "PostUpdateContainer", pb::POST_UPDATE_CONTAINER, true, "PostUpdateContainer"},
         NotificationCase{"remove", "RemoveContainer", pb::REMOVE_CONTAINER, true, "RemoveContainer"}),
     [](const auto& row) { return std::string(row.param.name); });
 

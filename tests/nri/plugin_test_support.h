@@ -106,8 +106,7 @@ inline std::string frameHeader(uint32_t conn, uint32_t length) {
 }
 
 // The frames of one Plugin-service request on conn 1, as a runtime sends them.
-inline std::string requestFrame(uint32_t stream, const std::string& method,
-                                const std::string& payload,
+inline std::string requestFrame(uint32_t stream, const std::string& method, const std::string& payload,
                                 const std::string& service = kPluginServiceName) {
   auto message = ttrpc::encodeRequest(stream, {service, method, payload, 0});
   std::string out;

@@ -25,8 +25,8 @@ class RawRuntime {
       auto message = connection_.nextMessage();
       if (!message.has_value()) return std::nullopt;  // the plugin's stream is corrupt
       if (message->has_value()) return std::move(*message);
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
       pollfd pfd{connection_.fd(), POLLIN, 0};
       if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
@@ -71,8 +71,7 @@ class RawRuntime {
       return std::nullopt;
     }
     auto answer = read();
-    if (!answer || answer->conn != mux::kPluginServiceConn ||
-        answer->message.header.stream_id != stream) {
+    if (!answer || answer->conn != mux::kPluginServiceConn || answer->message.header.stream_id != stream) {
       return std::nullopt;
     }
     auto response = ttrpc::decodeResponse(answer->message.data);

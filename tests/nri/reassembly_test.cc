@@ -59,8 +59,8 @@ TEST_P(DemuxSplitTest, ReassemblesMessagesWhateverTheChunking) {
   const std::string a = request(1, 5000);
   const std::string b = request(3, 10);
   const std::string c = request(1, 20);
-  std::string stream = frame(1, a.substr(0, 7)) + frame(1, a.substr(7) + b.substr(0, 5)) +
-                       frame(9, "ignored") + frame(2, c) + frame(1, b.substr(5));
+  std::string stream = frame(1, a.substr(0, 7)) + frame(1, a.substr(7) + b.substr(0, 5)) + frame(9, "ignored") +
+                       frame(2, c) + frame(1, b.substr(5));
   mux::Demux demux;
   std::vector<mux::ConnMessage> got;
   for (size_t i = 0; i < stream.size(); i += GetParam().chunk) {
@@ -84,8 +84,7 @@ TEST_P(DemuxSplitTest, ReassemblesMessagesWhateverTheChunking) {
 
 INSTANTIATE_TEST_SUITE_P(Chunks, DemuxSplitTest,
                          ::testing::Values(SplitCase{"byte_by_byte", 1}, SplitCase{"three_bytes", 3},
-                                           SplitCase{"odd_4097", 4097},
-                                           SplitCase{"all_at_once", 1 << 20}),
+                                           SplitCase{"odd_4097", 4097}, SplitCase{"all_at_once", 1 << 20}),
                          [](const auto& row) { return std::string(row.param.name); });
 
 TEST(Demux, FrameLengthOverLimitIsAnError) {
@@ -101,8 +100,7 @@ TEST(Demux, FrameLengthOverLimitIsAnError) {
 TEST(Demux, MessagesBeforeACorruptHeaderSurviveIt) {
   mux::Demux demux;
   const std::string corrupt = std::string("\0\0\0\1\x7f\xff\xff\xff", 8);
-  auto status = demux.feed(frame(1, request(1, 20)) + frame(2, request(3, 5)) + corrupt +
-                           frame(1, request(5, 7)));
+  auto status = demux.feed(frame(1, request(1, 20)) + frame(2, request(3, 5)) + corrupt + frame(1, request(5, 7)));
   ASSERT_FALSE(status.has_value());
   EXPECT_EQ(status.error().code(), ErrorCode::DataLoss);
   ASSERT_TRUE(demux.broken().has_value());

@@ -63,19 +63,11 @@ class RecordingHandler : public EventHandler {
     return record("UpdatePodSandbox", pod.id);
   }
   Status onPostUpdatePodSandbox(const Pod& pod) override { return record("PostUpdatePodSandbox", pod.id); }
-  Status onPostCreateContainer(const Pod&, const Container& c) override {
-    return record("PostCreateContainer", c.id);
-  }
+  Status onPostCreateContainer(const Pod&, const Container& c) override { return record("PostCreateContainer", c.id); }
   Status onStartContainer(const Pod&, const Container& c) override { return record("StartContainer", c.id); }
-  Status onPostStartContainer(const Pod&, const Container& c) override {
-    return record("PostStartContainer", c.id);
-  }
-  Status onPostUpdateContainer(const Pod&, const Container& c) override {
-    return record("PostUpdateContainer", c.id);
-  }
-  Status onRemoveContainer(const Pod&, const Container& c) override {
-    return record("RemoveContainer", c.id);
-  }
+  Status onPostStartContainer(const Pod&, const Container& c) override { return record("PostStartContainer", c.id); }
+  Status onPostUpdateContainer(const Pod&, const Container& c) override { return record("PostUpdateContainer", c.id); }
+  Status onRemoveContainer(const Pod&, const Container& c) override { return record("RemoveContainer", c.id); }
 
   std::vector<std::string> calls() const {
     std::lock_guard<std::mutex> lock(mu_);

@@ -57,8 +57,7 @@ void populate(RuntimeSim& runtime, int pods, int per_pod) {
   }
 }
 
-SimOptions simOptions(Personality personality, size_t split = 64,
-                      std::chrono::milliseconds request_timeout = 2000ms) {
+SimOptions simOptions(Personality personality, size_t split = 64, std::chrono::milliseconds request_timeout = 2000ms) {
   SimOptions options;
   options.socket_path = socketPath();
   options.personality = std::move(personality);
@@ -158,16 +157,16 @@ TEST_P(PersonalityTest, RegistersSynchronizesAndHandlesEveryEvent) {
   EXPECT_TRUE(runtime.removePodSandbox(pod.id).has_value());
 
   // Every event the runtime knows reached the handler, through dedicated RPCs or StateChange.
-  std::vector<std::string> expected = {
-      "RunPodSandbox pod100", "CreateContainer pod100-c0", "PostCreateContainer pod100-c0",
-      "StartContainer pod100-c0", "PostStartContainer pod100-c0", "UpdateContainer pod100-c0",
-      "PostUpdateContainer pod100-c0"};
+  std::vector<std::string> expected = {"RunPodSandbox pod100",          "CreateContainer pod100-c0",
+                                       "PostCreateContainer pod100-c0", "StartContainer pod100-c0",
+                                       "PostStartContainer pod100-c0",  "UpdateContainer pod100-c0",
+                                       "PostUpdateContainer pod100-c0"};
   if ((c.expected_mask & eventBit(Event::UpdatePodSandbox)) != 0) {
     expected.push_back("UpdatePodSandbox pod100");
     expected.push_back("PostUpdatePodSandbox pod100");
   }
-  for (const char* tail : {"StopContainer pod100-c0", "RemoveContainer pod100-c0",
-                           "StopPodSandbox pod100", "RemovePodSandbox pod100"}) {
+  for (const char* tail :
+       {"StopContainer pod100-c0", "RemoveContainer pod100-c0", "StopPodSandbox pod100", "RemovePodSandbox pod100"}) {
     expected.push_back(tail);
   }
   std::vector<std::string> calls = handler.calls();
@@ -185,15 +184,13 @@ TEST_P(PersonalityTest, RegistersSynchronizesAndHandlesEveryEvent) {
   harness.plugin().stop();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Runtimes, PersonalityTest,
-    ::testing::Values(
-        PersonalityCase{"containerd_1_7", &Personality::containerd17, 0x07FF, 1},
-        PersonalityCase{"containerd_2_1", &Personality::containerd21, 0x07FF, 9},
-        PersonalityCase{"containerd_2_2", &Personality::containerd22, 0x1FFF, 9},
-        PersonalityCase{"containerd_2_3", &Personality::containerd23, 0x1FFF, 9},
-        PersonalityCase{"crio_1_33", &Personality::crio133, 0x1FFF, 9}),
-    [](const auto& row) { return std::string(row.param.name); });
+INSTANTIATE_TEST_SUITE_P(Runtimes, PersonalityTest,
+                         ::testing::Values(PersonalityCase{"containerd_1_7", &Personality::containerd17, 0x07FF, 1},
+                                           PersonalityCase{"containerd_2_1", &Personality::containerd21, 0x07FF, 9},
+                                           PersonalityCase{"containerd_2_2", &Personality::containerd22, 0x1FFF, 9},
+                                           PersonalityCase{"containerd_2_3", &Personality::containerd23, 0x1FFF, 9},
+                                           PersonalityCase{"crio_1_33", &Personality::crio133, 0x1FFF, 9}),
+                         [](const auto& row) { return std::string(row.param.name); });
 
 TEST(SimIntegration, DefaultMaskForContainerd17IsTopodsEvents) {
   const SimOptions options = simOptions(Personality::containerd17());

@@ -41,31 +41,48 @@ TEST(WireGolden, RegisterPluginRequestMatchesHandComputedBytes) {
   const std::string payload = request.SerializeAsString();
   EXPECT_EQ(toHex(payload), "0a086d79706c7567696e12023130");
 
-  auto message = ttrpc::encodeRequest(
-      1, {"nri.pkg.api.v1alpha1.Runtime", "RegisterPlugin", payload, 5000000000});
+  auto message = ttrpc::encodeRequest(1, {"nri.pkg.api.v1alpha1.Runtime", "RegisterPlugin", payload, 5000000000});
   ASSERT_TRUE(message.has_value());
-  const std::string expected_body =
-      "0a1c" + toHex("nri.pkg.api.v1alpha1.Runtime") + "120e" + toHex("RegisterPlugin") + "1a0e" +
-      "0a086d79706c7567696e12023130" + "20" + "80e497d012";  // varint 5000000000
+  const std::string expected_body = "0a1c" + toHex("nri.pkg.api.v1alpha1.Runtime") + "120e" + toHex("RegisterPlugin") +
+                                    "1a0e" + "0a086d79706c7567696e12023130" + "20" + "80e497d012";  // varint 5000000000
   EXPECT_EQ(expected_body.size() / 2, 68u);
-  EXPECT_EQ(toHex(*message), "00000044" "00000001" "01" "00" + expected_body);
+  EXPECT_EQ(toHex(*message),
+            "00000044"
+            "00000001"
+            "01"
+            "00" +
+                expected_body);
 
   std::string frames;
   mux::appendMessageFrames(frames, mux::kRuntimeServiceConn, *message);
-  EXPECT_EQ(toHex(frames), "00000002" "0000004e" + toHex(*message));
+  EXPECT_EQ(toHex(frames),
+            "00000002"
+            "0000004e" +
+                toHex(*message));
 }
 
 TEST(WireGolden, SuccessResponseWithoutPayloadIsJustTheHeader) {
   auto message = ttrpc::encodeResponse(7, {});
   ASSERT_TRUE(message.has_value());
-  EXPECT_EQ(toHex(*message), "00000000" "00000007" "02" "00");
+  EXPECT_EQ(toHex(*message),
+            "00000000"
+            "00000007"
+            "02"
+            "00");
 }
 
 TEST(WireGolden, ErrorResponseCarriesCodeAndMessage) {
   auto message = ttrpc::encodeResponse(3, {ErrorCode::Unimplemented, "method Foo", {}});
   ASSERT_TRUE(message.has_value());
-  EXPECT_EQ(toHex(*message), "00000010" "00000003" "02" "00"
-                             "0a0e" "080c" "120a" + toHex("method Foo"));
+  EXPECT_EQ(toHex(*message),
+            "00000010"
+            "00000003"
+            "02"
+            "00"
+            "0a0e"
+            "080c"
+            "120a" +
+                toHex("method Foo"));
 }
 
 TEST(WireGolden, ConfigureResponseMaskUsesField2) {

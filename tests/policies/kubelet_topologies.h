@@ -209,17 +209,28 @@ inline const std::vector<QuadSocketCore>& quadSocketFourWayCores() {
 inline std::vector<KubeletCpuInfo> topoQuadSocketFourWayHTCpus() {
   std::vector<KubeletCpuInfo> rows;
   for (const QuadSocketCore& core : quadSocketFourWayCores()) {
-    for (int cpu : core.cpus) rows.push_back({.cpu = cpu, .core = core.core, .socket = core.socket, .numa = core.socket});
+    for (int cpu : core.cpus)
+      rows.push_back({.cpu = cpu, .core = core.core, .socket = core.socket, .numa = core.socket});
   }
   return rows;
 }
 
 // ---- Topology values -----------------------------------------------------------------------------
-inline topology::Topology topoSingleSocketHT() { return buildKubeletTopology(topoSingleSocketHTCpus()); }
-inline topology::Topology topoDualSocketHT() { return buildKubeletTopology(topoDualSocketHTCpus()); }
-inline topology::Topology topoTripleSocketHT() { return buildKubeletTopology(topoTripleSocketHTCpus()); }
-inline topology::Topology topoDualSocketNoHT() { return buildKubeletTopology(topoDualSocketNoHTCpus()); }
-inline topology::Topology topoQuadSocketFourWayHT() { return buildKubeletTopology(topoQuadSocketFourWayHTCpus()); }
+inline topology::Topology topoSingleSocketHT() {
+  return buildKubeletTopology(topoSingleSocketHTCpus());
+}
+inline topology::Topology topoDualSocketHT() {
+  return buildKubeletTopology(topoDualSocketHTCpus());
+}
+inline topology::Topology topoTripleSocketHT() {
+  return buildKubeletTopology(topoTripleSocketHTCpus());
+}
+inline topology::Topology topoDualSocketNoHT() {
+  return buildKubeletTopology(topoDualSocketNoHTCpus());
+}
+inline topology::Topology topoQuadSocketFourWayHT() {
+  return buildKubeletTopology(topoQuadSocketFourWayHTCpus());
+}
 inline topology::Topology topoDualSocketMultiNumaPerSocketHT() {
   return buildKubeletTopology(topoDualSocketMultiNumaPerSocketHTCpus());
 }
@@ -229,11 +240,15 @@ inline topology::Topology fakeTopoMultiSocketDualSocketPerNumaHT() {
 inline topology::Topology topoDualSocketMultiNumaPerSocketHTLarge() {
   return buildKubeletTopology(topoDualSocketMultiNumaPerSocketHTLargeCpus());
 }
-inline topology::Topology topoUncoreDualSocketNoSMT() { return buildKubeletTopology(topoUncoreDualSocketNoSMTCpus()); }
+inline topology::Topology topoUncoreDualSocketNoSMT() {
+  return buildKubeletTopology(topoUncoreDualSocketNoSMTCpus());
+}
 inline topology::Topology topoUncoreSingleSocketMultiNuma() {
   return buildKubeletTopology(topoUncoreSingleSocketMultiNumaCpus());
 }
-inline topology::Topology topoUncoreSingleSocketSMT() { return buildKubeletTopology(topoUncoreSingleSocketSMTCpus()); }
+inline topology::Topology topoUncoreSingleSocketSMT() {
+  return buildKubeletTopology(topoUncoreSingleSocketSMTCpus());
+}
 inline topology::Topology topoUncoreSingleSocketNoSMT() {
   return buildKubeletTopology(topoUncoreSingleSocketNoSMTCpus());
 }

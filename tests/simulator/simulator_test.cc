@@ -46,10 +46,13 @@ class LowestFreePolicy final : public Policy {
 
  private:
   Result<Decision> place(const State& state, const PodRequest& pod, const ContainerRequest& c, CpuSet keep) const {
-    Decision d{.key = {.pod_uid = pod.uid, .container_name = c.name}, .allocation = {}, .placement = {}, .explanation = {}};
+    Decision d{
+        .key = {.pod_uid = pod.uid, .container_name = c.name}, .allocation = {}, .placement = {}, .explanation = {}};
     d.allocation.request = c;
     d.allocation.qos = pod.qos;
-    int want = pod.qos == QosClass::Guaranteed && c.cpu_request_millis % 1000 == 0 ? static_cast<int>(c.cpu_request_millis / 1000) : 0;
+    int want = pod.qos == QosClass::Guaranteed && c.cpu_request_millis % 1000 == 0
+                   ? static_cast<int>(c.cpu_request_millis / 1000)
+                   : 0;
     CpuSet free = sharedCpus(state) - CpuSet{0};
     CpuSet cpus;
     for (int cpu : keep) {
@@ -76,7 +79,8 @@ std::vector<std::string> run(const Policy& policy, const State& initial, const s
   auto trace = parseTrace(trace_text, "t");
   EXPECT_TRUE(trace.has_value()) << trace.error().toString();
   std::vector<std::string> lines;
-  auto simulated = simulate(topology, options, policy, initial, *trace, [&](const std::string& l) { lines.push_back(l); });
+  auto simulated =
+      simulate(topology, options, policy, initial, *trace, [&](const std::string& l) { lines.push_back(l); });
   EXPECT_TRUE(simulated.has_value()) << simulated.error().toString();
   if (result != nullptr && simulated.has_value()) *result = *simulated;
   return lines;
@@ -101,14 +105,16 @@ TEST(SimulatorTest, PrintsOneLinePerDecisionAndASummary) {
   EXPECT_EQ(lines[1],
             R"({"line":1,"op":"add","pod":"p1","container":"b","result":"admitted","cpus":"5-6","exclusive":true,)"
             R"("mems":"","memory":{},"numa_affinity":"0","numa_aligned":true,"explanation":"lowest free CPUs"})");
-  EXPECT_EQ(lines[2],
-            R"({"line":2,"op":"add","pod":"p2","container":"web","result":"admitted","cpus":"0,7-15","exclusive":false,)"
-            R"("mems":"","memory":{},"numa_affinity":"0-1","numa_aligned":false,"explanation":"shared pool"})");
+  EXPECT_EQ(
+      lines[2],
+      R"({"line":2,"op":"add","pod":"p2","container":"web","result":"admitted","cpus":"0,7-15","exclusive":false,)"
+      R"("mems":"","memory":{},"numa_affinity":"0-1","numa_aligned":false,"explanation":"shared pool"})");
   // Free = shared pool minus reserved CPU 0: CPU 7 on node 0 (its sibling 6 is exclusive), 8-15 on node 1.
-  EXPECT_EQ(lines[3],
-            R"({"summary":{"events":2,"admitted":3,"rejected":0,"numa_aligned":2,"exclusive":2,"resized":0,)"
-            R"("resize_refused":0,"removed":0,"errors":0,"containers":3,"free_cpus":9,"free_cpus_per_numa":{"0":1,"1":8},)"
-            R"("free_cpus_on_partial_cores":1,"fragmentation":0.111}})");
+  EXPECT_EQ(
+      lines[3],
+      R"({"summary":{"events":2,"admitted":3,"rejected":0,"numa_aligned":2,"exclusive":2,"resized":0,)"
+      R"("resize_refused":0,"removed":0,"errors":0,"containers":3,"free_cpus":9,"free_cpus_per_numa":{"0":1,"1":8},)"
+      R"("free_cpus_on_partial_cores":1,"fragmentation":0.111}})");
   EXPECT_EQ(result.final_state.containers().size(), 3u);
   EXPECT_EQ(result.summary.admitted, 3);
 }
@@ -117,10 +123,11 @@ TEST(SimulatorTest, RefusedContainerRollsBackItsPod) {
   topology::Topology topology = twoNuma16Cpus();
   LowestFreePolicy policy(topology);
   SimulationResult result;
-  auto lines = run(policy, State{},
-                   R"({"op":"add","pod":{"uid":"p1"},"containers":[{"name":"a","limits":{"cpu":"10","memory":"1Gi"}},)"
-                   R"({"name":"b","limits":{"cpu":"10","memory":"1Gi"}},{"name":"c","limits":{"cpu":"1","memory":"1Gi"}}]})",
-                   &result);
+  auto lines =
+      run(policy, State{},
+          R"({"op":"add","pod":{"uid":"p1"},"containers":[{"name":"a","limits":{"cpu":"10","memory":"1Gi"}},)"
+          R"({"name":"b","limits":{"cpu":"10","memory":"1Gi"}},{"name":"c","limits":{"cpu":"1","memory":"1Gi"}}]})",
+          &result);
   ASSERT_EQ(lines.size(), 3u);  // c is never attempted
   EXPECT_NE(lines[0].find(R"("container":"a","result":"rolled_back")"), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find(R"("reason":"pod rejected: container b was refused")"), std::string::npos) << lines[0];
@@ -138,11 +145,11 @@ TEST(SimulatorTest, ResizeGrowsOrIsRefusedKeepingTheOldAllocation) {
   topology::Topology topology = twoNuma16Cpus();
   LowestFreePolicy policy(topology);
   SimulationResult result;
-  auto lines = run(policy, State{},
-                   std::string(kGuaranteedPod) + "\n" +
-                       R"({"op":"resize","pod":"p1","container":"b","limits":{"cpu":"3"}})" + "\n" +
-                       R"({"op":"resize","pod":"p1","container":"b","limits":{"cpu":"40"}})",
-                   &result);
+  auto lines =
+      run(policy, State{},
+          std::string(kGuaranteedPod) + "\n" + R"({"op":"resize","pod":"p1","container":"b","limits":{"cpu":"3"}})" +
+              "\n" + R"({"op":"resize","pod":"p1","container":"b","limits":{"cpu":"40"}})",
+          &result);
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_NE(lines[2].find(R"("result":"resized","cpus":"5-7")"), std::string::npos) << lines[2];
   EXPECT_NE(lines[3].find(R"("result":"refused","reason":"not enough free CPUs for b","cpus":"5-7")"),
@@ -159,13 +166,13 @@ TEST(SimulatorTest, RemoveReleasesAndUnknownNamesAreErrorLines) {
   topology::Topology topology = twoNuma16Cpus();
   LowestFreePolicy policy(topology);
   SimulationResult result;
-  auto lines = run(policy, State{},
-                   std::string(kGuaranteedPod) + "\n" + kGuaranteedPod + "\n" +
-                       R"({"op":"remove","pod":"p1","container":"a"})" + "\n" +
-                       R"({"op":"resize","pod":"p1","container":"a","limits":{"cpu":"1"}})" + "\n" +
-                       R"({"op":"remove","pod":"p9"})" + "\n" + R"({"op":"remove","pod":"p1"})" + "\n" +
-                       R"({"op":"remove","pod":"p1"})",
-                   &result);
+  auto lines =
+      run(policy, State{},
+          std::string(kGuaranteedPod) + "\n" + kGuaranteedPod + "\n" + R"({"op":"remove","pod":"p1","container":"a"})" +
+              "\n" + R"({"op":"resize","pod":"p1","container":"a","limits":{"cpu":"1"}})" + "\n" +
+              R"({"op":"remove","pod":"p9"})" + "\n" + R"({"op":"remove","pod":"p1"})" + "\n" +
+              R"({"op":"remove","pod":"p1"})",
+          &result);
   ASSERT_EQ(lines.size(), 9u);
   EXPECT_NE(lines[2].find(R"("result":"error","reason":"pod p1 already exists")"), std::string::npos) << lines[2];
   EXPECT_EQ(lines[3], R"({"line":3,"op":"remove","pod":"p1","container":"a","result":"removed","removed":["a"]})");
@@ -187,11 +194,11 @@ TEST(SimulatorTest, InitialStatePinsExistingContainers) {
       "s.json", StateChecksum::Optional);
   ASSERT_TRUE(initial.has_value()) << initial.error().toString();
   SimulationResult result;
-  auto lines = run(policy, *initial,
-                   std::string(kGuaranteedPod) + "\n" +
-                       R"({"op":"resize","pod":"old","container":"db","limits":{"cpu":"2"}})" + "\n" +
-                       R"({"op":"remove","pod":"old"})",
-                   &result);
+  auto lines =
+      run(policy, *initial,
+          std::string(kGuaranteedPod) + "\n" + R"({"op":"resize","pod":"old","container":"db","limits":{"cpu":"2"}})" +
+              "\n" + R"({"op":"remove","pod":"old"})",
+          &result);
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_NE(lines[0].find(R"("cpus":"5-8")"), std::string::npos) << lines[0];
   EXPECT_NE(lines[2].find(R"("container":"db","result":"resized","cpus":"1-2")"), std::string::npos) << lines[2];

@@ -78,7 +78,9 @@ struct BadTraceRow {
   std::string line;
   std::string message;
 };
-void PrintTo(const BadTraceRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const BadTraceRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class SimulatorTraceRejectTest : public ::testing::TestWithParam<BadTraceRow> {};
 
@@ -97,9 +99,12 @@ TEST_P(SimulatorTraceRejectTest, NamesTheLine) {
 INSTANTIATE_TEST_SUITE_P(
     Rows, SimulatorTraceRejectTest,
     ::testing::Values(
-        BadTraceRow{"NotJson", "{op: add}", "invalid JSON"}, BadTraceRow{"Truncated", R"({"op":"add","pod":{)", "invalid JSON"},
-        BadTraceRow{"NotAnObject", "42", "expected a JSON object"}, BadTraceRow{"NoOp", R"({"pod":"p"})", "op: missing"},
-        BadTraceRow{"UnknownOp", R"({"op":"evict","pod":"p"})", "unknown operation \"evict\" (known: add, resize, remove)"},
+        BadTraceRow{"NotJson", "{op: add}", "invalid JSON"},
+        BadTraceRow{"Truncated", R"({"op":"add","pod":{)", "invalid JSON"},
+        BadTraceRow{"NotAnObject", "42", "expected a JSON object"},
+        BadTraceRow{"NoOp", R"({"pod":"p"})", "op: missing"},
+        BadTraceRow{"UnknownOp", R"({"op":"evict","pod":"p"})",
+                    "unknown operation \"evict\" (known: add, resize, remove)"},
         BadTraceRow{"OpNotString", R"({"op":1})", "op: expected a string"},
         BadTraceRow{"AddWithoutPod", R"({"op":"add","containers":[]})", "pod: missing"},
         BadTraceRow{"AddWithoutUid", R"({"op":"add","pod":{},"containers":[{"name":"c"}]})", "pod.uid: missing"},
@@ -112,18 +117,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadTraceRow{"NegativeCpu", ADD(R"([{"name":"c","limits":{"cpu":-1}}])"), "expected a quantity"},
         BadTraceRow{"BadMemory", ADD(R"([{"name":"c","requests":{"memory":"1Gb"}}])"), "memory quantity \"1Gb\""},
         BadTraceRow{"RequestAboveLimit", ADD(R"([{"name":"c","requests":{"cpu":"2"},"limits":{"cpu":"1"}}])"),
-               "CPU request exceeds its limit"},
+                    "CPU request exceeds its limit"},
         BadTraceRow{"BadHugepageSize", ADD(R"([{"name":"c","limits":{"hugepages-3Mi":"6Mi"}}])"), "power of two"},
         BadTraceRow{"HugepagesRequestNotLimit",
-               ADD(R"([{"name":"c","requests":{"hugepages-2Mi":"2Mi"},"limits":{"hugepages-2Mi":"4Mi"}}])"),
-               "hugepages-2Mi request must equal its limit"},
+                    ADD(R"([{"name":"c","requests":{"hugepages-2Mi":"2Mi"},"limits":{"hugepages-2Mi":"4Mi"}}])"),
+                    "hugepages-2Mi request must equal its limit"},
         BadTraceRow{"UnknownContainerKey", ADD(R"([{"name":"c","cpu":"1"}])"), "containers[0].cpu: unknown key"},
         BadTraceRow{"UnknownQos", R"({"op":"add","pod":{"uid":"p","qos":"Gold"},"containers":[{"name":"c"}]})",
-               "unknown QoS class \"Gold\""},
-        BadTraceRow{"AnnotationNotString", R"({"op":"add","pod":{"uid":"p","annotations":{"a":1}},"containers":[{"name":"c"}]})",
-               "pod.annotations.a: expected a string"},
-        BadTraceRow{"ResizeWithoutResources", R"({"op":"resize","pod":"p","container":"c"})", "resize names no resource"},
-        BadTraceRow{"ResizeWithoutContainer", R"({"op":"resize","pod":"p","limits":{"cpu":"1"}})", "container: missing"},
+                    "unknown QoS class \"Gold\""},
+        BadTraceRow{"AnnotationNotString",
+                    R"({"op":"add","pod":{"uid":"p","annotations":{"a":1}},"containers":[{"name":"c"}]})",
+                    "pod.annotations.a: expected a string"},
+        BadTraceRow{"ResizeWithoutResources", R"({"op":"resize","pod":"p","container":"c"})",
+                    "resize names no resource"},
+        BadTraceRow{"ResizeWithoutContainer", R"({"op":"resize","pod":"p","limits":{"cpu":"1"}})",
+                    "container: missing"},
         BadTraceRow{"RemoveUnknownKey", R"({"op":"remove","pod":"p","force":true})", "force: unknown key"},
         BadTraceRow{"DuplicateKey", R"({"op":"remove","pod":"p","pod":"q"})", "key \"pod\" appears twice"}),
     [](const ::testing::TestParamInfo<BadTraceRow>& row) { return row.param.name; });

@@ -46,7 +46,9 @@ ContainerAllocation exclusive(CpuSet cpus) {
 StateChange put(const std::string& pod, CpuSet cpus) {
   return StateChange{.key = {pod, "app"}, .allocation = exclusive(cpus)};
 }
-StateChange erase(const std::string& pod) { return StateChange{.key = {pod, "app"}, .allocation = std::nullopt}; }
+StateChange erase(const std::string& pod) {
+  return StateChange{.key = {pod, "app"}, .allocation = std::nullopt};
+}
 
 std::vector<std::string> filesIn(const std::string& dir) {
   std::vector<std::string> names;
@@ -68,7 +70,8 @@ void appendBytes(const std::string& path, const std::string& bytes) {
 
 class CheckpointTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Checkpoint> open(CheckpointOptions options = {.sync = JournalSync::EveryChange, .records_per_segment = 4}) {
+  std::unique_ptr<Checkpoint> open(CheckpointOptions options = {.sync = JournalSync::EveryChange,
+                                                                .records_per_segment = 4}) {
     auto checkpoint = std::make_unique<Checkpoint>(dir_.path(), options);
     auto loaded = checkpoint->load(topology_, defaultConfig().policy, policy_);
     EXPECT_TRUE(loaded.has_value()) << loaded.error().toString();
@@ -85,7 +88,8 @@ class CheckpointTest : public ::testing::Test {
   void journalOnly(std::vector<StateChange> changes) {
     auto segments = listJournalSegments(dir_.path()).value();
     auto contents = readJournal(segments, true).value();
-    auto journal = StateJournal::open(dir_.path(), contents, {.sync = JournalSync::EveryChange, .records_per_segment = 4});
+    auto journal =
+        StateJournal::open(dir_.path(), contents, {.sync = JournalSync::EveryChange, .records_per_segment = 4});
     ASSERT_TRUE(journal.has_value()) << journal.error().toString();
     for (StateChange& change : changes) {
       policies::applyStateChange(expected_, change);
@@ -291,7 +295,7 @@ TEST(StateJournalTest, OpeningCutsATornTailOffSoTheSegmentVerifiesWhenClosed) {
 
 TEST_F(CheckpointTest, TornBytesBeforeTheEndAreCorruption) {
   journalOnly({put("p1", {2})});
-  journalOnly({put("p2", {3})});  // a second run: segment 2
+  journalOnly({put("p2", {3})});    // a second run: segment 2
   appendBytes(segment(1), "0123");  // segment 1 is not the last one: this cannot be a torn append
   auto checkpoint = open();
   EXPECT_TRUE(last_.moved_aside);

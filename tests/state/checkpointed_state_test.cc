@@ -1,13 +1,14 @@
 // CheckpointedState: a change is on disk before it is in memory; a Draft's edits are either
 // committed as one journal write (every key it touched, in the order first touched) or rolled
 // back, explicitly, on a failed write, or when the draft goes out of scope.
+#include "state/checkpointed_state.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "config/config.h"
-#include "state/checkpointed_state.h"
 #include "state/state_journal.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/fakes/fake_policy.h"
@@ -29,7 +30,9 @@ ContainerAllocation pinned(CpuSet cpus) {
   return allocation;
 }
 
-ContainerKey keyOf(const std::string& pod) { return {pod, "app"}; }
+ContainerKey keyOf(const std::string& pod) {
+  return {pod, "app"};
+}
 
 class CheckpointedStateTest : public ::testing::Test {
  protected:
@@ -68,13 +71,14 @@ TEST_F(CheckpointedStateTest, CommitJournalsThenApplies) {
 
 TEST_F(CheckpointedStateTest, ADraftCommitsEveryTouchedKeyInTheOrderFirstTouched) {
   open();
-  ASSERT_TRUE(store_->commit({{.key = keyOf("init"), .allocation = pinned(CpuSet{2})},
-                              {.key = keyOf("p1"), .allocation = pinned(CpuSet{3})}})
+  ASSERT_TRUE(store_
+                  ->commit({{.key = keyOf("init"), .allocation = pinned(CpuSet{2})},
+                            {.key = keyOf("p1"), .allocation = pinned(CpuSet{3})}})
                   .has_value());
   {
     auto draft = store_->draft();
-    draft.erase(keyOf("init"));                 // a finished sibling released for the decision
-    draft.erase(keyOf("p1"));                   // the old allocation taken out to place afresh
+    draft.erase(keyOf("init"));  // a finished sibling released for the decision
+    draft.erase(keyOf("p1"));    // the old allocation taken out to place afresh
     EXPECT_FALSE(draft.state().contains(keyOf("p1"))) << "the policy decides on the edited State";
     draft.put(keyOf("p1"), pinned(CpuSet{2, 3}));  // the decision
     ASSERT_TRUE(draft.commit().has_value());
@@ -129,9 +133,9 @@ TEST_F(CheckpointedStateTest, AFailedWriteLeavesMemoryAsBeforeUnlessToldToApplyA
   EXPECT_EQ(store_->state(), before) << "a draft whose write failed is rolled back";
   EXPECT_FALSE(store_->commit({{.key = keyOf("p1"), .allocation = std::nullopt}}).has_value());
   EXPECT_TRUE(store_->state().contains(keyOf("p1"))) << "Discard: not applied";
-  EXPECT_FALSE(store_->commit({{.key = keyOf("p1"), .allocation = std::nullopt}},
-                              CheckpointedState::OnFailure::ApplyAnyway)
-                   .has_value());
+  EXPECT_FALSE(
+      store_->commit({{.key = keyOf("p1"), .allocation = std::nullopt}}, CheckpointedState::OnFailure::ApplyAnyway)
+          .has_value());
   EXPECT_FALSE(store_->state().contains(keyOf("p1"))) << "ApplyAnyway: a release stands in memory";
 }
 

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "state/checkpoint.h"
+#include "common/file_io.h"
 #include "config/config.h"
+#include "state/checkpoint.h"
 #include "state/lock_file.h"
 #include "state/state_journal.h"
-#include "common/file_io.h"
 #include "state/state_json.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/fakes/fake_policy.h"

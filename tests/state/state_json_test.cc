@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
 #include <ostream>
+#include <sstream>
 #include <string>
 
 #include "tests/policies/engine/engine_topologies.h"
@@ -82,9 +82,8 @@ TEST(StateJsonTest, ChecksumIsFnv1a64OfTheCanonicalBody) {
   std::string text = serializeState(State{});
   EXPECT_NE(text.find("\"checksum\": \"fnv1a64:"), std::string::npos) << text;
   // Whitespace and key order do not matter, values do.
-  auto reflowed = parseState(R"({"containers":[],"version":1,"checksum":")" +
-                                 text.substr(text.find("fnv1a64:"), 24) + "\"}",
-                             "<test>");
+  auto reflowed = parseState(
+      R"({"containers":[],"version":1,"checksum":")" + text.substr(text.find("fnv1a64:"), 24) + "\"}", "<test>");
   EXPECT_TRUE(reflowed.has_value()) << reflowed.error().toString();
 }
 
@@ -119,7 +118,9 @@ struct BadStateRow {
 };
 
 // Names the row in test listings instead of dumping its bytes.
-void PrintTo(const BadStateRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const BadStateRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class StateJsonRejectTest : public ::testing::TestWithParam<BadStateRow> {};
 
@@ -143,30 +144,39 @@ INSTANTIATE_TEST_SUITE_P(
         BadStateRow{"UnknownTopLevelKey", R"({"version":1,"containers":[],"policy":"static"})", "policy: unknown key"},
         BadStateRow{"DuplicateKey", R"({"version":1,"version":1,"containers":[]})", "key \"version\" appears twice"},
         BadStateRow{"ContainersNotArray", R"({"version":1,"containers":{}})", "containers: expected an array"},
-        BadStateRow{"MissingPodUid", R"({"version":1,"containers":[{"container":"c"}]})", "containers[0].pod_uid: missing"},
-        BadStateRow{"EmptyPodUid", R"({"version":1,"containers":[{"pod_uid":"","container":"c"}]})", "must not be empty"},
+        BadStateRow{"MissingPodUid", R"({"version":1,"containers":[{"container":"c"}]})",
+                    "containers[0].pod_uid: missing"},
+        BadStateRow{"EmptyPodUid", R"({"version":1,"containers":[{"pod_uid":"","container":"c"}]})",
+                    "must not be empty"},
         BadStateRow{"BadCpuList", ENTRY(R"("exclusive_cpus":"3-1")"), "containers[0].exclusive_cpus: cpu list \"3-1\""},
         BadStateRow{"CpuListNotString", ENTRY(R"("exclusive_cpus":[1,2])"), "exclusive_cpus: expected a string"},
         BadStateRow{"BadNodeList", ENTRY(R"("memory_nodes":"x")"), "memory_nodes: node list \"x\""},
         BadStateRow{"UnknownQos", ENTRY(R"("qos":"Gold")"), "unknown QoS class \"Gold\""},
         BadStateRow{"UnknownEntryKey", ENTRY(R"("cpus":"1")"), "containers[0].cpus: unknown key"},
-        BadStateRow{"NegativeMemory", ENTRY(R"("memory":{"0":{"memory":-1}})"), "memory.\"0\".memory: expected a non-negative integer"},
-        BadStateRow{"FractionalMemory", ENTRY(R"("memory":{"0":{"memory":1.5}})"), "expected a non-negative integer, got 1.5"},
-        BadStateRow{"HugeMemory", ENTRY(R"("memory":{"0":{"memory":99999999999999999999999}})"), "expected a non-negative integer"},
+        BadStateRow{"NegativeMemory", ENTRY(R"("memory":{"0":{"memory":-1}})"),
+                    "memory.\"0\".memory: expected a non-negative integer"},
+        BadStateRow{"FractionalMemory", ENTRY(R"("memory":{"0":{"memory":1.5}})"),
+                    "expected a non-negative integer, got 1.5"},
+        BadStateRow{"HugeMemory", ENTRY(R"("memory":{"0":{"memory":99999999999999999999999}})"),
+                    "expected a non-negative integer"},
         BadStateRow{"BadNodeKey", ENTRY(R"("memory":{"zero":{"memory":1}})"), "\"zero\" is not a NUMA node id"},
         BadStateRow{"NodeKeyOutOfRange", ENTRY(R"("memory":{"1024":{"memory":1}})"), "\"1024\" is not a NUMA node id"},
-        BadStateRow{"UnknownKind", ENTRY(R"("request":{"kind":"daemon"})"), "request.kind: unknown container kind \"daemon\""},
+        BadStateRow{"UnknownKind", ENTRY(R"("request":{"kind":"daemon"})"),
+                    "request.kind: unknown container kind \"daemon\""},
         BadStateRow{"NegativeCpu", ENTRY(R"("request":{"cpu_request_millis":-5})"), "must not be negative"},
         BadStateRow{"BadHugepageSize", ENTRY(R"("request":{"hugepages":{"3000":1}})"), "power of two"},
-        BadStateRow{"DeviceWithoutResource", ENTRY(R"("request":{"devices":[{"id":"x"}]})"), "devices[0].resource: missing"},
-        BadStateRow{"DeviceNodeOutOfRange", ENTRY(R"("request":{"devices":[{"resource":"r","numa":-2}]})"), "out of range"},
+        BadStateRow{"DeviceWithoutResource", ENTRY(R"("request":{"devices":[{"id":"x"}]})"),
+                    "devices[0].resource: missing"},
+        BadStateRow{"DeviceNodeOutOfRange", ENTRY(R"("request":{"devices":[{"resource":"r","numa":-2}]})"),
+                    "out of range"},
         BadStateRow{"UnknownRequestKey", ENTRY(R"("request":{"gpus":1})"), "request.gpus: unknown key"},
-        BadStateRow{"ChecksumNotString", R"({"version":1,"containers":[],"checksum":5})", "checksum: expected a string"},
+        BadStateRow{"ChecksumNotString", R"({"version":1,"containers":[],"checksum":5})",
+                    "checksum: expected a string"},
         BadStateRow{"WrongChecksum", R"({"version":1,"containers":[],"checksum":"fnv1a64:0000000000000000"})",
-               "checksum mismatch"},
+                    "checksum mismatch"},
         BadStateRow{"SameContainerTwice",
-               R"({"version":1,"containers":[{"pod_uid":"p","container":"c"},{"pod_uid":"p","container":"c"}]})",
-               "containers[1]: container p/c appears twice"}),
+                    R"({"version":1,"containers":[{"pod_uid":"p","container":"c"},{"pod_uid":"p","container":"c"}]})",
+                    "containers[1]: container p/c appears twice"}),
     [](const ::testing::TestParamInfo<BadStateRow>& row) { return row.param.name; });
 
 #undef ENTRY

@@ -87,7 +87,7 @@ TEST(DeviceNodes, VfioGroupResolvesToTheDevicesOfItsIommuGroup) {
   tree.link("char", "511:42", "virtual/vfio/42");
   tree.iommuGroupDevice("42", "0000:3b:00.1");
   tree.iommuGroupDevice("42", "0000:3b:00.0");
-  tree.iommuGroupDevice("42", "0000:3a:00.0");  // without ACS, the upstream bridge is in the group
+  tree.iommuGroupDevice("42", "0000:3a:00.0");     // without ACS, the upstream bridge is in the group
   tree.link("char", "511:43", "virtual/vfio/43");  // a group the tree has no devices for
   SysfsDeviceNodeResolver resolver(tree.root());
   EXPECT_EQ(resolver.pciAddresses(kChar, 511, 42), (V{"0000:3a:00.0", "0000:3b:00.0", "0000:3b:00.1"}));
@@ -137,7 +137,8 @@ TEST(DeviceNodes, VmdDomainsHaveFiveDigits) {
   FakeDeviceTree tree;
   tree.link("block", "259:3", "pci0000:00/0000:00:0e.0/pci10000:e0/10000:e0:1d.0/10000:e1:00.0/nvme/nvme1/nvme1n1");
   SysfsDeviceNodeResolver resolver(tree.root());
-  EXPECT_EQ(resolver.pciAddresses(DeviceNodeType::Block, 259, 3), (V{"10000:e1:00.0", "10000:e0:1d.0", "0000:00:0e.0"}));
+  EXPECT_EQ(resolver.pciAddresses(DeviceNodeType::Block, 259, 3),
+            (V{"10000:e1:00.0", "10000:e0:1d.0", "0000:00:0e.0"}));
 }
 
 TEST(DeviceNodes, MissingTreeResolvesNothing) {

@@ -30,7 +30,9 @@ struct FixtureRow {
   // Shape-specific facts: siblings of a few CPUs, device locality, memory-only nodes, ...
   std::function<void(const Topology&)> check;
 };
-void PrintTo(const FixtureRow& row, std::ostream* os) { *os << row.shape; }
+void PrintTo(const FixtureRow& row, std::ostream* os) {
+  *os << row.shape;
+}
 
 std::string readText(const std::string& path) {
   std::ifstream in(path);

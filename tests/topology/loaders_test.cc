@@ -42,7 +42,9 @@ struct SyntheticRow {
   std::size_t packages, numa_nodes, l3_groups, cores, cpus;
   CpuSet siblings_of_cpu_1;
 };
-void PrintTo(const SyntheticRow& row, std::ostream* os) { *os << row.description; }
+void PrintTo(const SyntheticRow& row, std::ostream* os) {
+  *os << row.description;
+}
 
 class SyntheticShapeTest : public ::testing::TestWithParam<SyntheticRow> {};
 
@@ -102,7 +104,9 @@ struct BadSource {
   std::string source;
   std::string expected;  // substring of the one-line error
 };
-void PrintTo(const BadSource& row, std::ostream* os) { *os << row.source; }
+void PrintTo(const BadSource& row, std::ostream* os) {
+  *os << row.source;
+}
 
 class MalformedSourceTest : public ::testing::TestWithParam<BadSource> {};
 

@@ -84,46 +84,27 @@ INSTANTIATE_TEST_SUITE_P(
     Rows, TopologyBuilderRejectTest,
     ::testing::Values(
         BadTopologyRow{"NoCpus", [](TopologyBuilder&) {}, "no online CPUs"},
-        BadTopologyRow{"DuplicateCpu",
-                       [](TopologyBuilder& b) {
-                         b.addCpu({.id = 0}).addCpu({.id = 0});
-                       },
+        BadTopologyRow{"DuplicateCpu", [](TopologyBuilder& b) { b.addCpu({.id = 0}).addCpu({.id = 0}); },
                        "listed twice"},
         BadTopologyRow{"SiblingsOnDifferentNodes",
-                       [](TopologyBuilder& b) {
-                         b.addCpu({.id = 0, .numa = 0}).addCpu({.id = 1, .numa = 1});
-                       },
+                       [](TopologyBuilder& b) { b.addCpu({.id = 0, .numa = 0}).addCpu({.id = 1, .numa = 1}); },
                        "disagrees with its SMT siblings"},
-        BadTopologyRow{"OfflineAndOnline",
-                       [](TopologyBuilder& b) {
-                         b.addCpu({.id = 0}).setOfflineCpus(CpuSet{0});
-                       },
+        BadTopologyRow{"OfflineAndOnline", [](TopologyBuilder& b) { b.addCpu({.id = 0}).setOfflineCpus(CpuSet{0}); },
                        "both online and offline"},
-        BadTopologyRow{"IsolatedNotOnline",
-                       [](TopologyBuilder& b) {
-                         b.addCpu({.id = 0}).setIsolatedCpus(CpuSet{3});
-                       },
+        BadTopologyRow{"IsolatedNotOnline", [](TopologyBuilder& b) { b.addCpu({.id = 0}).setIsolatedCpus(CpuSet{3}); },
                        "are not online"},
-        BadTopologyRow{"SparseL3",
-                       [](TopologyBuilder& b) {
-                         b.addCpu({.id = 0, .l3 = 1});
-                       },
-                       "L3 group 0 has no CPUs"},
+        BadTopologyRow{"SparseL3", [](TopologyBuilder& b) { b.addCpu({.id = 0, .l3 = 1}); }, "L3 group 0 has no CPUs"},
         BadTopologyRow{"DistanceMatrixWrongSize",
                        [](TopologyBuilder& b) {
                          b.addCpu({.id = 0}).setDistances({{10, 20}, {20, 10}});
                        },
                        "2 rows for 1 NUMA nodes"},
-        BadTopologyRow{"DistanceToSelfNotTen",
-                       [](TopologyBuilder& b) {
-                         b.addCpu({.id = 0}).setDistances({{11}});
-                       },
+        BadTopologyRow{"DistanceToSelfNotTen", [](TopologyBuilder& b) { b.addCpu({.id = 0}).setDistances({{11}}); },
                        "must be 10"},
-        BadTopologyRow{"DeviceOnMissingNode",
-                       [](TopologyBuilder& b) {
-                         b.addCpu({.id = 0}).addDevice({.address = "0000:01:00.0", .numa = 3});
-                       },
-                       "does not exist"},
+        BadTopologyRow{
+            "DeviceOnMissingNode",
+            [](TopologyBuilder& b) { b.addCpu({.id = 0}).addDevice({.address = "0000:01:00.0", .numa = 3}); },
+            "does not exist"},
         BadTopologyRow{"HugePageSizeNotPowerOfTwo",
                        [](TopologyBuilder& b) {
                          b.addCpu({.id = 0}).addNumaNode({.id = 0, .memory_bytes = 0, .hugepages = {{3000, 1}}});

@@ -2,12 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <stdlib.h>
 
 namespace topod::topology {
 namespace {
@@ -34,7 +33,8 @@ class FakeSysfs {
 };
 
 TEST(SysfsCpuStateTest, ReadsTheCommittedFixture) {
-  auto state = readSysfsCpuState(std::string(TOPOD_FIXTURES_DIR) + "/topology/sysfs/intel-2s-2x8c-smt2-isolated-offline");
+  auto state =
+      readSysfsCpuState(std::string(TOPOD_FIXTURES_DIR) + "/topology/sysfs/intel-2s-2x8c-smt2-isolated-offline");
   ASSERT_TRUE(state.has_value()) << state.error().toString();
   EXPECT_EQ(state->isolated, (CpuSet{2, 3, 18, 19}));
   EXPECT_EQ(state->offline, (CpuSet{30, 31}));

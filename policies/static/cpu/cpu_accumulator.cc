@@ -37,7 +37,7 @@ void CpuAccumulator::sortIds(std::vector<int>& ids, const std::function<CpuSet(i
 std::vector<int> CpuAccumulator::availableIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const) const {
   // Sorted and unique, as a std::set would give, without a tree node per CPU.
   std::vector<int> ids;
-  for (int cpu : scope & available_) ids.push_back((topo_.*id_of)(cpu));
+  for (int cpu : scope& available_) ids.push_back((topo_.*id_of)(cpu));
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   return ids;
@@ -60,14 +60,14 @@ std::vector<int> CpuAccumulator::availableIds(const CpuSet& scope, int (KubeletC
 std::vector<int> CpuAccumulator::orderedIds(const CpuSet& scope, int (KubeletCpuTopology::*id_of)(int) const,
                                             const CpuSet& (KubeletCpuTopology::*cpus_of)(int) const) const {
   std::vector<int> ids = availableIds(scope, id_of, cpus_of);
-  const auto available_in = [&](int id) { return (topo_.*cpus_of)(id) & available_; };
+  const auto available_in = [&](int id) { return (topo_.*cpus_of)(id)&available_; };
   if (!resize_) {
     sortIds(ids, available_in);
     return ids;
   }
   std::vector<int> holding;
   std::vector<int> others;
-  for (int id : ids) ((((topo_.*cpus_of)(id) & scope & result_).empty()) ? others : holding).push_back(id);
+  for (int id : ids) ((((topo_.*cpus_of)(id)&scope & result_).empty()) ? others : holding).push_back(id);
   sortIds(holding, available_in);
   sortIds(others, available_in);
   holding.insert(holding.end(), others.begin(), others.end());
@@ -105,7 +105,8 @@ std::vector<int> CpuAccumulator::sortAvailableCores() const {
     for (int socket : sortAvailableSockets()) {
       auto [it, inserted] = by_socket.try_emplace(socket);
       if (inserted) {
-        it->second = orderedIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::coreOf, &KubeletCpuTopology::cpusInCore);
+        it->second =
+            orderedIds(topo_.cpusInSocket(socket), &KubeletCpuTopology::coreOf, &KubeletCpuTopology::cpusInCore);
       }
       result.insert(result.end(), it->second.begin(), it->second.end());
     }

@@ -12,8 +12,8 @@ namespace topod::policies::cpu {
 namespace {
 
 Error notEnoughCpus(int requested, int available) {
-  return Error::resourceExhausted("not enough cpus available to satisfy request: requested=" + std::to_string(requested) +
-                                  ", available=" + std::to_string(available));
+  return Error::resourceExhausted("not enough cpus available to satisfy request: requested=" +
+                                  std::to_string(requested) + ", available=" + std::to_string(available));
 }
 
 enum class Loop { Continue, Break };
@@ -37,7 +37,9 @@ void forEachCombination(const std::vector<int>& n, int k, const std::function<Lo
   iterateCombinations(n, k, accum, 0, f);
 }
 
-double roundTo3(double x) { return std::round(x * 1000) / 1000; }
+double roundTo3(double x) {
+  return std::round(x * 1000) / 1000;
+}
 
 std::vector<int> valuesOf(const std::map<int, int>& m) {
   std::vector<int> values;
@@ -88,10 +90,9 @@ Result<CpuSet> takeByTopologyNumaPacked(const KubeletCpuTopology& topo, const Cp
   return takePackedSteps(acc, available, num_cpus, strategy, prefer_align_by_uncore_cache);
 }
 
-Result<CpuSet> takeByTopologyNumaPackedForResize(const KubeletCpuTopology& topo, const CpuSet& available,
-                                                 int num_cpus, CpuSortingStrategy strategy,
-                                                 bool prefer_align_by_uncore_cache, const CpuSet& current,
-                                                 const CpuSet& keep) {
+Result<CpuSet> takeByTopologyNumaPackedForResize(const KubeletCpuTopology& topo, const CpuSet& available, int num_cpus,
+                                                 CpuSortingStrategy strategy, bool prefer_align_by_uncore_cache,
+                                                 const CpuSet& current, const CpuSet& keep) {
   if (!current.empty() && !keep.empty() && !keep.isSubsetOf(current)) {
     return Error::invalidArgument("requested CPUs to be retained " + keep.toString() +
                                   " are not a subset of reusable CPUs " + current.toString());
@@ -201,7 +202,8 @@ Result<CpuSet> takeByTopologyNumaDistributed(const KubeletCpuTopology& topo, con
     const int distribution = (num_cpus / static_cast<int>(best.combo.size()) / group) * group;
     for (int numa : best.combo) {
       // Errors are impossible here (the combo was checked), and the kubelet ignores them too.
-      auto cpus = takeByTopologyNumaPacked(topo, topo.cpusInNuma(numa) & acc.available(), distribution, strategy, false);
+      auto cpus =
+          takeByTopologyNumaPacked(topo, topo.cpusInNuma(numa) & acc.available(), distribution, strategy, false);
       if (cpus.has_value()) acc.take(*cpus);
     }
     int remainder = num_cpus - distribution * static_cast<int>(best.combo.size());

@@ -40,10 +40,9 @@ Result<CpuSet> takeByTopologyNumaDistributed(const KubeletCpuTopology& topo, con
 // uses; shrinking (num_cpus < current.size(), `available` = current) keeps `keep` and re-takes
 // the rest. `keep` must be a subset of `current` ("requested CPUs to be retained ... are not a
 // subset of reusable CPUs ..." otherwise).
-Result<CpuSet> takeByTopologyNumaPackedForResize(const KubeletCpuTopology& topo, const CpuSet& available,
-                                                 int num_cpus, CpuSortingStrategy strategy,
-                                                 bool prefer_align_by_uncore_cache, const CpuSet& current,
-                                                 const CpuSet& keep);
+Result<CpuSet> takeByTopologyNumaPackedForResize(const KubeletCpuTopology& topo, const CpuSet& available, int num_cpus,
+                                                 CpuSortingStrategy strategy, bool prefer_align_by_uncore_cache,
+                                                 const CpuSet& current, const CpuSet& keep);
 
 // The kubelet's "balance score": population standard deviation with mean and result rounded to
 // three decimals.

@@ -38,7 +38,8 @@ Result<KubeletCpuTopology> KubeletCpuTopology::fromRows(const std::vector<Kubele
   t.by_cpu_.assign(static_cast<std::size_t>(max_cpu + 1), KubeletCpuInfo{.cpu = -1});
   for (const KubeletCpuInfo& row : rows) {
     KubeletCpuInfo& slot = t.by_cpu_[static_cast<std::size_t>(row.cpu)];
-    if (slot.cpu != -1) return Error::invalidArgument("kubelet CPU topology: CPU " + std::to_string(row.cpu) + " listed twice");
+    if (slot.cpu != -1)
+      return Error::invalidArgument("kubelet CPU topology: CPU " + std::to_string(row.cpu) + " listed twice");
     slot = row;
     t.cpus_.insert(row.cpu);
     t.core_cpus_[row.core].insert(row.cpu);

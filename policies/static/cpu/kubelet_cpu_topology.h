@@ -56,7 +56,8 @@ class KubeletCpuTopology {
 
   // All CPUs of one element; empty for an unknown id.
   const CpuSet& cpusInCore(int core) const {
-    if (core >= 0 && static_cast<std::size_t>(core) < core_dense_.size()) return core_dense_[static_cast<std::size_t>(core)];
+    if (core >= 0 && static_cast<std::size_t>(core) < core_dense_.size())
+      return core_dense_[static_cast<std::size_t>(core)];
     return lookup(core_cpus_, core);
   }
   const CpuSet& cpusInSocket(int socket) const { return lookup(socket_cpus_, socket); }
@@ -76,7 +77,7 @@ class KubeletCpuTopology {
   static const CpuSet& lookup(const std::map<int, CpuSet>& map, int id);
 
   CpuSet cpus_;
-  int num_cpus_ = 0;  // cpus_.size(), asked for once per core by the allocator
+  int num_cpus_ = 0;                    // cpus_.size(), asked for once per core by the allocator
   std::vector<KubeletCpuInfo> by_cpu_;  // indexed by CPU id; cpu == -1 marks holes
   std::map<int, CpuSet> core_cpus_;
   // core_cpus_ indexed by core id (empty sets in the gaps) when the ids are dense, as they are on

@@ -66,8 +66,8 @@ std::vector<TopologyHint> StaticCpuPolicy::generateCpuTopologyHints(const CpuSet
   const bool reusable_placeable = reusable.isSubsetOf(topo_.cpus());
   const auto reusable_nodes = std::count(holds_reusable.begin(), holds_reusable.end(), true);
   if (ids.size() > topology_manager::kExhaustiveMaskNodes) {
-    return boundedCpuTopologyHints(ids, cpus_in, available_in, holds_reusable, reusable_placeable,
-                                   reusable.size(), request);
+    return boundedCpuTopologyHints(ids, cpus_in, available_in, holds_reusable, reusable_placeable, reusable.size(),
+                                   request);
   }
   int min_affinity_size = static_cast<int>(ids.size());
   std::vector<TopologyHint> hints;
@@ -84,7 +84,8 @@ std::vector<TopologyHint> StaticCpuPolicy::generateCpuTopologyHints(const CpuSet
     if (in_mask >= request && mask_size < min_affinity_size) min_affinity_size = mask_size;
     // Every reusable CPU must lie inside the mask for the mask to be usable at all.
     if (!reusable_placeable) return;
-    auto reusable_nodes_in_mask = std::count_if(mask.begin(), mask.end(), [&](std::size_t i) { return holds_reusable[i]; });
+    auto reusable_nodes_in_mask =
+        std::count_if(mask.begin(), mask.end(), [&](std::size_t i) { return holds_reusable[i]; });
     if (reusable_nodes_in_mask != reusable_nodes) return;
     if (matching < request) return;
     TopologyHint& hint = hints.emplace_back();
@@ -109,12 +110,9 @@ std::vector<TopologyHint> StaticCpuPolicy::generateCpuTopologyHints(const CpuSet
   return hints;
 }
 
-std::vector<TopologyHint> StaticCpuPolicy::boundedCpuTopologyHints(const std::vector<int>& ids,
-                                                                   const std::vector<int>& cpus_in,
-                                                                   const std::vector<int>& available_in,
-                                                                   const std::vector<bool>& holds_reusable,
-                                                                   bool reusable_placeable, int reusable_count,
-                                                                   int request) const {
+std::vector<TopologyHint> StaticCpuPolicy::boundedCpuTopologyHints(
+    const std::vector<int>& ids, const std::vector<int>& cpus_in, const std::vector<int>& available_in,
+    const std::vector<bool>& holds_reusable, bool reusable_placeable, int reusable_count, int request) const {
   // The kubelet's rules over the runs of consecutive node ids (topology_manager::forEachRun)
   // instead of every mask: prefix sums make each run O(1).
   const std::size_t n = ids.size();

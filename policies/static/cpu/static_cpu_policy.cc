@@ -28,7 +28,9 @@ Result<bool> parseBool(const std::string& name, const std::string& value) {
                                 "\": invalid syntax");
 }
 
-bool isInit(const ContainerRequest& c) { return c.kind == ContainerKind::Init; }
+bool isInit(const ContainerRequest& c) {
+  return c.kind == ContainerKind::Init;
+}
 
 }  // namespace
 
@@ -142,7 +144,9 @@ CpuSet StaticCpuPolicy::sharedPool(const State& state) const {
   return pool;
 }
 
-CpuSet StaticCpuPolicy::availableCpus(const State& state) const { return sharedPool(state) - reserved_; }
+CpuSet StaticCpuPolicy::availableCpus(const State& state) const {
+  return sharedPool(state) - reserved_;
+}
 
 CpuSet StaticCpuPolicy::reusableCpus(const State& state, const std::string& pod_uid) const {
   CpuSet from_init;
@@ -181,10 +185,10 @@ Status StaticCpuPolicy::checkSmtAlignment(const State& state, int num_cpus, bool
   // Siblings of reserved CPUs never count: a whole-core request must not land on them.
   const int available_physical = (sharedPool(state) - reserved_physical_).size();
   if (num_cpus > available_physical) {
-    return Error::resourceExhausted(std::string(kSmtAlignmentPrefix) +
-                                    " not enough free physical CPUs: available physical CPUs = " +
-                                    std::to_string(available_physical) + ", requested CPUs = " +
-                                    std::to_string(num_cpus) + ", CPUs per core = " + std::to_string(per_core))
+    return Error::resourceExhausted(
+               std::string(kSmtAlignmentPrefix) +
+               " not enough free physical CPUs: available physical CPUs = " + std::to_string(available_physical) +
+               ", requested CPUs = " + std::to_string(num_cpus) + ", CPUs per core = " + std::to_string(per_core))
         .withReason(kSmtAlignmentErrorReason);
   }
   return okStatus();

@@ -63,11 +63,11 @@
 
 #include "common/cpuset.h"
 #include "common/result.h"
-#include "policies/static/cpu/cpu_accumulator.h"
-#include "policies/static/cpu/kubelet_cpu_topology.h"
 #include "policies/policy_options.h"
 #include "policies/request.h"
 #include "policies/state.h"
+#include "policies/static/cpu/cpu_accumulator.h"
+#include "policies/static/cpu/kubelet_cpu_topology.h"
 #include "policies/static/topology_hint.h"
 #include "topology/model.h"
 
@@ -95,7 +95,6 @@ Result<StaticCpuOptions> parseStaticCpuOptions(const std::map<std::string, std::
 // runs it when created, validatePolicyOptions (policy_registry.h) for every policy and config.
 Status validateStaticCpuOptions(const StaticCpuOptions& options, const KubeletCpuTopology& topo,
                                 TopologyManagerPolicy topology_manager_policy);
-
 
 class StaticCpuPolicy final : public HintProvider {
  public:
@@ -146,8 +145,7 @@ class StaticCpuPolicy final : public HintProvider {
                                                      int request) const;
   // The kubelet's allocateCPUs: first within the NUMA affinity (widened to sockets with
   // align-by-socket), then anywhere. Empty affinity: no constraint.
-  Result<CpuSet> allocateCpus(const State& state, int num_cpus, const NodeSet& affinity,
-                              const CpuSet& reusable) const;
+  Result<CpuSet> allocateCpus(const State& state, int num_cpus, const NodeSet& affinity, const CpuSet& reusable) const;
   // In-place resize of the container's exclusive CPUs to what `resized` asks; the State is not
   // changed and on error the old allocation stays valid. See "Resize" above.
   Result<CpuSet> resizeExclusiveCpus(const State& state, const PodRequest& pod, const ContainerRequest& resized) const;

@@ -60,7 +60,8 @@ ResourceHints DeviceHintProvider::hintsFor(const std::vector<const ContainerRequ
   return out;
 }
 
-ResourceHints DeviceHintProvider::containerHints(const State&, const PodRequest&, const ContainerRequest& container) const {
+ResourceHints DeviceHintProvider::containerHints(const State&, const PodRequest&,
+                                                 const ContainerRequest& container) const {
   return hintsFor({&container});
 }
 

@@ -34,8 +34,7 @@ NumaResourceBytes heldTogether(const std::vector<const ContainerAllocation*>& me
 // Per memory group of the pod, per node and resource: memory its regular init containers hold
 // that a container admitted now may take over (policy_static.go initContainersReusableMemory,
 // derived from the State): the group's share minus what its sidecars and apps hold.
-GroupMemory podReusable(const State& state, const std::string& pod_uid,
-                                                 const ContainerKey* skip) {
+GroupMemory podReusable(const State& state, const std::string& pod_uid, const ContainerKey* skip) {
   std::set<NodeSet> groups;
   auto [first, last] = state.podContainers(pod_uid);
   for (auto it = first; it != last; ++it) {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "common/cpuset.h"
-#include "policies/static/memory/machine_state.h"
 #include "policies/state.h"
+#include "policies/static/memory/machine_state.h"
 
 namespace topod::policies::memory {
 

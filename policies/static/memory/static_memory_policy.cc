@@ -102,7 +102,8 @@ const TopologyHint* findBestHint(const std::vector<TopologyHint>& hints) {
       best = &hint;
       continue;
     }
-    if (hint.preferred == best->preferred && tm::isNarrowerThan(tm::toMask(hint.affinity), tm::toMask(best->affinity))) {
+    if (hint.preferred == best->preferred &&
+        tm::isNarrowerThan(tm::toMask(hint.affinity), tm::toMask(best->affinity))) {
       best = &hint;
     }
   }
@@ -179,7 +180,9 @@ Result<StaticMemoryPolicy> StaticMemoryPolicy::create(const topology::Topology& 
   return StaticMemoryPolicy(topology.numaNodeIds().toVector(), std::move(*machine));
 }
 
-Result<MachineState> StaticMemoryPolicy::machineState(const State& state) const { return chargeState(default_, state); }
+Result<MachineState> StaticMemoryPolicy::machineState(const State& state) const {
+  return chargeState(default_, state);
+}
 
 ResourceBytes StaticMemoryPolicy::requestedResources(const ContainerRequest& container) {
   ResourceBytes requested;
@@ -193,8 +196,8 @@ ResourceBytes StaticMemoryPolicy::requestedResources(const ContainerRequest& con
 }
 
 ResourceBytes StaticMemoryPolicy::podRequestedResources(const PodRequest& pod) {
-  ResourceBytes by_init;       // the most any init container needs while it runs
-  ResourceBytes by_sidecars;   // restartable init containers, which keep running
+  ResourceBytes by_init;      // the most any init container needs while it runs
+  ResourceBytes by_sidecars;  // restartable init containers, which keep running
   ResourceBytes by_apps;
   for (const ContainerRequest& container : pod.containers) {
     ResourceBytes requested = requestedResources(container);
@@ -222,7 +225,7 @@ ResourceBytes StaticMemoryPolicy::podRequestedResources(const PodRequest& pod) {
 }
 
 ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, const ResourceBytes& requested,
-                                                const std::map<NodeSet, NumaResourceBytes>& reusable) const {
+                                                 const std::map<NodeSet, NumaResourceBytes>& reusable) const {
   if (nodes_.size() > tm::kExhaustiveMaskNodes) return boundedHints(machine, requested, reusable, false);
   int min_affinity_size = static_cast<int>(nodes_.size());
   ResourceHints hints;
@@ -262,14 +265,14 @@ ResourceHints StaticMemoryPolicy::calculateHints(const MachineState& machine, co
 }
 
 ResourceHints StaticMemoryPolicy::extensionHints(const MachineState& machine, const ResourceBytes& requested,
-                                                const std::map<NodeSet, NumaResourceBytes>& reusable) const {
+                                                 const std::map<NodeSet, NumaResourceBytes>& reusable) const {
   if (nodes_.size() > tm::kExhaustiveMaskNodes) return boundedHints(machine, requested, reusable, true);
   return calculateHints(machine, requested, reusable);
 }
 
 ResourceHints StaticMemoryPolicy::boundedHints(const MachineState& machine, const ResourceBytes& requested,
-                                              const std::map<NodeSet, NumaResourceBytes>& reusable,
-                                              bool every_width) const {
+                                               const std::map<NodeSet, NumaResourceBytes>& reusable,
+                                               bool every_width) const {
   // calculateHints()'s rules over a bounded family (tm::kExhaustiveMaskNodes): the runs of
   // consecutive node ids, the groups multi-node allocations already use (a node of a group can
   // only ever be used with that group) and the groups the pod's reusable memory lies on. A run's

@@ -58,8 +58,7 @@ class StaticMemoryPolicy : public HintProvider {
   // NUMA nodes when they have room (charges grow on them in id order and shrink from the highest
   // node); else moves to the narrowest NUMA group containing them that fits and respects the group
   // rule. Error (the old allocation stays valid): the container is unknown, or nothing fits.
-  Result<ContainerAllocation> resize(const State& state, const PodRequest& pod,
-                                     const ContainerRequest& resized) const;
+  Result<ContainerAllocation> resize(const State& state, const PodRequest& pod, const ContainerRequest& resized) const;
 
   const MachineState& defaultState() const { return default_; }
   // The machine with the State's allocations charged; fails on a State that does not fit.

@@ -5,9 +5,13 @@
 
 namespace topod::policies::topology_manager {
 
-MaskHint toMaskHint(const TopologyHint& hint) { return {toMask(hint.affinity), hint.preferred}; }
+MaskHint toMaskHint(const TopologyHint& hint) {
+  return {toMask(hint.affinity), hint.preferred};
+}
 
-TopologyHint toTopologyHint(const MaskHint& hint) { return {toNodeSet(hint.affinity), hint.preferred}; }
+TopologyHint toTopologyHint(const MaskHint& hint) {
+  return {toNodeSet(hint.affinity), hint.preferred};
+}
 
 namespace {
 
@@ -336,8 +340,7 @@ MergeOutcome mergeHints(TopologyManagerPolicy policy, const NumaInfo& numa, bool
 MergeOutcome mergeHints(TopologyManagerPolicy policy, const NumaInfo& numa, bool prefer_closest,
                         const std::vector<const ResourceHints*>& providers_hints) {
   switch (policy) {
-    case TopologyManagerPolicy::None:
-      return {TopologyHint{}, true};
+    case TopologyManagerPolicy::None: return {TopologyHint{}, true};
     case TopologyManagerPolicy::BestEffort: {
       HintMerger merger(numa, filterProvidersHints(providers_hints), prefer_closest);
       return {toTopologyHint(merger.merge()), true};

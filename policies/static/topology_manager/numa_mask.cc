@@ -3,9 +3,13 @@
 namespace topod::policies::topology_manager {
 
 // A NodeSet's first word holds ids 0-63, bit for bit the kubelet's mask.
-NumaMask toMask(const NodeSet& nodes) { return nodes.word(0); }
+NumaMask toMask(const NodeSet& nodes) {
+  return nodes.word(0);
+}
 
-NodeSet toNodeSet(NumaMask mask) { return NodeSet::fromWord(mask); }
+NodeSet toNodeSet(NumaMask mask) {
+  return NodeSet::fromWord(mask);
+}
 
 std::vector<int> maskBits(NumaMask mask) {
   std::vector<int> bits;

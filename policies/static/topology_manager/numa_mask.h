@@ -21,14 +21,20 @@ using NumaMask = uint64_t;
 // The kubelet's bitmask holds node ids 0-63; TopologyManager::create() refuses larger ids.
 inline constexpr int kMaxMaskNodeId = 63;
 
-inline NumaMask maskOf(int node) { return NumaMask{1} << static_cast<unsigned>(node); }
+inline NumaMask maskOf(int node) {
+  return NumaMask{1} << static_cast<unsigned>(node);
+}
 // Ids above kMaxMaskNodeId are dropped (callers validate node ids against the topology first).
 NumaMask toMask(const NodeSet& nodes);
 NodeSet toNodeSet(NumaMask mask);
 std::vector<int> maskBits(NumaMask mask);
 
-inline int maskCount(NumaMask mask) { return std::popcount(mask); }
-inline bool isLessThan(NumaMask a, NumaMask b) { return a < b; }
+inline int maskCount(NumaMask mask) {
+  return std::popcount(mask);
+}
+inline bool isLessThan(NumaMask a, NumaMask b) {
+  return a < b;
+}
 inline bool isNarrowerThan(NumaMask a, NumaMask b) {
   if (maskCount(a) == maskCount(b)) return isLessThan(a, b);
   return maskCount(a) < maskCount(b);

@@ -60,7 +60,8 @@ std::vector<ProviderHints> TopologyManager::collectHints(const State& state, con
   const bool pod_scope = options_.scope == TopologyManagerScope::Pod;
   for (const HintProvider* provider : providers_) {
     ProviderHints entry{std::string(provider->name()), {}};
-    entry.hints = pod_scope ? provider->podHintsWithoutPod(state, pod) : provider->containerHints(state, pod, container);
+    entry.hints =
+        pod_scope ? provider->podHintsWithoutPod(state, pod) : provider->containerHints(state, pod, container);
     all.push_back(std::move(entry));
   }
   return all;
@@ -91,8 +92,7 @@ Result<Admission> TopologyManager::admit(const State& state, const PodRequest& p
     context += describeAffinity(outcome.hint);
     if (!outcome.admit) {
       return Error(ErrorCode::ResourceExhausted, std::string(kTopologyAffinityErrorReason) + ": " +
-                                                     std::string(kTopologyAffinityErrorMessage) + " (" + context +
-                                                     ")")
+                                                     std::string(kTopologyAffinityErrorMessage) + " (" + context + ")")
           .withReason(kTopologyAffinityErrorReason);
     }
     admission.affinity = outcome.hint;

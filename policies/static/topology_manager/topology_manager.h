@@ -33,7 +33,8 @@ namespace topod::policies::topology_manager {
 // status reason and message it writes (TopologyAffinityError.Type() and .Error()). The reason is
 // also the Error::reason() of the rejection.
 inline constexpr std::string_view kTopologyAffinityErrorReason = "TopologyAffinityError";
-inline constexpr std::string_view kTopologyAffinityErrorMessage = "Resources cannot be allocated with Topology locality";
+inline constexpr std::string_view kTopologyAffinityErrorMessage =
+    "Resources cannot be allocated with Topology locality";
 
 std::string_view policyName(TopologyManagerPolicy policy);
 std::string_view scopeName(TopologyManagerScope scope);
@@ -45,10 +46,10 @@ struct ProviderHints {
 };
 
 struct Admission {
-  ContainerAllocation allocation;  // filled by every provider's allocate()
-  TopologyHint affinity;           // the merged hint the providers allocated within
+  ContainerAllocation allocation;    // filled by every provider's allocate()
+  TopologyHint affinity;             // the merged hint the providers allocated within
   std::vector<ProviderHints> hints;  // what was merged (empty for policy none)
-  std::string explanation;         // hints considered, NUMA chosen
+  std::string explanation;           // hints considered, NUMA chosen
 };
 
 class TopologyManager {

@@ -21,7 +21,8 @@ inline topology::Topology twoNuma16Cpus() {
     b.addCpu({.id = cpu, .package = 0, .die = 0, .core_id = cpu / 2, .l3 = cpu / 8, .numa = cpu / 8});
   }
   for (int node = 0; node < 2; ++node) {
-    b.addNumaNode({.id = node, .memory_bytes = 16 * kGiB, .hugepages = {{k2MiB, 512}}, .kind = topology::MemoryKind::Dram});
+    b.addNumaNode(
+        {.id = node, .memory_bytes = 16 * kGiB, .hugepages = {{k2MiB, 512}}, .kind = topology::MemoryKind::Dram});
   }
   b.addDevice({.address = "0000:17:00.0", .klass = topology::DeviceClass::Gpu, .name = "nvidia0", .numa = 1});
   return b.build().value();

@@ -16,13 +16,16 @@ using testing::kGiB;
 using testing::twoNuma16Cpus;
 
 ContainerRequest guaranteed(const std::string& name, int cpus, uint64_t memory = kGiB) {
-  return ContainerRequest{.name = name, .cpu_request_millis = cpus * 1000, .cpu_limit_millis = cpus * 1000,
-                          .memory_request_bytes = memory, .memory_limit_bytes = memory};
+  return ContainerRequest{.name = name,
+                          .cpu_request_millis = cpus * 1000,
+                          .cpu_limit_millis = cpus * 1000,
+                          .memory_request_bytes = memory,
+                          .memory_limit_bytes = memory};
 }
 
 PodRequest podOf(const std::string& uid, const ContainerRequest& c) {
-  return PodRequest{.uid = uid, .namespace_name = "default", .name = uid, .qos = computeQosClass({c}),
-                    .containers = {c}};
+  return PodRequest{
+      .uid = uid, .namespace_name = "default", .name = uid, .qos = computeQosClass({c}), .containers = {c}};
 }
 
 PolicyOptions staticOptions() {
@@ -178,8 +181,7 @@ TEST(KubeletStaticPolicyTest, NeedsAReservedCpuLikeTheKubelet) {
   options.reserved_cpu_count = 0;
   auto policy = makePolicy(twoNuma16Cpus(), options);
   ASSERT_FALSE(policy.has_value());
-  EXPECT_NE(policy.error().message().find("at least one reserved CPU"), std::string::npos)
-      << policy.error().message();
+  EXPECT_NE(policy.error().message().find("at least one reserved CPU"), std::string::npos) << policy.error().message();
 }
 
 }  // namespace

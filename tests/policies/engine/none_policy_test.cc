@@ -12,10 +12,13 @@ using testing::kGiB;
 using testing::twoNuma16Cpus;
 
 PodRequest guaranteedPod() {
-  ContainerRequest c{.name = "app", .cpu_request_millis = 2000, .cpu_limit_millis = 2000,
-                     .memory_request_bytes = kGiB, .memory_limit_bytes = kGiB};
-  return PodRequest{.uid = "pod-1", .namespace_name = "default", .name = "web", .qos = QosClass::Guaranteed,
-                    .containers = {c}};
+  ContainerRequest c{.name = "app",
+                     .cpu_request_millis = 2000,
+                     .cpu_limit_millis = 2000,
+                     .memory_request_bytes = kGiB,
+                     .memory_limit_bytes = kGiB};
+  return PodRequest{
+      .uid = "pod-1", .namespace_name = "default", .name = "web", .qos = QosClass::Guaranteed, .containers = {c}};
 }
 
 TEST(NonePolicyTest, AdmitsEverythingIntoTheSharedPoolWithoutPinning) {

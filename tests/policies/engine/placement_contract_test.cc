@@ -23,7 +23,9 @@ struct ContractRow {
   MemoryManagerPolicy memory = MemoryManagerPolicy::None;
 };
 
-void PrintTo(const ContractRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const ContractRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 PodRequest singleContainerPod(const std::string& uid, const ContainerRequest& container) {
   PodRequest pod{.uid = uid, .namespace_name = "default", .name = uid, .containers = {container}};
@@ -45,11 +47,8 @@ ContainerRequest randomContainer(std::mt19937& rng) {
       c.cpu_request_millis = c.cpu_limit_millis = 500;
       c.memory_request_bytes = c.memory_limit_bytes = testing::kGiB;
       break;
-    case 2:
-      c.cpu_request_millis = 100 + static_cast<int64_t>(rng() % 900);
-      break;
-    default:
-      break;
+    case 2: c.cpu_request_millis = 100 + static_cast<int64_t>(rng() % 900); break;
+    default: break;
   }
   return c;
 }
@@ -106,7 +105,8 @@ TEST_P(PlacementContractTest, OthersMoveOnlyWhenExclusiveCpusChange) {
 
 INSTANTIATE_TEST_SUITE_P(Policies, PlacementContractTest,
                          ::testing::Values(ContractRow{"None", "none"}, ContractRow{"Static", "static"},
-                                           ContractRow{"StaticWithMemoryManager", "static", MemoryManagerPolicy::Static},
+                                           ContractRow{"StaticWithMemoryManager", "static",
+                                                       MemoryManagerPolicy::Static},
                                            ContractRow{"TopologyAware", "topology-aware"}),
                          [](const ::testing::TestParamInfo<ContractRow>& row) { return row.param.name; });
 

@@ -44,7 +44,9 @@ struct OptionRow {
 };
 
 // Names the row in test listings instead of dumping its bytes.
-void PrintTo(const OptionRow& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const OptionRow& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class PolicyOptionsTest : public ::testing::TestWithParam<OptionRow> {};
 
@@ -75,7 +77,10 @@ INSTANTIATE_TEST_SUITE_P(
                     o.cpu.strict_cpu_reservation = true;
                   },
                   ""},
-        OptionRow{"ReservedNotOnline", [](PolicyOptions& o) { o.reserved_cpus = CpuSet{0, 16}; },
+        OptionRow{"ReservedNotOnline",
+                  [](PolicyOptions& o) {
+                    o.reserved_cpus = CpuSet{0, 16};
+                  },
                   "reserved CPUs 16 are not online (online: 0-15)"},
         OptionRow{"AllCpusReserved", [](PolicyOptions& o) { o.reserved_cpus = CpuSet::range(0, 15); },
                   "leave no CPU for containers"},

@@ -39,7 +39,9 @@ struct Row {
 };
 
 // Names the row in test listings instead of dumping its bytes.
-void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
+void PrintTo(const Row& row, std::ostream* os) {
+  *os << row.name;
+}
 
 class StateCheckTest : public ::testing::TestWithParam<Row> {};
 
@@ -55,7 +57,9 @@ TEST_P(StateCheckTest, ReportsExactlyTheViolations) {
   }
 }
 
-ContainerKey key(const char* pod, const char* container) { return {.pod_uid = pod, .container_name = container}; }
+ContainerKey key(const char* pod, const char* container) {
+  return {.pod_uid = pod, .container_name = container};
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, StateCheckTest,

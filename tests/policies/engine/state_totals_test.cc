@@ -12,7 +12,9 @@
 namespace topod::policies {
 namespace {
 
-bool pinned(const ContainerAllocation& a) { return a.qos == QosClass::Guaranteed && !a.memory.empty(); }
+bool pinned(const ContainerAllocation& a) {
+  return a.qos == QosClass::Guaranteed && !a.memory.empty();
+}
 
 // What each pod holds per node and resource, init-container reuse counted: per memory group the
 // larger of its sidecars and apps together and of each init container plus what ran beside it.
@@ -202,7 +204,8 @@ ContainerAllocation randomAllocation(std::mt19937& rng) {
       a.memory[node]["memory"] = rng() % 1000;
       if (rng() % 3 == 0) a.memory[node]["hugepages-2Mi"] = (rng() % 4) * 2048 * 1024;
     }
-    if (a.request.kind == ContainerKind::Init && rng() % 2 == 0) a.memory_beside[a.memory_nodes.first()]["memory"] = rng() % 500;
+    if (a.request.kind == ContainerKind::Init && rng() % 2 == 0)
+      a.memory_beside[a.memory_nodes.first()]["memory"] = rng() % 500;
   }
   return a;
 }

@@ -31,7 +31,7 @@ struct Row {
   int cpus = 0;              // then this request
   int gpu_node = -1;
   bool admitted = false;
-  int nodes = 0;  // NUMA nodes of the admitted CPUs
+  int nodes = 0;       // NUMA nodes of the admitted CPUs
   std::string reason;  // substring of the refusal
 };
 
@@ -130,13 +130,13 @@ TEST_P(AlignmentRuleGrowTest, GrowsOrKeepsItsCpus) {
   ContainerRequest bigger = guaranteed("c", row.to * 1000, kGiB);
   auto resized = policy->resize(state, podOf("grower", {bigger}), bigger);
   const CpuSet& before = held;
-  ASSERT_EQ(resized.has_value(), row.grown) << (resized.has_value() ? resized->explanation : resized.error().toString());
+  ASSERT_EQ(resized.has_value(), row.grown)
+      << (resized.has_value() ? resized->explanation : resized.error().toString());
   if (row.grown) {
     EXPECT_TRUE(before.isSubsetOf(resized->allocation.exclusive_cpus));
     EXPECT_EQ(resized->allocation.exclusive_cpus.size(), row.to);
   } else {
-    EXPECT_NE(resized.error().message().find("keeping CPUs " + before.toString()),
-              std::string::npos)
+    EXPECT_NE(resized.error().message().find("keeping CPUs " + before.toString()), std::string::npos)
         << resized.error().toString();
   }
 }

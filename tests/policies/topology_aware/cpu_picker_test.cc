@@ -10,7 +10,8 @@ namespace {
 
 // 1 package, 2 nodes, 4 L3 groups of 4 cores per node, SMT 2: core k has CPUs k and k + 32;
 // L3 group g holds cores 4g..4g+3.
-const testing::ShapeSpec kAmd{.name = "Amd", .packages = 1, .nodes_per_package = 2, .l3_per_node = 4, .cores_per_l3 = 4};
+const testing::ShapeSpec kAmd{
+    .name = "Amd", .packages = 1, .nodes_per_package = 2, .l3_per_node = 4, .cores_per_l3 = 4};
 
 struct PickCase {
   std::string name;
@@ -26,20 +27,21 @@ TEST_P(PickCpusTest, Picks) {
   EXPECT_EQ(pickCpus(topology, GetParam().free, GetParam().count), GetParam().expected);
 }
 
-CpuSet l3(int group) { return CpuSet::range(4 * group, 4 * group + 3) | CpuSet::range(32 + 4 * group, 32 + 4 * group + 3); }
+CpuSet l3(int group) {
+  return CpuSet::range(4 * group, 4 * group + 3) | CpuSet::range(32 + 4 * group, 32 + 4 * group + 3);
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Rows, PickCpusTest,
-    ::testing::Values(
-        PickCase{"WholeCoresFromTheLowEnd", l3(0), 4, CpuSet{0, 1, 32, 33}},
-        PickCase{"BestFitGroupAmongSeveral", l3(0) | (l3(1) - CpuSet{4, 36, 5, 37}), 4, CpuSet{6, 7, 38, 39}},
-        PickCase{"HalfCoreRemainderFillsAPartlyUsedCore", l3(0) - CpuSet{32}, 1, CpuSet{0}},
-        PickCase{"WholeCoreBrokenOnlyWithoutPartlyUsedOne", l3(0), 1, CpuSet{0}},
-        PickCase{"ThreeTakesACoreAndAPartlyUsedSibling", l3(0) - CpuSet{35}, 3, CpuSet{0, 32, 3}},
-        PickCase{"SpansGroupsLargestFirst", l3(0) | (l3(1) - CpuSet{4}), 10,
-                 l3(0) | CpuSet{5, 37}},
-        PickCase{"EverythingWhenAskedForAll", l3(2), 8, l3(2)},
-        PickCase{"NothingForZero", l3(2), 0, CpuSet{}}),
+    ::testing::Values(PickCase{"WholeCoresFromTheLowEnd", l3(0), 4, CpuSet{0, 1, 32, 33}},
+                      PickCase{"BestFitGroupAmongSeveral", l3(0) | (l3(1) - CpuSet{4, 36, 5, 37}), 4,
+                               CpuSet{6, 7, 38, 39}},
+                      PickCase{"HalfCoreRemainderFillsAPartlyUsedCore", l3(0) - CpuSet{32}, 1, CpuSet{0}},
+                      PickCase{"WholeCoreBrokenOnlyWithoutPartlyUsedOne", l3(0), 1, CpuSet{0}},
+                      PickCase{"ThreeTakesACoreAndAPartlyUsedSibling", l3(0) - CpuSet{35}, 3, CpuSet{0, 32, 3}},
+                      PickCase{"SpansGroupsLargestFirst", l3(0) | (l3(1) - CpuSet{4}), 10, l3(0) | CpuSet{5, 37}},
+                      PickCase{"EverythingWhenAskedForAll", l3(2), 8, l3(2)},
+                      PickCase{"NothingForZero", l3(2), 0, CpuSet{}}),
     [](const ::testing::TestParamInfo<PickCase>& row_info) { return row_info.param.name; });
 
 TEST(CpusToReleaseTest, SpillNodeFirstThenPartialCoresThenHighestCore) {

@@ -50,13 +50,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadOptionsCase{"StrictReservationOfEverything",
                        {.cpu = {.strict_cpu_reservation = true}, .reserved_cpus = CpuSet::range(0, 31)},
                        "leaves no CPU"},
-        BadOptionsCase{"ReservedMemoryOnMissingNode", {.reserved_memory = {{7, {{"memory", kGiB}}}}},
+        BadOptionsCase{"ReservedMemoryOnMissingNode",
+                       {.reserved_memory = {{7, {{"memory", kGiB}}}}},
                        "NUMA node 7, which does not exist"},
-        BadOptionsCase{"ReservedMemoryBeyondCapacity", {.reserved_memory = {{0, {{"memory", 100 * kGiB}}}}},
+        BadOptionsCase{"ReservedMemoryBeyondCapacity",
+                       {.reserved_memory = {{0, {{"memory", 100 * kGiB}}}}},
                        "exceeds its capacity"},
         BadOptionsCase{"StaticPolicyCpuOrderOption", {.cpu = {.full_pcpus_only = true}}, "only strict-cpu-reservation"},
-        BadOptionsCase{"ReservedHugepagesNodeHasNone", {.reserved_memory = {{0, {{"hugepages-2Mi", kGiB}}}}},
-                       "which has none"}),
+        BadOptionsCase{
+            "ReservedHugepagesNodeHasNone", {.reserved_memory = {{0, {{"hugepages-2Mi", kGiB}}}}}, "which has none"}),
     [](const ::testing::TestParamInfo<BadOptionsCase>& row_info) { return row_info.param.name; });
 
 TEST(TopologyAwarePoolsTest, ReservedCountTakesWholeCoresFromTheLowestNode) {
@@ -119,8 +121,9 @@ TEST(TopologyAwarePolicyTest, ExplanationNamesCandidatesAndTheChoice) {
             "(fits, 12 left); chose NUMA 0: best fit (2 CPUs left over)");
   auto refused = policy->admit(state, podOf("c", {guaranteed("c", 20000, kGiB)}), guaranteed("c", 20000, kGiB));
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().message(), "pod default/c container c: needs 20 exclusive CPUs, 17 available "
-                                       "(one CPU stays in the shared pool, no CPUs are reserved)");
+  EXPECT_EQ(refused.error().message(),
+            "pod default/c container c: needs 20 exclusive CPUs, 17 available "
+            "(one CPU stays in the shared pool, no CPUs are reserved)");
 }
 
 TEST(TopologyAwarePolicyTest, MultiNodeMemoryFillsThePrimaryNodeFirst) {

@@ -6,11 +6,11 @@
 
 #include "policies/state_check.h"
 #include "policies/topology_aware/topology_aware_policy.h"
-#include "topology/loaders.h"
 #include "tests/policies/kubelet_topologies.h"
 #include "tests/policies/topology_aware/invariants.h"
 #include "tests/policies/topology_aware/requests.h"
 #include "tests/policies/topology_aware/shapes.h"
+#include "topology/loaders.h"
 
 namespace topod::policies {
 namespace {
@@ -42,8 +42,8 @@ std::vector<SequenceCase> sequenceCases() {
     topology::Topology plain = testing::buildShape(shape);
     cases.push_back({shape.name + "NoReserved", plain, {}});
     cases.push_back({shape.name + "TwoReserved", plain, {.reserved_cpu_count = 2}});
-    cases.push_back({shape.name + "StrictReserved", plain,
-                     {.cpu = {.strict_cpu_reservation = true}, .reserved_cpu_count = 1}});
+    cases.push_back(
+        {shape.name + "StrictReserved", plain, {.cpu = {.strict_cpu_reservation = true}, .reserved_cpu_count = 1}});
     testing::ShapeSpec isolated = shape;
     isolated.isolated = CpuSet{2, 3};
     cases.push_back({shape.name + "Isolated", testing::buildShape(isolated), {.reserved_cpu_count = 1}});
@@ -54,11 +54,14 @@ std::vector<SequenceCase> sequenceCases() {
   cases.push_back({"KubeletTripleSocketHT", topod::testing::topoTripleSocketHT(), {.reserved_cpu_count = 2}});
   cases.push_back({"KubeletDualSocketNoHT", topod::testing::topoDualSocketNoHT(), {.reserved_cpu_count = 1}});
   cases.push_back({"KubeletQuadSocketFourWayHT", topod::testing::topoQuadSocketFourWayHT(), {.reserved_cpu_count = 4}});
-  cases.push_back({"KubeletDualSocketMultiNumaPerSocketHT", topod::testing::topoDualSocketMultiNumaPerSocketHT(),
+  cases.push_back({"KubeletDualSocketMultiNumaPerSocketHT",
+                   topod::testing::topoDualSocketMultiNumaPerSocketHT(),
                    {.reserved_cpu_count = 2}});
-  cases.push_back({"KubeletMultiSocketPerNuma", topod::testing::fakeTopoMultiSocketDualSocketPerNumaHT(),
+  cases.push_back({"KubeletMultiSocketPerNuma",
+                   topod::testing::fakeTopoMultiSocketDualSocketPerNumaHT(),
                    {.reserved_cpu_count = 2}});
-  cases.push_back({"KubeletUncoreSingleSocketMultiNuma", topod::testing::topoUncoreSingleSocketMultiNuma(),
+  cases.push_back({"KubeletUncoreSingleSocketMultiNuma",
+                   topod::testing::topoUncoreSingleSocketMultiNuma(),
                    {.reserved_cpu_count = 2}});
   cases.push_back({"KubeletUncoreDualSocketNoSMT", topod::testing::topoUncoreDualSocketNoSMT(), {}});
   // hwloc synthetic machines through the topology loaders.
@@ -129,9 +132,13 @@ TEST_P(RandomSequenceTest, InvariantsHoldAfterEveryStep) {
           ContainerRequest resized = it->second.containers[0];
           int64_t factor = std::uniform_int_distribution<int>(1, 3)(rng);
           bool grow = op(rng) < 5;
-          resized.cpu_request_millis = grow ? resized.cpu_request_millis * factor
-                                            : std::max<int64_t>(1000, resized.cpu_request_millis / factor / 1000 * 1000);
-          resized.cpu_limit_millis = resized.cpu_limit_millis == 0 ? 0 : (it->second.qos == QosClass::Guaranteed ? resized.cpu_request_millis : 2 * resized.cpu_request_millis);
+          resized.cpu_request_millis = grow
+                                           ? resized.cpu_request_millis * factor
+                                           : std::max<int64_t>(1000, resized.cpu_request_millis / factor / 1000 * 1000);
+          resized.cpu_limit_millis = resized.cpu_limit_millis == 0
+                                         ? 0
+                                         : (it->second.qos == QosClass::Guaranteed ? resized.cpu_request_millis
+                                                                                   : 2 * resized.cpu_request_millis);
           if (resized.cpu_request_millis == 0) resized.cpu_limit_millis = 0;
           auto decision = policy.resize(state, it->second, resized);
           if (decision.has_value()) {
@@ -154,9 +161,7 @@ TEST_P(RandomSequenceTest, InvariantsHoldAfterEveryStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, RandomSequenceTest, ::testing::ValuesIn(sequenceCases()),
-                         [](const ::testing::TestParamInfo<SequenceCase>& row_info) {
-                           return row_info.param.name;
-                         });
+                         [](const ::testing::TestParamInfo<SequenceCase>& row_info) { return row_info.param.name; });
 
 }  // namespace
 }  // namespace topod::policies

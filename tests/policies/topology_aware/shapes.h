@@ -45,11 +45,16 @@ inline topology::Topology buildShape(const ShapeSpec& spec) {
     int l3 = core / spec.cores_per_l3;
     int core_in_package = core - package * spec.nodes_per_package * cores_per_node;
     for (int t = 0; t < spec.threads; ++t) {
-      b.addCpu({.id = core + t * total_cores, .package = package, .die = 0, .core_id = core_in_package, .l3 = l3,
+      b.addCpu({.id = core + t * total_cores,
+                .package = package,
+                .die = 0,
+                .core_id = core_in_package,
+                .l3 = l3,
                 .numa = node});
     }
   }
-  std::vector<std::vector<int>> distances(static_cast<std::size_t>(nodes), std::vector<int>(static_cast<std::size_t>(nodes)));
+  std::vector<std::vector<int>> distances(static_cast<std::size_t>(nodes),
+                                          std::vector<int>(static_cast<std::size_t>(nodes)));
   for (int a = 0; a < nodes; ++a) {
     topology::NumaNodeSpec node{.id = a, .memory_bytes = spec.memory_per_node};
     if (spec.hugepages_2m_per_node > 0) node.hugepages[kHugepage2M] = spec.hugepages_2m_per_node;
@@ -65,8 +70,12 @@ inline topology::Topology buildShape(const ShapeSpec& spec) {
     for (int g = 0; g < spec.gpus_per_node; ++g) {
       char address[32];
       std::snprintf(address, sizeof(address), "0000:%02x:00.0", 0x10 + a * 8 + g);
-      b.addDevice({.address = address, .klass = topology::DeviceClass::Gpu, .vendor_id = 0x10de, .device_id = 0x2330,
-                   .name = "nvidia" + std::to_string(a * spec.gpus_per_node + g), .numa = a});
+      b.addDevice({.address = address,
+                   .klass = topology::DeviceClass::Gpu,
+                   .vendor_id = 0x10de,
+                   .device_id = 0x2330,
+                   .name = "nvidia" + std::to_string(a * spec.gpus_per_node + g),
+                   .numa = a});
     }
   }
   b.setDistances(distances);

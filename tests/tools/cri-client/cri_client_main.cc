@@ -62,8 +62,8 @@ Result<Args> parseArgs(int argc, char** argv) {
     }
     if (arg.starts_with("--")) {
       static const std::set<std::string> kKnown = {
-          "socket", "state-dir", "timeout", "name", "uid", "namespace", "pod", "image", "grace", "attempt",
-          "cpu-request", "cpu-limit", "memory-request", "memory-limit"};
+          "socket", "state-dir", "timeout", "name",        "uid",       "namespace",      "pod",
+          "image",  "grace",     "attempt", "cpu-request", "cpu-limit", "memory-request", "memory-limit"};
       if (kKnown.count(arg.substr(2)) == 0) return Error::invalidArgument("unknown option " + arg);
       if (i + 1 >= argc) return Error::invalidArgument("option " + arg + " needs a value");
       args.options[arg.substr(2)] = argv[++i];
@@ -149,8 +149,8 @@ class Client {
     context.set_deadline(std::chrono::system_clock::now() + timeout_);
     const grpc::Status status = (stub_.get()->*method)(&context, request, response);
     if (!status.ok()) {
-      std::cerr << "cri-client: " << name << " failed: code " << status.error_code() << ": "
-                << status.error_message() << "\n";
+      std::cerr << "cri-client: " << name << " failed: code " << status.error_code() << ": " << status.error_message()
+                << "\n";
       return false;
     }
     return true;
@@ -263,8 +263,8 @@ int Client::create(const Args& args) {
   auto sandbox = loadSandbox(pod_id);
   auto ask = askFrom(args);
   auto memory = machineMemoryBytes();
-  for (const Error* error : {sandbox ? nullptr : &sandbox.error(), ask ? nullptr : &ask.error(),
-                             memory ? nullptr : &memory.error()}) {
+  for (const Error* error :
+       {sandbox ? nullptr : &sandbox.error(), ask ? nullptr : &ask.error(), memory ? nullptr : &memory.error()}) {
     if (error != nullptr) {
       std::cerr << "cri-client: " << error->toString() << "\n";
       return 1;
@@ -325,8 +325,8 @@ int Client::update(const Args& args) {
   auto sandbox = loadSandbox(*pod_id);
   auto ask = askFrom(args);
   auto memory = machineMemoryBytes();
-  for (const Error* error : {sandbox ? nullptr : &sandbox.error(), ask ? nullptr : &ask.error(),
-                             memory ? nullptr : &memory.error()}) {
+  for (const Error* error :
+       {sandbox ? nullptr : &sandbox.error(), ask ? nullptr : &ask.error(), memory ? nullptr : &memory.error()}) {
     if (error != nullptr) {
       std::cerr << "cri-client: " << error->toString() << "\n";
       return 1;
@@ -373,8 +373,8 @@ int Client::status(const std::string& id) {
 
 int Client::listPods() {
   runtime::v1::ListPodSandboxResponse response;
-  if (!call("ListPodSandbox", &runtime::v1::RuntimeService::Stub::ListPodSandbox,
-            runtime::v1::ListPodSandboxRequest{}, &response)) {
+  if (!call("ListPodSandbox", &runtime::v1::RuntimeService::Stub::ListPodSandbox, runtime::v1::ListPodSandboxRequest{},
+            &response)) {
     return 1;
   }
   for (const auto& pod : response.items()) {
@@ -409,8 +409,8 @@ int Client::run(const Args& args) {
   if (cmd == "version") {
     runtime::v1::VersionResponse response;
     if (!call("Version", &Stub::Version, runtime::v1::VersionRequest{}, &response)) return 1;
-    std::cout << response.runtime_name() << " " << response.runtime_version() << " "
-              << response.runtime_api_version() << "\n";
+    std::cout << response.runtime_name() << " " << response.runtime_version() << " " << response.runtime_api_version()
+              << "\n";
     return 0;
   }
   if (cmd == "run-pod") return runPod(args);
@@ -482,7 +482,6 @@ int main(int argc, char** argv) {
     std::cerr << "cri-client: --timeout: " << timeout_seconds.error().message() << "\n";
     return 2;
   }
-  topod::e2e::Client client(socket, std::chrono::seconds(*timeout_seconds),
-                            topod::e2e::option(*args, "state-dir"));
+  topod::e2e::Client client(socket, std::chrono::seconds(*timeout_seconds), topod::e2e::option(*args, "state-dir"));
   return client.run(*args);
 }

@@ -33,8 +33,7 @@ QosClass qosOf(const ResourceAsk& raw) {
     return QosClass::BestEffort;
   }
   const bool cpu_equal = ask.cpu_limit_milli != 0 && ask.cpu_limit_milli == ask.cpu_request_milli;
-  const bool memory_equal =
-      ask.memory_limit_bytes != 0 && ask.memory_limit_bytes == ask.memory_request_bytes;
+  const bool memory_equal = ask.memory_limit_bytes != 0 && ask.memory_limit_bytes == ask.memory_request_bytes;
   return cpu_equal && memory_equal ? QosClass::Guaranteed : QosClass::Burstable;
 }
 
@@ -104,14 +103,14 @@ LinuxResourceValues podValues(QosClass qos, const ResourceAsk& raw) {
       }
       values.memory_limit_bytes = ask.memory_limit_bytes;
       break;
-    case QosClass::BestEffort:
-      values.cpu_shares = kMinShares;
-      break;
+    case QosClass::BestEffort: values.cpu_shares = kMinShares; break;
   }
   return values;
 }
 
-Result<int64_t> parseCpuMilli(std::string_view text) { return parseMilliQuantity(text); }
+Result<int64_t> parseCpuMilli(std::string_view text) {
+  return parseMilliQuantity(text);
+}
 
 Result<int64_t> parseBytes(std::string_view text) {
   auto bytes = parseByteQuantity(text);

@@ -48,15 +48,23 @@ struct ValuesRow {
 TEST(KubeletShapeTest, ContainerAndPodValuesMatchTheKubelet) {
   const int64_t machine = 16 * kGi;
   const ValuesRow rows[] = {
-      {"Guaranteed one CPU", QosClass::Guaranteed, {1000, 1000, 64 * kMi, 64 * kMi},
-       {kCfsPeriodUs, 100000, 1024, 64 * kMi, -997}, {kCfsPeriodUs, 100000, 1024, 64 * kMi, 0}},
-      {"Burstable with a cpu limit", QosClass::Burstable, {250, 500, 4 * kGi, 8 * kGi},
-       {kCfsPeriodUs, 50000, 256, 8 * kGi, 750}, {kCfsPeriodUs, 50000, 256, 8 * kGi, 0}},
-      {"Burstable request only", QosClass::Burstable, {100, 0, 0, 0},
-       {0, 0, 102, 0, 999}, {0, 0, 102, 0, 0}},
+      {"Guaranteed one CPU",
+       QosClass::Guaranteed,
+       {1000, 1000, 64 * kMi, 64 * kMi},
+       {kCfsPeriodUs, 100000, 1024, 64 * kMi, -997},
+       {kCfsPeriodUs, 100000, 1024, 64 * kMi, 0}},
+      {"Burstable with a cpu limit",
+       QosClass::Burstable,
+       {250, 500, 4 * kGi, 8 * kGi},
+       {kCfsPeriodUs, 50000, 256, 8 * kGi, 750},
+       {kCfsPeriodUs, 50000, 256, 8 * kGi, 0}},
+      {"Burstable request only", QosClass::Burstable, {100, 0, 0, 0}, {0, 0, 102, 0, 999}, {0, 0, 102, 0, 0}},
       {"BestEffort", QosClass::BestEffort, {}, {0, 0, 2, 0, 1000}, {0, 0, 2, 0, 0}},
-      {"tiny limit gets the minimum quota", QosClass::Burstable, {1, 5, 0, 0},
-       {kCfsPeriodUs, 1000, 2, 0, 999}, {kCfsPeriodUs, 1000, 2, 0, 0}},
+      {"tiny limit gets the minimum quota",
+       QosClass::Burstable,
+       {1, 5, 0, 0},
+       {kCfsPeriodUs, 1000, 2, 0, 999},
+       {kCfsPeriodUs, 1000, 2, 0, 0}},
   };
   for (const ValuesRow& row : rows) {
     EXPECT_EQ(containerValues(row.qos, row.ask, machine), row.want_container) << row.name;
@@ -73,10 +81,17 @@ struct QuantityRow {
 
 TEST(KubeletShapeTest, ParsesQuantities) {
   const QuantityRow rows[] = {
-      {"500m", true, true, 500},    {"2", true, true, 2000},      {"1.5", true, true, 1500},
-      {"m", true, false, 0},        {"-1", true, false, 0},       {"64Mi", false, true, 64 * kMi},
-      {"1G", false, true, 1000000000}, {"4096", false, true, 4096}, {"Mi", false, false, 0},
-      {"12x", false, false, 0},     {"99999999999999999999Gi", false, false, 0},
+      {"500m", true, true, 500},
+      {"2", true, true, 2000},
+      {"1.5", true, true, 1500},
+      {"m", true, false, 0},
+      {"-1", true, false, 0},
+      {"64Mi", false, true, 64 * kMi},
+      {"1G", false, true, 1000000000},
+      {"4096", false, true, 4096},
+      {"Mi", false, false, 0},
+      {"12x", false, false, 0},
+      {"99999999999999999999Gi", false, false, 0},
   };
   for (const QuantityRow& row : rows) {
     auto got = row.is_cpu ? parseCpuMilli(row.text) : parseBytes(row.text);

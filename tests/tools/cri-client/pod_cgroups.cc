@@ -6,9 +6,9 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
-#include <limits>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace topod::e2e {

@@ -74,9 +74,8 @@ int main(int argc, char** argv) {
   if (auto started = sim.start(); !started.has_value()) return fail(started.error().toString());
   auto plugin = sim.waitForPlugin(std::chrono::milliseconds(wait_ms));
   if (!plugin.has_value()) return fail(plugin.error().toString());
-  std::printf("plugin %s-%s registered, events 0x%04x, %zu sync messages, %zu sync updates\n",
-              plugin->idx.c_str(), plugin->name.c_str(), plugin->events, plugin->sync_messages,
-              plugin->sync_updates.size());
+  std::printf("plugin %s-%s registered, events 0x%04x, %zu sync messages, %zu sync updates\n", plugin->idx.c_str(),
+              plugin->name.c_str(), plugin->events, plugin->sync_messages, plugin->sync_updates.size());
 
   topod::nri::Pod pod;
   pod.id = "sim-pod";

@@ -24,7 +24,9 @@ Personality Personality::containerd22() {
 Personality Personality::containerd23() {
   return {"containerd", "v2.3.1", "v0.12.0", 0x3FFF, true, true, true};
 }
-Personality Personality::crio133() { return {"cri-o", "1.33.2", "", 0x1FFF, true, true, false}; }
+Personality Personality::crio133() {
+  return {"cri-o", "1.33.2", "", 0x1FFF, true, true, false};
+}
 
 Result<Personality> Personality::byName(const std::string& name) {
   if (name == "containerd-1.7") return containerd17();
@@ -129,9 +131,8 @@ void RuntimeSim::Impl::readLoop(std::shared_ptr<Session> session) {
       std::lock_guard<std::mutex> lock(session->mu);
       auto it = session->pending.find(message->message.header.stream_id);
       if (it == session->pending.end()) continue;  // late answer to a call that timed out
-      it->second = message->message.oversized
-                       ? Result<ttrpc::Response>(Error::resourceExhausted("oversized answer"))
-                       : ttrpc::decodeResponse(message->message.data);
+      it->second = message->message.oversized ? Result<ttrpc::Response>(Error::resourceExhausted("oversized answer"))
+                                              : ttrpc::decodeResponse(message->message.data);
       session->cv.notify_all();
     }
   }
@@ -182,8 +183,7 @@ void RuntimeSim::Impl::handleRuntimeCall(Session& session, const mux::ConnMessag
   if (encoded.has_value()) (void)session.connection.send(mux::kRuntimeServiceConn, *encoded);
 }
 
-void RuntimeSim::Impl::closeSession(const std::shared_ptr<Session>& session,
-                                    const std::string& reason) {
+void RuntimeSim::Impl::closeSession(const std::shared_ptr<Session>& session, const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     disconnect_reasons_.push_back(reason);
@@ -195,8 +195,7 @@ void RuntimeSim::Impl::closeSession(const std::shared_ptr<Session>& session,
   session->cv.notify_all();
 }
 
-Result<ttrpc::Response> RuntimeSim::Impl::call(const std::shared_ptr<Session>& session,
-                                               const std::string& method,
+Result<ttrpc::Response> RuntimeSim::Impl::call(const std::shared_ptr<Session>& session, const std::string& method,
                                                const std::string& payload, SteadyTime deadline) {
   uint32_t stream = 0;
   {
@@ -206,17 +205,15 @@ Result<ttrpc::Response> RuntimeSim::Impl::call(const std::shared_ptr<Session>& s
     session->next_stream += 2;
     session->pending[stream] = std::nullopt;
   }
-  const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      deadline - std::chrono::steady_clock::now());
+  const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - std::chrono::steady_clock::now());
   auto message = ttrpc::encodeRequest(stream, {kPluginServiceName, method, payload, left.count()});
   if (!message.has_value()) return message.error().withContext(method);
   if (Status sent = session->connection.send(mux::kPluginServiceConn, *message); !sent.has_value()) {
     return Error::unavailable(method + ": " + sent.error().message());
   }
   std::unique_lock<std::mutex> lock(session->mu);
-  const bool answered = session->cv.wait_until(lock, deadline, [&] {
-    return session->pending[stream].has_value() || session->closed;
-  });
+  const bool answered =
+      session->cv.wait_until(lock, deadline, [&] { return session->pending[stream].has_value() || session->closed; });
   std::optional<Result<ttrpc::Response>> answer = std::move(session->pending[stream]);
   session->pending.erase(stream);
   const bool closed = session->closed;
@@ -255,8 +252,7 @@ void RuntimeSim::Impl::handshake(const std::shared_ptr<Session>& session) {
   auto configured = call(session, "Configure", configure.SerializeAsString(),
                          std::chrono::steady_clock::now() + options_.request_timeout);
   pb::ConfigureResponse mask;
-  if (!configured.has_value() || configured->code != ErrorCode::Ok ||
-      !mask.ParseFromString(configured->payload)) {
+  if (!configured.has_value() || configured->code != ErrorCode::Ok || !mask.ParseFromString(configured->payload)) {
     closeSession(session, "Configure failed");
     return;
   }
@@ -298,8 +294,7 @@ void RuntimeSim::Impl::handshake(const std::shared_ptr<Session>& session) {
     ++messages;
     auto answer = call(session, "Synchronize", request.SerializeAsString(), deadline);
     pb::SynchronizeResponse response;
-    if (!answer.has_value() || answer->code != ErrorCode::Ok ||
-        !response.ParseFromString(answer->payload)) {
+    if (!answer.has_value() || answer->code != ErrorCode::Ok || !response.ParseFromString(answer->payload)) {
       closeSession(session, "Synchronize failed");
       return;
     }
@@ -331,14 +326,11 @@ void RuntimeSim::Impl::handshake(const std::shared_ptr<Session>& session) {
   cv_.notify_all();
 }
 
-Result<PluginInfo> RuntimeSim::Impl::waitForPlugin(std::chrono::milliseconds timeout,
-                                                   uint64_t after_generation) {
+Result<PluginInfo> RuntimeSim::Impl::waitForPlugin(std::chrono::milliseconds timeout, uint64_t after_generation) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (!cv_.wait_for(lock, timeout,
-                    [&] { return ready_ && plugin_.generation > after_generation; })) {
+  if (!cv_.wait_for(lock, timeout, [&] { return ready_ && plugin_.generation > after_generation; })) {
     return Error(ErrorCode::DeadlineExceeded,
-                 "no plugin synchronized with the simulator within " +
-                     std::to_string(timeout.count()) + " ms");
+                 "no plugin synchronized with the simulator within " + std::to_string(timeout.count()) + " ms");
   }
   return plugin_;
 }
@@ -351,18 +343,25 @@ bool RuntimeSim::Impl::pluginConnected() const {
 // ---- RuntimeSim forwarding ----------------------------------------------------------------------
 
 RuntimeSim::RuntimeSim(SimOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
-RuntimeSim::~RuntimeSim() { stop(); }
-Status RuntimeSim::start() { return impl_->start(); }
-void RuntimeSim::stop() { impl_->stop(); }
+RuntimeSim::~RuntimeSim() {
+  stop();
+}
+Status RuntimeSim::start() {
+  return impl_->start();
+}
+void RuntimeSim::stop() {
+  impl_->stop();
+}
 Status RuntimeSim::restart() {
   impl_->stop();
   return impl_->start();
 }
-Result<PluginInfo> RuntimeSim::waitForPlugin(std::chrono::milliseconds timeout,
-                                             uint64_t after_generation) {
+Result<PluginInfo> RuntimeSim::waitForPlugin(std::chrono::milliseconds timeout, uint64_t after_generation) {
   return impl_->waitForPlugin(timeout, after_generation);
 }
-bool RuntimeSim::pluginConnected() const { return impl_->pluginConnected(); }
+bool RuntimeSim::pluginConnected() const {
+  return impl_->pluginConnected();
+}
 
 void RuntimeSim::addPod(const Pod& pod) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -398,8 +397,7 @@ Status RuntimeSim::sendRaw(const std::string& bytes) {
   if (!session) return Error::unavailable("no plugin connection");
   size_t written = 0;
   while (written < bytes.size()) {
-    const ssize_t n = ::send(session->connection.fd(), bytes.data() + written,
-                             bytes.size() - written, MSG_NOSIGNAL);
+    const ssize_t n = ::send(session->connection.fd(), bytes.data() + written, bytes.size() - written, MSG_NOSIGNAL);
     if (n < 0) return Error::fromErrno(errno, "writing raw bytes to the plugin");
     written += static_cast<size_t>(n);
   }

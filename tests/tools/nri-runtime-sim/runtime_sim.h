@@ -56,9 +56,9 @@ struct SimOptions {
 struct PluginInfo {
   std::string name;
   std::string idx;
-  EventMask events = 0;   // the plugin's Configure answer
-  uint64_t generation = 0;  // 1 for the first synchronized connection, +1 per reconnect
-  size_t sync_messages = 0;  // Synchronize requests of the last handshake
+  EventMask events = 0;              // the plugin's Configure answer
+  uint64_t generation = 0;           // 1 for the first synchronized connection, +1 per reconnect
+  size_t sync_messages = 0;          // Synchronize requests of the last handshake
   std::vector<Update> sync_updates;  // the plugin's answer to the final Synchronize
 };
 
@@ -102,15 +102,13 @@ class RuntimeSim {
   Status runPodSandbox(const Pod& pod);
   Status stopPodSandbox(const std::string& pod_id);
   Status removePodSandbox(const std::string& pod_id);
-  Status updatePodSandbox(const std::string& pod_id, const LinuxResources& overhead,
-                          const LinuxResources& resources);
+  Status updatePodSandbox(const std::string& pod_id, const LinuxResources& overhead, const LinuxResources& resources);
   Status postUpdatePodSandbox(const std::string& pod_id);
   Result<CreateResult> createContainer(const Container& container);
   Status postCreateContainer(const std::string& container_id);
   Status startContainer(const std::string& container_id, uint32_t pid);
   Status postStartContainer(const std::string& container_id);
-  Result<std::vector<Update>> updateContainer(const std::string& container_id,
-                                              const LinuxResources& requested);
+  Result<std::vector<Update>> updateContainer(const std::string& container_id, const LinuxResources& requested);
   Status postUpdateContainer(const std::string& container_id);
   Result<std::vector<Update>> stopContainer(const std::string& container_id);
   Status removeContainer(const std::string& container_id);

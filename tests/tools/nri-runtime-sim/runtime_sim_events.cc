@@ -14,8 +14,7 @@ Result<Message> parseAnswer(const std::optional<std::string>& payload, const cha
   return message;
 }
 
-Result<std::vector<Update>> updatesOf(
-    const google::protobuf::RepeatedPtrField<pb::ContainerUpdate>& updates) {
+Result<std::vector<Update>> updatesOf(const google::protobuf::RepeatedPtrField<pb::ContainerUpdate>& updates) {
   std::vector<Update> out;
   for (const pb::ContainerUpdate& update : updates) {
     auto converted = updateFromProto(update);
@@ -48,9 +47,10 @@ bool RuntimeSim::Impl::containerProto(const std::string& container_id, pb::Conta
   return true;
 }
 
-Result<std::optional<std::string>> RuntimeSim::Impl::deliver(
-    Event event, const std::string& method, const std::string& payload, bool notification,
-    const pb::PodSandbox* pod, const pb::Container* container) {
+Result<std::optional<std::string>> RuntimeSim::Impl::deliver(Event event, const std::string& method,
+                                                             const std::string& payload, bool notification,
+                                                             const pb::PodSandbox* pod,
+                                                             const pb::Container* container) {
   std::lock_guard<std::mutex> event_lock(event_mu_);
   std::shared_ptr<Session> session;
   bool fallback = false;
@@ -111,23 +111,21 @@ Status RuntimeSim::runPodSandbox(const Pod& pod) {
   pb::PodSandbox pod_pb;
   podToProto(pod, &pod_pb);
   return statusOf(impl_->deliver(Event::RunPodSandbox, "RunPodSandbox",
-                                 podRequest<pb::RunPodSandboxRequest>(&pod_pb, nullptr), true,
-                                 &pod_pb, nullptr));
+                                 podRequest<pb::RunPodSandboxRequest>(&pod_pb, nullptr), true, &pod_pb, nullptr));
 }
 
-#define TOPOD_SIM_POD_EVENT(function, event, request_type, erase_after)                            \
-  Status RuntimeSim::function(const std::string& pod_id) {                                    \
-    pb::PodSandbox pod_pb;                                                                    \
-    const bool known = impl_->podProto(pod_id, &pod_pb);                                      \
-    if (!known) pod_pb.set_id(pod_id);                                                        \
-    Status status = statusOf(impl_->deliver(Event::event, #event,                             \
-                                            podRequest<pb::request_type>(&pod_pb, nullptr),   \
-                                            true, &pod_pb, nullptr));                          \
-    if (erase_after) {                                                                              \
-      std::lock_guard<std::mutex> lock(impl_->mu_);                                           \
-      impl_->pods_.erase(pod_id);                                                             \
-    }                                                                                         \
-    return status;                                                                            \
+#define TOPOD_SIM_POD_EVENT(function, event, request_type, erase_after)                                                \
+  Status RuntimeSim::function(const std::string& pod_id) {                                                             \
+    pb::PodSandbox pod_pb;                                                                                             \
+    const bool known = impl_->podProto(pod_id, &pod_pb);                                                               \
+    if (!known) pod_pb.set_id(pod_id);                                                                                 \
+    Status status = statusOf(                                                                                          \
+        impl_->deliver(Event::event, #event, podRequest<pb::request_type>(&pod_pb, nullptr), true, &pod_pb, nullptr)); \
+    if (erase_after) {                                                                                                 \
+      std::lock_guard<std::mutex> lock(impl_->mu_);                                                                    \
+      impl_->pods_.erase(pod_id);                                                                                      \
+    }                                                                                                                  \
+    return status;                                                                                                     \
   }
 
 TOPOD_SIM_POD_EVENT(stopPodSandbox, StopPodSandbox, StopPodSandboxRequest, false)
@@ -141,8 +139,8 @@ Status RuntimeSim::updatePodSandbox(const std::string& pod_id, const LinuxResour
   if (!impl_->podProto(pod_id, request.mutable_pod())) request.mutable_pod()->set_id(pod_id);
   resourcesToProto(overhead, request.mutable_overhead_linux_resources());
   resourcesToProto(resources, request.mutable_linux_resources());
-  return statusOf(impl_->deliver(Event::UpdatePodSandbox, "UpdatePodSandbox",
-                                 request.SerializeAsString(), false, nullptr, nullptr));
+  return statusOf(impl_->deliver(Event::UpdatePodSandbox, "UpdatePodSandbox", request.SerializeAsString(), false,
+                                 nullptr, nullptr));
 }
 
 Result<CreateResult> RuntimeSim::createContainer(const Container& container) {
@@ -153,8 +151,8 @@ Result<CreateResult> RuntimeSim::createContainer(const Container& container) {
   const bool known_pod = impl_->podProto(created.pod_id, request.mutable_pod());
   if (!known_pod) request.clear_pod();  // an event for a pod the runtime never announced
   containerToProto(created, request.mutable_container());
-  auto delivered = impl_->deliver(Event::CreateContainer, "CreateContainer",
-                                  request.SerializeAsString(), false, nullptr, nullptr);
+  auto delivered =
+      impl_->deliver(Event::CreateContainer, "CreateContainer", request.SerializeAsString(), false, nullptr, nullptr);
   if (!delivered.has_value()) return delivered.error();
   auto answer = parseAnswer<pb::CreateContainerResponse>(*delivered, "CreateContainer");
   if (!answer.has_value()) return answer.error();
@@ -183,25 +181,23 @@ Status RuntimeSim::startContainer(const std::string& container_id, uint32_t pid)
   const bool known_pod = impl_->podProto(container_pb.pod_sandbox_id(), &pod_pb);
   const pb::PodSandbox* pod = known_pod ? &pod_pb : nullptr;
   return statusOf(impl_->deliver(Event::StartContainer, "StartContainer",
-                                 podRequest<pb::StartContainerRequest>(pod, &container_pb), true,
-                                 pod, &container_pb));
+                                 podRequest<pb::StartContainerRequest>(pod, &container_pb), true, pod, &container_pb));
 }
 
-#define TOPOD_SIM_CONTAINER_EVENT(function, event, request_type, erase_after)                        \
-  Status RuntimeSim::function(const std::string& container_id) {                                \
-    pb::Container container_pb;                                                                 \
-    if (!impl_->containerProto(container_id, &container_pb)) container_pb.set_id(container_id); \
-    pb::PodSandbox pod_pb;                                                                      \
-    const bool known_pod = impl_->podProto(container_pb.pod_sandbox_id(), &pod_pb);             \
-    const pb::PodSandbox* pod = known_pod ? &pod_pb : nullptr;                                  \
-    Status status = statusOf(impl_->deliver(Event::event, #event,                               \
-                                            podRequest<pb::request_type>(pod, &container_pb),   \
-                                            true, pod, &container_pb));                          \
-    if (erase_after) {                                                                                \
-      std::lock_guard<std::mutex> lock(impl_->mu_);                                             \
-      impl_->containers_.erase(container_id);                                                   \
-    }                                                                                           \
-    return status;                                                                              \
+#define TOPOD_SIM_CONTAINER_EVENT(function, event, request_type, erase_after)                                       \
+  Status RuntimeSim::function(const std::string& container_id) {                                                    \
+    pb::Container container_pb;                                                                                     \
+    if (!impl_->containerProto(container_id, &container_pb)) container_pb.set_id(container_id);                     \
+    pb::PodSandbox pod_pb;                                                                                          \
+    const bool known_pod = impl_->podProto(container_pb.pod_sandbox_id(), &pod_pb);                                 \
+    const pb::PodSandbox* pod = known_pod ? &pod_pb : nullptr;                                                      \
+    Status status = statusOf(impl_->deliver(Event::event, #event, podRequest<pb::request_type>(pod, &container_pb), \
+                                            true, pod, &container_pb));                                             \
+    if (erase_after) {                                                                                              \
+      std::lock_guard<std::mutex> lock(impl_->mu_);                                                                 \
+      impl_->containers_.erase(container_id);                                                                       \
+    }                                                                                                               \
+    return status;                                                                                                  \
   }
 
 TOPOD_SIM_CONTAINER_EVENT(postCreateContainer, PostCreateContainer, PostCreateContainerRequest, false)
@@ -218,8 +214,8 @@ Result<std::vector<Update>> RuntimeSim::updateContainer(const std::string& conta
   }
   if (!impl_->podProto(request.container().pod_sandbox_id(), request.mutable_pod())) request.clear_pod();
   resourcesToProto(requested, request.mutable_linux_resources());
-  auto delivered = impl_->deliver(Event::UpdateContainer, "UpdateContainer",
-                                  request.SerializeAsString(), false, nullptr, nullptr);
+  auto delivered =
+      impl_->deliver(Event::UpdateContainer, "UpdateContainer", request.SerializeAsString(), false, nullptr, nullptr);
   if (!delivered.has_value()) return delivered.error();
   auto answer = parseAnswer<pb::UpdateContainerResponse>(*delivered, "UpdateContainer");
   if (!answer.has_value()) return answer.error();
@@ -237,8 +233,8 @@ Result<std::vector<Update>> RuntimeSim::stopContainer(const std::string& contain
     request.mutable_container()->set_id(container_id);
   }
   if (!impl_->podProto(request.container().pod_sandbox_id(), request.mutable_pod())) request.clear_pod();
-  auto delivered = impl_->deliver(Event::StopContainer, "StopContainer", request.SerializeAsString(),
-                                  false, nullptr, nullptr);
+  auto delivered =
+      impl_->deliver(Event::StopContainer, "StopContainer", request.SerializeAsString(), false, nullptr, nullptr);
   if (!delivered.has_value()) return delivered.error();
   auto answer = parseAnswer<pb::StopContainerResponse>(*delivered, "StopContainer");
   if (!answer.has_value()) return answer.error();

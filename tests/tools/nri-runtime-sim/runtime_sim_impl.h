@@ -56,9 +56,9 @@ class RuntimeSim::Impl {
 
   // Sends an event to the ready plugin if it subscribed. nullopt: not subscribed (skipped).
   // `notification` events use StateChange (pre-0.12 personalities or after a fallback).
-  Result<std::optional<std::string>> deliver(Event event, const std::string& method,
-                                             const std::string& payload, bool notification,
-                                             const pb::PodSandbox* pod, const pb::Container* container);
+  Result<std::optional<std::string>> deliver(Event event, const std::string& method, const std::string& payload,
+                                             bool notification, const pb::PodSandbox* pod,
+                                             const pb::Container* container);
   // Proto of a pod / container from the node state (pod: nullptr when unknown).
   bool podProto(const std::string& pod_id, pb::PodSandbox* out) const;
   bool containerProto(const std::string& container_id, pb::Container* out) const;

@@ -1,17 +1,17 @@
 // In-place resize of exclusive CPUs: the kubelet's takeByTopologyNUMAPackedForResize rows
 // (cpu_assignment_test.go, commonTakeByTopologyTestCasesForResize) row by row, then topod's own
 // resize rules (StaticCpuPolicy::resizeExclusiveCpus).
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "policies/static/cpu/cpu_allocator.h"
 #include "policies/static/cpu/static_cpu_policy.h"
-#include "tests/policies/static/cpu/kubelet_rows.h"
 #include "tests/policies/kubelet_topologies.h"
+#include "tests/policies/static/cpu/kubelet_rows.h"
 
 namespace topod::policies::cpu::test {
 namespace {
@@ -52,18 +52,20 @@ std::vector<ResizeRow> resizeRows() {
        "requested CPUs to be retained 0,2 are not a subset of reusable CPUs 0", ""},
       {"Allocated 1 CPUs, and take 1 cpus from single socket with HT", fx::topoSingleSocketHTCpus, false, false, "0-7",
        "0", "0", 1, "", "0"},
-      {"Allocated 1 CPU, and take 2 cpu from single socket with HT", fx::topoSingleSocketHTCpus, false, false, "0-7", "0",
-       "0", 2, "", "0,4"},
-      {"Allocated 1 CPU, and take 2 cpu from single socket with HT, some cpus are taken, no sibling CPU of allocated CPU",
+      {"Allocated 1 CPU, and take 2 cpu from single socket with HT", fx::topoSingleSocketHTCpus, false, false, "0-7",
+       "0", "0", 2, "", "0,4"},
+      {"Allocated 1 CPU, and take 2 cpu from single socket with HT, some cpus are taken, no sibling CPU of allocated "
+       "CPU",
        fx::topoSingleSocketHTCpus, false, false, "0,1,3,5,6,7", "0", "0", 2, "", "0,6"},
-      {"Allocated 1 CPU, and take 3 cpu from single socket with HT, some cpus are taken, no sibling CPU of allocated CPU",
+      {"Allocated 1 CPU, and take 3 cpu from single socket with HT, some cpus are taken, no sibling CPU of allocated "
+       "CPU",
        fx::topoSingleSocketHTCpus, false, false, "0,1,3,5,6,7", "0", "0", 3, "", "0,1,5"},
       {"Allocated 1 CPU, and take all cpu from single socket with HT", fx::topoSingleSocketHTCpus, false, false, "0-7",
        "0", "0", 8, "", "0-7"},
       {"Allocated 1 CPU, take a core from dual socket with HT", fx::topoDualSocketHTCpus, false, false, "0-11", "11",
        "11", 2, "", "5,11"},
-      {"Allocated 1 CPU, take a socket of cpus from dual socket with HT", fx::topoDualSocketHTCpus, false, false, "0-11",
-       "11", "11", 6, "", "1,3,5,7,9,11"},
+      {"Allocated 1 CPU, take a socket of cpus from dual socket with HT", fx::topoDualSocketHTCpus, false, false,
+       "0-11", "11", "11", 6, "", "1,3,5,7,9,11"},
       {"Allocated 1 CPU, take a socket of cpus and 1 core of CPU from dual socket with HT", fx::topoDualSocketHTCpus,
        false, false, "0-11", "11", "11", 8, "", "0,1,3,5,6,7,9,11"},
       {"Allocated 1 CPU, take a socket of cpus from dual socket with multi-numa-per-socket with HT",
@@ -72,32 +74,35 @@ std::vector<ResizeRow> resizeRows() {
        fx::topoDualSocketMultiNumaPerSocketHTCpus, false, false, "0-79", "39", "39", 20, "", "30-39,70-79"},
       {"Allocated 2 CPUs, take a socket and a NUMA node of cpus from dual socket with multi-numa-per-socket with HT",
        fx::topoDualSocketMultiNumaPerSocketHTCpus, false, false, "0-79", "39,59", "39,59", 60, "", "0-19,30-59,70-79"},
-      {"Allocated 1 CPU, take NUMA nodes of cpus from dual socket with multi-numa-per-socket with HT, the NUMA node with "
+      {"Allocated 1 CPU, take NUMA nodes of cpus from dual socket with multi-numa-per-socket with HT, the NUMA node "
+       "with "
        "allocated CPUs already taken some CPUs",
        fx::topoDualSocketMultiNumaPerSocketHTCpus, false, false, "0-69", "39", "39", 40, "", "0-8,20-30,39-48,60-69"},
       {"Take NUMA nodes of cpus from dual socket with multi-numa-per-socket with HT, the NUMA node with allocated CPUs "
        "already taken more CPUs",
        fx::topoDualSocketMultiNumaPerSocketHTCpus, false, false, "9,30-38,49", "", "", 1, "", "9"},
-      {"Allocated 1 CPU, take NUMA nodes of cpus and 1 CPU from dual socket with multi-numa-per-socket with HT, the NUMA "
+      {"Allocated 1 CPU, take NUMA nodes of cpus and 1 CPU from dual socket with multi-numa-per-socket with HT, the "
+       "NUMA "
        "node with allocated CPUs already taken some CPUs",
        fx::topoDualSocketMultiNumaPerSocketHTCpus, false, false, "0-69", "39", "39", 41, "", "0-19,39-59"},
       {"Allocated 1 CPUs, take a socket of cpus from single socket with HT, 3 cpus", fx::topoSingleSocketHTCpus, true,
        false, "0-7", "7", "7", 3, "", "0,1,7"},
-      {"Allocated 1 CPUs, take a socket of cpus from dual socket with HT, 3 cpus", fx::topoDualSocketHTCpus, true, false,
-       "0-11", "11", "11", 3, "", "1,3,11"},
-      {"Allocated 1 CPUs, take a socket of cpus from dual socket with HT, 6 cpus", fx::topoDualSocketHTCpus, true, false,
-       "0-11", "11", "11", 6, "", "1,3,5,7,9,11"},
-      {"Allocated 1 CPUs, take a socket of cpus from dual socket with HT, 8 cpus", fx::topoDualSocketHTCpus, true, false,
-       "0-11", "11", "11", 8, "", "0,1,2,3,5,7,9,11"},
+      {"Allocated 1 CPUs, take a socket of cpus from dual socket with HT, 3 cpus", fx::topoDualSocketHTCpus, true,
+       false, "0-11", "11", "11", 3, "", "1,3,11"},
+      {"Allocated 1 CPUs, take a socket of cpus from dual socket with HT, 6 cpus", fx::topoDualSocketHTCpus, true,
+       false, "0-11", "11", "11", 6, "", "1,3,5,7,9,11"},
+      {"Allocated 1 CPUs, take a socket of cpus from dual socket with HT, 8 cpus", fx::topoDualSocketHTCpus, true,
+       false, "0-11", "11", "11", 8, "", "0,1,2,3,5,7,9,11"},
       {"Allocated 1 CPUs, take a socket of cpus from dual socket without HT, 2 cpus", fx::topoDualSocketNoHTCpus, true,
        false, "0-7", "7", "7", 2, "", "4,7"},
       {"Allocated 1 CPUs, take a socket of cpus from dual socket with multi numa per socket and HT, 8 cpus",
        fx::topoDualSocketMultiNumaPerSocketHTCpus, true, false, "0-79", "39", "39", 8, "", "20-26,39"},
-      {"Allocated 1 CPU, take NUMA nodes of cpus from dual socket with multi-numa-per-socket with HT, the NUMA node with "
+      {"Allocated 1 CPU, take NUMA nodes of cpus from dual socket with multi-numa-per-socket with HT, the NUMA node "
+       "with "
        "allocated CPUs already taken some CPUs (spread)",
        fx::topoDualSocketMultiNumaPerSocketHTCpus, true, false, "0-69", "39", "39", 40, "", "0-9,20-39,60-69"},
-      {"Allocated 1 CPUs, take a socket of cpus from quad socket four way with HT, 12 cpus", fx::topoQuadSocketFourWayHTCpus,
-       true, false, "0-287", "60", "60", 8, "", "3,4,11,12,15,16,23,60"},
+      {"Allocated 1 CPUs, take a socket of cpus from quad socket four way with HT, 12 cpus",
+       fx::topoQuadSocketFourWayHTCpus, true, false, "0-287", "60", "60", 8, "", "3,4,11,12,15,16,23,60"},
       {"Allocated 2 CPUs, take cpus from best available UncoreCache group of multi uncore cache single socket - SMT "
        "disabled",
        fx::topoUncoreSingleSocketNoSMTCpus, false, true, "2-3,8-11,4-7,12-15", "8,9", "8,9", 8, "", "4-11"},
@@ -123,9 +128,9 @@ class KubeletResizeTest : public ::testing::TestWithParam<ResizeRow> {};
 TEST_P(KubeletResizeTest, MatchesKubelet) {
   const ResizeRow& row = GetParam();
   const KubeletCpuTopology topo = kubeletView(row.topo());
-  auto got = takeByTopologyNumaPackedForResize(
-      topo, cpus(row.available.c_str()), row.num_cpus, row.spread ? CpuSortingStrategy::Spread : CpuSortingStrategy::Packed,
-      row.uncore, cpus(row.current.c_str()), cpus(row.keep.c_str()));
+  auto got = takeByTopologyNumaPackedForResize(topo, cpus(row.available.c_str()), row.num_cpus,
+                                               row.spread ? CpuSortingStrategy::Spread : CpuSortingStrategy::Packed,
+                                               row.uncore, cpus(row.current.c_str()), cpus(row.keep.c_str()));
   if (!row.error.empty()) {
     ASSERT_FALSE(got.has_value());
     EXPECT_EQ(got.error().message(), row.error);
@@ -216,8 +221,8 @@ INSTANTIATE_TEST_SUITE_P(
                         "0-9,20,40-49,60",
                         false},
         PolicyResizeRow{"SameSizeKeepsEverything", {{"resized", "3,43"}}, 2000, false, "3,43", false},
-        PolicyResizeRow{"ShrinkKeepsTheNumaNodeHoldingMost", {{"resized", "0-2,40-42,10,50"}}, 4000, false,
-                        "0-1,40-41", false},
+        PolicyResizeRow{
+            "ShrinkKeepsTheNumaNodeHoldingMost", {{"resized", "0-2,40-42,10,50"}}, 4000, false, "0-1,40-41", false},
         PolicyResizeRow{"ShrinkKeepsWholeCores", {{"resized", "0-3,40"}}, 2000, false, "0,40", false},
         PolicyResizeRow{"ShrinkToAFractionRunsShared", {{"resized", "0,40"}}, 1500, false, "", false},
         PolicyResizeRow{"GrowBeyondTheFreeCpusIsRefused",
@@ -226,8 +231,12 @@ INSTANTIATE_TEST_SUITE_P(
                         false,
                         "cannot resize ns/resized/c from 2 to 4 exclusive CPUs: not enough cpus available",
                         true},
-        PolicyResizeRow{"FullPcpusOnlyRefusesHalfCores", {{"resized", "0,40"}}, 3000, true,
-                        "SMT Alignment Error: requested 3 cpus not multiple cpus per core = 2", true}),
+        PolicyResizeRow{"FullPcpusOnlyRefusesHalfCores",
+                        {{"resized", "0,40"}},
+                        3000,
+                        true,
+                        "SMT Alignment Error: requested 3 cpus not multiple cpus per core = 2",
+                        true}),
     [](const ::testing::TestParamInfo<PolicyResizeRow>& p) { return p.param.name; });
 
 TEST(PolicyResize, SharedContainerGetsAFreshAllocation) {

@@ -18,7 +18,10 @@ namespace topod::policies::cpu::test {
 inline KubeletCpuTopology kubeletView(const std::vector<topod::testing::KubeletCpuInfo>& rows) {
   std::vector<KubeletCpuInfo> converted;
   for (const auto& row : rows) {
-    converted.push_back({.cpu = row.cpu, .core = row.core, .socket = row.socket, .numa = row.numa,
+    converted.push_back({.cpu = row.cpu,
+                         .core = row.core,
+                         .socket = row.socket,
+                         .numa = row.numa,
                          .uncore = row.uncore == topod::testing::kNoUncore ? 0 : row.uncore});
   }
   auto view = KubeletCpuTopology::fromRows(converted);

@@ -1,10 +1,10 @@
 // The shared kubelet fixtures build, and each has the shape the kubelet test declares.
 #include "tests/policies/kubelet_topologies.h"
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace topod::testing {
 namespace {
@@ -33,18 +33,19 @@ TEST_P(KubeletFixtureTest, HasTheDeclaredShape) {
 
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, KubeletFixtureTest,
-    ::testing::Values(FixtureShape{"SingleSocketHT", topoSingleSocketHT, 8, 4, 1, 1, 0},
-                      FixtureShape{"DualSocketHT", topoDualSocketHT, 12, 6, 2, 2, 0},
-                      FixtureShape{"TripleSocketHT", topoTripleSocketHT, 18, 9, 3, 3, 0},
-                      FixtureShape{"DualSocketNoHT", topoDualSocketNoHT, 8, 8, 2, 2, 0},
-                      FixtureShape{"QuadSocketFourWayHT", topoQuadSocketFourWayHT, 288, 72, 4, 4, 0},
-                      FixtureShape{"DualSocketMultiNumaPerSocketHT", topoDualSocketMultiNumaPerSocketHT, 80, 40, 2, 4, 0},
-                      FixtureShape{"MultiSocketDualSocketPerNumaHT", fakeTopoMultiSocketDualSocketPerNumaHT, 80, 40, 4, 2, 0},
-                      FixtureShape{"DualSocketMultiNumaPerSocketHTLarge", topoDualSocketMultiNumaPerSocketHTLarge, 256, 128, 2, 8, 0},
-                      FixtureShape{"UncoreDualSocketNoSMT", topoUncoreDualSocketNoSMT, 16, 16, 2, 2, 4},
-                      FixtureShape{"UncoreSingleSocketMultiNuma", topoUncoreSingleSocketMultiNuma, 16, 16, 1, 2, 4},
-                      FixtureShape{"UncoreSingleSocketSMT", topoUncoreSingleSocketSMT, 16, 8, 1, 1, 2},
-                      FixtureShape{"UncoreSingleSocketNoSMT", topoUncoreSingleSocketNoSMT, 16, 16, 1, 1, 4}),
+    ::testing::Values(
+        FixtureShape{"SingleSocketHT", topoSingleSocketHT, 8, 4, 1, 1, 0},
+        FixtureShape{"DualSocketHT", topoDualSocketHT, 12, 6, 2, 2, 0},
+        FixtureShape{"TripleSocketHT", topoTripleSocketHT, 18, 9, 3, 3, 0},
+        FixtureShape{"DualSocketNoHT", topoDualSocketNoHT, 8, 8, 2, 2, 0},
+        FixtureShape{"QuadSocketFourWayHT", topoQuadSocketFourWayHT, 288, 72, 4, 4, 0},
+        FixtureShape{"DualSocketMultiNumaPerSocketHT", topoDualSocketMultiNumaPerSocketHT, 80, 40, 2, 4, 0},
+        FixtureShape{"MultiSocketDualSocketPerNumaHT", fakeTopoMultiSocketDualSocketPerNumaHT, 80, 40, 4, 2, 0},
+        FixtureShape{"DualSocketMultiNumaPerSocketHTLarge", topoDualSocketMultiNumaPerSocketHTLarge, 256, 128, 2, 8, 0},
+        FixtureShape{"UncoreDualSocketNoSMT", topoUncoreDualSocketNoSMT, 16, 16, 2, 2, 4},
+        FixtureShape{"UncoreSingleSocketMultiNuma", topoUncoreSingleSocketMultiNuma, 16, 16, 1, 2, 4},
+        FixtureShape{"UncoreSingleSocketSMT", topoUncoreSingleSocketSMT, 16, 8, 1, 1, 2},
+        FixtureShape{"UncoreSingleSocketNoSMT", topoUncoreSingleSocketNoSMT, 16, 16, 1, 1, 4}),
     [](const ::testing::TestParamInfo<FixtureShape>& param_info) { return param_info.param.name; });
 
 TEST(KubeletFixtureTest, QuadSocketSiblingsFollowTheKubeletCoreIds) {

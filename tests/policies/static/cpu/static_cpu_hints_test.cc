@@ -1,16 +1,16 @@
 // The kubelet's topology_hints_test.go rows: TestPodGuaranteedCPUs, TestGetTopologyHints and
 // TestGetPodTopologyHints over returnTestCases(), and TestGetPodTopologyHintsWithPolicyOptions.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
 #include "policies/static/cpu/static_cpu_policy.h"
-#include "tests/policies/static/cpu/static_policy_harness.h"
 #include "tests/policies/kubelet_topologies.h"
+#include "tests/policies/static/cpu/static_policy_harness.h"
 
 namespace topod::policies::cpu::test {
 namespace {
@@ -23,7 +23,8 @@ KubeletCpuTopology hintsMachine() {
   std::vector<KubeletCpuInfo> rows;
   for (int core = 0; core < 6; ++core) {
     const int node = core / 3;
-    for (int cpu : {core, core + 6}) rows.push_back({.cpu = cpu, .core = core, .socket = node, .numa = node, .uncore = 1});
+    for (int cpu : {core, core + 6})
+      rows.push_back({.cpu = cpu, .core = core, .socket = node, .numa = node, .uncore = 1});
   }
   return KubeletCpuTopology::fromRows(rows).value();
 }
@@ -79,7 +80,9 @@ TEST_P(PodGuaranteedCpusTest, MatchesKubelet) {
 const ContainerSpec kZero{"0", "0"};
 const ContainerSpec kTwo{"2", "2"};
 const ContainerSpec kFive{"5", "5"};
-ContainerSpec sidecar(const char* cpus_quantity) { return {cpus_quantity, cpus_quantity, ContainerKind::Sidecar}; }
+ContainerSpec sidecar(const char* cpus_quantity) {
+  return {cpus_quantity, cpus_quantity, ContainerKind::Sidecar};
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Kubelet, PodGuaranteedCpusTest,
@@ -91,21 +94,28 @@ INSTANTIATE_TEST_SUITE_P(
         PodCpusRow{"TestCase05_Guaranteed_Pod_requests_5_CPUs", {kFive}, {kFive}, 5},
         PodCpusRow{"TestCase06_app_bigger_than_init", {kTwo}, {kFive}, 5},
         PodCpusRow{"TestCase07_init_bigger_than_app", {kFive}, {kTwo}, 5},
-        PodCpusRow{"TestCase08_Sum_of_CPUs_requested_by_multiple_containers", {kTwo, {"4", "4"}}, {kTwo, {"4", "4"}}, 6},
+        PodCpusRow{
+            "TestCase08_Sum_of_CPUs_requested_by_multiple_containers", {kTwo, {"4", "4"}}, {kTwo, {"4", "4"}}, 6},
         PodCpusRow{"TestCase09_restartable_init_container_regular_container", {sidecar("1")}, {{"1", "1"}}, 2},
         PodCpusRow{"TestCase09_multiple_restartable_init_containers",
-                   {kFive, sidecar("1"), sidecar("2"), sidecar("3")}, {{"1", "1"}}, 7},
+                   {kFive, sidecar("1"), sidecar("2"), sidecar("3")},
+                   {{"1", "1"}},
+                   7},
         PodCpusRow{"TestCase11_multiple_restartable_and_regular_init_containers",
-                   {kFive, sidecar("1"), sidecar("2"), kFive, sidecar("3")}, {{"1", "1"}}, 8},
+                   {kFive, sidecar("1"), sidecar("2"), kFive, sidecar("3")},
+                   {{"1", "1"}},
+                   8},
         PodCpusRow{"TestCase12_restartable_init_regular_init_and_regular_container",
-                   {sidecar("10"), {"200", "200"}}, {{"100", "100"}}, 210}),
+                   {sidecar("10"), {"200", "200"}},
+                   {{"100", "100"}},
+                   210}),
     [](const ::testing::TestParamInfo<PodCpusRow>& p) { return p.param.name; });
 
 // ---- returnTestCases(): container and pod hints --------------------------------------------------
 
 struct HintRow {
   std::string name;
-  std::string request;                                            // the pod's only container, "fakeContainer"
+  std::string request;                                           // the pod's only container, "fakeContainer"
   std::vector<std::pair<std::string, std::string>> assignments;  // of that container
   std::string default_set;
   std::vector<Hint> expected;
@@ -115,16 +125,29 @@ std::vector<HintRow> hintRows() {
   std::set<std::string> seen;
   const auto n = [&](const char* d) { return rowName(d, seen); };
   return {
-      {n("Request 2 CPUs, 4 available on NUMA 0, 6 available on NUMA 1"), "2", {}, "2-11",
+      {n("Request 2 CPUs, 4 available on NUMA 0, 6 available on NUMA 1"),
+       "2",
+       {},
+       "2-11",
        {{"0", true}, {"1", true}, {"0-1", false}}},
-      {n("Request 5 CPUs, 4 available on NUMA 0, 6 available on NUMA 1"), "5", {}, "2-11", {{"1", true}, {"0-1", false}}},
+      {n("Request 5 CPUs, 4 available on NUMA 0, 6 available on NUMA 1"),
+       "5",
+       {},
+       "2-11",
+       {{"1", true}, {"0-1", false}}},
       {n("Request 7 CPUs, 4 available on NUMA 0, 6 available on NUMA 1"), "7", {}, "2-11", {{"0-1", true}}},
       {n("Request 11 CPUs, 4 available on NUMA 0, 6 available on NUMA 1"), "11", {}, "2-11", {}},
       {n("Request 2 CPUs, 1 available on NUMA 0, 1 available on NUMA 1"), "2", {}, "0,3", {{"0-1", false}}},
       {n("Request more CPUs than available"), "5", {}, "0-3", {}},
-      {n("Regenerate Single-Node NUMA Hints if already allocated 1/2"), "2", {{"fakeContainer", "0,6"}}, "",
+      {n("Regenerate Single-Node NUMA Hints if already allocated 1/2"),
+       "2",
+       {{"fakeContainer", "0,6"}},
+       "",
        {{"0", true}, {"0-1", false}}},
-      {n("Regenerate Single-Node NUMA Hints if already allocated 1/2"), "2", {{"fakeContainer", "3,9"}}, "",
+      {n("Regenerate Single-Node NUMA Hints if already allocated 1/2"),
+       "2",
+       {{"fakeContainer", "3,9"}},
+       "",
        {{"1", true}, {"0-1", false}}},
       {n("Regenerate Cross-NUMA Hints if already allocated"), "11", {{"fakeContainer", "0-10"}}, "", {{"0-1", true}}},
       {n("Requested less than already allocated"), "2", {{"fakeContainer", "0,3,6,9"}}, "", {}},
@@ -174,8 +197,7 @@ TEST(TopologyHints, ReusableInitCpusPinTheMask) {
   const PodRequest pod = makeMultiContainerPod({{"2", "2", ContainerKind::Init}}, {{"2", "2"}});
   State state;
   record(state, pod, pod.containers[0], cpus("0,6"));
-  EXPECT_EQ(asSorted(policy.containerHints(state, pod, pod.containers[1])),
-            sorted({{"0", true}, {"0-1", false}}));
+  EXPECT_EQ(asSorted(policy.containerHints(state, pod, pod.containers[1])), sorted({{"0", true}, {"0-1", false}}));
 }
 
 // ---- TestGetPodTopologyHintsWithPolicyOptions ------------------------------------------------------
@@ -201,15 +223,36 @@ TEST_P(PodHintsWithOptionsTest, MatchesKubelet) {
 
 INSTANTIATE_TEST_SUITE_P(
     Kubelet, PodHintsWithOptionsTest,
-    ::testing::Values(
-        OptionHintRow{"AlignBySocket_false_Preferred_hints_does_not_contains_socket_aligned_hints", "2", "2,3,11", false,
-                      {{"0", true}, {"0-1", false}, {"0,2", false}, {"0,3", false}, {"0-2", false}, {"0-1,3", false},
-                       {"0,2-3", false}, {"0-3", false}}},
-        OptionHintRow{"AlignBySocket_true_Preferred_hints_contains_socket_aligned_hints", "2", "2,3,11", true,
-                      {{"0", true}, {"0-1", true}, {"0,2", false}, {"0,3", false}, {"0-2", false}, {"0-1,3", false},
-                       {"0,2-3", false}, {"0-3", false}}},
-        OptionHintRow{"AlignBySocket_true_Preferred_hints_are_spread_across_socket_since_2_sockets_are_required", "41",
-                      "0-28,40-57", true, {{"0-2", true}, {"0-3", true}}}),
+    ::testing::Values(OptionHintRow{"AlignBySocket_false_Preferred_hints_does_not_contains_socket_aligned_hints",
+                                    "2",
+                                    "2,3,11",
+                                    false,
+                                    {{"0", true},
+                                     {"0-1", false},
+                                     {"0,2", false},
+                                     {"0,3", false},
+                                     {"0-2", false},
+                                     {"0-1,3", false},
+                                     {"0,2-3", false},
+                                     {"0-3", false}}},
+                      OptionHintRow{"AlignBySocket_true_Preferred_hints_contains_socket_aligned_hints",
+                                    "2",
+                                    "2,3,11",
+                                    true,
+                                    {{"0", true},
+                                     {"0-1", true},
+                                     {"0,2", false},
+                                     {"0,3", false},
+                                     {"0-2", false},
+                                     {"0-1,3", false},
+                                     {"0,2-3", false},
+                                     {"0-3", false}}},
+                      OptionHintRow{
+                          "AlignBySocket_true_Preferred_hints_are_spread_across_socket_since_2_sockets_are_required",
+                          "41",
+                          "0-28,40-57",
+                          true,
+                          {{"0-2", true}, {"0-3", true}}}),
     [](const ::testing::TestParamInfo<OptionHintRow>& p) { return p.param.name; });
 
 }  // namespace

@@ -5,16 +5,16 @@
 // shared-pool rows of TestStaticPolicyStartWithResvList; then option parsing and validation.
 #include "policies/static/cpu/static_cpu_policy.h"
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "tests/policies/static/cpu/static_policy_harness.h"
 #include "tests/policies/kubelet_topologies.h"
+#include "tests/policies/static/cpu/static_policy_harness.h"
 
 namespace topod::policies::cpu::test {
 namespace {
@@ -23,7 +23,9 @@ namespace fx = topod::testing;
 using RowsFn = std::function<std::vector<fx::KubeletCpuInfo>()>;
 using Assignments = std::vector<std::pair<std::string, std::string>>;
 
-std::string minus(const char* all, const std::string& some) { return (cpus(all) - cpus(some.c_str())).toString(); }
+std::string minus(const char* all, const std::string& some) {
+  return (cpus(all) - cpus(some.c_str())).toString();
+}
 
 std::string quadSocketCpus(int socket) {
   CpuSet result;
@@ -72,35 +74,121 @@ std::vector<AddRow> addRows() {
     std::string expect;
   };
   const std::vector<Insensitive> insensitive = {
-      {"GuPodMultipleCores, SingleSocketHT, ExpectAllocOneCore", fx::topoSingleSocketHTCpus, 1,
-       {{"fakeContainer100", "2,3,6,7"}}, "0,1,4,5", "fakeContainer3", "2000m", "2000m", true, "1,5"},
-      {"GuPodMultipleCores, DualSocketHT, ExpectAllocOneSocket", fx::topoDualSocketHTCpus, 1, {{"fakeContainer100", "2"}},
-       "0,1,3-11", "fakeContainer3", "6000m", "6000m", true, "1,3,5,7,9,11"},
-      {"GuPodMultipleCores, DualSocketHT, ExpectAllocThreeCores", fx::topoDualSocketHTCpus, 1,
-       {{"fakeContainer100", "1,5"}}, "0,2-4,6-11", "fakeContainer3", "6000m", "6000m", true, "2,3,4,8,9,10"},
-      {"GuPodMultipleCores, DualSocketNoHT, ExpectAllocOneSocket", fx::topoDualSocketNoHTCpus, 1,
-       {{"fakeContainer100", ""}}, "0,1,3-7", "fakeContainer1", "4000m", "4000m", true, "4-7"},
-      {"GuPodMultipleCores, DualSocketNoHT, ExpectAllocFourCores", fx::topoDualSocketNoHTCpus, 1,
-       {{"fakeContainer100", "4,5"}}, "0,1,3,6,7", "fakeContainer1", "4000m", "4000m", true, "1,3,6,7"},
-      {"GuPodMultipleCores, DualSocketHT, ExpectAllocOneSocketOneCore", fx::topoDualSocketHTCpus, 1,
-       {{"fakeContainer100", "2"}}, "0,1,3-11", "fakeContainer3", "8000m", "8000m", true, "1,3,4,5,7,9,10,11"},
-      {"NonGuPod, SingleSocketHT, NoAlloc", fx::topoSingleSocketHTCpus, 1, {}, "0-7", "fakeContainer1", "1000m", "2000m",
-       false, ""},
-      {"GuPodNonIntegerCore, SingleSocketHT, NoAlloc", fx::topoSingleSocketHTCpus, 1, {}, "0-7", "fakeContainer4", "977m",
-       "977m", false, ""},
-      {"GuPodMultipleCores, topoQuadSocketFourWayHT, ExpectAllocSock0", fx::topoQuadSocketFourWayHTCpus, 0,
-       {{"fakeContainer100", quad_taken}}, minus("0-287", quad_taken), "fakeContainer5", "72000m", "72000m", true,
+      {"GuPodMultipleCores, SingleSocketHT, ExpectAllocOneCore",
+       fx::topoSingleSocketHTCpus,
+       1,
+       {{"fakeContainer100", "2,3,6,7"}},
+       "0,1,4,5",
+       "fakeContainer3",
+       "2000m",
+       "2000m",
+       true,
+       "1,5"},
+      {"GuPodMultipleCores, DualSocketHT, ExpectAllocOneSocket",
+       fx::topoDualSocketHTCpus,
+       1,
+       {{"fakeContainer100", "2"}},
+       "0,1,3-11",
+       "fakeContainer3",
+       "6000m",
+       "6000m",
+       true,
+       "1,3,5,7,9,11"},
+      {"GuPodMultipleCores, DualSocketHT, ExpectAllocThreeCores",
+       fx::topoDualSocketHTCpus,
+       1,
+       {{"fakeContainer100", "1,5"}},
+       "0,2-4,6-11",
+       "fakeContainer3",
+       "6000m",
+       "6000m",
+       true,
+       "2,3,4,8,9,10"},
+      {"GuPodMultipleCores, DualSocketNoHT, ExpectAllocOneSocket",
+       fx::topoDualSocketNoHTCpus,
+       1,
+       {{"fakeContainer100", ""}},
+       "0,1,3-7",
+       "fakeContainer1",
+       "4000m",
+       "4000m",
+       true,
+       "4-7"},
+      {"GuPodMultipleCores, DualSocketNoHT, ExpectAllocFourCores",
+       fx::topoDualSocketNoHTCpus,
+       1,
+       {{"fakeContainer100", "4,5"}},
+       "0,1,3,6,7",
+       "fakeContainer1",
+       "4000m",
+       "4000m",
+       true,
+       "1,3,6,7"},
+      {"GuPodMultipleCores, DualSocketHT, ExpectAllocOneSocketOneCore",
+       fx::topoDualSocketHTCpus,
+       1,
+       {{"fakeContainer100", "2"}},
+       "0,1,3-11",
+       "fakeContainer3",
+       "8000m",
+       "8000m",
+       true,
+       "1,3,4,5,7,9,10,11"},
+      {"NonGuPod, SingleSocketHT, NoAlloc",
+       fx::topoSingleSocketHTCpus,
+       1,
+       {},
+       "0-7",
+       "fakeContainer1",
+       "1000m",
+       "2000m",
+       false,
+       ""},
+      {"GuPodNonIntegerCore, SingleSocketHT, NoAlloc",
+       fx::topoSingleSocketHTCpus,
+       1,
+       {},
+       "0-7",
+       "fakeContainer4",
+       "977m",
+       "977m",
+       false,
+       ""},
+      {"GuPodMultipleCores, topoQuadSocketFourWayHT, ExpectAllocSock0",
+       fx::topoQuadSocketFourWayHTCpus,
+       0,
+       {{"fakeContainer100", quad_taken}},
+       minus("0-287", quad_taken),
+       "fakeContainer5",
+       "72000m",
+       "72000m",
+       true,
        quadSocketCpus(0)},
       {"GuPodMultipleCores, topoQuadSocketFourWayHT, ExpectAllocAllFullCoresFromThreeSockets",
-       fx::topoQuadSocketFourWayHTCpus, 0, {{"fakeContainer100", minus("0-287", quad_three)}}, quad_three,
-       "fakeCcontainer5", "12000m", "12000m", true, "1,11,13,23,25,35,38,48,53,113,173,233"},
-      {"GuPodMultipleCores, topoQuadSocketFourWayHT, ExpectAllocAllSock1+FullCore", fx::topoQuadSocketFourWayHTCpus, 0,
-       {{"fakeContainer100", minus("0-287", sock1_y)}}, sock1_y, "fakeContainer5", "76000m", "76000m", true,
+       fx::topoQuadSocketFourWayHTCpus,
+       0,
+       {{"fakeContainer100", minus("0-287", quad_three)}},
+       quad_three,
+       "fakeCcontainer5",
+       "12000m",
+       "12000m",
+       true,
+       "1,11,13,23,25,35,38,48,53,113,173,233"},
+      {"GuPodMultipleCores, topoQuadSocketFourWayHT, ExpectAllocAllSock1+FullCore",
+       fx::topoQuadSocketFourWayHTCpus,
+       0,
+       {{"fakeContainer100", minus("0-287", sock1_y)}},
+       sock1_y,
+       "fakeContainer5",
+       "76000m",
+       "76000m",
+       true,
        (cpus(quadSocketCpus(1).c_str()) | cpus("10,34,22,47")).toString()},
   };
   std::set<std::string> seen;
   std::vector<AddRow> rows;
-  for (const auto& [label, options] : {std::pair{"options=map[]", none}, std::pair{"options=map[full-pcpus-only:true]", full}}) {
+  for (const auto& [label, options] :
+       {std::pair{"options=map[]", none}, std::pair{"options=map[full-pcpus-only:true]", full}}) {
     for (const Insensitive& r : insensitive) {
       rows.push_back({rowName(std::string(label) + " " + r.description, seen), r.topo, r.reserved, "", options,
                       r.assignments, r.default_set, r.container, r.request, r.limit, "", "", r.alloc, r.expect});
@@ -145,8 +233,8 @@ std::vector<AddRow> addRows() {
       "SMT Alignment Error: not enough free physical CPUs: available physical CPUs = 8, requested CPUs = 10, CPUs per "
       "core = 2",
       false, "");
-  add("SMT GuPodManyCores, topoDualSocketHT, AutoReserve, ExpectAllocAllCPUs", fx::topoDualSocketHTCpus, 2, "", full, {},
-      "1-5,7-11", "fakeContainerBug113537_2", "10000m", "10000m", "", "", true, "1-5,7-11");
+  add("SMT GuPodManyCores, topoDualSocketHT, AutoReserve, ExpectAllocAllCPUs", fx::topoDualSocketHTCpus, 2, "", full,
+      {}, "1-5,7-11", "fakeContainerBug113537_2", "10000m", "10000m", "", "", true, "1-5,7-11");
   add("SMT GuPodManyCores, topoDualSocketHT, ExpectAllocAllCPUs", fx::topoDualSocketHTCpus, 2, "0,6", full, {},
       "1-5,7-11", "fakeContainerBug113537_2", "10000m", "10000m", "", "", true, "1-5,7-11");
   add("SMT GuPodManyCores, DualSocketHT, ExpectReAllocCPUs", fx::topoDualSocketHTCpus, 4, "0,1,6,7", full,
@@ -318,13 +406,14 @@ TEST_P(TopologyAwareAllocateTest, MatchesKubelet) {
   EXPECT_EQ(got->toString(), cpus(row.expect.c_str()).toString());
 }
 
-INSTANTIATE_TEST_SUITE_P(Kubelet, TopologyAwareAllocateTest,
-                         ::testing::Values(AffinityRow{"Request_2_CPUs_No_BitMask", 2, "", "0,6"},
-                                           AffinityRow{"Request_2_CPUs_BitMask_on_Socket_0", 2, "0", "0,6"},
-                                           AffinityRow{"Request_2_CPUs_BitMask_on_Socket_1", 2, "1", "1,7"},
-                                           AffinityRow{"Request_8_CPUs_BitMask_on_Socket_0", 8, "0", "0,6,2,8,4,10,1,7"},
-                                           AffinityRow{"Request_8_CPUs_BitMask_on_Socket_1", 8, "1", "1,7,3,9,5,11,0,6"}),
-                         [](const ::testing::TestParamInfo<AffinityRow>& p) { return p.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    Kubelet, TopologyAwareAllocateTest,
+    ::testing::Values(AffinityRow{"Request_2_CPUs_No_BitMask", 2, "", "0,6"},
+                      AffinityRow{"Request_2_CPUs_BitMask_on_Socket_0", 2, "0", "0,6"},
+                      AffinityRow{"Request_2_CPUs_BitMask_on_Socket_1", 2, "1", "1,7"},
+                      AffinityRow{"Request_8_CPUs_BitMask_on_Socket_0", 8, "0", "0,6,2,8,4,10,1,7"},
+                      AffinityRow{"Request_8_CPUs_BitMask_on_Socket_1", 8, "1", "1,7,3,9,5,11,0,6"}),
+    [](const ::testing::TestParamInfo<AffinityRow>& p) { return p.param.name; });
 
 // ---- TestStaticPolicyStartWithResvList: the shared pool of an empty State ---------------------
 
@@ -346,7 +435,8 @@ TEST(StaticPolicyStartWithResvList, InconsistencyBetweenNumReservedCPUsAndReserv
   options.reserved_cpus = cpus("0,1");
   auto policy = StaticCpuPolicy::create(kubeletView(fx::topoDualSocketHTCpus()), options);
   ASSERT_FALSE(policy.has_value());
-  EXPECT_EQ(policy.error().message(), "[cpumanager] unable to reserve the required amount of CPUs (size of 0-1 did not equal 1)");
+  EXPECT_EQ(policy.error().message(),
+            "[cpumanager] unable to reserve the required amount of CPUs (size of 0-1 did not equal 1)");
 }
 
 TEST(StaticPolicyReserved, CountIsPickedByTakeByTopology) {
@@ -394,7 +484,8 @@ TEST(StaticCpuOptionsParse, KnownOptionsAndBooleanSpellings) {
                                        {"prefer-align-cpus-by-uncorecache", "0"},
                                        {"distribute-cpus-across-cores", "f"}});
   ASSERT_TRUE(parsed.has_value()) << parsed.error().toString();
-  EXPECT_EQ(*parsed, (StaticCpuOptions{.full_pcpus_only = true, .distribute_cpus_across_numa = true, .align_by_socket = true}));
+  EXPECT_EQ(*parsed,
+            (StaticCpuOptions{.full_pcpus_only = true, .distribute_cpus_across_numa = true, .align_by_socket = true}));
 }
 
 TEST(StaticCpuOptionsParse, UnknownOptionIsRefused) {
@@ -437,38 +528,58 @@ TEST_P(StaticCpuOptionsValidateTest, MatchesKubelet) {
 INSTANTIATE_TEST_SUITE_P(
     Combinations, StaticCpuOptionsValidateTest,
     ::testing::Values(
-        ComboRow{"FullPcpusOnlyWithDistributeAcrossCores",
-                 {.full_pcpus_only = true, .distribute_cpus_across_cores = true},
-                 TopologyManagerPolicy::BestEffort, fx::topoDualSocketHTCpus,
-                 "static policy options full-pcpus-only and distribute-cpus-across-cores can not be used at the same time"},
-        ComboRow{"DistributeAcrossNumaWithDistributeAcrossCores",
-                 {.distribute_cpus_across_numa = true, .distribute_cpus_across_cores = true},
-                 TopologyManagerPolicy::BestEffort, fx::topoDualSocketHTCpus,
-                 "static policy options distribute-cpus-across-numa and distribute-cpus-across-cores can not be used at "
-                 "the same time"},
+        ComboRow{
+            "FullPcpusOnlyWithDistributeAcrossCores",
+            {.full_pcpus_only = true, .distribute_cpus_across_cores = true},
+            TopologyManagerPolicy::BestEffort,
+            fx::topoDualSocketHTCpus,
+            "static policy options full-pcpus-only and distribute-cpus-across-cores can not be used at the same time"},
+        ComboRow{
+            "DistributeAcrossNumaWithDistributeAcrossCores",
+            {.distribute_cpus_across_numa = true, .distribute_cpus_across_cores = true},
+            TopologyManagerPolicy::BestEffort,
+            fx::topoDualSocketHTCpus,
+            "static policy options distribute-cpus-across-numa and distribute-cpus-across-cores can not be used at "
+            "the same time"},
         ComboRow{"UncoreWithDistributeAcrossCores",
                  {.distribute_cpus_across_cores = true, .prefer_align_cpus_by_uncorecache = true},
-                 TopologyManagerPolicy::BestEffort, fx::topoDualSocketHTCpus,
+                 TopologyManagerPolicy::BestEffort,
+                 fx::topoDualSocketHTCpus,
                  "static policy options prefer-align-cpus-by-uncorecache and distribute-cpus-across-cores can not be "
                  "used at the same time"},
         ComboRow{"UncoreWithDistributeAcrossNuma",
                  {.distribute_cpus_across_numa = true, .prefer_align_cpus_by_uncorecache = true},
-                 TopologyManagerPolicy::BestEffort, fx::topoDualSocketHTCpus,
+                 TopologyManagerPolicy::BestEffort,
+                 fx::topoDualSocketHTCpus,
                  "static policy options prefer-align-cpus-by-uncorecache and distribute-cpus-across-numa can not be "
                  "used at the same time"},
-        ComboRow{"AlignBySocketWithSingleNumaNode", {.align_by_socket = true}, TopologyManagerPolicy::SingleNumaNode,
+        ComboRow{
+            "AlignBySocketWithSingleNumaNode",
+            {.align_by_socket = true},
+            TopologyManagerPolicy::SingleNumaNode,
+            fx::topoDualSocketMultiNumaPerSocketHTCpus,
+            "Topolgy manager single-numa-node policy is incompatible with CPUManager align-by-socket policy option"},
+        ComboRow{
+            "AlignBySocketWithMoreSocketsThanNuma",
+            {.align_by_socket = true},
+            TopologyManagerPolicy::BestEffort,
+            fx::fakeTopoMultiSocketDualSocketPerNumaHTCpus,
+            "Align by socket is not compatible with hardware where number of sockets are more than number of NUMA"},
+        ComboRow{"AlignBySocketOnMultiNumaPerSocket",
+                 {.align_by_socket = true},
+                 TopologyManagerPolicy::Restricted,
                  fx::topoDualSocketMultiNumaPerSocketHTCpus,
-                 "Topolgy manager single-numa-node policy is incompatible with CPUManager align-by-socket policy option"},
-        ComboRow{"AlignBySocketWithMoreSocketsThanNuma", {.align_by_socket = true}, TopologyManagerPolicy::BestEffort,
-                 fx::fakeTopoMultiSocketDualSocketPerNumaHTCpus,
-                 "Align by socket is not compatible with hardware where number of sockets are more than number of NUMA"},
-        ComboRow{"AlignBySocketOnMultiNumaPerSocket", {.align_by_socket = true}, TopologyManagerPolicy::Restricted,
-                 fx::topoDualSocketMultiNumaPerSocketHTCpus, ""},
-        ComboRow{"FullPcpusOnlyWithDistributeAcrossNuma", {.full_pcpus_only = true, .distribute_cpus_across_numa = true},
-                 TopologyManagerPolicy::BestEffort, fx::topoDualSocketHTCpus, ""},
+                 ""},
+        ComboRow{"FullPcpusOnlyWithDistributeAcrossNuma",
+                 {.full_pcpus_only = true, .distribute_cpus_across_numa = true},
+                 TopologyManagerPolicy::BestEffort,
+                 fx::topoDualSocketHTCpus,
+                 ""},
         ComboRow{"AllCompatibleWithStrictReservation",
                  {.full_pcpus_only = true, .strict_cpu_reservation = true, .prefer_align_cpus_by_uncorecache = true},
-                 TopologyManagerPolicy::SingleNumaNode, fx::topoDualSocketHTCpus, ""}),
+                 TopologyManagerPolicy::SingleNumaNode,
+                 fx::topoDualSocketHTCpus,
+                 ""}),
     [](const ::testing::TestParamInfo<ComboRow>& p) { return p.param.name; });
 
 }  // namespace

@@ -44,7 +44,8 @@ struct ContainerSpec {
 
 // The kubelet's makeMultiContainerPodWithOptions: init containers "initContainer-N" (sidecars when
 // restartPolicy is Always), app containers "appContainer-N".
-inline PodRequest makeMultiContainerPod(const std::vector<ContainerSpec>& inits, const std::vector<ContainerSpec>& apps) {
+inline PodRequest makeMultiContainerPod(const std::vector<ContainerSpec>& inits,
+                                        const std::vector<ContainerSpec>& apps) {
   constexpr uint64_t kOneG = 1000ULL * 1000 * 1000;
   PodRequest pod{.uid = "multiPod", .namespace_name = "default", .name = "multiPod"};
   const auto add = [&](const std::string& name, const ContainerSpec& spec, ContainerKind kind) {

@@ -57,18 +57,30 @@ INSTANTIATE_TEST_SUITE_P(
     Rows, DeviceHintRows,
     ::testing::Values(
         Row{"NoDevicesNoPreference", 2, {}, {}},
-        Row{"OneGpuPrefersItsNode", 2, {gpu(1)}, {{"nvidia.com/gpu", hints({{NodeSet{1}, true}, {NodeSet{0, 1}, false}})}}},
-        Row{"GpusOnTwoNodesPreferBoth", 4, {gpu(0, "a"), gpu(2, "b")},
-            {{"nvidia.com/gpu", hints({{NodeSet{0, 2}, true}, {NodeSet{0, 1, 2}, false}, {NodeSet{0, 2, 3}, false},
+        Row{"OneGpuPrefersItsNode",
+            2,
+            {gpu(1)},
+            {{"nvidia.com/gpu", hints({{NodeSet{1}, true}, {NodeSet{0, 1}, false}})}}},
+        Row{"GpusOnTwoNodesPreferBoth",
+            4,
+            {gpu(0, "a"), gpu(2, "b")},
+            {{"nvidia.com/gpu", hints({{NodeSet{0, 2}, true},
+                                       {NodeSet{0, 1, 2}, false},
+                                       {NodeSet{0, 2, 3}, false},
                                        {NodeSet{0, 1, 2, 3}, false}})}}},
-        Row{"TwoGpusOnOneNodeAreOneNode", 2, {gpu(0, "a"), gpu(0, "b")},
+        Row{"TwoGpusOnOneNodeAreOneNode",
+            2,
+            {gpu(0, "a"), gpu(0, "b")},
             {{"nvidia.com/gpu", hints({{NodeSet{0}, true}, {NodeSet{0, 1}, false}})}}},
         Row{"UnknownNodeConstrainsNothing", 2, {gpu(-1)}, {}},
-        Row{"UnknownNodeBesideAKnownOne", 3, {gpu(-1, "a"), gpu(2, "b")},
-            {{"nvidia.com/gpu", hints({{NodeSet{2}, true}, {NodeSet{0, 2}, false}, {NodeSet{1, 2}, false},
-                                       {NodeSet{0, 1, 2}, false}})}}},
+        Row{"UnknownNodeBesideAKnownOne",
+            3,
+            {gpu(-1, "a"), gpu(2, "b")},
+            {{"nvidia.com/gpu",
+              hints({{NodeSet{2}, true}, {NodeSet{0, 2}, false}, {NodeSet{1, 2}, false}, {NodeSet{0, 1, 2}, false}})}}},
         Row{"NodeTheMachineLacksCannotAlign", 2, {gpu(5)}, {{"nvidia.com/gpu", {}}}},
-        Row{"EachResourceHintedOnItsOwn", 2,
+        Row{"EachResourceHintedOnItsOwn",
+            2,
             {gpu(0), DeviceRequest{.resource = "topod.io/nic", .id = "0000:5e:00.0", .numa = 1}},
             {{"nvidia.com/gpu", hints({{NodeSet{0}, true}, {NodeSet{0, 1}, false}})},
              {"topod.io/nic", hints({{NodeSet{1}, true}, {NodeSet{0, 1}, false}})}}}),
@@ -77,8 +89,9 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(DeviceHintProvider, PodScopeTakesTheUnionOfItsContainers) {
   topology::Topology topology = machine(3);
   DeviceHintProvider provider(topology);
-  PodRequest pod{.uid = "p",
-                 .containers = {withDevices("a", {gpu(0, "x")}), withDevices("b", {}), withDevices("c", {gpu(1, "y")})}};
+  PodRequest pod{
+      .uid = "p",
+      .containers = {withDevices("a", {gpu(0, "x")}), withDevices("b", {}), withDevices("c", {gpu(1, "y")})}};
   ResourceHints expected{{"nvidia.com/gpu", hints({{NodeSet{0, 1}, true}, {NodeSet{0, 1, 2}, false}})}};
   EXPECT_EQ(provider.podHints(State{}, pod), expected);
   EXPECT_EQ(provider.podHintsWithoutPod(State{}, pod), expected);

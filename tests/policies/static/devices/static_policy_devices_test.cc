@@ -18,8 +18,12 @@ using testing::kGiB;
 using testing::twoNuma16Cpus;  // CPUs 0-7 on node 0, 8-15 on node 1, a GPU on node 1
 
 ContainerRequest guaranteed(int cpus, std::vector<DeviceRequest> devices) {
-  return ContainerRequest{.name = "main", .cpu_request_millis = cpus * 1000, .cpu_limit_millis = cpus * 1000,
-                          .memory_request_bytes = kGiB, .memory_limit_bytes = kGiB, .devices = std::move(devices)};
+  return ContainerRequest{.name = "main",
+                          .cpu_request_millis = cpus * 1000,
+                          .cpu_limit_millis = cpus * 1000,
+                          .memory_request_bytes = kGiB,
+                          .memory_limit_bytes = kGiB,
+                          .devices = std::move(devices)};
 }
 
 DeviceRequest gpuOn(int numa, const std::string& id) {
@@ -27,7 +31,8 @@ DeviceRequest gpuOn(int numa, const std::string& id) {
 }
 
 PodRequest podOf(const ContainerRequest& c) {
-  return PodRequest{.uid = "p", .namespace_name = "default", .name = "p", .qos = computeQosClass({c}), .containers = {c}};
+  return PodRequest{
+      .uid = "p", .namespace_name = "default", .name = "p", .qos = computeQosClass({c}), .containers = {c}};
 }
 
 std::unique_ptr<Policy> staticPolicy(TopologyManagerPolicy manager) {
@@ -92,7 +97,9 @@ TEST(StaticPolicyDevices, NoneIgnoresDevices) {
 }
 
 TEST(StaticPolicyDevices, BurstableWithAGpuStaysSharedButSingleNumaNodeStillChecksIt) {
-  ContainerRequest burstable{.name = "main", .cpu_request_millis = 500, .memory_request_bytes = kGiB,
+  ContainerRequest burstable{.name = "main",
+                             .cpu_request_millis = 500,
+                             .memory_request_bytes = kGiB,
                              .devices = {gpuOn(0, "a"), gpuOn(1, "b")}};
   auto best_effort = staticPolicy(TopologyManagerPolicy::BestEffort);
   auto admitted = best_effort->admit(State{}, podOf(burstable), burstable);

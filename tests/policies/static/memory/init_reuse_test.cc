@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "policies/static/memory/static_memory_policy.h"
 #include "policies/state_check.h"
+#include "policies/static/memory/static_memory_policy.h"
 #include "tests/policies/static/memory/memory_fixtures.h"
 #include "tests/policies/static/topology_manager/hint_dsl.h"
 
@@ -33,7 +33,7 @@ struct Spec {
 struct ReuseRow {
   std::string name;
   NodeSpec node;
-  std::vector<Spec> containers;  // spec order
+  std::vector<Spec> containers;    // spec order
   uint64_t expected_reserved_gib;  // memory and huge pages each, after all containers
 };
 
@@ -89,7 +89,8 @@ TEST_P(InitReuseTest, MachineStateMatchesTheKubelet) {
     const ContainerAllocation* allocation = state.find(ContainerKey{"pod1", spec.name});
     ASSERT_NE(allocation, nullptr) << spec.name;
     EXPECT_EQ(allocation->memory_nodes, NodeSet{0}) << spec.name;
-    EXPECT_EQ(allocation->memory, (NumaResourceBytes{{0, {{kResourceMemory, spec.gib * kGi}, {kHugepages1Gi, spec.gib * kGi}}}}))
+    EXPECT_EQ(allocation->memory,
+              (NumaResourceBytes{{0, {{kResourceMemory, spec.gib * kGi}, {kHugepages1Gi, spec.gib * kGi}}}}))
         << spec.name;
   }
 
@@ -107,29 +108,39 @@ INSTANTIATE_TEST_SUITE_P(
         // TestStaticPolicyAllocateWithInitContainers.
         {"should re-use init containers memory, init containers requests 1Gi and 2Gi, apps containers 3Gi and 4Gi",
          {7680 * kMiB, 512 * kMiB, 8},
-         {{"initContainer1", ContainerKind::Init, 1}, {"initContainer2", ContainerKind::Init, 2},
-          {"container1", ContainerKind::App, 3}, {"container2", ContainerKind::App, 4}},
+         {{"initContainer1", ContainerKind::Init, 1},
+          {"initContainer2", ContainerKind::Init, 2},
+          {"container1", ContainerKind::App, 3},
+          {"container2", ContainerKind::App, 4}},
          7},
         {"should re-use init containers memory, init containers requests 4Gi and 3Gi, apps containers 2Gi and 1Gi",
          {7680 * kMiB, 512 * kMiB, 8},
-         {{"initContainer1", ContainerKind::Init, 4}, {"initContainer2", ContainerKind::Init, 3},
-          {"container1", ContainerKind::App, 2}, {"container2", ContainerKind::App, 1}},
+         {{"initContainer1", ContainerKind::Init, 4},
+          {"initContainer2", ContainerKind::Init, 3},
+          {"container1", ContainerKind::App, 2},
+          {"container2", ContainerKind::App, 1}},
          4},
         {"should re-use init containers memory, init containers requests 7Gi and 4Gi, apps containers 4Gi and 3Gi",
          {7680 * kMiB, 512 * kMiB, 8},
-         {{"initContainer1", ContainerKind::Init, 7}, {"initContainer2", ContainerKind::Init, 4},
-          {"container1", ContainerKind::App, 4}, {"container2", ContainerKind::App, 3}},
+         {{"initContainer1", ContainerKind::Init, 7},
+          {"initContainer2", ContainerKind::Init, 4},
+          {"container1", ContainerKind::App, 4},
+          {"container2", ContainerKind::App, 3}},
          7},
         {"should re-use init containers memory, init containers requests 7Gi and 4Gi, apps containers 5Gi and 2Gi",
          {10240 * kMiB, 512 * kMiB, 10},
-         {{"initContainer1", ContainerKind::Init, 7}, {"initContainer2", ContainerKind::Init, 4},
-          {"container1", ContainerKind::App, 5}, {"container2", ContainerKind::App, 2}},
+         {{"initContainer1", ContainerKind::Init, 7},
+          {"initContainer2", ContainerKind::Init, 4},
+          {"container1", ContainerKind::App, 5},
+          {"container2", ContainerKind::App, 2}},
          7},
         // TestStaticPolicyAllocateWithRestartableInitContainers.
         {"should not re-use restartable init containers memory",
          {7 * kGi, 512 * kMiB, 7},
-         {{"initContainer1", ContainerKind::Init, 1}, {"restartableInitContainer2", ContainerKind::Sidecar, 2},
-          {"initContainer3", ContainerKind::Init, 3}, {"restartableInitContainer4", ContainerKind::Sidecar, 4},
+         {{"initContainer1", ContainerKind::Init, 1},
+          {"restartableInitContainer2", ContainerKind::Sidecar, 2},
+          {"initContainer3", ContainerKind::Init, 3},
+          {"restartableInitContainer4", ContainerKind::Sidecar, 4},
           {"container1", ContainerKind::App, 1}},
          7},
     }),
@@ -194,8 +205,9 @@ TEST(InitReuse, InitContainerAfterASidecarRunsBesideIt) {
   const topology::Topology machine = machineOf({spec});
   auto policy = StaticMemoryPolicy::create(machine, reservedOf({spec}));
   ASSERT_TRUE(policy.has_value());
-  PodRequest pod = podOf("pod1", {requestOf({"sidecar", ContainerKind::Sidecar, 2}), requestOf({"init", ContainerKind::Init, 3}),
-                                  requestOf({"app", ContainerKind::App, 1})});
+  PodRequest pod =
+      podOf("pod1", {requestOf({"sidecar", ContainerKind::Sidecar, 2}), requestOf({"init", ContainerKind::Init, 3}),
+                     requestOf({"app", ContainerKind::App, 1})});
   State state = allocateAll(*policy, pod);
   const ContainerAllocation* init = state.find({"pod1", "init"});
   ASSERT_NE(init, nullptr);
@@ -210,7 +222,8 @@ TEST(InitReuse, InitContainerAfterASidecarRunsBesideIt) {
   EXPECT_EQ(again.memory_beside, init->memory_beside);
 
   // A 5Gi init container needs 7Gi beside the 2Gi sidecar: refused on a 6Gi node.
-  PodRequest bigger = podOf("pod2", {requestOf({"sidecar", ContainerKind::Sidecar, 2}), requestOf({"init", ContainerKind::Init, 5})});
+  PodRequest bigger =
+      podOf("pod2", {requestOf({"sidecar", ContainerKind::Sidecar, 2}), requestOf({"init", ContainerKind::Init, 5})});
   State fresh;
   ContainerAllocation sidecar{.request = bigger.containers[0], .qos = QosClass::Guaranteed};
   ASSERT_TRUE(policy->allocate(fresh, bigger, bigger.containers[0], TopologyHint{}, sidecar).has_value());
@@ -225,7 +238,8 @@ TEST(InitReuse, ReleasingTheInitContainerKeepsTheAppsCharged) {
   const NodeSpec spec{7680 * kMiB, 512 * kMiB, 8};
   auto policy = StaticMemoryPolicy::create(machineOf({spec}), reservedOf({spec}));
   ASSERT_TRUE(policy.has_value());
-  PodRequest pod = podOf("pod1", {requestOf({"init", ContainerKind::Init, 4}), requestOf({"app", ContainerKind::App, 3})});
+  PodRequest pod =
+      podOf("pod1", {requestOf({"init", ContainerKind::Init, 4}), requestOf({"app", ContainerKind::App, 3})});
   State state = allocateAll(*policy, pod);
   EXPECT_EQ(policy->machineState(state)->at(0).memory.at(kResourceMemory).reserved, 4 * kGi);
   state.erase({"pod1", "init"});

@@ -18,9 +18,9 @@ inline const std::string kHugepages1Gi = "hugepages-1Gi";
 inline const std::string kHugepages2Mi = "hugepages-2Mi";
 
 struct NodeSpec {
-  uint64_t allocatable = 0;  // regular memory the kubelet's machine state calls Allocatable
-  uint64_t reserved = 0;     // reserved_memory "memory" for the node
-  uint64_t hugepages_1g = 0; // number of 1Gi pages
+  uint64_t allocatable = 0;   // regular memory the kubelet's machine state calls Allocatable
+  uint64_t reserved = 0;      // reserved_memory "memory" for the node
+  uint64_t hugepages_1g = 0;  // number of 1Gi pages
 };
 
 inline topology::Topology machineOf(const std::vector<NodeSpec>& nodes) {
@@ -75,10 +75,12 @@ inline State stateOf(const std::vector<Holding>& holdings) {
 
 // The kubelet tests' requirementsGuaranteed (1Gi memory, 1Gi of 1Gi huge pages) and
 // requirementsBurstable (requests 1Gi/1Gi, limits 2Gi/2Gi).
-inline ContainerRequest guaranteedContainer(const std::string& name, uint64_t memory = kGi,
-                                            uint64_t hugepages = kGi) {
-  ContainerRequest container{.name = name, .cpu_request_millis = 1000, .cpu_limit_millis = 1000,
-                             .memory_request_bytes = memory, .memory_limit_bytes = memory};
+inline ContainerRequest guaranteedContainer(const std::string& name, uint64_t memory = kGi, uint64_t hugepages = kGi) {
+  ContainerRequest container{.name = name,
+                             .cpu_request_millis = 1000,
+                             .cpu_limit_millis = 1000,
+                             .memory_request_bytes = memory,
+                             .memory_limit_bytes = memory};
   if (hugepages != 0) container.hugepages[kGi] = hugepages;
   return container;
 }
@@ -95,8 +97,11 @@ inline PodRequest guaranteedPod(const std::string& uid, const std::string& conta
 }
 
 inline PodRequest burstablePod(const std::string& uid, const std::string& container) {
-  ContainerRequest c{.name = container, .cpu_request_millis = 1000, .cpu_limit_millis = 1000,
-                     .memory_request_bytes = kGi, .memory_limit_bytes = 2 * kGi};
+  ContainerRequest c{.name = container,
+                     .cpu_request_millis = 1000,
+                     .cpu_limit_millis = 1000,
+                     .memory_request_bytes = kGi,
+                     .memory_limit_bytes = 2 * kGi};
   c.hugepages[kGi] = kGi;
   return podOf(uid, {c});
 }

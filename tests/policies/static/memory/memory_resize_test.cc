@@ -14,10 +14,8 @@ namespace {
 using ::testing::HasSubstr;
 using namespace testing;  // NOLINT: test fixtures
 
-const std::vector<NodeSpec> kFourNodesUnreserved = {{1536 * kMi, 512 * kMi, 0},
-                                          {1536 * kMi, 512 * kMi, 0},
-                                          {1536 * kMi, 512 * kMi, 0},
-                                          {1536 * kMi, 512 * kMi, 0}};
+const std::vector<NodeSpec> kFourNodesUnreserved = {
+    {1536 * kMi, 512 * kMi, 0}, {1536 * kMi, 512 * kMi, 0}, {1536 * kMi, 512 * kMi, 0}, {1536 * kMi, 512 * kMi, 0}};
 
 struct ResizeRow {
   std::string name;
@@ -57,23 +55,56 @@ TEST_P(MemoryResizeTest, Resizes) {
 INSTANTIATE_TEST_SUITE_P(
     Rows, MemoryResizeTest,
     ::testing::ValuesIn(std::vector<ResizeRow>{
-        {"grow_on_the_same_node", kFourNodesUnreserved, {{"p", "c", {1}, {{1, {{kResourceMemory, 512 * kMi}}}}}}, kGi, true,
-         {1}, {{1, {{kResourceMemory, kGi}}}}, ""},
-        {"shrink_gives_back_from_the_highest_node", kFourNodesUnreserved,
-         {{"p", "c", {0, 1}, {{0, {{kResourceMemory, 1536 * kMi}}}, {1, {{kResourceMemory, 512 * kMi}}}}}}, kGi,
-         true, {0, 1}, {{0, {{kResourceMemory, kGi}}}}, ""},
-        {"grow_widens_to_the_narrowest_group_containing_the_nodes", kFourNodesUnreserved,
-         {{"p", "c", {0}, {{0, {{kResourceMemory, kGi}}}}}}, 2 * kGi, true, {0, 1},
-         {{0, {{kResourceMemory, 1536 * kMi}}}, {1, {{kResourceMemory, 512 * kMi}}}}, ""},
-        {"grow_within_an_existing_group", kFourNodesUnreserved,
+        {"grow_on_the_same_node",
+         kFourNodesUnreserved,
+         {{"p", "c", {1}, {{1, {{kResourceMemory, 512 * kMi}}}}}},
+         kGi,
+         true,
+         {1},
+         {{1, {{kResourceMemory, kGi}}}},
+         ""},
+        {"shrink_gives_back_from_the_highest_node",
+         kFourNodesUnreserved,
+         {{"p", "c", {0, 1}, {{0, {{kResourceMemory, 1536 * kMi}}}, {1, {{kResourceMemory, 512 * kMi}}}}}},
+         kGi,
+         true,
+         {0, 1},
+         {{0, {{kResourceMemory, kGi}}}},
+         ""},
+        {"grow_widens_to_the_narrowest_group_containing_the_nodes",
+         kFourNodesUnreserved,
+         {{"p", "c", {0}, {{0, {{kResourceMemory, kGi}}}}}},
+         2 * kGi,
+         true,
+         {0, 1},
+         {{0, {{kResourceMemory, 1536 * kMi}}}, {1, {{kResourceMemory, 512 * kMi}}}},
+         ""},
+        {"grow_within_an_existing_group",
+         kFourNodesUnreserved,
          {{"p", "c", {2, 3}, {{2, {{kResourceMemory, kGi}}}}},
           {"q", "d", {2, 3}, {{2, {{kResourceMemory, 512 * kMi}}}, {3, {{kResourceMemory, kGi}}}}}},
-         1536 * kMi, true, {2, 3}, {{2, {{kResourceMemory, kGi}}}, {3, {{kResourceMemory, 512 * kMi}}}}, ""},
-        {"refused_when_nothing_fits", {{1536 * kMi, 512 * kMi, 0}}, {{"p", "c", {0}, {{0, {{kResourceMemory, kGi}}}}}},
-         2 * kGi, false, {}, {}, "keeping the current allocation"},
-        {"refused_when_a_single_node_user_blocks_widening", kFourNodesUnreserved,
-         {{"p", "c", {0}, {{0, {{kResourceMemory, 512 * kMi}}}}}, {"q", "d", {0}, {{0, {{kResourceMemory, 512 * kMi}}}}}},
-         1536 * kMi, false, {}, {}, "NUMA nodes 0 have memory 1Gi free"},
+         1536 * kMi,
+         true,
+         {2, 3},
+         {{2, {{kResourceMemory, kGi}}}, {3, {{kResourceMemory, 512 * kMi}}}},
+         ""},
+        {"refused_when_nothing_fits",
+         {{1536 * kMi, 512 * kMi, 0}},
+         {{"p", "c", {0}, {{0, {{kResourceMemory, kGi}}}}}},
+         2 * kGi,
+         false,
+         {},
+         {},
+         "keeping the current allocation"},
+        {"refused_when_a_single_node_user_blocks_widening",
+         kFourNodesUnreserved,
+         {{"p", "c", {0}, {{0, {{kResourceMemory, 512 * kMi}}}}},
+          {"q", "d", {0}, {{0, {{kResourceMemory, 512 * kMi}}}}}},
+         1536 * kMi,
+         false,
+         {},
+         {},
+         "NUMA nodes 0 have memory 1Gi free"},
     }),
     [](const ::testing::TestParamInfo<ResizeRow>& param_info) { return param_info.param.name; });
 
@@ -122,8 +153,7 @@ TEST(MemoryUnderTopologyManager, PodScopeKeepsThePodAffinityForLaterContainers) 
   std::vector<NodeSpec> nodes = {{1536 * kMi, 512 * kMi, 0}, {1536 * kMi, 512 * kMi, 0}};
   StaticMemoryPolicy policy = policyFor(nodes);
   auto manager = topology_manager::TopologyManager::create(
-      machineOf(nodes),
-      {.policy = TopologyManagerPolicy::Restricted, .scope = TopologyManagerScope::Pod}, {&policy});
+      machineOf(nodes), {.policy = TopologyManagerPolicy::Restricted, .scope = TopologyManagerScope::Pod}, {&policy});
   ASSERT_TRUE(manager.has_value());
   PodRequest pod = podOf("p", {guaranteedContainer("a", kGi, 0), guaranteedContainer("b", 512 * kMi, 0)});
   auto first = manager->admit(State{}, pod, pod.containers[0]);

@@ -40,12 +40,12 @@ TEST(StaticMemoryPolicyNew, SucceedsWhenOneNodeHasReservedMemory) {
 
 TEST(StaticMemoryPolicyNew, RejectsReservedMemoryTheMachineLacks) {
   std::vector<NodeSpec> nodes = {{1536 * kMi, 512 * kMi, 1}};
-  EXPECT_FALSE(StaticMemoryPolicy::create(machineOf(nodes), {{0, {{kResourceMemory, 512 * kMi}}},
-                                                              {3, {{kResourceMemory, kMi}}}})
-                   .has_value());
-  EXPECT_FALSE(StaticMemoryPolicy::create(machineOf(nodes), {{0, {{kResourceMemory, 512 * kMi},
-                                                                  {kHugepages2Mi, 2 * kMi}}}})
-                   .has_value());
+  EXPECT_FALSE(
+      StaticMemoryPolicy::create(machineOf(nodes), {{0, {{kResourceMemory, 512 * kMi}}}, {3, {{kResourceMemory, kMi}}}})
+          .has_value());
+  EXPECT_FALSE(
+      StaticMemoryPolicy::create(machineOf(nodes), {{0, {{kResourceMemory, 512 * kMi}, {kHugepages2Mi, 2 * kMi}}}})
+          .has_value());
   EXPECT_FALSE(StaticMemoryPolicy::create(machineOf(nodes), {{0, {{kResourceMemory, 8 * kGi}}}}).has_value());
 }
 
@@ -54,8 +54,7 @@ TEST(StaticMemoryPolicyStart, DefaultMachineStateSubtractsReservedAndHugepages) 
   // reserved, one 1Gi page -> memory allocatable 1536Mi, huge pages 1Gi.
   StaticMemoryPolicy policy = policyFor({{1536 * kMi, 512 * kMi, 1}});
   const NumaMemoryState& node = policy.defaultState().at(0);
-  EXPECT_EQ(node.memory.at(kResourceMemory),
-            (MemoryTable{3 * kGi, 512 * kMi, 1536 * kMi, 0, 1536 * kMi}));
+  EXPECT_EQ(node.memory.at(kResourceMemory), (MemoryTable{3 * kGi, 512 * kMi, 1536 * kMi, 0, 1536 * kMi}));
   EXPECT_EQ(node.memory.at(kHugepages1Gi), (MemoryTable{kGi, 0, kGi, 0, kGi}));
   EXPECT_EQ(node.cells, NodeSet{0});
   EXPECT_EQ(node.assignments, 0);
@@ -83,8 +82,10 @@ TEST(StaticMemoryPolicyStart, CrossNumaAssignmentsAddUp) {
   // {0,1}; the kubelet's greedy fill puts 640Mi + 128Mi... here the holdings say it directly.
   StaticMemoryPolicy policy = policyFor({{640 * kMi, 512 * kMi, 1}, {640 * kMi, 512 * kMi, 1}});
   State state = stateOf({
-      {"pod1", "container1", {0, 1}, {{0, {{kResourceMemory, 640 * kMi}, {kHugepages1Gi, kGi}}},
-                                      {1, {{kResourceMemory, 128 * kMi}}}}},
+      {"pod1",
+       "container1",
+       {0, 1},
+       {{0, {{kResourceMemory, 640 * kMi}, {kHugepages1Gi, kGi}}}, {1, {{kResourceMemory, 128 * kMi}}}}},
       {"pod2", "container2", {0, 1}, {{1, {{kResourceMemory, 256 * kMi}, {kHugepages1Gi, kGi}}}}},
   });
   auto machine = policy.machineState(state);
@@ -138,45 +139,78 @@ TEST_P(StaticMemoryAllocateTest, AllocatesLikeTheKubelet) {
 const std::vector<NodeSpec> kThreeSmallNodes = {
     {kGi, 512 * kMi, 1}, {512 * kMi, 512 * kMi, 1}, {512 * kMi, 512 * kMi, 1}};
 const std::vector<Holding> kPod1HalfGigOnNode0 = {{"pod1", "container1", {0}, {{0, {{kResourceMemory, 512 * kMi}}}}}};
-const std::vector<NodeSpec> kFourHalfGigNodes = {{512 * kMi, 512 * kMi, 1},
-                                                 {512 * kMi, 512 * kMi, 1},
-                                                 {512 * kMi, 512 * kMi, 1},
-                                                 {512 * kMi, 512 * kMi, 1}};
+const std::vector<NodeSpec> kFourHalfGigNodes = {
+    {512 * kMi, 512 * kMi, 1}, {512 * kMi, 512 * kMi, 1}, {512 * kMi, 512 * kMi, 1}, {512 * kMi, 512 * kMi, 1}};
 
 INSTANTIATE_TEST_SUITE_P(
     Kubelet, StaticMemoryAllocateTest,
     ::testing::ValuesIn(std::vector<AllocateRow>{
-        {"should do nothing for non-guaranteed pods", {{1536 * kMi, 512 * kMi, 1}}, {},
-         burstablePod("pod1", "container1"), {}, std::nullopt, {}, {}},
+        {"should do nothing for non-guaranteed pods",
+         {{1536 * kMi, 512 * kMi, 1}},
+         {},
+         burstablePod("pod1", "container1"),
+         {},
+         std::nullopt,
+         {},
+         {}},
         {"should do nothing once container already exists under the state file",
          {{1536 * kMi, 512 * kMi, 1}},
          {{"pod1", "container1", {0}, {{0, {{kResourceMemory, kGi}}}}}},
-         guaranteedPod("pod1", "container1"), {}, std::nullopt, {0}, {{0, {{kResourceMemory, kGi}}}}},
+         guaranteedPod("pod1", "container1"),
+         {},
+         std::nullopt,
+         {0},
+         {{0, {{kResourceMemory, kGi}}}}},
         {"should calculate a default topology hint when no NUMA affinity was provided by the topology manager hint",
-         {{1536 * kMi, 512 * kMi, 1}}, {}, guaranteedPod("pod1", "container1"), {}, std::nullopt, {0},
+         {{1536 * kMi, 512 * kMi, 1}},
+         {},
+         guaranteedPod("pod1", "container1"),
+         {},
+         std::nullopt,
+         {0},
          {{0, {{kResourceMemory, kGi}, {kHugepages1Gi, kGi}}}}},
         {"should fail when no NUMA affinity was provided under the topology manager hint and calculation of the "
          "default hint failed",
          {{1536 * kMi, 512 * kMi, 1}},
          {{"pod1", "container1", {0}, {{0, {{kResourceMemory, kGi}, {kHugepages1Gi, kGi}}}}}},
-         guaranteedPod("pod2", "container2"), {},
+         guaranteedPod("pod2", "container2"),
+         {},
          "[memorymanager] failed to get the default NUMA affinity, no NUMA nodes with enough memory is available",
-         {}, {}},
+         {},
+         {}},
         {"should fail when no NUMA affinity was provided under the topology manager preferred hint and default "
          "hint has preferred false",
-         kThreeSmallNodes, kPod1HalfGigOnNode0, guaranteedPod("pod2", "container2"), {NodeSet{}, true},
-         "[memorymanager] failed to find the default preferred hint", {}, {}},
+         kThreeSmallNodes,
+         kPod1HalfGigOnNode0,
+         guaranteedPod("pod2", "container2"),
+         {NodeSet{}, true},
+         "[memorymanager] failed to find the default preferred hint",
+         {},
+         {}},
         {"should fail when NUMA affinity provided under the topology manager hint did not satisfy container "
          "requirements and extended hint generation failed",
          {{512 * kMi, 512 * kMi, 1}, {1536 * kMi, 512 * kMi, 1}, {1536 * kMi, 512 * kMi, 1}},
          {{"pod0", "holder", {1, 2}, {{1, {{kResourceMemory, kGi}}}, {2, {{kResourceMemory, kGi}}}}}},
-         guaranteedPod("pod1", "container1"), {NodeSet{0}, false},
-         "[memorymanager] failed to find NUMA nodes to extend the current topology hint", {}, {}},
+         guaranteedPod("pod1", "container1"),
+         {NodeSet{0}, false},
+         "[memorymanager] failed to find NUMA nodes to extend the current topology hint",
+         {},
+         {}},
         {"should fail when the topology manager provided the preferred hint and extended hint has preferred false",
-         kThreeSmallNodes, kPod1HalfGigOnNode0, guaranteedPod("pod2", "container2"), {NodeSet{1}, true},
-         "[memorymanager] failed to find the extended preferred hint", {}, {}},
-        {"should succeed to allocate memory from multiple NUMA nodes", kFourHalfGigNodes, {},
-         guaranteedPod("pod1", "container1"), {NodeSet{}, true}, std::nullopt, {0, 1},
+         kThreeSmallNodes,
+         kPod1HalfGigOnNode0,
+         guaranteedPod("pod2", "container2"),
+         {NodeSet{1}, true},
+         "[memorymanager] failed to find the extended preferred hint",
+         {},
+         {}},
+        {"should succeed to allocate memory from multiple NUMA nodes",
+         kFourHalfGigNodes,
+         {},
+         guaranteedPod("pod1", "container1"),
+         {NodeSet{}, true},
+         std::nullopt,
+         {0, 1},
          {{0, {{kResourceMemory, 512 * kMi}, {kHugepages1Gi, kGi}}}, {1, {{kResourceMemory, 512 * kMi}}}}},
     }),
     [](const ::testing::TestParamInfo<AllocateRow>& param_info) { return sanitizeName(param_info.param.name); });
@@ -199,37 +233,48 @@ TEST_P(StaticMemoryHintsTest, HintsLikeTheKubelet) {
   EXPECT_EQ(hints, policies::testing::parseProvider(row.expected));
 }
 
-const std::vector<NodeSpec> kFourNodes = {{1536 * kMi, 512 * kMi, 1},
-                                          {1536 * kMi, 512 * kMi, 1},
-                                          {1536 * kMi, 512 * kMi, 1},
-                                          {1536 * kMi, 512 * kMi, 1}};
+const std::vector<NodeSpec> kFourNodes = {
+    {1536 * kMi, 512 * kMi, 1}, {1536 * kMi, 512 * kMi, 1}, {1536 * kMi, 512 * kMi, 1}, {1536 * kMi, 512 * kMi, 1}};
 
 INSTANTIATE_TEST_SUITE_P(
     Kubelet, StaticMemoryHintsTest,
     ::testing::ValuesIn(std::vector<HintsRow>{
-        {"should not provide topology hints for non-guaranteed pods", {{1536 * kMi, 512 * kMi, 1}}, {},
-         burstablePod("pod1", "container1"), "{}"},
-        {"should provide topology hints based on the existent memory assignment", {{1536 * kMi, 512 * kMi, 1}},
+        {"should not provide topology hints for non-guaranteed pods",
+         {{1536 * kMi, 512 * kMi, 1}},
+         {},
+         burstablePod("pod1", "container1"),
+         "{}"},
+        {"should provide topology hints based on the existent memory assignment",
+         {{1536 * kMi, 512 * kMi, 1}},
          {{"pod1", "container1", {0}, {{0, {{kResourceMemory, kGi}, {kHugepages1Gi, kGi}}}}}},
-         guaranteedPod("pod1", "container1"), "hugepages-1Gi=0*; memory=0*"},
-        {"should calculate new topology hints, when the container does not exist under assignments", kFourNodes,
-         {{"pod1", "container1", {0, 1},
+         guaranteedPod("pod1", "container1"),
+         "hugepages-1Gi=0*; memory=0*"},
+        {"should calculate new topology hints, when the container does not exist under assignments",
+         kFourNodes,
+         {{"pod1",
+           "container1",
+           {0, 1},
            {{0, {{kResourceMemory, 1536 * kMi}, {kHugepages1Gi, kGi}}},
             {1, {{kResourceMemory, 512 * kMi}, {kHugepages1Gi, kGi}}}}}},
-         guaranteedPod("pod2", "container2"), "hugepages-1Gi=2* 3* 2-3!; memory=2* 3* 2-3!"},
+         guaranteedPod("pod2", "container2"),
+         "hugepages-1Gi=2* 3* 2-3!; memory=2* 3* 2-3!"},
         {"should fail when number of existing memory assignment resources are different from resources "
          "requested by container",
-         {{1536 * kMi, 512 * kMi, 1}}, {{"pod1", "container1", {0}, {{0, {{kResourceMemory, kGi}}}}}},
-         guaranteedPod("pod1", "container1"), "{}"},
+         {{1536 * kMi, 512 * kMi, 1}},
+         {{"pod1", "container1", {0}, {{0, {{kResourceMemory, kGi}}}}}},
+         guaranteedPod("pod1", "container1"),
+         "{}"},
         {"should fail when existing memory assignment resources are different from resources requested by "
          "container",
          {{1536 * kMi, 512 * kMi, 1}},
          {{"pod1", "container1", {0}, {{0, {{kResourceMemory, kGi}, {kHugepages2Mi, kGi}}}}}},
-         guaranteedPod("pod1", "container1"), "{}"},
+         guaranteedPod("pod1", "container1"),
+         "{}"},
         {"should fail when existing memory assignment size is different from one requested by the container",
          {{1536 * kMi, 512 * kMi, 1}},
          {{"pod1", "container1", {0}, {{0, {{kResourceMemory, 512 * kMi}, {kHugepages1Gi, kGi}}}}}},
-         guaranteedPod("pod1", "container1"), "{}"},
+         guaranteedPod("pod1", "container1"),
+         "{}"},
     }),
     [](const ::testing::TestParamInfo<HintsRow>& param_info) { return sanitizeName(param_info.param.name); });
 
@@ -267,8 +312,7 @@ TEST(StaticMemoryPolicy, PodHintsUseTheEffectiveRequest) {
   sidecar.kind = ContainerKind::Sidecar;
   PodRequest with_sidecar = podOf("pod2", {sidecar, init, app1, app2});
   // Sidecar runs beside the init container (1Gi + 1536Mi) and beside the apps (1Gi + 1Gi).
-  EXPECT_EQ(StaticMemoryPolicy::podRequestedResources(with_sidecar),
-            (ResourceBytes{{kResourceMemory, 2560 * kMi}}));
+  EXPECT_EQ(StaticMemoryPolicy::podRequestedResources(with_sidecar), (ResourceBytes{{kResourceMemory, 2560 * kMi}}));
   EXPECT_EQ(policy.podHints(State{}, with_sidecar),
             policies::testing::parseProvider("memory=0-1* 0,2* 0,3* 1-2* 1,3* 2-3* 0-2! 0-1,3! 0,2-3! 1-3! 0-3!"));
 }
@@ -279,8 +323,8 @@ TEST(StaticMemoryPolicy, AllocationFillsNodesInIdOrder) {
   ContainerAllocation allocation;
   ASSERT_TRUE(policy.allocate(State{}, pod, pod.containers[0], {NodeSet{1, 3}, true}, allocation).has_value());
   EXPECT_EQ(allocation.memory_nodes, (NodeSet{1, 3}));
-  EXPECT_EQ(allocation.memory, (NumaResourceBytes{{1, {{kResourceMemory, 1536 * kMi}}},
-                                                  {3, {{kResourceMemory, 512 * kMi}}}}));
+  EXPECT_EQ(allocation.memory,
+            (NumaResourceBytes{{1, {{kResourceMemory, 1536 * kMi}}}, {3, {{kResourceMemory, 512 * kMi}}}}));
 }
 
 TEST(StaticMemoryPolicy, ViolatingGroupIsRefused) {

@@ -89,8 +89,12 @@ std::set<int> packagesOf(const topology::Topology& topology, const CpuSet& cpus)
 }
 
 // twoNuma16Cpus: CPUs 0-7 on node 0, 8-15 on node 1, siblings (n, n+1) for even n.
-topology::Topology twoNuma() { return testing::twoNuma16Cpus(); }
-void reserveCore0(PolicyOptions& options) { options.reserved_cpus = CpuSet{0, 1}; }
+topology::Topology twoNuma() {
+  return testing::twoNuma16Cpus();
+}
+void reserveCore0(PolicyOptions& options) {
+  options.reserved_cpus = CpuSet{0, 1};
+}
 
 std::vector<OptionRow> optionRows() {
   using topod::testing::topoDualSocketHT;
@@ -103,88 +107,163 @@ std::vector<OptionRow> optionRows() {
     };
   };
   return {
-      {"FullPcpusOnly_OddRequestRefusedWithTheSmtAlignmentError", twoNuma,
-       with([](StaticCpuOptions& o) { o.full_pcpus_only = true; }), {}, 3,
-       "SMT Alignment Error: requested 3 cpus not multiple cpus per core = 2", nullptr},
-      {"FullPcpusOnly_EvenRequestGetsWholeCores", twoNuma, with([](StaticCpuOptions& o) { o.full_pcpus_only = true; }),
-       {}, 4, "", [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
-         EXPECT_TRUE(wholeCores(t, cpus)) << cpus.toString();
-       }},
-      {"FullPcpusOnly_WholeCoresEvenAfterAnOddNeighbour", twoNuma,
-       with([](StaticCpuOptions& o) { o.full_pcpus_only = true; }), {2}, 6, "",
+      {"FullPcpusOnly_OddRequestRefusedWithTheSmtAlignmentError",
+       twoNuma,
+       with([](StaticCpuOptions& o) { o.full_pcpus_only = true; }),
+       {},
+       3,
+       "SMT Alignment Error: requested 3 cpus not multiple cpus per core = 2",
+       nullptr},
+      {"FullPcpusOnly_EvenRequestGetsWholeCores",
+       twoNuma,
+       with([](StaticCpuOptions& o) { o.full_pcpus_only = true; }),
+       {},
+       4,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
          EXPECT_TRUE(wholeCores(t, cpus)) << cpus.toString();
        }},
-      {"NoOptions_OddRequestSharesACore", twoNuma, reserveCore0, {}, 3, "",
+      {"FullPcpusOnly_WholeCoresEvenAfterAnOddNeighbour",
+       twoNuma,
+       with([](StaticCpuOptions& o) { o.full_pcpus_only = true; }),
+       {2},
+       6,
+       "",
+       [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
+         EXPECT_TRUE(wholeCores(t, cpus)) << cpus.toString();
+       }},
+      {"NoOptions_OddRequestSharesACore",
+       twoNuma,
+       reserveCore0,
+       {},
+       3,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
          EXPECT_FALSE(wholeCores(t, cpus)) << cpus.toString();
          EXPECT_EQ(coresOf(t, cpus).size(), 2U);
        }},
-      {"DistributeCpusAcrossNuma_SpreadsASpanningRequestEvenly", twoNuma,
-       with([](StaticCpuOptions& o) { o.distribute_cpus_across_numa = true; }), {}, 12, "",
+      {"DistributeCpusAcrossNuma_SpreadsASpanningRequestEvenly",
+       twoNuma,
+       with([](StaticCpuOptions& o) { o.distribute_cpus_across_numa = true; }),
+       {},
+       12,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
          auto count = perNode(t, cpus);
          EXPECT_EQ(count[0], 6) << cpus.toString();
          EXPECT_EQ(count[1], 6) << cpus.toString();
        }},
-      {"NoOptions_PacksASpanningRequest", twoNuma, reserveCore0, {}, 12, "",
+      {"NoOptions_PacksASpanningRequest",
+       twoNuma,
+       reserveCore0,
+       {},
+       12,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
          auto count = perNode(t, cpus);
          EXPECT_EQ(std::max(count[0], count[1]), 8) << cpus.toString();  // one node taken whole
        }},
       // The kubelet's Spread order takes CPUs in id order within a socket: one thread per core on
       // machines numbering siblings far apart (the kubelet's fixtures, most Intel servers)...
-      {"DistributeCpusAcrossCores_OneThreadPerCoreWithSiblingsFarApart", topoDualSocketHT,
-       [](PolicyOptions& o) { o.cpu.distribute_cpus_across_cores = true; }, {}, 3, "",
+      {"DistributeCpusAcrossCores_OneThreadPerCoreWithSiblingsFarApart",
+       topoDualSocketHT,
+       [](PolicyOptions& o) { o.cpu.distribute_cpus_across_cores = true; },
+       {},
+       3,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
          EXPECT_EQ(cpus, (CpuSet{2, 4, 6})) << cpus.toString();
          EXPECT_EQ(coresOf(t, cpus).size(), 3U);
        }},
-      {"NoOptions_WholeCoreFirstWithSiblingsFarApart", topoDualSocketHT, [](PolicyOptions&) {}, {}, 3, "",
+      {"NoOptions_WholeCoreFirstWithSiblingsFarApart",
+       topoDualSocketHT,
+       [](PolicyOptions&) {},
+       {},
+       3,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
          EXPECT_EQ(coresOf(t, cpus).size(), 2U) << cpus.toString();
        }},
       // ... and whole cores anyway where siblings are adjacent ids, exactly as the kubelet does.
-      {"DistributeCpusAcrossCores_IdOrderWithAdjacentSiblings", twoNuma,
-       with([](StaticCpuOptions& o) { o.distribute_cpus_across_cores = true; }), {}, 4, "",
+      {"DistributeCpusAcrossCores_IdOrderWithAdjacentSiblings",
+       twoNuma,
+       with([](StaticCpuOptions& o) { o.distribute_cpus_across_cores = true; }),
+       {},
+       4,
+       "",
        [](const topology::Topology&, const CpuSet& cpus, const Policy&, const State&) {
          EXPECT_EQ(cpus, CpuSet::range(2, 5));
        }},
-      {"NoOptions_TwoCpusAreOneCore", twoNuma, reserveCore0, {}, 2, "",
+      {"NoOptions_TwoCpusAreOneCore",
+       twoNuma,
+       reserveCore0,
+       {},
+       2,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
          EXPECT_EQ(coresOf(t, cpus).size(), 1U) << cpus.toString();
        }},
-      {"AlignBySocket_TwoNodeRequestStaysInOneSocket", topoDualSocketMultiNumaPerSocketHT,
-       with([](StaticCpuOptions& o) { o.align_by_socket = true; }, false), {}, 24, "",
+      {"AlignBySocket_TwoNodeRequestStaysInOneSocket",
+       topoDualSocketMultiNumaPerSocketHT,
+       with([](StaticCpuOptions& o) { o.align_by_socket = true; }, false),
+       {},
+       24,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
          EXPECT_EQ(packagesOf(t, cpus).size(), 1U) << cpus.toString();
        }},
-      {"PreferAlignByUncoreCache_RequestStaysInOneUncoreGroup", topoUncoreSingleSocketSMT,
-       with([](StaticCpuOptions& o) { o.prefer_align_cpus_by_uncorecache = true; }, false), {2}, 6, "",
+      {"PreferAlignByUncoreCache_RequestStaysInOneUncoreGroup",
+       topoUncoreSingleSocketSMT,
+       with([](StaticCpuOptions& o) { o.prefer_align_cpus_by_uncorecache = true; }, false),
+       {2},
+       6,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy&, const State&) {
          EXPECT_EQ(l3sOf(t, cpus).size(), 1U) << cpus.toString();
        }},
-      {"StrictCpuReservation_ReservedCpusLeaveTheSharedPool", twoNuma,
-       with([](StaticCpuOptions& o) { o.strict_cpu_reservation = true; }), {}, 2, "",
+      {"StrictCpuReservation_ReservedCpusLeaveTheSharedPool",
+       twoNuma,
+       with([](StaticCpuOptions& o) { o.strict_cpu_reservation = true; }),
+       {},
+       2,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy& policy, const State& state) {
          EXPECT_EQ(policy.sharedCpus(state), t.onlineCpus() - cpus - (CpuSet{0, 1}));
        }},
-      {"NoStrictReservation_ReservedCpusStayShared", twoNuma, reserveCore0, {}, 2, "",
+      {"NoStrictReservation_ReservedCpusStayShared",
+       twoNuma,
+       reserveCore0,
+       {},
+       2,
+       "",
        [](const topology::Topology& t, const CpuSet& cpus, const Policy& policy, const State& state) {
          EXPECT_EQ(policy.sharedCpus(state), t.onlineCpus() - cpus);
        }},
-      {"ReservedList_NeverExclusive_AllTheRestIs", twoNuma, reserveCore0, {}, 14, "",
+      {"ReservedList_NeverExclusive_AllTheRestIs",
+       twoNuma,
+       reserveCore0,
+       {},
+       14,
+       "",
        [](const topology::Topology&, const CpuSet& cpus, const Policy&, const State&) {
          EXPECT_EQ(cpus, CpuSet::range(2, 15));
        }},
-      {"ReservedList_OneMoreIsRefused", twoNuma, reserveCore0, {14}, 1,
-       "not enough cpus available to satisfy request: requested=1, available=0", nullptr},
-      {"ReservedCount_KubeletPicksAWholeCore", twoNuma,
+      {"ReservedList_OneMoreIsRefused",
+       twoNuma,
+       reserveCore0,
+       {14},
+       1,
+       "not enough cpus available to satisfy request: requested=1, available=0",
+       nullptr},
+      {"ReservedCount_KubeletPicksAWholeCore",
+       twoNuma,
        [](PolicyOptions& options) {
          options.reserved_cpus = {};
          options.reserved_cpu_count = 2;
        },
-       {}, 14, "",
+       {},
+       14,
+       "",
        [](const topology::Topology&, const CpuSet& cpus, const Policy& policy, const State& state) {
          EXPECT_EQ(cpus, CpuSet::range(2, 15));  // the count took CPUs 0 and 1 (one core)
          EXPECT_EQ(policy.sharedCpus(state), (CpuSet{0, 1}));

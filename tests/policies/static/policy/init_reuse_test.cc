@@ -90,7 +90,8 @@ TEST(StaticInitReuse, WithoutReuseTheAppWouldNotFit) {
   State state;
   PodRequest filler = podOf("filler", {guaranteed("app", 2, 12 * kGiB)});
   ASSERT_TRUE(admitAndCommit(topology, options, *policy, state, filler, filler.containers[0]).has_value());
-  PodRequest pod = podOf("p", {ofKind(guaranteed("init", 2, 12 * kGiB), ContainerKind::Init), guaranteed("app", 2, 12 * kGiB)});
+  PodRequest pod =
+      podOf("p", {ofKind(guaranteed("init", 2, 12 * kGiB), ContainerKind::Init), guaranteed("app", 2, 12 * kGiB)});
   ASSERT_TRUE(admitAndCommit(topology, options, *policy, state, pod, pod.containers[0]).has_value());
   auto app = admitAndCommit(topology, options, *policy, state, pod, pod.containers[1]);
   ASSERT_TRUE(app.has_value()) << app.error().toString();
@@ -117,8 +118,7 @@ TEST(StaticInitReuse, PodHintsWithoutPodEqualHintsOnAStrippedCopy) {
     const std::string uid = "pod" + std::to_string(rng() % 8);
     const ContainerKind kind = std::array{ContainerKind::Init, ContainerKind::Sidecar, ContainerKind::App}[rng() % 3];
     const std::string name = "c" + std::to_string(rng() % 3);
-    ContainerRequest request =
-        ofKind(guaranteed(name, 1 + static_cast<int>(rng() % 3), (1 + rng() % 4) * kGiB), kind);
+    ContainerRequest request = ofKind(guaranteed(name, 1 + static_cast<int>(rng() % 3), (1 + rng() % 4) * kGiB), kind);
     PodRequest pod = podOf(uid, {request, ofKind(guaranteed("other", 1, kGiB), ContainerKind::App)});
     if (rng() % 4 == 0) {
       state.erase({uid, name});

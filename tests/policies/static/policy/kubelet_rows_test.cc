@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "policies/static/kubelet_static_policy.h"
-#include "tests/policies/static/cpu/static_policy_harness.h"
 #include "tests/policies/kubelet_topologies.h"
+#include "tests/policies/static/cpu/static_policy_harness.h"
 #include "tests/policies/static/policy/static_fixtures.h"
 
 namespace topod::policies::static_test {
@@ -57,8 +57,8 @@ TEST_P(KubeletRowsThroughAdmitTest, SameCpusAsTheKubelet) {
   // CPUs, which the registry refuses for a real node.
   auto policy = KubeletStaticPolicy::create(topology, options);
   ASSERT_TRUE(policy.has_value()) << policy.error().toString();
-  const State state = kubeletState(cpu::KubeletCpuTopology::fromTopology(topology), "fakePod", row.assignments,
-                                   row.default_set);
+  const State state =
+      kubeletState(cpu::KubeletCpuTopology::fromTopology(topology), "fakePod", row.assignments, row.default_set);
   const PodRequest pod = makePod("fakePod", row.container, row.request, row.limit);
   auto decision = (*policy)->admit(state, pod, pod.containers[0]);
   if (!row.error.empty()) {
@@ -123,18 +123,19 @@ std::vector<KubeletRow> kubeletRows() {
       "SMT Alignment Error: not enough free physical CPUs: available physical CPUs = 8, requested CPUs = 10, CPUs per "
       "core = 2",
       "");
-  add("SMT GuPodManyCores, topoDualSocketHT, AutoReserve, ExpectAllocAllCPUs", fx::topoDualSocketHTCpus, 2, "", full, {},
-      "1-5,7-11", "fakeContainerBug113537_2", "10000m", "10000m", "", "1-5,7-11");
+  add("SMT GuPodManyCores, topoDualSocketHT, AutoReserve, ExpectAllocAllCPUs", fx::topoDualSocketHTCpus, 2, "", full,
+      {}, "1-5,7-11", "fakeContainerBug113537_2", "10000m", "10000m", "", "1-5,7-11");
   add("ResvList GuPodSingleCore, SingleSocketHT, ExpectAllocOneCPU", fx::topoSingleSocketHTCpus, 2, "0,1", none, {},
       "0-7", "fakeContainer2", "1000m", "1000m", "", "4");
   add("ResvList GuPodMultipleCores, SingleSocketHT, ExpectAllocOneCore", fx::topoSingleSocketHTCpus, 2, "0,1", none,
       {{"fakeContainer100", "2,3,6,7"}}, "0,1,4,5", "fakeContainer3", "2000m", "2000m", "", "4,5");
   // One NUMA node: the only hint is that node, so every topology manager policy gives the same.
   const std::vector<KubeletRow> single_node(rows.begin(), rows.end());
-  for (TopologyManagerPolicy manager : {TopologyManagerPolicy::BestEffort, TopologyManagerPolicy::Restricted,
-                                        TopologyManagerPolicy::SingleNumaNode}) {
+  for (TopologyManagerPolicy manager :
+       {TopologyManagerPolicy::BestEffort, TopologyManagerPolicy::Restricted, TopologyManagerPolicy::SingleNumaNode}) {
     for (KubeletRow row : single_node) {
-      if (row.topo().size() != fx::topoSingleSocketHTCpus().size() || row.name.find("SingleSocketHT") == std::string::npos) {
+      if (row.topo().size() != fx::topoSingleSocketHTCpus().size() ||
+          row.name.find("SingleSocketHT") == std::string::npos) {
         continue;
       }
       // The kubelet checks hints before allocating: a request no NUMA mask holds is refused by
@@ -193,12 +194,12 @@ TEST_P(KubeletReuseThroughAdmitTest, SameCpusAsTheKubelet) {
   EXPECT_EQ((*policy)->sharedCpus(state).toString(), row.shared_after);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Kubelet, KubeletReuseThroughAdmitTest,
-    ::testing::Values(ReuseRow{"SingleSocketHT_DeAllocOneInitContainer", ContainerKind::Init, "0-1,4-5", "0,4", "2-3,6-7"},
-                      ReuseRow{"SingleSocketHT_DontReuseCPUsOfARestartableInitContainer", ContainerKind::Sidecar,
-                               "0-1,4-5", "2,6", "3,7"}),
-    [](const ::testing::TestParamInfo<ReuseRow>& row_info) { return row_info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Kubelet, KubeletReuseThroughAdmitTest,
+                         ::testing::Values(ReuseRow{"SingleSocketHT_DeAllocOneInitContainer", ContainerKind::Init,
+                                                    "0-1,4-5", "0,4", "2-3,6-7"},
+                                           ReuseRow{"SingleSocketHT_DontReuseCPUsOfARestartableInitContainer",
+                                                    ContainerKind::Sidecar, "0-1,4-5", "2,6", "3,7"}),
+                         [](const ::testing::TestParamInfo<ReuseRow>& row_info) { return row_info.param.name; });
 
 }  // namespace
 }  // namespace topod::policies::static_test

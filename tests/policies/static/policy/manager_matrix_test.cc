@@ -45,7 +45,8 @@ void expectTopologyRefusal(const Result<Decision>& decision) {
   EXPECT_EQ(decision.error().code(), ErrorCode::ResourceExhausted);
   EXPECT_EQ(decision.error().reason(), topology_manager::kTopologyAffinityErrorReason) << decision.error().toString();
   EXPECT_NE(decision.error().message().find(topology_manager::kTopologyAffinityErrorReason), std::string::npos)
-      << "the kubelet's text stays in the message:\n" << decision.error().toString();
+      << "the kubelet's text stays in the message:\n"
+      << decision.error().toString();
 }
 
 TEST_P(ManagerMatrixTest, PairBigAndMixed) {
@@ -131,12 +132,9 @@ std::vector<MatrixRow> matrixRows() {
     const char* source;
   };
   const std::vector<Fixture> fixtures = {
-      {"Intel2s2x20c", "intel-2s-2x20c-smt2"},
-      {"IntelSnc2", "intel-2s-snc2-2x32c-smt2"},
-      {"Intel4s4x12c", "intel-4s-4x12c-smt2"},
-      {"AmdNps4", "amd-epyc-1s-64c-smt2-nps4"},
-      {"Gpu2s2x16c", "gpu-2s-2x16c-smt2-4gpu-2nic"},
-      {"Synthetic4Numa", "synthetic:pack:2 numa:2 core:4 pu:2"},
+      {"Intel2s2x20c", "intel-2s-2x20c-smt2"},       {"IntelSnc2", "intel-2s-snc2-2x32c-smt2"},
+      {"Intel4s4x12c", "intel-4s-4x12c-smt2"},       {"AmdNps4", "amd-epyc-1s-64c-smt2-nps4"},
+      {"Gpu2s2x16c", "gpu-2s-2x16c-smt2-4gpu-2nic"}, {"Synthetic4Numa", "synthetic:pack:2 numa:2 core:4 pu:2"},
   };
   struct PolicyScope {
     const char* label;

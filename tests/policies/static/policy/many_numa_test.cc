@@ -17,8 +17,8 @@
 #include "policies/static/cpu/static_cpu_policy.h"
 #include "policies/static/devices/device_hint_provider.h"
 #include "policies/static/memory/static_memory_policy.h"
-#include "simulator/simulator.h"
 #include "policies/static/topology_manager/numa_mask.h"
+#include "simulator/simulator.h"
 #include "tests/policies/static/policy/static_fixtures.h"
 
 namespace topod::policies::static_test {

@@ -24,10 +24,10 @@ enum class Op { Admit, Resize, Release };
 struct Step {
   Op op = Op::Admit;
   std::string uid;
-  int cpus = 0;          // 0: a Burstable container (500m)
+  int cpus = 0;  // 0: a Burstable container (500m)
   uint64_t memory = kGiB;
   uint64_t hugepages_2m = 0;
-  std::string error;     // substring of the refusal; empty: succeeds
+  std::string error;  // substring of the refusal; empty: succeeds
   // Checks on the decision (successful admit/resize) and the State after it was committed.
   std::function<void(const Decision&, const State&)> check;
 };
@@ -120,96 +120,170 @@ std::vector<ScriptRow> scriptRows() {
   const std::string affinity_error = "TopologyAffinityError";
   const std::string no_nodes_error = "[memorymanager] failed to find NUMA nodes to extend the current topology hint";
   return {
-      {"GuaranteedMemoryOnItsCpusNode", true, TopologyManagerPolicy::BestEffort, 0,
-       {{Admit, "db", 2, 2 * kGiB, 0, "", [](const Decision& d, const State&) {
+      {"GuaranteedMemoryOnItsCpusNode",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
+       {{Admit, "db", 2, 2 * kGiB, 0, "",
+         [](const Decision& d, const State&) {
            ASSERT_EQ(d.allocation.memory_nodes.size(), 1);
            expectAligned(d, nodesOf(testing::twoNuma16Cpus(), d.allocation.exclusive_cpus));
            EXPECT_EQ(charged(d, "memory"), 2 * kGiB);
          }}}},
-      {"HugepagesChargedNextToMemory", true, TopologyManagerPolicy::BestEffort, 0,
-       {{Admit, "hp", 2, kGiB, 256 * kMiB, "", [](const Decision& d, const State&) {
+      {"HugepagesChargedNextToMemory",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
+       {{Admit, "hp", 2, kGiB, 256 * kMiB, "",
+         [](const Decision& d, const State&) {
            ASSERT_EQ(d.allocation.memory_nodes.size(), 1);
            EXPECT_EQ(charged(d, "hugepages-2Mi"), 256 * kMiB);
            EXPECT_EQ(d.allocation.memory.at(d.allocation.memory_nodes.first()).at("hugepages-2Mi"), 256 * kMiB);
          }}}},
-      {"HugepagesBeyondOneNodeSpanTwo", true, TopologyManagerPolicy::BestEffort, 0,
-       {{Admit, "hp", 2, kGiB, 1536 * kMiB, "", [](const Decision& d, const State&) {
+      {"HugepagesBeyondOneNodeSpanTwo",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
+       {{Admit, "hp", 2, kGiB, 1536 * kMiB, "",
+         [](const Decision& d, const State&) {
            expectAligned(d, NodeSet{0, 1});
            EXPECT_EQ(charged(d, "hugepages-2Mi"), 1536 * kMiB);
          }}}},
-      {"MemoryBeyondOneNodeMakesAMultiNumaGroup", true, TopologyManagerPolicy::BestEffort, 0,
-       {{Admit, "big", 2, 20 * kGiB, 0, "", [](const Decision& d, const State&) {
+      {"MemoryBeyondOneNodeMakesAMultiNumaGroup",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
+       {{Admit, "big", 2, 20 * kGiB, 0, "",
+         [](const Decision& d, const State&) {
            expectAligned(d, NodeSet{0, 1});
            EXPECT_EQ(charged(d, "memory"), 20 * kGiB);
          }}}},
-      {"MultiNumaGroupRefusedUnderSingleNumaNode", true, TopologyManagerPolicy::SingleNumaNode, 0,
+      {"MultiNumaGroupRefusedUnderSingleNumaNode",
+       true,
+       TopologyManagerPolicy::SingleNumaNode,
+       0,
        {{Admit, "big", 2, 20 * kGiB, 0, affinity_error, nullptr}}},
-      {"NodesOfAGroupOnlyServeThatGroup", true, TopologyManagerPolicy::BestEffort, 0,
+      {"NodesOfAGroupOnlyServeThatGroup",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "big", 2, 20 * kGiB, 0, "", nullptr},
-        {Admit, "small", 2, kGiB, 0, "", [](const Decision& d, const State&) { expectAligned(d, NodeSet{0, 1}); }}}},
+        {Admit, "small", 2, kGiB, 0, "",
+         [](const Decision& d, const State&) {
+           expectAligned(d, NodeSet{0, 1});
+         }}}},
       // No node set has the memory free: like the kubelet, the memory manager then gives no hint
       // (no preference), the topology manager admits on the CPU hint, and the memory manager's
       // allocation refuses with its own reason.
-      {"FullNodesRefuseWithTheMemoryManagersReason", true, TopologyManagerPolicy::SingleNumaNode, 0,
+      {"FullNodesRefuseWithTheMemoryManagersReason",
+       true,
+       TopologyManagerPolicy::SingleNumaNode,
+       0,
        {{Admit, "a", 2, 14 * kGiB, 0, "", nullptr},
         {Admit, "b", 2, 14 * kGiB, 0, "", nullptr},
         {Admit, "c", 2, 2 * kGiB, 0, no_nodes_error, nullptr}}},
-      {"ReservedMemoryMovesTheContainerToTheOtherNode", true, TopologyManagerPolicy::BestEffort, 14 * kGiB,
-       {{Admit, "db", 2, 2 * kGiB, 0, "", [](const Decision& d, const State&) {
+      {"ReservedMemoryMovesTheContainerToTheOtherNode",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       14 * kGiB,
+       {{Admit, "db", 2, 2 * kGiB, 0, "",
+         [](const Decision& d, const State&) {
            expectAligned(d, NodeSet{1});
            EXPECT_TRUE(d.allocation.exclusive_cpus.isSubsetOf(CpuSet::range(8, 15)));
          }}}},
-      {"BurstableIsNotPinned", true, TopologyManagerPolicy::BestEffort, 0,
-       {{Admit, "web", 0, 2 * kGiB, 0, "", [](const Decision& d, const State&) {
+      {"BurstableIsNotPinned",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
+       {{Admit, "web", 0, 2 * kGiB, 0, "",
+         [](const Decision& d, const State&) {
            EXPECT_TRUE(d.allocation.memory_nodes.empty());
            EXPECT_TRUE(d.allocation.memory.empty());
            EXPECT_TRUE(d.placement.mems.empty());
          }}}},
-      {"MoreMemoryThanTheMachineIsRefused", true, TopologyManagerPolicy::BestEffort, 0,
+      {"MoreMemoryThanTheMachineIsRefused",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "huge", 2, 40 * kGiB, 0, "memory", nullptr}}},
-      {"ReleasedMemoryCanBeUsedAgain", true, TopologyManagerPolicy::SingleNumaNode, 0,
+      {"ReleasedMemoryCanBeUsedAgain",
+       true,
+       TopologyManagerPolicy::SingleNumaNode,
+       0,
        {{Admit, "a", 2, 14 * kGiB, 0, "", nullptr},
         {Admit, "b", 2, 14 * kGiB, 0, "", nullptr},
         {Admit, "c", 2, 14 * kGiB, 0, no_nodes_error, nullptr},
         {Release, "a"},
         {Admit, "c", 2, 14 * kGiB, 0, "", nullptr}}},
       // Resize.
-      {"GrowKeepsItsCpusAndStaysOnItsNode", true, TopologyManagerPolicy::BestEffort, 0,
+      {"GrowKeepsItsCpusAndStaysOnItsNode",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "db", 2, kGiB, 0, "", nullptr},
-        {Resize, "db", 4, kGiB, 0, "", [](const Decision& d, const State&) {
+        {Resize, "db", 4, kGiB, 0, "",
+         [](const Decision& d, const State&) {
            EXPECT_EQ(nodesOf(testing::twoNuma16Cpus(), d.allocation.exclusive_cpus).size(), 1);
          }}}},
-      {"ShrinkKeepsASubset", true, TopologyManagerPolicy::BestEffort, 0,
+      {"ShrinkKeepsASubset",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "db", 6, kGiB, 0, "", nullptr}, {Resize, "db", 2, kGiB, 0, "", nullptr}}},
-      {"GrowPastItsNodeSpills", false, TopologyManagerPolicy::BestEffort, 0,
+      {"GrowPastItsNodeSpills",
+       false,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "db", 6, kGiB, 0, "", nullptr},
-        {Resize, "db", 10, kGiB, 0, "", [](const Decision& d, const State&) {
+        {Resize, "db", 10, kGiB, 0, "",
+         [](const Decision& d, const State&) {
            EXPECT_EQ(nodesOf(testing::twoNuma16Cpus(), d.allocation.exclusive_cpus).size(), 2);
          }}}},
-      {"GrowBeyondTheMachineIsRefusedAndKept", true, TopologyManagerPolicy::BestEffort, 0,
+      {"GrowBeyondTheMachineIsRefusedAndKept",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "db", 4, kGiB, 0, "", nullptr},
         {Admit, "other", 8, kGiB, 0, "", nullptr},
         {Resize, "db", 8, kGiB, 0, "resize refused, allocation kept", nullptr}}},
-      {"ResizeOfAnUnknownContainerIsNotFound", true, TopologyManagerPolicy::BestEffort, 0,
+      {"ResizeOfAnUnknownContainerIsNotFound",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Resize, "ghost", 2, kGiB, 0, "is not admitted", nullptr}}},
-      {"MemoryGrowWithinItsNode", true, TopologyManagerPolicy::BestEffort, 0,
+      {"MemoryGrowWithinItsNode",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "db", 2, 2 * kGiB, 0, "", nullptr},
-        {Resize, "db", 2, 12 * kGiB, 0, "", [](const Decision& d, const State&) {
+        {Resize, "db", 2, 12 * kGiB, 0, "",
+         [](const Decision& d, const State&) {
            ASSERT_EQ(d.allocation.memory_nodes.size(), 1);
            EXPECT_EQ(charged(d, "memory"), 12 * kGiB);
          }}}},
-      {"MemoryGrowPastItsNodeExtendsToAnUnusedNode", true, TopologyManagerPolicy::BestEffort, 0,
+      {"MemoryGrowPastItsNodeExtendsToAnUnusedNode",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "db", 2, 2 * kGiB, 0, "", nullptr},
-        {Resize, "db", 2, 20 * kGiB, 0, "", [](const Decision& d, const State&) {
+        {Resize, "db", 2, 20 * kGiB, 0, "",
+         [](const Decision& d, const State&) {
            EXPECT_EQ(d.allocation.memory_nodes, (NodeSet{0, 1}));
            EXPECT_EQ(charged(d, "memory"), 20 * kGiB);
          }}}},
-      {"MemoryGrowPastTheMachineIsRefusedAndKept", true, TopologyManagerPolicy::BestEffort, 0,
+      {"MemoryGrowPastTheMachineIsRefusedAndKept",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "db", 2, 2 * kGiB, 0, "", nullptr},
         {Resize, "db", 2, 40 * kGiB, 0, "resize refused, allocation kept", nullptr}}},
-      {"BurstableResizeStaysShared", true, TopologyManagerPolicy::BestEffort, 0,
+      {"BurstableResizeStaysShared",
+       true,
+       TopologyManagerPolicy::BestEffort,
+       0,
        {{Admit, "web", 0, kGiB, 0, "", nullptr},
-        {Resize, "web", 0, 2 * kGiB, 0, "", [](const Decision& d, const State&) {
+        {Resize, "web", 0, 2 * kGiB, 0, "",
+         [](const Decision& d, const State&) {
            EXPECT_TRUE(d.allocation.exclusive_cpus.empty());
            EXPECT_NE(d.explanation.find("shared pool"), std::string::npos) << d.explanation;
          }}}},

@@ -39,11 +39,8 @@ std::vector<PodRequest> before(const topology::Topology& topology) {
   int node = smallestNode(topology, topology.siblingsOf(topology.onlineCpus().first()));
   PodRequest init_pod = podOf("init-pod", {guaranteed("setup", 4), guaranteed("app", 2)});
   init_pod.containers[0].kind = ContainerKind::Init;
-  return {podOf("a", {guaranteed("c", 2)}),
-          podOf("b", {guaranteed("c", node / 2)}),
-          podOf("web", {burstable("c", 500)}),
-          init_pod,
-          podOf("c", {guaranteed("c", 3, 4 * kGiB)})};
+  return {podOf("a", {guaranteed("c", 2)}), podOf("b", {guaranteed("c", node / 2)}),
+          podOf("web", {burstable("c", 500)}), init_pod, podOf("c", {guaranteed("c", 3, 4 * kGiB)})};
 }
 
 std::vector<PodRequest> after(const topology::Topology& topology) {
@@ -106,9 +103,9 @@ TEST_P(RestoreTest, AFreshPolicyDecidesAsTheOriginal) {
 
 std::vector<RestoreRow> restoreRows() {
   std::vector<RestoreRow> rows;
-  for (auto [label, fixture] : {std::pair{"Gpu2s2x16c", "gpu-2s-2x16c-smt2-4gpu-2nic"},
-                                std::pair{"IntelSnc2", "intel-2s-snc2-2x32c-smt2"},
-                                std::pair{"Synthetic4Numa", "synthetic:pack:2 numa:2 core:4 pu:2"}}) {
+  for (auto [label, fixture] :
+       {std::pair{"Gpu2s2x16c", "gpu-2s-2x16c-smt2-4gpu-2nic"}, std::pair{"IntelSnc2", "intel-2s-snc2-2x32c-smt2"},
+        std::pair{"Synthetic4Numa", "synthetic:pack:2 numa:2 core:4 pu:2"}}) {
     for (auto [manager_label, manager] : {std::pair{"BestEffort", TopologyManagerPolicy::BestEffort},
                                           std::pair{"SingleNumaNode", TopologyManagerPolicy::SingleNumaNode},
                                           std::pair{"None", TopologyManagerPolicy::None}}) {
@@ -116,8 +113,8 @@ std::vector<RestoreRow> restoreRows() {
         // hwloc synthetic machines carry no realistic memory sizes: memory manager rows use the
         // captured machines only.
         if (memory && std::string(fixture).rfind("synthetic:", 0) == 0) continue;
-        rows.push_back({std::string(label) + "_" + manager_label + (memory ? "_MemoryManager" : ""), fixture, manager,
-                        memory});
+        rows.push_back(
+            {std::string(label) + "_" + manager_label + (memory ? "_MemoryManager" : ""), fixture, manager, memory});
       }
     }
   }

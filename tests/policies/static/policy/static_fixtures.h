@@ -31,13 +31,19 @@ inline topology::Topology loadFixture(const std::string& source) {
 }
 
 inline ContainerRequest guaranteed(std::string name, int cpus, uint64_t memory = kGiB) {
-  return {.name = std::move(name), .cpu_request_millis = int64_t{1000} * cpus, .cpu_limit_millis = int64_t{1000} * cpus,
-          .memory_request_bytes = memory, .memory_limit_bytes = memory};
+  return {.name = std::move(name),
+          .cpu_request_millis = int64_t{1000} * cpus,
+          .cpu_limit_millis = int64_t{1000} * cpus,
+          .memory_request_bytes = memory,
+          .memory_limit_bytes = memory};
 }
 
 inline ContainerRequest burstable(std::string name, int64_t millis, uint64_t memory = kGiB) {
-  return {.name = std::move(name), .cpu_request_millis = millis, .cpu_limit_millis = 2 * millis,
-          .memory_request_bytes = memory, .memory_limit_bytes = 2 * memory};
+  return {.name = std::move(name),
+          .cpu_request_millis = millis,
+          .cpu_limit_millis = 2 * millis,
+          .memory_request_bytes = memory,
+          .memory_limit_bytes = 2 * memory};
 }
 
 inline PodRequest podOf(std::string uid, std::vector<ContainerRequest> containers) {
@@ -117,7 +123,8 @@ inline int smallestNode(const topology::Topology& topology, const CpuSet& reserv
 
 inline int largestNode(const topology::Topology& topology, const CpuSet& reserved) {
   int largest = 0;
-  for (const topology::NumaNode& node : topology.numaNodes()) largest = std::max(largest, (node.cpus - reserved).size());
+  for (const topology::NumaNode& node : topology.numaNodes())
+    largest = std::max(largest, (node.cpus - reserved).size());
   return largest;
 }
 

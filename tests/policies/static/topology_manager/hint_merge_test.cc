@@ -2,7 +2,6 @@
 // policy_{best_effort,restricted,single_numa_node}_test.go: same hints, same NUMA machine, same
 // expected merged hint. Row names are the kubelet's descriptions, sanitised.
 #include "policies/static/topology_manager/hint_merge.h"
-#include "tests/policies/static/topology_manager/numa_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "tests/policies/static/topology_manager/hint_dsl.h"
+#include "tests/policies/static/topology_manager/numa_fixtures.h"
 
 namespace topod::policies::topology_manager {
 namespace {
@@ -20,8 +20,9 @@ using policies::testing::parseProviders;
 using policies::testing::sanitizeName;
 
 // The kubelet's commonNUMAInfo{Two,Four,Eight}Nodes.
-NumaInfo twoNodes() { return NumaInfo({0, 1}, {{0, {{0, 10}, {1, 11}}}, {1, {{0, 11}, {1, 10}}}}); }
-
+NumaInfo twoNodes() {
+  return NumaInfo({0, 1}, {{0, {{0, 10}, {1, 11}}}, {1, {{0, 11}, {1, 10}}}});
+}
 
 NumaInfo fourNodes() {
   return fromMatrix({{10, 11, 12, 12}, {11, 10, 12, 12}, {12, 12, 10, 11}, {12, 12, 11, 10}});
@@ -74,8 +75,8 @@ const std::vector<MergeRow> kBestEffortRows = {
     {"Two providers, 1 hint each, same mask, 1 preferred, 1 not 1/2", "resource1=0* | resource2=0!", "0!"},
     {"Two providers, 1 hint each, same mask, 1 preferred, 1 not 2/2", "resource1=1* | resource2=1!", "1!"},
     {"Two providers, 1 hint each, 1 wider mask, both preferred 1/2", "resource1=0* | resource2=0-1*", "0!"},
-    {"Two providers, 1 with 2 hints, 1 with single non-preferred hint matching",
-     "resource1=0* 1* | resource2=0-1!", "0!"},
+    {"Two providers, 1 with 2 hints, 1 with single non-preferred hint matching", "resource1=0* 1* | resource2=0-1!",
+     "0!"},
     {"Two providers, 1 hint each, 1 wider mask, both preferred 2/2", "resource1=1* | resource2=0-1*", "1!"},
     {"bestNonPreferredAffinityCount (1)", "resource1=0-3! 0-1! | resource2=0-1!", "0-1!"},
     {"bestNonPreferredAffinityCount (2)", "resource1=0-3! 0-1! | resource2=0,3!", "0,3!"},
@@ -109,8 +110,8 @@ const std::vector<MergeRow> kSingleNumaRows = {
     {"Two providers, 1 hint each, no common mask", "resource1=0* | resource2=1*", "any!"},
     {"Two providers, 1 hint each, same mask, 1 preferred, 1 not 1/2", "resource1=0* | resource2=0!", "any!"},
     {"Two providers, 1 hint each, same mask, 1 preferred, 1 not 2/2", "resource1=1* | resource2=1!", "any!"},
-    {"Two providers, 1 with 2 hints, 1 with single non-preferred hint matching",
-     "resource1=0* 1* | resource2=0-1!", "any!"},
+    {"Two providers, 1 with 2 hints, 1 with single non-preferred hint matching", "resource1=0* 1* | resource2=0-1!",
+     "any!"},
     {"Single NUMA hint generation", "resource1=0-1*; resource2=0* 1* 0-1!", "any!"},
     {"One no-preference provider", "resource1=0* 1* 0-1! | {}", "0*"},
 };
@@ -186,8 +187,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(PolicyNoneMerge, AlwaysAdmitsWithNoAffinity) {
   // policy_none_test.go: any hints give {nil, false} and admit.
-  MergeOutcome outcome = mergeHints(TopologyManagerPolicy::None, twoNodes(), false,
-                                    parseProviders("resource1=0* | resource2=1!"));
+  MergeOutcome outcome =
+      mergeHints(TopologyManagerPolicy::None, twoNodes(), false, parseProviders("resource1=0* | resource2=1!"));
   EXPECT_TRUE(outcome.hint.affinity.empty());
   EXPECT_FALSE(outcome.hint.preferred);
   EXPECT_TRUE(outcome.admit);
@@ -219,36 +220,37 @@ TEST_P(CompareHintsTest, PicksLikeTheKubelet) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Kubelet, CompareHintsTest,
-    ::testing::ValuesIn(std::vector<CompareRow>{
-        {"candidate.NUMANodeAffinity.Count() == 0 (1)", -1, "", "any!", false},
-        {"candidate.NUMANodeAffinity.Count() == 0 (2)", -1, "any*", "any!", false},
-        {"current == nil (1)", -1, "", "0*", true},
-        {"current == nil (2)", -1, "", "0!", true},
-        {"!current.Preferred && candidate.Preferred", -1, "0!", "0*", true},
-        {"current.Preferred && !candidate.Preferred", -1, "0*", "0!", false},
-        {"current.Preferred && candidate.Preferred (1)", -1, "0*", "0*", false},
-        {"current.Preferred && candidate.Preferred (2)", -1, "0-1*", "0*", true},
-        {"current.Preferred && candidate.Preferred (3)", -1, "0*", "0-1*", false},
-        {"!current.Preferred && !candidate.Preferred (1.1)", 1, "0-1!", "0-1!", false},
-        {"!current.Preferred && !candidate.Preferred (1.2)", 1, "1-2!", "0-1!", true},
-        {"!current.Preferred && !candidate.Preferred (1.3)", 1, "0-1!", "1-2!", false},
-        {"!current.Preferred && !candidate.Preferred (2.1)", 2, "0-1!", "0!", false},
-        {"!current.Preferred && !candidate.Preferred (2.2)", 2, "0-1!", "0-1!", false},
-        {"!current.Preferred && !candidate.Preferred (2.3)", 2, "1-2!", "0-1!", true},
-        {"!current.Preferred && !candidate.Preferred (2.4)", 2, "0-1!", "1-2!", false},
-        {"!current.Preferred && !candidate.Preferred (3a)", 2, "0!", "0-2!", false},
-        {"!current.Preferred && !candidate.Preferred (3b)", 2, "0!", "0-1!", true},
-        {"!current.Preferred && !candidate.Preferred (3ca.1)", 3, "0!", "0-1!", true},
-        {"!current.Preferred && !candidate.Preferred (3ca.2)", 3, "0!", "1-2!", true},
-        {"!current.Preferred && !candidate.Preferred (3ca.3)", 4, "0-1!", "1-3!", true},
-        {"!current.Preferred && !candidate.Preferred (3cb)", 4, "1-3!", "0-1!", false},
-        {"!current.Preferred && !candidate.Preferred (3cc.1)", 4, "0-2!", "0-2!", false},
-        {"!current.Preferred && !candidate.Preferred (3cc.2)", 4, "0-2!", "1-3!", false},
-        {"!current.Preferred && !candidate.Preferred (3cc.3)", 4, "1-3!", "0-2!", true},
-    }),
-    [](const ::testing::TestParamInfo<CompareRow>& param_info) { return sanitizeName(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Kubelet, CompareHintsTest,
+                         ::testing::ValuesIn(std::vector<CompareRow>{
+                             {"candidate.NUMANodeAffinity.Count() == 0 (1)", -1, "", "any!", false},
+                             {"candidate.NUMANodeAffinity.Count() == 0 (2)", -1, "any*", "any!", false},
+                             {"current == nil (1)", -1, "", "0*", true},
+                             {"current == nil (2)", -1, "", "0!", true},
+                             {"!current.Preferred && candidate.Preferred", -1, "0!", "0*", true},
+                             {"current.Preferred && !candidate.Preferred", -1, "0*", "0!", false},
+                             {"current.Preferred && candidate.Preferred (1)", -1, "0*", "0*", false},
+                             {"current.Preferred && candidate.Preferred (2)", -1, "0-1*", "0*", true},
+                             {"current.Preferred && candidate.Preferred (3)", -1, "0*", "0-1*", false},
+                             {"!current.Preferred && !candidate.Preferred (1.1)", 1, "0-1!", "0-1!", false},
+                             {"!current.Preferred && !candidate.Preferred (1.2)", 1, "1-2!", "0-1!", true},
+                             {"!current.Preferred && !candidate.Preferred (1.3)", 1, "0-1!", "1-2!", false},
+                             {"!current.Preferred && !candidate.Preferred (2.1)", 2, "0-1!", "0!", false},
+                             {"!current.Preferred && !candidate.Preferred (2.2)", 2, "0-1!", "0-1!", false},
+                             {"!current.Preferred && !candidate.Preferred (2.3)", 2, "1-2!", "0-1!", true},
+                             {"!current.Preferred && !candidate.Preferred (2.4)", 2, "0-1!", "1-2!", false},
+                             {"!current.Preferred && !candidate.Preferred (3a)", 2, "0!", "0-2!", false},
+                             {"!current.Preferred && !candidate.Preferred (3b)", 2, "0!", "0-1!", true},
+                             {"!current.Preferred && !candidate.Preferred (3ca.1)", 3, "0!", "0-1!", true},
+                             {"!current.Preferred && !candidate.Preferred (3ca.2)", 3, "0!", "1-2!", true},
+                             {"!current.Preferred && !candidate.Preferred (3ca.3)", 4, "0-1!", "1-3!", true},
+                             {"!current.Preferred && !candidate.Preferred (3cb)", 4, "1-3!", "0-1!", false},
+                             {"!current.Preferred && !candidate.Preferred (3cc.1)", 4, "0-2!", "0-2!", false},
+                             {"!current.Preferred && !candidate.Preferred (3cc.2)", 4, "0-2!", "1-3!", false},
+                             {"!current.Preferred && !candidate.Preferred (3cc.3)", 4, "1-3!", "0-2!", true},
+                         }),
+                         [](const ::testing::TestParamInfo<CompareRow>& param_info) {
+                           return sanitizeName(param_info.param.name);
+                         });
 
 // TestMaxOfMinAffinityCounts (the kubelet's rows are unnamed; numbered here).
 struct CountRow {
@@ -396,7 +398,8 @@ TEST(HintMergerDistinct, AgreesWithTheExhaustiveWalk) {
       const int count = hints_dist(random);
       for (int h = 0; h < count; ++h) {
         NumaMask mask = mask_dist(random);
-        if (sparse_dist(random)) mask = maskOf(node_dist(random)) | maskOf(node_dist(random)) | maskOf(node_dist(random));
+        if (sparse_dist(random))
+          mask = maskOf(node_dist(random)) | maskOf(node_dist(random)) | maskOf(node_dist(random));
         hints.back().push_back({mask, preferred_dist(random)});
       }
     }

@@ -3,7 +3,6 @@
 // TestIterateBitMasks). Rows about Go-specific API surface (String() formatting, bit numbers
 // outside 0-63 returning errors, sysfs distance-file parsing) have no counterpart here.
 #include "policies/static/topology_manager/numa_info.h"
-#include "tests/policies/static/topology_manager/numa_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -12,13 +11,13 @@
 #include <vector>
 
 #include "tests/policies/static/topology_manager/hint_dsl.h"
+#include "tests/policies/static/topology_manager/numa_fixtures.h"
 #include "topology/model.h"
 
 namespace topod::policies::topology_manager {
 namespace {
 
 using policies::testing::sanitizeName;
-
 
 const std::vector<std::vector<int>> kFourNodeMatrix = {
     {10, 11, 12, 12}, {11, 10, 12, 12}, {12, 12, 10, 11}, {12, 12, 11, 10}};
@@ -69,20 +68,31 @@ TEST_P(ClosestTest, PicksLikeTheKubelet) {
 }
 
 const std::vector<std::vector<int>> kFlat3 = {{10, 10, 10}, {10, 10, 10}, {10, 10, 10}};
-const std::vector<std::vector<int>> kFlat4 = {
-    {10, 10, 10, 10}, {10, 10, 10, 10}, {10, 10, 10, 10}, {10, 10, 10, 10}};
+const std::vector<std::vector<int>> kFlat4 = {{10, 10, 10, 10}, {10, 10, 10, 10}, {10, 10, 10, 10}, {10, 10, 10, 10}};
 
 INSTANTIATE_TEST_SUITE_P(
     Kubelet, ClosestTest,
     ::testing::ValuesIn(std::vector<ClosestRow>{
         {"current and candidate length is not the same, current narrower", {0}, {0, 2}, false, {}},
-        {"current and candidate length is the same, distance is the same, current more lower bits set", {0, 1},
-         {0, 2}, false, kFlat3},
-        {"current and candidate length is the same, distance is the same, candidate more lower bits set", {0, 3},
-         {0, 2}, true, kFlat4},
-        {"current and candidate length is the same, candidate average distance is smaller", {0, 3}, {0, 1}, true,
+        {"current and candidate length is the same, distance is the same, current more lower bits set",
+         {0, 1},
+         {0, 2},
+         false,
+         kFlat3},
+        {"current and candidate length is the same, distance is the same, candidate more lower bits set",
+         {0, 3},
+         {0, 2},
+         true,
+         kFlat4},
+        {"current and candidate length is the same, candidate average distance is smaller",
+         {0, 3},
+         {0, 1},
+         true,
          kFourNodeMatrix},
-        {"current and candidate length is the same, current average distance is smaller", {2, 3}, {0, 3}, false,
+        {"current and candidate length is the same, current average distance is smaller",
+         {2, 3},
+         {0, 3},
+         false,
          kFourNodeMatrix},
     }),
     [](const ::testing::TestParamInfo<ClosestRow>& param_info) { return sanitizeName(param_info.param.name); });

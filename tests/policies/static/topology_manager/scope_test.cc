@@ -46,8 +46,8 @@ TEST_P(ScopeHintsTest, ProvidersHintsReachTheMergeUnchanged) {
     }
     std::vector<const HintProvider*> providers;
     for (const FakeHintProvider& fake : fakes) providers.push_back(&fake);
-    auto manager = TopologyManager::create(fiveNodes(), {.policy = TopologyManagerPolicy::BestEffort, .scope = scope},
-                                           providers);
+    auto manager =
+        TopologyManager::create(fiveNodes(), {.policy = TopologyManagerPolicy::BestEffort, .scope = scope}, providers);
     ASSERT_TRUE(manager.has_value());
     PodRequest pod{.uid = "pod", .qos = QosClass::Guaranteed, .containers = {{.name = "c"}}};
     std::vector<ProviderHints> hints = manager->collectHints(State{}, pod, pod.containers[0]);
@@ -62,21 +62,22 @@ TEST_P(ScopeHintsTest, ProvidersHintsReachTheMergeUnchanged) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Kubelet, ScopeHintsTest,
-    ::testing::ValuesIn(std::vector<ScopeRow>{
-        {"No hint providers", {}},
-        {"HintProvider returns empty non-nil map[string][]TopologyHint", {"{}"}},
-        {"HintProvider returns -nil map[string][]TopologyHint from provider", {"resource=nil"}},
-        {"Assorted HintProviders",
-         {"resource-1/A=0* 0-1!; resource-1/B=1* 1-2!", "resource-2/A=2* 3-4!; resource-2/B=2* 3-4!",
-          "resource-3=nil"}},
-        {"2 HintProviders with 1 resource returns hints", {"resource1=any!", "resource2=any!"}},
-        {"2 HintProviders 1 with 1 resource 1 with nil hints", {"resource1=any!", "{}"}},
-        {"2 HintProviders 1 with 1 resource 1 empty hints", {"resource1=any!", "{}"}},
-        {"HintProvider with 2 resources returns hints", {"resource1=any!; resource2=any!"}},
-    }),
-    [](const ::testing::TestParamInfo<ScopeRow>& param_info) { return sanitizeName(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Kubelet, ScopeHintsTest,
+                         ::testing::ValuesIn(std::vector<ScopeRow>{
+                             {"No hint providers", {}},
+                             {"HintProvider returns empty non-nil map[string][]TopologyHint", {"{}"}},
+                             {"HintProvider returns -nil map[string][]TopologyHint from provider", {"resource=nil"}},
+                             {"Assorted HintProviders",
+                              {"resource-1/A=0* 0-1!; resource-1/B=1* 1-2!",
+                               "resource-2/A=2* 3-4!; resource-2/B=2* 3-4!", "resource-3=nil"}},
+                             {"2 HintProviders with 1 resource returns hints", {"resource1=any!", "resource2=any!"}},
+                             {"2 HintProviders 1 with 1 resource 1 with nil hints", {"resource1=any!", "{}"}},
+                             {"2 HintProviders 1 with 1 resource 1 empty hints", {"resource1=any!", "{}"}},
+                             {"HintProvider with 2 resources returns hints", {"resource1=any!; resource2=any!"}},
+                         }),
+                         [](const ::testing::TestParamInfo<ScopeRow>& param_info) {
+                           return sanitizeName(param_info.param.name);
+                         });
 
 TEST(PodScope, AsksProvidersForHintsWithoutThePodsOwnAllocations) {
   // Pod scope goes through podHintsWithoutPod() with the whole State (the providers leave the

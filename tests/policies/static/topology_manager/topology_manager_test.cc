@@ -12,10 +12,10 @@
 namespace topod::policies::topology_manager {
 namespace {
 
-using ::testing::HasSubstr;
 using policies::testing::FakeHintProvider;
 using policies::testing::parseProvider;
 using policies::testing::sanitizeName;
+using ::testing::HasSubstr;
 
 // `nodes` NUMA nodes with two CPUs each.
 topology::Topology machine(int nodes) {
@@ -72,39 +72,82 @@ TEST_P(KubeletAdmitTest, AdmitsUnderBothScopes) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Kubelet, KubeletAdmitTest,
-    ::testing::ValuesIn(std::vector<AdmitRow>{
-        {"QOSClass set as BestEffort. None Policy. No Hints.", QosClass::BestEffort, TopologyManagerPolicy::None, {},
-         true},
-        {"QOSClass set as Guaranteed. None Policy. No Hints.", QosClass::Guaranteed, TopologyManagerPolicy::None, {},
-         true},
-        {"QOSClass set as BestEffort. single-numa-node Policy. No Hints.", QosClass::BestEffort,
-         TopologyManagerPolicy::SingleNumaNode, {"{}"}, true},
-        {"QOSClass set as BestEffort. Restricted Policy. No Hints.", QosClass::BestEffort,
-         TopologyManagerPolicy::Restricted, {"{}"}, true},
-        {"QOSClass set as Guaranteed. BestEffort Policy. Preferred Affinity.", QosClass::Guaranteed,
-         TopologyManagerPolicy::BestEffort, {"resource=0* 0-1!"}, true},
-        {"QOSClass set as Guaranteed. BestEffort Policy. More than one Preferred Affinity.", QosClass::Guaranteed,
-         TopologyManagerPolicy::BestEffort, {"resource=0* 1* 0-1!"}, true},
-        {"QOSClass set as Burstable. BestEffort Policy. More than one Preferred Affinity.", QosClass::Burstable,
-         TopologyManagerPolicy::BestEffort, {"resource=0* 1* 0-1!"}, true},
-        {"QOSClass set as Guaranteed. BestEffort Policy. No Preferred Affinity.", QosClass::Guaranteed,
-         TopologyManagerPolicy::BestEffort, {"resource=0-1!"}, true},
-        {"QOSClass set as Guaranteed. Restricted Policy. Preferred Affinity.", QosClass::Guaranteed,
-         TopologyManagerPolicy::Restricted, {"resource=0* 0-1!"}, true},
-        {"QOSClass set as Burstable. Restricted Policy. Preferred Affinity.", QosClass::Burstable,
-         TopologyManagerPolicy::Restricted, {"resource=0* 0-1!"}, true},
-        {"QOSClass set as Guaranteed. Restricted Policy. More than one Preferred affinity.", QosClass::Guaranteed,
-         TopologyManagerPolicy::Restricted, {"resource=0* 1* 0-1!"}, true},
-        {"QOSClass set as Burstable. Restricted Policy. More than one Preferred affinity.", QosClass::Burstable,
-         TopologyManagerPolicy::Restricted, {"resource=0* 1* 0-1!"}, true},
-        {"QOSClass set as Guaranteed. Restricted Policy. No Preferred affinity.", QosClass::Guaranteed,
-         TopologyManagerPolicy::Restricted, {"resource=0-1!"}, false},
-        {"QOSClass set as Burstable. Restricted Policy. No Preferred affinity.", QosClass::Burstable,
-         TopologyManagerPolicy::Restricted, {"resource=0-1!"}, false},
-    }),
-    [](const ::testing::TestParamInfo<AdmitRow>& param_info) { return sanitizeName(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Kubelet, KubeletAdmitTest,
+                         ::testing::ValuesIn(std::vector<AdmitRow>{
+                             {"QOSClass set as BestEffort. None Policy. No Hints.",
+                              QosClass::BestEffort,
+                              TopologyManagerPolicy::None,
+                              {},
+                              true},
+                             {"QOSClass set as Guaranteed. None Policy. No Hints.",
+                              QosClass::Guaranteed,
+                              TopologyManagerPolicy::None,
+                              {},
+                              true},
+                             {"QOSClass set as BestEffort. single-numa-node Policy. No Hints.",
+                              QosClass::BestEffort,
+                              TopologyManagerPolicy::SingleNumaNode,
+                              {"{}"},
+                              true},
+                             {"QOSClass set as BestEffort. Restricted Policy. No Hints.",
+                              QosClass::BestEffort,
+                              TopologyManagerPolicy::Restricted,
+                              {"{}"},
+                              true},
+                             {"QOSClass set as Guaranteed. BestEffort Policy. Preferred Affinity.",
+                              QosClass::Guaranteed,
+                              TopologyManagerPolicy::BestEffort,
+                              {"resource=0* 0-1!"},
+                              true},
+                             {"QOSClass set as Guaranteed. BestEffort Policy. More than one Preferred Affinity.",
+                              QosClass::Guaranteed,
+                              TopologyManagerPolicy::BestEffort,
+                              {"resource=0* 1* 0-1!"},
+                              true},
+                             {"QOSClass set as Burstable. BestEffort Policy. More than one Preferred Affinity.",
+                              QosClass::Burstable,
+                              TopologyManagerPolicy::BestEffort,
+                              {"resource=0* 1* 0-1!"},
+                              true},
+                             {"QOSClass set as Guaranteed. BestEffort Policy. No Preferred Affinity.",
+                              QosClass::Guaranteed,
+                              TopologyManagerPolicy::BestEffort,
+                              {"resource=0-1!"},
+                              true},
+                             {"QOSClass set as Guaranteed. Restricted Policy. Preferred Affinity.",
+                              QosClass::Guaranteed,
+                              TopologyManagerPolicy::Restricted,
+                              {"resource=0* 0-1!"},
+                              true},
+                             {"QOSClass set as Burstable. Restricted Policy. Preferred Affinity.",
+                              QosClass::Burstable,
+                              TopologyManagerPolicy::Restricted,
+                              {"resource=0* 0-1!"},
+                              true},
+                             {"QOSClass set as Guaranteed. Restricted Policy. More than one Preferred affinity.",
+                              QosClass::Guaranteed,
+                              TopologyManagerPolicy::Restricted,
+                              {"resource=0* 1* 0-1!"},
+                              true},
+                             {"QOSClass set as Burstable. Restricted Policy. More than one Preferred affinity.",
+                              QosClass::Burstable,
+                              TopologyManagerPolicy::Restricted,
+                              {"resource=0* 1* 0-1!"},
+                              true},
+                             {"QOSClass set as Guaranteed. Restricted Policy. No Preferred affinity.",
+                              QosClass::Guaranteed,
+                              TopologyManagerPolicy::Restricted,
+                              {"resource=0-1!"},
+                              false},
+                             {"QOSClass set as Burstable. Restricted Policy. No Preferred affinity.",
+                              QosClass::Burstable,
+                              TopologyManagerPolicy::Restricted,
+                              {"resource=0-1!"},
+                              false},
+                         }),
+                         [](const ::testing::TestParamInfo<AdmitRow>& param_info) {
+                           return sanitizeName(param_info.param.name);
+                         });
 
 TEST(TopologyManagerCreate, RefusesMoreNumaNodesThanAllowed) {
   // topology_manager_test.go "more than 8 NUMA nodes".
@@ -132,7 +175,8 @@ TEST(TopologyManagerCreate, RejectsNullProvider) {
 TEST(TopologyManagerAdmit, ContainerScopeAllocatesWithinTheMergedHint) {
   FakeHintProvider cpu("cpu", parseProvider("cpu=0* 1* 0-1!"));
   FakeHintProvider memory("memory", parseProvider("memory=1* 0-1!"));
-  auto manager = TopologyManager::create(machine(2), {.policy = TopologyManagerPolicy::SingleNumaNode}, {&cpu, &memory});
+  auto manager =
+      TopologyManager::create(machine(2), {.policy = TopologyManagerPolicy::SingleNumaNode}, {&cpu, &memory});
   ASSERT_TRUE(manager.has_value());
   PodRequest request = pod(QosClass::Guaranteed);
   auto admission = manager->admit(State{}, request, request.containers[0]);
@@ -220,7 +264,8 @@ TEST(TopologyManagerAdmit, ProviderWithoutPreferenceIsDescribedAsAny) {
 }  // namespace
 
 TEST(DescribeHints, MasksAreSpaceSeparatedBecauseAMaskMayHoldCommas) {
-  std::vector<ProviderHints> hints{{"cpu", {{"cpu", {{NodeSet{0, 2}, true}, {NodeSet{1}, false}, {NodeSet{}, false}}}}}};
+  std::vector<ProviderHints> hints{
+      {"cpu", {{"cpu", {{NodeSet{0, 2}, true}, {NodeSet{1}, false}, {NodeSet{}, false}}}}}};
   EXPECT_EQ(describeHints(hints), "cpu.cpu=[0,2* 1 any]");
 }
 
@@ -228,7 +273,8 @@ TEST(DescribeHints, LongListsShowTheFirstMasksAndCountTheRest) {
   std::vector<TopologyHint> list;
   for (int node = 0; node < 10; ++node) list.push_back({NodeSet{node}, node != 9});
   list.push_back({NodeSet{0, 1}, false});
-  std::vector<ProviderHints> hints{{"cpu", {{"cpu", list}}}, {"memory", {{"memory", {list.begin(), list.begin() + 8}}}}};
+  std::vector<ProviderHints> hints{{"cpu", {{"cpu", list}}},
+                                   {"memory", {{"memory", {list.begin(), list.begin() + 8}}}}};
   EXPECT_EQ(describeHints(hints),
             "cpu.cpu=[0* 1* 2* 3* 4* 5* 6* 7* +3 more (1 preferred)] memory.memory=[0* 1* 2* 3* 4* 5* 6* 7*]");
 }
