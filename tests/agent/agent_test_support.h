@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <string>
 
+#include "common/qos.h"
 #include "nri/types.h"
+#include "policies/state.h"
 #include "topology/model.h"
 
 namespace topod::testing {
@@ -32,6 +34,17 @@ class TempDir {
 
 // One package, two NUMA nodes, 4 cores per node, 2 threads per core: CPUs 0-7 on node 0 and
 // 8-15 on node 1; core c holds CPUs 2c and 2c+1.
+// A Guaranteed "app" container's allocation of exclusive `cpus`, requesting exactly them.
+inline policies::ContainerAllocation exclusiveAllocation(CpuSet cpus) {
+  policies::ContainerAllocation allocation;
+  allocation.exclusive_cpus = cpus;
+  allocation.qos = QosClass::Guaranteed;
+  allocation.request.name = "app";
+  allocation.request.cpu_request_millis = 1000 * cpus.size();
+  allocation.request.cpu_limit_millis = allocation.request.cpu_request_millis;
+  return allocation;
+}
+
 inline topology::Topology twoNodeTopology() {
   topology::TopologyBuilder builder;
   for (int cpu = 0; cpu < 16; ++cpu) {

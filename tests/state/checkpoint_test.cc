@@ -33,18 +33,8 @@ using policies::ContainerAllocation;
 using policies::ContainerKey;
 using policies::StateChange;
 
-ContainerAllocation exclusive(CpuSet cpus) {
-  ContainerAllocation allocation;
-  allocation.exclusive_cpus = cpus;
-  allocation.qos = QosClass::Guaranteed;
-  allocation.request.name = "app";
-  allocation.request.cpu_request_millis = 1000 * cpus.size();
-  allocation.request.cpu_limit_millis = allocation.request.cpu_request_millis;
-  return allocation;
-}
-
 StateChange put(const std::string& pod, CpuSet cpus) {
-  return StateChange{.key = {pod, "app"}, .allocation = exclusive(cpus)};
+  return StateChange{.key = {pod, "app"}, .allocation = testing::exclusiveAllocation(cpus)};
 }
 StateChange erase(const std::string& pod) {
   return StateChange{.key = {pod, "app"}, .allocation = std::nullopt};
@@ -355,7 +345,7 @@ TEST_F(CheckpointTest, JournalThatDoesNotFitTheMachineIsMovedAside) {
 TEST_F(CheckpointTest, ReadsAStateJsonFromBeforeTheJournal) {
   // topod before the journal wrote only state.json; the format is the same version.
   policies::State old;
-  old.put({"p1", "app"}, exclusive({2, 3}));
+  old.put({"p1", "app"}, testing::exclusiveAllocation({2, 3}));
   StateFile snapshot(dir_.path(), Checkpoint::kFileName);
   ASSERT_TRUE(snapshot.write(policies::serializeState(old)).has_value());
   auto checkpoint = open();

@@ -20,16 +20,6 @@ using policies::ContainerAllocation;
 using policies::ContainerKey;
 using policies::StateChange;
 
-ContainerAllocation pinned(CpuSet cpus) {
-  ContainerAllocation allocation;
-  allocation.exclusive_cpus = cpus;
-  allocation.qos = QosClass::Guaranteed;
-  allocation.request.name = "app";
-  allocation.request.cpu_request_millis = 1000 * cpus.size();
-  allocation.request.cpu_limit_millis = allocation.request.cpu_request_millis;
-  return allocation;
-}
-
 ContainerKey keyOf(const std::string& pod) {
   return {pod, "app"};
 }
@@ -59,7 +49,8 @@ class CheckpointedStateTest : public ::testing::Test {
 
 TEST_F(CheckpointedStateTest, CommitJournalsThenApplies) {
   open();
-  ASSERT_TRUE(store_->commit({{.key = keyOf("p1"), .allocation = pinned(CpuSet{2, 3})}}).has_value());
+  ASSERT_TRUE(
+      store_->commit({{.key = keyOf("p1"), .allocation = testing::exclusiveAllocation(CpuSet{2, 3})}}).has_value());
   EXPECT_TRUE(store_->state().contains(keyOf("p1")));
   auto records = journal();
   ASSERT_EQ(records.size(), 1U);
@@ -72,15 +63,15 @@ TEST_F(CheckpointedStateTest, CommitJournalsThenApplies) {
 TEST_F(CheckpointedStateTest, ADraftCommitsEveryTouchedKeyInTheOrderFirstTouched) {
   open();
   ASSERT_TRUE(store_
-                  ->commit({{.key = keyOf("init"), .allocation = pinned(CpuSet{2})},
-                            {.key = keyOf("p1"), .allocation = pinned(CpuSet{3})}})
+                  ->commit({{.key = keyOf("init"), .allocation = testing::exclusiveAllocation(CpuSet{2})},
+                            {.key = keyOf("p1"), .allocation = testing::exclusiveAllocation(CpuSet{3})}})
                   .has_value());
   {
     auto draft = store_->draft();
     draft.erase(keyOf("init"));  // a finished sibling released for the decision
     draft.erase(keyOf("p1"));    // the old allocation taken out to place afresh
     EXPECT_FALSE(draft.state().contains(keyOf("p1"))) << "the policy decides on the edited State";
-    draft.put(keyOf("p1"), pinned(CpuSet{2, 3}));  // the decision
+    draft.put(keyOf("p1"), testing::exclusiveAllocation(CpuSet{2, 3}));  // the decision
     ASSERT_TRUE(draft.commit().has_value());
   }
   EXPECT_FALSE(store_->state().contains(keyOf("init")));
@@ -99,20 +90,21 @@ TEST_F(CheckpointedStateTest, ADraftCommitsEveryTouchedKeyInTheOrderFirstTouched
 
 TEST_F(CheckpointedStateTest, ADraftLeftUncommittedIsRolledBack) {
   open();
-  ASSERT_TRUE(store_->commit({{.key = keyOf("p1"), .allocation = pinned(CpuSet{2})}}).has_value());
+  ASSERT_TRUE(
+      store_->commit({{.key = keyOf("p1"), .allocation = testing::exclusiveAllocation(CpuSet{2})}}).has_value());
   const policies::State before = store_->state();
   const policies::StateTotals totals = before.totals();
   {
     auto draft = store_->draft();
     draft.erase(keyOf("p1"));
-    draft.put(keyOf("p2"), pinned(CpuSet{3, 4}));
-    draft.put(keyOf("p2"), pinned(CpuSet{5}));
+    draft.put(keyOf("p2"), testing::exclusiveAllocation(CpuSet{3, 4}));
+    draft.put(keyOf("p2"), testing::exclusiveAllocation(CpuSet{5}));
   }  // refused: no commit
   EXPECT_EQ(store_->state(), before);
   EXPECT_EQ(store_->state().totals(), totals);
   {
     auto draft = store_->draft();
-    draft.put(keyOf("p1"), pinned(CpuSet{6}));
+    draft.put(keyOf("p1"), testing::exclusiveAllocation(CpuSet{6}));
     draft.rollback();
     EXPECT_TRUE(draft.empty());
   }
@@ -122,12 +114,13 @@ TEST_F(CheckpointedStateTest, ADraftLeftUncommittedIsRolledBack) {
 
 TEST_F(CheckpointedStateTest, AFailedWriteLeavesMemoryAsBeforeUnlessToldToApplyAnyway) {
   open();
-  ASSERT_TRUE(store_->commit({{.key = keyOf("p1"), .allocation = pinned(CpuSet{2})}}).has_value());
+  ASSERT_TRUE(
+      store_->commit({{.key = keyOf("p1"), .allocation = testing::exclusiveAllocation(CpuSet{2})}}).has_value());
   const policies::State before = store_->state();
   ASSERT_TRUE(store_->close().has_value());  // from now on every write fails
   {
     auto draft = store_->draft();
-    draft.put(keyOf("p2"), pinned(CpuSet{3}));
+    draft.put(keyOf("p2"), testing::exclusiveAllocation(CpuSet{3}));
     EXPECT_FALSE(draft.commit().has_value());
   }
   EXPECT_EQ(store_->state(), before) << "a draft whose write failed is rolled back";
