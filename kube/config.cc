@@ -26,19 +26,20 @@ std::string resolve(const std::string& base_dir, const std::string& path) {
   return base_dir + "/" + path;
 }
 
+// A string member, "" when it is missing or not a string (YAML lets any node stand there).
+std::string stringField(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // The entry named `name` of a kubeconfig list ("clusters", "users", "contexts").
 const nlohmann::json* findNamed(const nlohmann::json& config, const char* list, const std::string& name) {
   auto it = config.find(list);
   if (it == config.end() || !it->is_array()) return nullptr;
   for (const auto& entry : *it) {
-    if (entry.is_object() && entry.value("name", "") == name) return &entry;
+    if (entry.is_object() && stringField(entry, "name") == name) return &entry;
   }
   return nullptr;
-}
-
-std::string stringField(const nlohmann::json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // A PEM from "<key>-data" (base64) or "<key>" (a file), "" when neither is set.

@@ -161,6 +161,22 @@ TEST(KubeconfigTest, MissingFileAndGarbage) {
   EXPECT_FALSE(loadKubeconfig(dir.write("kc2", "current-context: nope\ncontexts: 5\n")));
 }
 
+TEST(KubeconfigTest, ANameThatIsNotAStringIsNoMatchNotACrash) {
+  // Found by the kubeconfig fuzz target: YAML lets a mapping stand where a name should be.
+  auto config = parseKubeconfig(R"(current-context: main
+contexts:
+- name: {server: x}
+  context: {cluster: c1, user: u}
+- name: [main]
+clusters:
+- name: {c1: c1}
+  cluster: {server: "https://h"}
+)",
+                                "/k/config");
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().message().find("main"), std::string::npos) << config.error().message();
+}
+
 TEST(InClusterTest, ReadsServiceAccountFiles) {
   TempDir dir;
   dir.write("ca.crt", "CA");
