@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "kube/nrt_object.h"
 #include "tests/agent/agent_test_support.h"
+#include "tests/kube/server_wait.h"
 
 namespace topod::agent {
 namespace {
@@ -19,16 +20,15 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // The zones' available CPUs and the fingerprint as the server holds them ("" when absent).
-std::string serverView(kube::Client& client, const std::string& node) {
-  auto object = client.get(kube::nrtPath(node));
-  if (!object) return "";
+std::string serverView(const nlohmann::json& object) {
+  if (!object.is_object()) return "";
   std::string out;
-  for (const auto& zone : (*object)["zones"]) {
+  for (const auto& zone : object["zones"]) {
     for (const auto& r : zone["resources"]) {
       if (r["name"] == "cpu") out += zone["name"].get<std::string>() + "=" + r["available"].dump() + " ";
     }
   }
-  for (const auto& a : (*object)["attributes"]) {
+  for (const auto& a : object["attributes"]) {
     if (a["name"] == "nodeTopologyPodsFingerprint") out += a["value"].get<std::string>();
   }
   return out;
@@ -73,15 +73,12 @@ TEST(RealApiServerAgentTest, ObjectFollowsEveryPinAndRelease) {
   ASSERT_TRUE(publishing) << publishing.error().toString();
   nri::EventHandler& handler = (*publishing)->handler();
 
+  // The server's view once it matches `want` (watched, not polled), or the last one within 5 s.
   auto waitFor = [&](const std::string& want) {
-    auto deadline = std::chrono::steady_clock::now() + seconds(5);
-    std::string got;
-    while (std::chrono::steady_clock::now() < deadline) {
-      got = serverView(**client, "agent-node");
-      if (got == want) return got;
-      std::this_thread::sleep_for(milliseconds(20));  // polling the real server
-    }
-    return got;
+    auto seen = kube::testing::watchUntil(
+        **client, kube::kNrtCollection, "agent-node",
+        [&want](const nlohmann::json& object) { return serverView(object) == want; }, seconds(5), steadyClock());
+    return serverView(seen.last);
   };
 
   ASSERT_TRUE(handler.onSynchronize({}, {}));

@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "kube/client.h"
@@ -20,6 +22,7 @@
 #include "policies/nrt_view.h"
 #include "policies/policy.h"
 #include "policies/policy_registry.h"
+#include "tests/kube/server_wait.h"
 #include "topology/loaders.h"
 
 namespace topod::kube {
@@ -130,24 +133,35 @@ class RealApiServerTest : public ::testing::Test {
     options.retry.max_backoff = seconds(2);
     return std::make_unique<NrtPublisher>(
         *client_, options, clock_, [&node]() -> Result<nlohmann::json> { return node.desired(); },
-        [](bool ok, const std::string& message) {
+        [this](bool ok, const std::string& message) {
           std::fprintf(stderr, "publisher %s: %s\n", ok ? "ok" : "error", message.c_str());
+          std::lock_guard lock(reports_mutex_);
+          if (!ok) ++failures_;
+          reports_cv_.notify_all();
         });
   }
 
-  // Polls the server until it holds the node's desired content; the time it took, or nullopt.
+  // Watches the server until it holds the node's desired content; the time it took, or nullopt.
   std::optional<Clock::Duration> waitPublished(const Node& node, Clock::Duration limit) {
     auto start = clock_.now();
-    while (clock_.now() - start < limit) {
-      auto object = client_->get(nrtPath(node.name()));
-      if (object && sameNrtContent(*object, node.desired())) return clock_.now() - start;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    return std::nullopt;
+    auto seen = testing::watchUntil(
+        *client_, kNrtCollection, node.name(),
+        [&node](const nlohmann::json& object) { return sameNrtContent(object, node.desired()); }, limit, clock_);
+    if (!seen.held) return std::nullopt;
+    return clock_.now() - start;
+  }
+
+  // Waits until the publisher has reported `count` failed attempts in all, or `deadline` passes.
+  bool waitFailures(uint64_t count, Clock::TimePoint deadline) {
+    std::unique_lock lock(reports_mutex_);
+    return clock_.waitUntil(lock, reports_cv_, deadline, [&] { return failures_ >= count; });
   }
 
   SteadyClock clock_;
   std::unique_ptr<Client> client_;
+  std::mutex reports_mutex_;
+  std::condition_variable reports_cv_;
+  uint64_t failures_ = 0;  // failed publishing attempts the publisher reported
 };
 
 TEST_F(RealApiServerTest, CreatesThroughTheRealSchemaAndTheSchemaIsEnforced) {
@@ -231,18 +245,25 @@ TEST_F(RealApiServerTest, ServerRestartAndServerDownThenConverges) {
   p->markChanged();
   serverCommand("start-server");
   ASSERT_TRUE(waitPublished(node, seconds(20))) << "after a restart";
-  // Down for a while as containers come and go; pinning (admit/release) never waits on it.
+  // Down for a while as containers come and go, one change per failed publishing attempt (the
+  // publisher's own backoff paces them); pinning (admit/release) never waits on the server.
   serverCommand("stop-server");
   auto down_start = clock_.now();
+  const auto down_end = down_start + seconds(downSeconds());
   int i = 0;
-  while (clock_.now() - down_start < seconds(downSeconds())) {
+  while (clock_.now() < down_end) {
     auto before = clock_.now();
     ASSERT_TRUE(node.admit("d" + std::to_string(i), 1));
     if (i >= 2) node.release("d" + std::to_string(i - 2));
     p->markChanged();
     EXPECT_LT(clock_.now() - before, milliseconds(100)) << "a change never blocks on the server";
     ++i;
-    std::this_thread::sleep_for(milliseconds(500));
+    uint64_t failed;
+    {
+      std::lock_guard lock(reports_mutex_);
+      failed = failures_;
+    }
+    (void)waitFailures(failed + 1, down_end);
   }
   EXPECT_FALSE(p->stats().healthy);
   serverCommand("start-server");
