@@ -44,6 +44,14 @@ if(NOT DEFINED ROOT)
   message(FATAL_ERROR "usage: cmake -DROOT=<source tree> [-DSTAMP=<file>] -P TopodLayers.cmake")
 endif()
 
+# The build's module list (comma-separated) must be this order: one list of modules, not two.
+if(DEFINED MODULES)
+  string(REPLACE "," ";" modules "${MODULES}")
+  if(NOT modules STREQUAL TOPOD_LAYER_ORDER)
+    message(FATAL_ERROR "layering: the build's modules (${MODULES}) differ from TOPOD_LAYER_ORDER")
+  endif()
+endif()
+
 # The declared graph itself must point only downwards.
 set(seen "")
 foreach(module IN LISTS TOPOD_LAYER_ORDER)

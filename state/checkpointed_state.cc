@@ -10,7 +10,7 @@ CheckpointedState::CheckpointedState(std::string state_dir, CheckpointOptions op
 Result<LoadedState> CheckpointedState::load(const topology::Topology& topology, const policies::PolicyOptions& options,
                                             const policies::Policy& policy) {
   auto loaded = checkpoint_.load(topology, options, policy);
-  if (loaded.has_value()) state_ = loaded->state;
+  if (loaded.has_value()) state_ = std::move(loaded->state);
   return loaded;
 }
 

@@ -33,7 +33,8 @@ class CheckpointedState {
   CheckpointedState(const CheckpointedState&) = delete;
   CheckpointedState& operator=(const CheckpointedState&) = delete;
 
-  // Restores the State from the checkpoint (Checkpoint::load) and holds it.
+  // Restores the State from the checkpoint (Checkpoint::load) and holds it: the State moves in
+  // here (read it through state()); the result keeps the report and flags.
   Result<LoadedState> load(const topology::Topology& topology, const policies::PolicyOptions& options,
                            const policies::Policy& policy);
 

@@ -23,8 +23,8 @@ inline std::string objectName(const nlohmann::json& object) {
 }
 
 struct Observed {
-  bool held = false;     // `holds` was true of some version of the object
-  nlohmann::json last;   // the last version seen (null: none, or deleted)
+  bool held = false;    // `holds` was true of some version of the object
+  nlohmann::json last;  // the last version seen (null: none, or deleted)
 };
 
 // Until the object `name` of `collection` satisfies `holds`, or `limit` passes on `clock`.
