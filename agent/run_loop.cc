@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "config/config.h"
 #include "nri/plugin.h"
+#include "nri/socket_watcher.h"
 #include "nri/transport.h"
 #include "state/lock_file.h"
 #include "state/state_file.h"
@@ -315,6 +316,10 @@ int runRunCommand(const RunOptions& options) {
   plugin_options.name = env->plugin_name;
   plugin_options.idx = env->plugin_idx;
   plugin_options.clock = &clock;
+  // Reconnect the moment the runtime re-creates its socket (a restart), not when a backoff that
+  // grew while it was down runs out: containers created in between would start unpinned.
+  nri::InotifySocketWatcher socket_watcher(config.nri.socket_path);
+  if (env->inherited_fd < 0) plugin_options.socket_watcher = &socket_watcher;
   plugin_options.on_error = [&limiter, &connector](const Error& error) {
     // The plugin's message says whether it reconnects (most errors are answered on a
     // connection that stays up).
