@@ -9,8 +9,6 @@
 # Everything containerd owns lives under RUN_DIR: root, state, sockets, NRI socket, runc state.
 # What containerd still puts elsewhere (shim sockets under /run/containerd/s) is removed by the
 # harness after the run.
-# TOPOD_E2E_NRI_REQUIRE=NAME (containerd >= 2.2 only) makes NRI's default validator refuse
-# containers while plugin NAME ("90-topod") is not connected: the runtime fails closed.
 # Usage: containerd-config.sh RUN_DIR VERSION > RUN_DIR/containerd.toml    (VERSION: 1.7 or 2)
 set -euo pipefail
 
@@ -117,11 +115,3 @@ cat <<TOML
   plugin_request_timeout = "2s"
 TOML
 
-if [ -n "${TOPOD_E2E_NRI_REQUIRE:-}" ]; then
-  [ "$version" != 1.7 ] || { echo "containerd-config: containerd 1.7 has no NRI validator" >&2; exit 2; }
-  cat <<TOML
-  [plugins."io.containerd.nri.v1.nri".default_validator]
-    enable = true
-    required_plugins = ["$TOPOD_E2E_NRI_REQUIRE"]
-TOML
-fi
