@@ -3,6 +3,7 @@
 // the wait for the runtime's socket. The event logic itself lives in agent.cc.
 #include "agent/run_loop.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -25,6 +27,7 @@
 #include "common/clock.h"
 #include "config/config.h"
 #include "nri/plugin.h"
+#include "nri/socket_watcher.h"
 #include "nri/transport.h"
 #include "state/lock_file.h"
 #include "state/state_file.h"
@@ -41,8 +44,12 @@ void logCheckpointError(const Error& error, const std::string& consequence) {
 }
 
 // How long to wait for the runtime socket between checks: doubling from the first to the last.
+// The socket watcher cuts each wait short the moment the socket appears.
 constexpr std::chrono::milliseconds kSocketWaitFirst{100};
 constexpr std::chrono::milliseconds kSocketWaitMax{5000};
+// Sent by the socket watcher's thread to the main thread (blocked, taken by sigtimedwait) when
+// the runtime's socket appears while topod waits for it at start-up.
+constexpr int kSocketAppearedSignal = SIGUSR1;
 // Repeated identical connection errors are logged at most this often.
 constexpr std::chrono::seconds kRepeatLogInterval{60};
 
@@ -175,19 +182,31 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
 
 // Blocks until the socket exists or a stop signal arrives. Returns the stop signal, or 0. Keeps
 // systemd's watchdog fed meanwhile: a runtime that takes longer than WatchdogSec to appear must
-// not get topod killed.
+// not get topod killed. An inotify watch on the socket's directory ends a wait the moment the
+// socket appears; the checks with backoff remain for a watch that cannot be set up or misses.
 int waitForSocket(const std::string& path, const sigset_t& signals, const Clock& clock, systemd::Notifier& notifier,
                   Config& config, const RunOptions& options, const topology::Topology& topology) {
   const auto watchdog = std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdogInterval());
   auto delay = kSocketWaitFirst;
   bool announced = false;
+  nri::InotifySocketWatcher watcher(path);
+  std::optional<Status> watching;
   for (;;) {
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return 0;
+    if (!watching) {
+      const pthread_t main_thread = ::pthread_self();
+      watching = watcher.start([main_thread] { ::pthread_kill(main_thread, kSocketAppearedSignal); });
+      if (!watching->has_value()) {
+        spdlog::warn("cannot watch for the runtime's NRI socket: {}; checking with backoff only",
+                     watching->error().toString());
+      }
+      continue;  // it may have appeared before the watch was set up
+    }
     if (!announced) {
       spdlog::info(
           "waiting for the runtime's NRI socket {} (containerd or CRI-O with NRI enabled); "
-          "retrying with backoff up to every {} s",
+          "connecting when it appears (checking at least every {} s)",
           path, std::chrono::duration_cast<std::chrono::seconds>(kSocketWaitMax).count());
       (void)notifier.status("waiting for the runtime socket " + path);
       announced = true;
@@ -200,6 +219,9 @@ int waitForSocket(const std::string& path, const sigset_t& signals, const Clock&
       int sig = waitSignal(signals, watchdog.count() > 0 ? std::min(left, watchdog) : left);
       if (sig == SIGHUP) {
         reloadConfig(options, config, topology);
+      } else if (sig == kSocketAppearedSignal) {
+        spdlog::debug("the runtime's NRI socket {} appeared", path);
+        break;
       } else if (sig != 0) {
         return sig;
       }
@@ -218,6 +240,7 @@ int runRunCommand(const RunOptions& options) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, kSocketAppearedSignal);  // only ever from our own socket watcher
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   Config config = defaultConfig();
@@ -315,6 +338,10 @@ int runRunCommand(const RunOptions& options) {
   plugin_options.name = env->plugin_name;
   plugin_options.idx = env->plugin_idx;
   plugin_options.clock = &clock;
+  // Reconnect the moment the runtime re-creates its socket (a restart), not when a backoff that
+  // grew while it was down runs out: containers created in between would start unpinned.
+  nri::InotifySocketWatcher socket_watcher(config.nri.socket_path);
+  if (env->inherited_fd < 0) plugin_options.socket_watcher = &socket_watcher;
   plugin_options.on_error = [&limiter, &connector](const Error& error) {
     // The plugin's message says whether it reconnects (most errors are answered on a
     // connection that stays up).

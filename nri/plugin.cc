@@ -157,34 +157,75 @@ class Plugin::Impl {
     answered_cv_.notify_all();
   }
 
-  // Waits for `delay` on the clock unless stop() is called first.
-  void sleepInterruptible(std::chrono::milliseconds delay) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      clock_.waitUntil(lock, backoff_cv_, clock_.now() + delay, [this] { return stopping_.load(); });
-    }
-    drainWake();
-  }
-
   void drainWake() {
     uint64_t value = 0;
     [[maybe_unused]] ssize_t n = ::read(wake_fd_.get(), &value, sizeof(value));
   }
 
+  // The socket watcher's callback (its own thread): wakes a reconnect wait.
+  void socketAppeared() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      socket_appeared_ = true;
+    }
+    backoff_cv_.notify_all();
+  }
+
+  // Waits before the next connect: `delay` on the clock, or until the watcher reports the socket,
+  // or stop(). Returns true when the socket appeared (the caller resets its backoff).
+  bool waitToReconnect(std::chrono::milliseconds delay) {
+    bool appeared = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      clock_.waitUntil(lock, backoff_cv_, clock_.now() + delay,
+                       [this] { return stopping_.load() || socket_appeared_; });
+      appeared = socket_appeared_;
+      if (appeared) ++stats_.socket_appeared;
+    }
+    drainWake();
+    return appeared;
+  }
+
+  // A connect error that means "no socket there (yet)", as opposed to one that refuses.
+  static bool socketMissing(const Error& error) { return error.sysErrno() == ENOENT || error.sysErrno() == ENOTDIR; }
+
   void run() {
     io_thread_id_ = std::this_thread::get_id();
+    SocketWatcher* watcher = options_.socket_watcher;
+    if (watcher != nullptr) {
+      Status watching = watcher->start([this] { socketAppeared(); });
+      if (!watching.has_value()) {
+        report(watching.error().withContext("watching the NRI socket; reconnecting with backoff only"));
+        watcher = nullptr;
+      }
+    }
     std::chrono::milliseconds backoff = options_.backoff_initial;
     Status final_status = okStatus();
     while (!stopping_) {
+      {
+        // An appearance from now on is news for the wait after this attempt.
+        std::lock_guard<std::mutex> lock(mu_);
+        socket_appeared_ = false;
+      }
       auto fd = connector_.connect();
       if (!fd.has_value()) {
-        report(whatNext(fd.error().withContext("NRI plugin connecting via " + connector_.describe()), backoff));
+        const bool wait_for_socket = watcher != nullptr && socketMissing(fd.error());
+        const auto delay = wait_for_socket ? options_.backoff_max : backoff;
+        Error error = fd.error().withContext("NRI plugin connecting via " + connector_.describe());
+        report(wait_for_socket ? Error(error.code(),
+                                       error.message() + "; reconnecting when the socket appears (re-checking every " +
+                                           std::to_string(options_.backoff_max.count()) + " ms)",
+                                       error.sysErrno())
+                               : whatNext(error, backoff));
         if (!connector_.canReconnect()) {
           final_status = fd.error();
           break;
         }
-        sleepInterruptible(backoff);
-        backoff = std::min(backoff * 2, options_.backoff_max);
+        if (waitToReconnect(delay)) {
+          backoff = options_.backoff_initial;
+        } else if (!wait_for_socket) {
+          backoff = std::min(backoff * 2, options_.backoff_max);
+        }
         continue;
       }
       {
@@ -201,10 +242,14 @@ class Plugin::Impl {
         final_status = ended;
         break;
       }
-      sleepInterruptible(backoff);
-      backoff = std::min(backoff * 2, options_.backoff_max);
+      if (waitToReconnect(backoff)) {
+        backoff = options_.backoff_initial;
+      } else {
+        backoff = std::min(backoff * 2, options_.backoff_max);
+      }
     }
     goOffline();
+    if (watcher != nullptr) watcher->stop();
     std::lock_guard<std::mutex> lock(mu_);
     final_status_ = final_status;
     finished_ = true;
@@ -422,9 +467,10 @@ class Plugin::Impl {
 
   mutable std::mutex mu_;
   std::condition_variable finished_cv_;
-  std::condition_variable backoff_cv_;   // stop() during a reconnect backoff
+  std::condition_variable backoff_cv_;   // stop() or the socket appearing during a reconnect wait
   std::condition_variable answered_cv_;  // a CallSlot got its result
   bool live_ TOPOD_GUARDED_BY(mu_) = false;
+  bool socket_appeared_ TOPOD_GUARDED_BY(mu_) = false;  // the watcher saw it since the last attempt
   bool finished_ TOPOD_GUARDED_BY(mu_) = false;
   Status final_status_ TOPOD_GUARDED_BY(mu_);
   std::deque<OutgoingUpdate> outgoing_ TOPOD_GUARDED_BY(mu_);

@@ -5,8 +5,12 @@
 // Lifecycle (docs/nri.md, "Lifecycle"): connect -> RegisterPlugin -> Configure (subscribe a mask valid for
 // the runtime's NRI version) -> Synchronize (possibly split, `more`) -> events. When the
 // connection ends or breaks (EOF, protocol error, the runtime disconnecting a slow plugin), the
-// plugin reconnects with exponential backoff and goes through registration and a full
-// Synchronize again. A runtime-launched plugin (InheritedFdConnector) cannot reconnect: it stops.
+// plugin reconnects and goes through registration and a full Synchronize again. How it waits
+// between attempts: with a SocketWatcher (options.socket_watcher), a missing socket is waited for
+// (connect the moment it appears, re-checked every backoff_max should an event be lost), and a
+// socket that refuses connections is retried with exponential backoff that a re-created socket
+// cuts short; without one, every failure backs off. A runtime-launched plugin
+// (InheritedFdConnector) cannot reconnect: it stops.
 //
 // Threading: start() spawns ONE I/O thread that owns the socket, reads, dispatches to the
 // EventHandler and writes replies. updateContainers() may be called from any other thread; it
@@ -28,6 +32,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "nri/event_handler.h"
+#include "nri/socket_watcher.h"
 #include "nri/transport.h"
 #include "nri/types.h"
 
@@ -48,9 +53,15 @@ struct PluginOptions {
   std::string idx = "90";           // two digits; runtimes call plugins in ascending index order
   EventMask events = kTopodEvents;  // intersected with the runtime's valid events; never sent as 0
   // Reconnect backoff: first delay, doubled per failed attempt up to the maximum; reset once a
-  // connection reached Synchronize.
+  // connection reached Synchronize or the watcher saw the socket (re)appear. With a watcher, a
+  // missing socket does not grow it and backoff_max is only the safety re-check of a missing one.
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5000};
+  // Watches the runtime's socket for reconnecting the moment it (re)appears; nullptr: backoff
+  // only (a launched plugin has nothing to watch). Started and stopped by the plugin's I/O thread;
+  // if it fails to start, the error goes to on_error and the plugin backs off as without one.
+  // Must outlive the plugin.
+  SocketWatcher* socket_watcher = nullptr;
   // How long updateContainers() and RegisterPlugin wait for the runtime's answer.
   std::chrono::milliseconds call_timeout{5000};
   // Times the backoff and the call deadlines; nullptr: the real clock. Must outlive the plugin.
@@ -71,6 +82,7 @@ struct PluginStats {
   uint64_t synchronizations = 0;  // completed Synchronize sequences
   uint64_t events = 0;            // runtime->plugin requests answered (Configure/Sync included)
   uint64_t errors = 0;            // errors reported through on_error
+  uint64_t socket_appeared = 0;   // reconnect waits the socket watcher cut short
 };
 
 class Plugin {

@@ -1,18 +1,35 @@
 #!/usr/bin/env bash
-# Fetches the NRI-capable containerd of Debian trixie (1.7.x) into a cache, for the end-to-end
-# tests (docs/e2e.md). Nothing is installed into the system: apt runs on a private sources list,
-# private package lists and a private cache, and the .deb stays in CACHE_DIR.
+# Fetches one Debian package of a newer suite into a private cache, for the end-to-end tests
+# (docs/e2e.md): by default the NRI-capable containerd of trixie (1.7.x); `sid containerd` gives
+# containerd 2.x, `sid runc` a runc new enough for it. Nothing is installed into the system: apt
+# runs on a private sources list, private package lists and a private cache, and the .deb stays in
+# CACHE_DIR/SUITE.
 # The mirror is the one this machine already uses (its /etc/apt/sources.list.d/*.sources, or
-# /etc/apt/sources.list); only the suite changes to trixie.
-# Usage: e2e-fetch-containerd.sh [CACHE_DIR]    -> prints the path of the cached .deb
+# /etc/apt/sources.list); only the suite changes.
+# Usage: e2e-fetch-containerd.sh [SUITE [PACKAGE]]    -> prints the path of the cached .deb
+# The cache is $TOPOD_E2E_CACHE (default ~/.cache/topod-e2e); TOPOD_E2E_REFRESH=1 fetches again.
 set -euo pipefail
 
-cache=${1:-${TOPOD_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/topod-e2e}}
-suite=trixie
+suite=${1:-trixie}
+package=${2:-containerd}
+[[ "$suite" =~ ^[a-z]+$ && "$package" =~ ^[a-z0-9][a-z0-9.+-]*$ ]] ||
+  { echo "e2e-fetch-containerd: bad suite or package name: $suite $package" >&2; exit 2; }
+base=${TOPOD_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/topod-e2e}
+cache=$base/$suite
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
-existing=$(ls "$cache"/containerd_*_amd64.deb 2>/dev/null | sort -V | tail -n1 || true)
+newest() { ls "$cache"/"${package}"_*_amd64.deb 2>/dev/null | sort -V | tail -n1 || true; }
+existing=$(newest)
+# The trixie cache of earlier versions of this script sat directly in the base directory.
+if [ -z "$existing" ] && [ "$suite" = trixie ] && [ "$package" = containerd ]; then
+  old=$(ls "$base"/containerd_*_amd64.deb 2>/dev/null | sort -V | tail -n1 || true)
+  if [ -n "$old" ]; then
+    # A link, not a move: worktrees on the old script still find it there.
+    ln -f "$old" "$cache/" 2>/dev/null || cp "$old" "$cache/"
+    existing=$(newest)
+  fi
+fi
 if [ -n "$existing" ] && [ -z "${TOPOD_E2E_REFRESH:-}" ]; then
   echo "$existing"
   exit 0
@@ -27,7 +44,7 @@ if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
 fi
 [ -n "$mirror" ] || { echo "e2e-fetch-containerd: no Debian mirror found in /etc/apt" >&2; exit 1; }
 
-apt_dir=$cache/apt
+apt_dir=$base/apt-$suite
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 echo "deb [signed-by=$keyring] $mirror $suite main" >"$apt_dir/sources.list"
@@ -37,8 +54,9 @@ apt_opts=(
   -o "APT::Sandbox::User=root" -qq
 )
 apt-get "${apt_opts[@]}" update >&2
-(cd "$cache" && apt-get "${apt_opts[@]}" download "containerd/$suite" >&2)
-deb=$(ls "$cache"/containerd_*_amd64.deb | sort -V | tail -n1)
+(cd "$cache" && apt-get "${apt_opts[@]}" download "$package/$suite" >&2)
+deb=$(newest)
+[ -n "$deb" ] || { echo "e2e-fetch-containerd: apt fetched no ${package}_*_amd64.deb" >&2; exit 1; }
 # Keep only the newest package, should a refresh have fetched a newer one.
-for old in "$cache"/containerd_*_amd64.deb; do [ "$old" = "$deb" ] || rm -f "$old"; done
+for old in "$cache"/"${package}"_*_amd64.deb; do [ "$old" = "$deb" ] || rm -f "$old"; done
 echo "$deb"

@@ -121,6 +121,22 @@ TEST_F(RunCommandTest, WaitsForTheRuntimeSocketThenManagesContainersAndStopsOnSi
   EXPECT_NE(topod.output().find("stopped; 2 container allocations checkpointed"), std::string::npos) << topod.output();
 }
 
+// The socket appearing ends the wait at once (inotify), not at the next check: the log says the
+// watcher saw it, which the timed check alone never logs.
+TEST_F(RunCommandTest, ConnectsTheMomentTheRuntimeSocketAppears) {
+  writeConfig("log_level = \"debug\"\n");
+  ChildProcess topod(TOPOD_BINARY, args());
+  ASSERT_TRUE(topod.waitForOutput("still waiting for " + socket_ + "; next check in 200 ms")) << topod.output();
+  testing::RuntimeListener listener(socket_);
+  ASSERT_TRUE(listener.ok());
+  testing::SimRuntime runtime(listener.accept());
+  ASSERT_TRUE(runtime.handshake().has_value()) << topod.output();
+  EXPECT_NE(topod.output().find("the runtime's NRI socket " + socket_ + " appeared"), std::string::npos)
+      << topod.output();
+  topod.signal(SIGTERM);
+  EXPECT_EQ(exitCode(topod.wait(10s)), 0) << topod.output();
+}
+
 TEST_F(RunCommandTest, TellsSystemdReadyStatusWatchdogAndStopping) {
   writeConfig();
   NotifySocket notify(dir_.path() + "/notify");

@@ -2,12 +2,12 @@
 # End-to-end tests of topod on a real containerd (docs/e2e.md). Registered with CTest (label e2e)
 # by tests/e2e/CMakeLists.txt; scripts/test.sh runs it in the release build as root.
 #
-# Usage: run-e2e.sh --cri-client PATH [--topod PATH] [--only NAME[,NAME...]] [--keep]
+# Usage: run-e2e.sh --cri-client PATH [--topod PATH] [--containerd 1.7|2] [--only NAME[,NAME...]] [--keep]
 # Needs root, cgroup v1 (cpu, cpuset, memory), runc and busybox-static (scripts/install-deps.sh),
 # and TOPOD_E2E=1 in the environment: without it the test reports itself skipped (exit 77), so a
 # plain `ctest` on a developer machine does not start containerd.
 #
-# Flow: fetch and cache containerd 1.7 from Debian trixie, unpack it into a private run directory
+# Flow: fetch and cache containerd (1.7 from Debian trixie, or 2.x from sid), unpack it into a private run directory
 # under /tmp, build and import two busybox images, start containerd with a private config and NRI
 # on, then run the scenarios of scenarios.sh. Everything started is stopped by pid; on failure the
 # logs of containerd and topod are printed.
@@ -19,15 +19,25 @@ CRI_CLIENT=
 TOPOD=
 only=
 keep=
+containerd_version=1.7
 while [ $# -gt 0 ]; do
   case $1 in
     --cri-client) CRI_CLIENT=$2; shift 2 ;;
     --topod) TOPOD=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --containerd) containerd_version=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     *) echo "run-e2e: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+
+# Where each containerd version comes from (its config differences: containerd-config.sh).
+case $containerd_version in
+  1.7) containerd_suite=trixie ;;
+  2) containerd_suite=sid ;;
+  *) echo "run-e2e: --containerd $containerd_version: 1.7 or 2" >&2; exit 2 ;;
+esac
+export CONTAINERD_VERSION=$containerd_version
 
 skip() { echo "run-e2e: SKIPPED: $*"; exit 77; }
 [ "${TOPOD_E2E:-}" = 1 ] || skip "set TOPOD_E2E=1 to run the end-to-end tests (scripts/test.sh does, as root)"
@@ -113,10 +123,11 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 t0=$(date +%s.%N)
-deb=$("$repo/scripts/e2e-fetch-containerd.sh") || { fail "fetching containerd"; exit 1; }
+deb=$("$repo/scripts/e2e-fetch-containerd.sh" "$containerd_suite" containerd) ||
+  { fail "fetching containerd from $containerd_suite"; exit 1; }
 dpkg -x "$deb" "$RUN/containerd" || { fail "unpacking $deb"; exit 1; }
 "$here/build-images.sh" "$RUN/images" >/dev/null || { fail "building images"; exit 1; }
-"$here/containerd-config.sh" "$RUN" >"$RUN/containerd.toml"
+"$here/containerd-config.sh" "$RUN" "$containerd_version" >"$RUN/containerd.toml" || { fail "writing the config"; exit 1; }
 start_containerd || exit 1
 for image in pause busybox; do
   "$RUN/containerd/usr/bin/ctr" -a "$RUN/containerd.sock" -n k8s.io images import "$RUN/images/$image.tar" >/dev/null ||
@@ -175,7 +186,7 @@ run_scenario container_restart 1
 run_scenario container_replaced_before_stop 1
 
 total=$(seconds_since "$t0")
-echo "==================== e2e timings (setup ${setup_seconds}s, total ${total}s)"
+echo "==================== e2e timings, containerd $containerd_version (setup ${setup_seconds}s, total ${total}s)"
 printf '%s\n' "${timing_lines[@]}"
 [ -n "$have_topod" ] || echo "topod scenarios NOT RUN: ${TOPOD:-<none>} has no 'topod run'"
 [ "$E2E_FAILED" = 0 ]
