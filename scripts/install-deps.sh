@@ -8,7 +8,7 @@ packages=(
   libhwloc-dev hwloc-nox libnuma-dev libsystemd-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev libyaml-dev libspdlog-dev libfmt-dev libcli11-dev
+  libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libspdlog-dev libfmt-dev libcli11-dev
   dbus-daemon
   # scripts/fuzz.sh: clang 14 and its libFuzzer/sanitizer runtimes (not pulled in without recommends)
   clang libclang-rt-14-dev
