@@ -65,10 +65,9 @@ std::function<void(JournalOperation, Clock::Duration)> journalObserver(metrics::
       "topod_journal_append_duration_seconds",
       "Time to append a change to the state journal, with its fdatasync when state_sync is every-change.",
       kJournalBuckets);
-  metrics::Histogram& sync =
-      registry.histogram("topod_journal_sync_duration_seconds",
-                         "Time of the background fdatasync of the state journal (state_sync = background).",
-                         kJournalBuckets);
+  metrics::Histogram& sync = registry.histogram(
+      "topod_journal_sync_duration_seconds",
+      "Time of the background fdatasync of the state journal (state_sync = background).", kJournalBuckets);
   return [&append, &sync](JournalOperation operation, Clock::Duration took) {
     switch (operation) {
       case JournalOperation::Append: append.observe(seconds(took)); return;
@@ -99,9 +98,9 @@ MeteredHandler::MeteredHandler(nri::EventHandler& inner, metrics::Registry& regi
   static_assert(std::size(kNames) == kEventCount);
   for (const auto& [index, name] : kNames) {
     const metrics::Labels labels{{"event", std::string(name)}};
-    events_[index].duration = &registry.histogram(
-        "topod_nri_request_duration_seconds", "Time topod took to answer an NRI request, by event.", kNriBuckets,
-        labels);
+    events_[index].duration =
+        &registry.histogram("topod_nri_request_duration_seconds", "Time topod took to answer an NRI request, by event.",
+                            kNriBuckets, labels);
     events_[index].errors = &registry.counter(
         "topod_nri_request_errors_total",
         "NRI requests topod answered with an error (which fails the runtime's CRI request), by event.", labels);
@@ -133,14 +132,12 @@ Result<nri::CreateReply> MeteredHandler::onCreateContainer(const nri::Pod& pod, 
   return timed(kCreateContainer, [&] { return inner_.onCreateContainer(pod, container); });
 }
 
-Result<std::vector<nri::Update>> MeteredHandler::onUpdateContainer(const nri::Pod& pod,
-                                                                   const nri::Container& container,
+Result<std::vector<nri::Update>> MeteredHandler::onUpdateContainer(const nri::Pod& pod, const nri::Container& container,
                                                                    const nri::LinuxResources& requested) {
   return timed(kUpdateContainer, [&] { return inner_.onUpdateContainer(pod, container, requested); });
 }
 
-Result<std::vector<nri::Update>> MeteredHandler::onStopContainer(const nri::Pod& pod,
-                                                                 const nri::Container& container) {
+Result<std::vector<nri::Update>> MeteredHandler::onStopContainer(const nri::Pod& pod, const nri::Container& container) {
   return timed(kStopContainer, [&] { return inner_.onStopContainer(pod, container); });
 }
 

@@ -14,8 +14,8 @@ packages=(
   clang libclang-rt-14-dev
   # scripts/format.sh: the formatter CI checks the tree with
   clang-format-14
-  # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs
-  runc busybox-static iproute2 util-linux dpkg
+  # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs, scraping metrics
+  runc busybox-static iproute2 util-linux dpkg curl
 )
 
 missing=()
