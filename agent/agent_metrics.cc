@@ -76,8 +76,19 @@ std::function<void(JournalOperation, Clock::Duration)> journalObserver(metrics::
   };
 }
 
+metrics::Counter& registerNriMetrics(metrics::Registry& registry) {
+  MeteredHandler::Event events[MeteredHandler::kEventCount];
+  MeteredHandler::registerEvents(registry, events);
+  return registry.counter("topod_nri_reconnects_total",
+                          "Connections to the runtime after the first one (each one Synchronized).");
+}
+
 MeteredHandler::MeteredHandler(nri::EventHandler& inner, metrics::Registry& registry, const Clock& clock)
     : inner_(inner), clock_(clock) {
+  registerEvents(registry, events_);
+}
+
+void MeteredHandler::registerEvents(metrics::Registry& registry, Event (&events)[kEventCount]) {
   static constexpr std::pair<Index, std::string_view> kNames[] = {
       {kConfigure, "configure"},
       {kSynchronize, "synchronize"},
@@ -98,10 +109,10 @@ MeteredHandler::MeteredHandler(nri::EventHandler& inner, metrics::Registry& regi
   static_assert(std::size(kNames) == kEventCount);
   for (const auto& [index, name] : kNames) {
     const metrics::Labels labels{{"event", std::string(name)}};
-    events_[index].duration =
+    events[index].duration =
         &registry.histogram("topod_nri_request_duration_seconds", "Time topod took to answer an NRI request, by event.",
                             kNriBuckets, labels);
-    events_[index].errors = &registry.counter(
+    events[index].errors = &registry.counter(
         "topod_nri_request_errors_total",
         "NRI requests topod answered with an error (which fails the runtime's CRI request), by event.", labels);
   }

@@ -48,6 +48,12 @@ void registerAgentReadings(metrics::Registry& registry, const Agent& agent);
 // A CheckpointOptions::observe_journal that feeds topod_journal_{append,sync}_duration_seconds.
 std::function<void(JournalOperation, Clock::Duration)> journalObserver(metrics::Registry& registry);
 
+// Registers the NRI metrics up front (the per-event histograms and error counters MeteredHandler
+// records, the reconnect counter), so that they read 0 from the first scrape on, before the
+// runtime is there: a series that appears only with its first event loses that event to rate().
+// Returns the reconnect counter.
+metrics::Counter& registerNriMetrics(metrics::Registry& registry);
+
 // Forwards every NRI event to `inner` and records how long it took, per event, in
 // topod_nri_request_duration_seconds{event}, and the ones answered with an error in
 // topod_nri_request_errors_total{event}: the hook latencies the runtime's request timeout is
@@ -101,6 +107,8 @@ class MeteredHandler final : public nri::EventHandler {
   };
   template <typename Call>
   auto timed(Index index, Call&& call);
+  friend metrics::Counter& registerNriMetrics(metrics::Registry& registry);
+  static void registerEvents(metrics::Registry& registry, Event (&events)[kEventCount]);
 
   nri::EventHandler& inner_;
   const Clock& clock_;

@@ -348,6 +348,7 @@ int runRunCommand(const RunOptions& options) {
 
   systemd::SdNotifier notifier;
   registerAgentReadings(registry, **agent);
+  metrics::Counter& reconnects = registerNriMetrics(registry);
   Heartbeat heartbeat(clock);
   const auto tick_max = std::max<Clock::Duration>(notifier.watchdogInterval(), kSocketWaitMax);
   auto metrics_server = startMetricsServer(config.metrics.address, registry, **agent, heartbeat,
@@ -379,8 +380,6 @@ int runRunCommand(const RunOptions& options) {
     limiter.log("NRI (" + connector->describe() + "): " + error.toString());
   };
   Agent& agent_ref = **agent;
-  metrics::Counter& reconnects =
-      registry.counter("topod_nri_reconnects_total", "Connections to the runtime after the first one (Synchronized).");
   plugin_options.on_synchronized = [&notifier, &agent_ref, &reconnects,
                                     first = true](const nri::RuntimeInfo& runtime) mutable {
     if (!first) reconnects.inc();

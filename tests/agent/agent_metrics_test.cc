@@ -166,5 +166,23 @@ TEST(MeteredHandlerTest, TimesEveryEventAndCountsErrors) {
   EXPECT_EQ(sample(text, "topod_nri_request_duration_seconds_count{event=\"synchronize\"}"), 0);
 }
 
+TEST(MeteredHandlerTest, TheNriSeriesExistAtZeroBeforeTheFirstEvent) {
+  FakeClock clock;
+  metrics::Registry registry;
+  metrics::Counter& reconnects = registerNriMetrics(registry);
+  std::string text = registry.render();
+  EXPECT_EQ(sample(text, "topod_nri_request_duration_seconds_count{event=\"create_container\"}"), 0);
+  EXPECT_EQ(sample(text, "topod_nri_request_errors_total{event=\"remove_pod_sandbox\"}"), 0);
+  EXPECT_EQ(sample(text, "topod_nri_reconnects_total"), 0);
+  reconnects.inc();
+  // The handler made later records into the same series.
+  SlowHandler inner(clock, std::chrono::milliseconds(1));
+  MeteredHandler handler(inner, registry, clock);
+  ASSERT_TRUE(handler.onSynchronize({}, {}).has_value());
+  text = registry.render();
+  EXPECT_EQ(sample(text, "topod_nri_request_duration_seconds_count{event=\"synchronize\"}"), 1);
+  EXPECT_EQ(sample(text, "topod_nri_reconnects_total"), 1);
+}
+
 }  // namespace
 }  // namespace topod::agent
