@@ -26,6 +26,48 @@ std::string describe(const ContainerKey& key) {
   return escapeForDisplay(key.pod_uid + "/" + key.container_name);
 }
 
+// Counts one CreateContainer in the admission and pinning metrics when it goes out of scope:
+// every return path of the event, admitted or refused, is counted once.
+class AdmissionRecord {
+ public:
+  AdmissionRecord(AgentMetrics* metrics, bool pins_cpus, bool pins_memory)
+      : metrics_(metrics), pins_cpus_(pins_cpus), pins_memory_(pins_memory) {
+    if (metrics_ != nullptr) started_ = metrics_->clock.now();
+  }
+  ~AdmissionRecord() {
+    if (metrics_ == nullptr) return;
+    const std::chrono::duration<double, std::milli> took = metrics_->clock.now() - started_;
+    metrics_->admission_duration_ms.observe(took.count());
+    metrics_->admission_requests.inc();
+    if (pins_cpus_) metrics_->cpu_pinning_requests.inc();
+    if (pins_memory_) metrics_->memory_pinning_requests.inc();
+    if (admitted_) return;
+    // A refusal is counted against every manager the container needed: the policies decide
+    // CPUs, memory and alignment together and do not say which part could not be met.
+    metrics_->admission_errors.inc();
+    if (pins_cpus_) metrics_->cpu_pinning_errors.inc();
+    if (pins_memory_) metrics_->memory_pinning_errors.inc();
+  }
+  AdmissionRecord(const AdmissionRecord&) = delete;
+  AdmissionRecord& operator=(const AdmissionRecord&) = delete;
+  void admitted() { admitted_ = true; }
+
+ private:
+  AgentMetrics* metrics_;
+  const bool pins_cpus_;
+  const bool pins_memory_;
+  Clock::TimePoint started_{};
+  bool admitted_ = false;
+};
+
+// The kubelet static policy's rule for exclusive CPUs: a Guaranteed pod's container that asks
+// for whole CPUs (an unset request defaults to the limit).
+bool asksForExclusiveCpus(QosClass qos, const policies::ContainerRequest& request) {
+  constexpr int64_t kMillisPerCpu = 1000;
+  const int64_t millis = request.cpu_request_millis != 0 ? request.cpu_request_millis : request.cpu_limit_millis;
+  return qos == QosClass::Guaranteed && millis > 0 && millis % kMillisPerCpu == 0;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Agent>> Agent::create(const topology::Topology& topology, AgentOptions options) {
@@ -301,6 +343,7 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
     }
     known.applied = desired;
   }
+  if (options_.metrics != nullptr) options_.metrics->drift_repairs.inc(static_cast<uint64_t>(drifted));
   synchronized_ = true;
   pending_ = false;
   stale_ = false;
@@ -316,6 +359,9 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   // Outside the lock: finding the container's devices reads sysfs and depends on no state.
   const QosClass qos = qosClassOf(pod, &container);
   const policies::ContainerRequest request = requestOf(container, container.resources, qos);
+  AdmissionRecord record(
+      options_.metrics, options_.policy.policy != "none" && asksForExclusiveCpus(qos, request),
+      options_.policy.memory_policy == policies::MemoryManagerPolicy::Static && qos == QosClass::Guaranteed);
   std::unique_lock lock(mutex_);
   ContainerKey key = keyOf(pod, container.name);
   const CpuSet exclusive_before = state_.totals().exclusive_cpus;
@@ -407,6 +453,7 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
                escapeForDisplay(container.id), previous ? " again, as a new attempt" : "",
                decision->placement.cpus.toString(), exclusive ? " exclusive" : " shared", reply.updates.size(),
                escapeForDisplay(decision->explanation));
+  record.admitted();
   return reply;
 }
 
@@ -611,6 +658,22 @@ std::size_t Agent::containerCount() const {
 bool Agent::synchronized() const {
   std::unique_lock lock(mutex_);
   return synchronized_;
+}
+
+Agent::Pools Agent::pools() const {
+  std::unique_lock lock(mutex_);
+  return Pools{.exclusive_cpus = static_cast<std::size_t>(state_.totals().exclusive_cpus.size()),
+               .shared_cpus = static_cast<std::size_t>(policy_->sharedCpus(state_).size())};
+}
+
+uint64_t Agent::compactions() const {
+  // The checkpoint's own lock guards its count; the agent's is not needed.
+  return store_.checkpoint().compactions();
+}
+
+std::string Agent::healthProblem() const {
+  std::unique_lock lock(mutex_);
+  return store_.checkpoint().problem();
 }
 
 }  // namespace topod::agent

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/agent_metrics.h"
 #include "cgroups/cgroup_fs.h"
 #include "nri/event_handler.h"
 #include "policies/policy.h"
@@ -46,6 +47,8 @@ struct AgentOptions {
   // Optional: finds the PCI devices (so the NUMA nodes) behind the device nodes a container is
   // given, for the policies' device alignment. Without it containers carry no devices. Not owned.
   const topology::DeviceNodeResolver* devices = nullptr;
+  // Optional: where admissions, pinning requests and drift repairs are counted. Not owned.
+  AgentMetrics* metrics = nullptr;
 };
 
 // Unsolicited updates handed to the sender, with the generation they were computed at.
@@ -94,6 +97,16 @@ class Agent final : public nri::EventHandler {
   policies::State state() const;
   std::size_t containerCount() const;
   bool synchronized() const;
+  // CPU counts of the pools now (the metrics' gauges read them at each scrape).
+  struct Pools {
+    std::size_t exclusive_cpus = 0;
+    std::size_t shared_cpus = 0;
+  };
+  Pools pools() const;
+  // Compactions of the checkpoint completed since start.
+  uint64_t compactions() const;
+  // Why the agent cannot record changes (its checkpoint refuses them), or empty: for /healthz.
+  std::string healthProblem() const;
 
  private:
   struct Applied {

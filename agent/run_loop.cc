@@ -21,11 +21,14 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "agent/agent_metrics.h"
 #include "agent/logging.h"
 #include "agent/nrt_publishing.h"
 #include "cgroups/cgroup_fs_impl.h"
 #include "common/clock.h"
 #include "config/config.h"
+#include "metrics/http_server.h"
+#include "metrics/registry.h"
 #include "nri/plugin.h"
 #include "nri/socket_watcher.h"
 #include "nri/transport.h"
@@ -147,6 +150,50 @@ class UnsolicitedSender {
   std::thread thread_;
 };
 
+// When the main thread last came round its loop: /healthz fails once it has not for a while.
+class Heartbeat {
+ public:
+  explicit Heartbeat(const Clock& clock) : clock_(clock) { beat(); }
+  void beat() { last_ = clock_.now().time_since_epoch().count(); }
+  Clock::Duration age() const { return clock_.now() - Clock::TimePoint(Clock::Duration(last_.load())); }
+
+ private:
+  const Clock& clock_;
+  std::atomic<Clock::Duration::rep> last_{0};
+};
+// The main thread wakes at least every 5 s (kSocketWaitMax) or every watchdog tick; a
+// heartbeat older than three of those means it is stuck.
+constexpr std::chrono::seconds kHealthyHeartbeatAge{15};
+
+// The metrics and health endpoint ([metrics] address; docs/metrics.md). nullptr when off or
+// when the address cannot be bound (logged: topod serves the runtime all the same).
+std::unique_ptr<metrics::HttpServer> startMetricsServer(const std::string& address, const metrics::Registry& registry,
+                                                        const Agent& agent, const Heartbeat& heartbeat,
+                                                        Clock::Duration max_age) {
+  if (address.empty()) return nullptr;
+  auto parsed = metrics::parseListenAddress(address);  // validated with the config already
+  if (!parsed.has_value()) {
+    spdlog::error("metrics: {}; serving no metrics", parsed.error().toString());
+    return nullptr;
+  }
+  auto health = [&agent, &heartbeat, max_age]() -> std::string {
+    if (heartbeat.age() > max_age) {
+      return "the main loop has not run for " +
+             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(heartbeat.age()).count()) + " s";
+    }
+    return agent.healthProblem();
+  };
+  auto server = metrics::HttpServer::start(
+      *parsed, metrics::HttpHandlers{.metrics = [&registry] { return registry.render(); }, .health = health});
+  if (!server.has_value()) {
+    spdlog::error("metrics: {}; serving no metrics (set [metrics] address, or \"\" to turn them off)",
+                  server.error().toString());
+    return nullptr;
+  }
+  spdlog::info("serving metrics on http://{}/metrics and health on /healthz", (*server)->address().toString());
+  return std::move(*server);
+}
+
 std::string managedSummary(const topology::Topology& topology) {
   return std::to_string(topology.onlineCpus().size()) + " CPUs (" + topology.onlineCpus().toString() + ") on " +
          std::to_string(topology.numaNodes().size()) + " NUMA node(s)";
@@ -170,11 +217,11 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
   bool restart_needed = fresh->policy != current.policy || !(fresh->nri == current.nri) ||
                         fresh->state_dir != current.state_dir || fresh->state_sync != current.state_sync ||
                         fresh->state_journal_records != current.state_journal_records ||
-                        fresh->cgroup_root != current.cgroup_root;
+                        fresh->cgroup_root != current.cgroup_root || fresh->metrics != current.metrics;
   spdlog::info("SIGHUP: reloaded {}; log level {}", options.config_path, logLevelName(fresh->log_level));
   if (restart_needed) {
     spdlog::warn(
-        "SIGHUP: policy, NRI, state_dir, state_sync or cgroup_root changes take effect at the next start "
+        "SIGHUP: policy, NRI, metrics, state_dir, state_sync or cgroup_root changes take effect at the next start "
         "(current allocations were made under the running settings)");
   }
   current.log_level = fresh->log_level;
@@ -185,7 +232,7 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
 // not get topod killed. An inotify watch on the socket's directory ends a wait the moment the
 // socket appears; the checks with backoff remain for a watch that cannot be set up or misses.
 int waitForSocket(const std::string& path, const sigset_t& signals, const Clock& clock, systemd::Notifier& notifier,
-                  Config& config, const RunOptions& options, const topology::Topology& topology) {
+                  Config& config, const RunOptions& options, const topology::Topology& topology, Heartbeat& heartbeat) {
   const auto watchdog = std::chrono::duration_cast<std::chrono::milliseconds>(notifier.watchdogInterval());
   auto delay = kSocketWaitFirst;
   bool announced = false;
@@ -226,6 +273,7 @@ int waitForSocket(const std::string& path, const sigset_t& signals, const Clock&
         return sig;
       }
       if (watchdog.count() > 0) (void)notifier.watchdog();
+      heartbeat.beat();
     }
     delay = std::min(delay * 2, kSocketWaitMax);
   }
@@ -294,14 +342,19 @@ int runRunCommand(const RunOptions& options) {
   }
   // Containers' device nodes are resolved against this machine's sysfs (and NVIDIA's procfs).
   topology::SysfsDeviceNodeResolver device_nodes("/");
+  // Metrics are recorded whether or not they are served ([metrics] address): a few counters.
+  metrics::Registry registry;
+  AgentMetrics agent_metrics(registry, clock);
   auto agent = Agent::create(*topology, AgentOptions{.policy = config.policy,
                                                      .state_dir = config.state_dir,
                                                      .cgroups = cgroup_fs.get(),
                                                      .checkpoint = {.sync = config.state_sync,
                                                                     .records_per_segment = config.state_journal_records,
                                                                     .report_background_error = logCheckpointError,
-                                                                    .clock = &clock},
-                                                     .devices = &device_nodes});
+                                                                    .clock = &clock,
+                                                                    .observe_journal = journalObserver(registry)},
+                                                     .devices = &device_nodes,
+                                                     .metrics = &agent_metrics});
   if (!agent.has_value()) {
     spdlog::error("{}", agent.error().toString());
     return 1;
@@ -317,6 +370,12 @@ int runRunCommand(const RunOptions& options) {
                std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count());
 
   systemd::SdNotifier notifier;
+  registerAgentReadings(registry, **agent);
+  metrics::Counter& reconnects = registerNriMetrics(registry);
+  Heartbeat heartbeat(clock);
+  const auto tick_max = std::max<Clock::Duration>(notifier.watchdogInterval(), kSocketWaitMax);
+  auto metrics_server = startMetricsServer(config.metrics.address, registry, **agent, heartbeat,
+                                           std::max<Clock::Duration>(kHealthyHeartbeatAge, 3 * tick_max));
   (void)notifier.ready("managing " + managedSummary(*topology) + "; connecting to the runtime");
 
   auto env = nri::resolveLaunchEnvironment(::getenv, "topod", config.nri.plugin_name, config.nri.plugin_index);
@@ -325,7 +384,7 @@ int runRunCommand(const RunOptions& options) {
     return 1;
   }
   if (env->inherited_fd < 0) {
-    int sig = waitForSocket(config.nri.socket_path, signals, clock, notifier, config, options, *topology);
+    int sig = waitForSocket(config.nri.socket_path, signals, clock, notifier, config, options, *topology, heartbeat);
     if (sig != 0) {
       spdlog::info("signal {} while waiting for the runtime; stopping", sig);
       (void)notifier.stopping();
@@ -348,7 +407,10 @@ int runRunCommand(const RunOptions& options) {
     limiter.log("NRI (" + connector->describe() + "): " + error.toString());
   };
   Agent& agent_ref = **agent;
-  plugin_options.on_synchronized = [&notifier, &agent_ref](const nri::RuntimeInfo& runtime) {
+  plugin_options.on_synchronized = [&notifier, &agent_ref, &reconnects,
+                                    first = true](const nri::RuntimeInfo& runtime) mutable {
+    if (!first) reconnects.inc();
+    first = false;
     (void)notifier.status("serving " + runtime.name + " " + runtime.version + "; " +
                           std::to_string(agent_ref.containerCount()) + " containers");
   };
@@ -369,8 +431,20 @@ int runRunCommand(const RunOptions& options) {
     }
     nrt = std::move(*started_nrt);
     spdlog::info("publishing NodeResourceTopology {} through {}", nrt->nodeName(), nrt->origin());
+    NrtPublishing& publishing = *nrt;
+    registry.counterCallback("topod_nrt_writes_total", "NodeResourceTopology objects written (created or updated).",
+                             [&publishing] { return static_cast<double>(publishing.stats().writes); });
+    registry.counterCallback("topod_nrt_write_failures_total",
+                             "NodeResourceTopology publishing runs that ended in an error (retried).",
+                             [&publishing] { return static_cast<double>(publishing.stats().failures); });
   }
-  nri::EventHandler& handler = nrt ? nrt->handler() : static_cast<nri::EventHandler&>(agent_ref);
+  // The server's callbacks read the publisher: it stops first, whichever way this function ends.
+  struct StopBeforePublisher {
+    std::unique_ptr<metrics::HttpServer>& server;
+    ~StopBeforePublisher() { server.reset(); }
+  } stop_metrics_first{metrics_server};
+  nri::EventHandler& inner_handler = nrt ? nrt->handler() : static_cast<nri::EventHandler&>(agent_ref);
+  MeteredHandler handler(inner_handler, registry, clock);
   nri::Plugin plugin(plugin_options, handler, *connector);
   UnsolicitedSender sender(agent_ref, plugin);
   agent_ref.setPendingNotifier([&sender] { sender.wake(); });
@@ -400,6 +474,7 @@ int runRunCommand(const RunOptions& options) {
   auto tick = watchdog.count() > 0 ? watchdog : std::chrono::milliseconds(1000);
   for (;;) {
     int sig = waitSignal(signals, tick);
+    heartbeat.beat();
     if (sig == SIGHUP) {
       reloadConfig(options, config, *topology);
       continue;

@@ -11,22 +11,23 @@
 cmake_minimum_required(VERSION 3.25)
 
 # Module order and, for each, the modules it may include (its own is implied).
-set(TOPOD_LAYER_ORDER common topology policies state simulator config cgroups systemd nri kube agent cli)
+set(TOPOD_LAYER_ORDER common metrics topology policies state simulator config cgroups systemd nri kube agent cli)
 set(TOPOD_LAYER_common "")
+set(TOPOD_LAYER_metrics common)
 set(TOPOD_LAYER_topology common)
 set(TOPOD_LAYER_policies common topology)
 set(TOPOD_LAYER_state common topology policies)
 set(TOPOD_LAYER_simulator common topology policies state)
-set(TOPOD_LAYER_config common topology policies state)
+set(TOPOD_LAYER_config common metrics topology policies state)
 set(TOPOD_LAYER_cgroups common)
 set(TOPOD_LAYER_systemd common)
 set(TOPOD_LAYER_nri common)
 set(TOPOD_LAYER_kube common topology)
-set(TOPOD_LAYER_agent common topology policies state config cgroups systemd nri kube)
-set(TOPOD_LAYER_cli common topology policies state simulator config cgroups systemd nri kube agent)
+set(TOPOD_LAYER_agent common metrics topology policies state config cgroups systemd nri kube)
+set(TOPOD_LAYER_cli common metrics topology policies state simulator config cgroups systemd nri kube agent)
 
 # Third-party headers (a prefix of the include path) and the only modules that may include them.
-set(TOPOD_EXTERNAL_PREFIXES hwloc curl/ yaml.h toml++/ CLI/ systemd/ spdlog/ nlohmann/ google/ grpc)
+set(TOPOD_EXTERNAL_PREFIXES hwloc curl/ yaml.h toml++/ CLI/ systemd/ spdlog/ nlohmann/ google/ grpc microhttpd.h)
 set(TOPOD_EXTERNAL_hwloc topology)
 set(TOPOD_EXTERNAL_curl/ kube)
 set(TOPOD_EXTERNAL_yaml.h kube)
@@ -37,6 +38,7 @@ set(TOPOD_EXTERNAL_spdlog/ agent)
 set(TOPOD_EXTERNAL_nlohmann/ common topology state simulator kube agent)
 set(TOPOD_EXTERNAL_google/ nri)
 set(TOPOD_EXTERNAL_grpc nri)
+set(TOPOD_EXTERNAL_microhttpd.h metrics)
 # Modules that are pure functions of their inputs: the C++ standard library only.
 set(TOPOD_PURE_MODULES policies simulator)
 

@@ -13,6 +13,7 @@
 #include "common/file_io.h"
 #include "common/resource_names.h"
 #include "config/config_reader.h"
+#include "metrics/listen_address.h"
 #include "policies/policy_registry.h"
 #include "policies/request.h"
 
@@ -182,6 +183,20 @@ void readNri(TableReader& root, NriConfig& out) {
   });
 }
 
+void readMetrics(TableReader& root, MetricsConfig& out) {
+  root.readSubtable("metrics", [&](TableReader& metrics) {
+    if (metrics.readString("address", out.address) && !out.address.empty()) {
+      auto parsed = metrics::parseListenAddress(out.address);
+      if (!parsed.has_value()) {
+        metrics.problem("address", parsed.error().message() + " (\"\" turns the endpoint off)");
+      } else if (parsed->port == 0) {
+        metrics.problem("address", "\"" + out.address + "\": port 0 would be a different port at every start");
+      }
+    }
+    metrics.finish();
+  });
+}
+
 }  // namespace
 
 std::string_view logLevelName(LogLevel level) {
@@ -308,6 +323,7 @@ Result<Config> parseConfig(std::string_view text, std::string_view source_name) 
   }
   readNri(root, config.nri);
   readKubernetes(root, config.kubernetes);
+  readMetrics(root, config.metrics);
   readPolicy(root, config.policy);
   root.finish();
 
@@ -350,6 +366,8 @@ std::string describeConfig(const Config& config) {
   out << "  state dir: " << config.state_dir << " (sync " << nameOf(kStateSyncModes, config.state_sync)
       << ", journal segments of " << config.state_journal_records << " records), cgroup root: " << config.cgroup_root
       << ", log level: " << logLevelName(config.log_level) << "\n";
+  out << "  metrics: " << (config.metrics.address.empty() ? "off" : "http://" + config.metrics.address + "/metrics")
+      << "\n";
   if (config.kubernetes.enabled) {
     out << "  kubernetes: publishing NodeResourceTopology via "
         << (config.kubernetes.kubeconfig.empty() ? "in-cluster config" : config.kubernetes.kubeconfig)

@@ -32,6 +32,14 @@ struct NriConfig {
   friend bool operator==(const NriConfig&, const NriConfig&) = default;
 };
 
+// The metrics and health endpoint ([metrics], docs/metrics.md).
+struct MetricsConfig {
+  // "host:port" (metrics/listen_address.h); empty: no endpoint. Loopback by default: the
+  // numbers describe the node's workloads, so exposing them off the node is a choice.
+  std::string address = "127.0.0.1:9412";
+  friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
+};
+
 struct Config {
   // Embedded defaults: the kubelet's usual production setting (static CPU manager with one
   // reserved CPU, memory manager off, topology manager best-effort at container scope).
@@ -39,6 +47,7 @@ struct Config {
   NriConfig nri;
   // NodeResourceTopology publishing ([kubernetes]); off unless enabled.
   KubernetesConfig kubernetes;
+  MetricsConfig metrics;
   // Where the checkpoint (state.json and its journal) and the lock file live.
   std::string state_dir = "/var/lib/topod";
   // When a change is fdatasynced: before the reply (survives power loss) or within a second

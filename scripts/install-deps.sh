@@ -8,14 +8,14 @@ packages=(
   libhwloc-dev hwloc-nox libnuma-dev libsystemd-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev libyaml-dev libspdlog-dev libfmt-dev libcli11-dev
+  libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libspdlog-dev libfmt-dev libcli11-dev
   dbus-daemon
   # scripts/fuzz.sh: clang 14 and its libFuzzer/sanitizer runtimes (not pulled in without recommends)
   clang libclang-rt-14-dev
   # scripts/format.sh: the formatter CI checks the tree with
   clang-format-14
-  # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs
-  runc busybox-static iproute2 util-linux dpkg
+  # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs, scraping metrics
+  runc busybox-static iproute2 util-linux dpkg curl
 )
 
 missing=()

@@ -173,7 +173,14 @@ Status Checkpoint::record(const std::vector<policies::StateChange>& changes) {
     std::lock_guard lock(worker_mutex_);
     if (closed_) return Error::failedPrecondition("checkpoint " + dir_ + " is closed");
   }
-  TOPOD_RETURN_IF_ERROR(journal_->append(changes));
+  if (options_.observe_journal) {
+    const Clock::TimePoint started = clock_.now();
+    Status appended = journal_->append(changes);
+    options_.observe_journal(JournalOperation::Append, clock_.now() - started);
+    TOPOD_RETURN_IF_ERROR(appended);
+  } else {
+    TOPOD_RETURN_IF_ERROR(journal_->append(changes));
+  }
   // Wake the worker once per newly closed segment, not per record: a compaction that keeps
   // failing (a full disk) is retried when the next segment closes, not on every event.
   std::size_t closed = journal_->closedSegmentCount();
@@ -233,6 +240,16 @@ bool Checkpoint::syncPending() const {
   return journal_ && journal_->dirty();
 }
 
+std::string Checkpoint::problem() const {
+  if (!journal_) return "checkpoint " + dir_ + " is not loaded";
+  {
+    std::lock_guard lock(worker_mutex_);
+    if (closed_) return "checkpoint " + dir_ + " is closed";
+  }
+  std::string refusal = journal_->refusal();
+  return refusal.empty() ? refusal : "the journal in " + dir_ + " refuses writes: " + refusal;
+}
+
 void Checkpoint::workerLoop() {
   const bool background = options_.sync == JournalSync::Background;
   std::unique_lock lock(worker_mutex_);
@@ -248,7 +265,10 @@ void Checkpoint::workerLoop() {
     compaction_wanted_ = false;
     lock.unlock();
     if (background) {
+      const bool timed = options_.observe_journal && journal_->dirty();
+      const Clock::TimePoint started = timed ? clock_.now() : Clock::TimePoint{};
       Status synced = journal_->syncIfDirty();
+      if (timed) options_.observe_journal(JournalOperation::Sync, clock_.now() - started);
       if (!synced.has_value() && options_.report_background_error) {
         options_.report_background_error(synced.error(),
                                          "retrying in " + std::to_string(kBackgroundSyncInterval.count()) + " ms");

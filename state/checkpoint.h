@@ -53,6 +53,12 @@ struct LoadedState {
   bool warning = false;
 };
 
+// What observe_journal times.
+enum class JournalOperation {
+  Append,  // record(): the write, plus its fdatasync in EveryChange mode (the NRI path waits for it)
+  Sync,    // the worker's fdatasync of what Background mode left unsynced
+};
+
 struct CheckpointOptions {
   JournalSync sync = JournalSync::EveryChange;
   // Records per journal segment: how much a compaction folds at once. At ~600 bytes a record the
@@ -64,6 +70,10 @@ struct CheckpointOptions {
   std::function<void(const Error&, const std::string& consequence)> report_background_error;
   // Times the background fdatasync; nullptr: the real clock. Must outlive the Checkpoint.
   const Clock* clock = nullptr;
+  // Told how long each journal operation took, successful or not (the agent feeds its metrics;
+  // the state module does not know them). Called on the recording thread or the worker, outside
+  // every lock of the Checkpoint; must be thread-safe and fast. Unset: nothing is timed.
+  std::function<void(JournalOperation, Clock::Duration)> observe_journal;
 };
 
 class Checkpoint {
@@ -105,6 +115,9 @@ class Checkpoint {
   // Whether recorded changes still wait for their fdatasync (Background mode; never true after
   // record() returns in EveryChange mode).
   bool syncPending() const;
+  // Why changes cannot be recorded (not loaded, closed, or a journal that refuses writes), or
+  // empty while they can: what the health endpoint reports.
+  std::string problem() const;
 
   const std::string& path() const { return snapshot_.path(); }
   const std::string& dir() const { return dir_; }

@@ -268,6 +268,11 @@ Status StateJournal::writeAllLocked(std::string_view bytes) {
   return okStatus();
 }
 
+std::string StateJournal::refusal() const {
+  std::lock_guard lock(mutex_);
+  return broken_;
+}
+
 void StateJournal::forgetClosed(const std::vector<JournalSegment>& compacted) {
   std::lock_guard lock(mutex_);
   std::erase_if(closed_, [&](const JournalSegment& segment) {

@@ -118,6 +118,9 @@ class StateJournal {
   // something is not synced yet. Background mode's flusher calls it.
   Status syncIfDirty();
   bool dirty() const;
+  // Why append() refuses every write from now on (a failed write that could not be cut off
+  // again), or empty while it accepts them.
+  std::string refusal() const;
 
  private:
   StateJournal(std::string dir, Options options);

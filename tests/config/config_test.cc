@@ -34,6 +34,15 @@ TEST(ConfigTest, DefaultsMatchTheKubeletProductionSetting) {
   EXPECT_EQ(config.log_level, LogLevel::Info);
 }
 
+TEST(ConfigTest, MetricsDefaultToLoopbackAndAnEmptyAddressTurnsThemOff) {
+  EXPECT_EQ(defaultConfig().metrics.address, "127.0.0.1:9412");
+  auto off = parseConfig("[metrics]\naddress = \"\"\n", "off.toml");
+  ASSERT_TRUE(off.has_value()) << off.error().toString();
+  EXPECT_TRUE(off->metrics.address.empty());
+  EXPECT_NE(describeConfig(*off).find("metrics: off"), std::string::npos);
+  EXPECT_NE(describeConfig(defaultConfig()).find("metrics: http://127.0.0.1:9412/metrics"), std::string::npos);
+}
+
 TEST(ConfigTest, SampleFileParsesToTheDefaults) {
   auto config = loadConfig(std::string(TOPOD_SOURCE_DIR) + "/examples/topod.toml");
   ASSERT_TRUE(config.has_value()) << config.error().toString();
@@ -53,6 +62,8 @@ cgroup_root = "/tmp/cg"
 socket_path = "/run/nri.sock"
 plugin_name = "topod-test"
 plugin_index = "05"
+[metrics]
+address = "[::1]:9100"
 [policy]
 name = "topology-aware"
 reserved_cpus = "0,2"
@@ -87,6 +98,7 @@ max_allowable_numa_nodes = 16
   EXPECT_EQ(config->nri.socket_path, "/run/nri.sock");
   EXPECT_EQ(config->nri.plugin_name, "topod-test");
   EXPECT_EQ(config->nri.plugin_index, "05");
+  EXPECT_EQ(config->metrics.address, "[::1]:9100");
   EXPECT_EQ(p.policy, "topology-aware");
   EXPECT_EQ(p.reserved_cpus, (CpuSet{0, 2}));
   EXPECT_EQ(p.reserved_cpu_count, 2);
@@ -148,6 +160,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfigRow{"PluginIndexNotTwoDigits", "[nri]\nplugin_index = \"100\"\n",
                      "nri.plugin_index: \"100\" must be exactly two digits"},
         BadConfigRow{"PluginNameWithSpace", "[nri]\nplugin_name = \"my plugin\"\n", "nri.plugin_name"},
+        BadConfigRow{"MetricsAddressWithoutPort", "[metrics]\naddress = \"127.0.0.1\"\n",
+                     "bad.toml:2:11: metrics.address: listen address \"127.0.0.1\": expected host:port"},
+        BadConfigRow{"MetricsAddressHostName", "[metrics]\naddress = \"localhost:9412\"\n",
+                     "metrics.address: listen address \"localhost:9412\": the host is not an IPv4 address"},
+        BadConfigRow{"MetricsAddressPortZero", "[metrics]\naddress = \"127.0.0.1:0\"\n",
+                     "metrics.address: \"127.0.0.1:0\": port 0 would be a different port at every start"},
+        BadConfigRow{"MetricsUnknownKey", "[metrics]\nport = 9412\n", "metrics.port: unknown key"},
         BadConfigRow{"EmptySocket", "[nri]\nsocket_path = \"\"\n", "nri.socket_path: must not be empty"},
         BadConfigRow{"RelativeCgroupRoot", "cgroup_root = \"sys/fs\"\n",
                      "cgroup_root: \"sys/fs\" must be an absolute path"},

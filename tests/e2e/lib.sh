@@ -56,8 +56,23 @@ stop_pid() {
 
 # --- topod ---------------------------------------------------------------------------------------
 
+# A free loopback port for topod's metrics: the default 9412 may be taken by another topod on
+# this machine (a unit test's, another worktree's).
+pick_metrics_port() {
+  local port i
+  for i in $(seq 1 50); do
+    port=$(shuf -i 20000-59999 -n 1)
+    if [ -z "$(ss -Htln "sport = :$port")" ]; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo 9412
+}
+
 write_topod_config() {
   mkdir -p "$RUN/topod-state"
+  TOPOD_METRICS="127.0.0.1:$(pick_metrics_port)"
   cat >"$RUN/topod.toml" <<TOML
 log_level = "debug"
 state_dir = "$RUN/topod-state"
@@ -66,6 +81,9 @@ state_dir = "$RUN/topod-state"
 socket_path = "$RUN/nri.sock"
 plugin_name = "topod"
 plugin_index = "90"
+
+[metrics]
+address = "$TOPOD_METRICS"
 
 [policy]
 name = "${TOPOD_E2E_POLICY:-topology-aware}"
@@ -95,6 +113,34 @@ stop_topod() {
   [ -n "${TOPOD_PID:-}" ] || return 0
   stop_pid "$TOPOD_PID" topod
   TOPOD_PID=
+}
+
+# --- metrics ([metrics] address, docs/metrics.md) -------------------------------------------------
+
+# scrape [PATH]: the body of topod's endpoint (default /metrics); fails on a non-2xx answer.
+scrape() {
+  curl -sf --max-time 5 "http://$TOPOD_METRICS${1:-/metrics}"
+}
+
+# metric SERIES: the value of one sample (name with its labels, exactly as exposed), read from a
+# fresh scrape; 0 when the series is absent (a counter nothing has counted yet).
+metric() {
+  local body
+  body=$(scrape) || { fail "scraping http://$TOPOD_METRICS/metrics"; return 1; }
+  awk -v series="$1" '$1 == series { value = $2 } END { print (value == "" ? 0 : value) }' <<<"$body"
+}
+
+# expect_metric SERIES OP VALUE WHAT: e.g. expect_metric topod_x_total -gt 3 "..." (integers).
+expect_metric() {
+  local got i
+  # Gauges read at scrape time follow the event at once; a few retries cover an update the
+  # unsolicited sender has not applied yet.
+  for i in $(seq 1 20); do
+    got=$(metric "$1") || return 1
+    [ "${got%.*}" "$2" "$3" ] && { log "ok: $4 ($1 = $got)"; return 0; }
+    sleep 0.1
+  done
+  fail "$4: $1 is $got, want $2 $3"
 }
 
 # --- pods and containers ------------------------------------------------------------------------

@@ -122,29 +122,47 @@ scenario_containerd_restart_without_topod() {
 
 # (a) A Guaranteed 1-CPU container gets CPU 1 exclusively; the Burstable and BestEffort containers
 # already running move to CPU 0, and get CPU 1 back when the Guaranteed container goes.
+# The metrics follow: pinning requests and create_container hook latencies are counted, and the
+# exclusive CPU gauge is 1 while the Guaranteed container runs.
 scenario_exclusive_cpu() {
-  local all b e g
+  local all b e g pinning creates admissions
   all=$(online_cpus)
   ensure_topod || return 1
+  pinning=$(metric topod_cpu_manager_pinning_requests_total) || return 1
+  admissions=$(metric topod_topology_manager_admission_requests_total) || return 1
+  creates=$(metric 'topod_nri_request_duration_seconds_count{event="create_container"}') || return 1
   read -r _ b < <(new_pod excl-b BURSTABLE) || return 1
   read -r _ e < <(new_pod excl-e BESTEFFORT) || return 1
   expect_cpus "$b" "$all" "Burstable in the full shared pool" || return 1
   expect_cpus "$e" "$all" "BestEffort in the full shared pool" || return 1
+  expect_metric topod_cpu_manager_exclusive_cpu_allocation_count -eq 0 "no exclusive CPU yet" || return 1
+  expect_metric topod_cpu_manager_pinning_requests_total -eq "$pinning" "shared containers pin nothing" || return 1
   read -r _ g < <(new_pod excl-g GUARANTEED_1CPU) || return 1
   expect_cpus "$g" 1 "Guaranteed 1 CPU gets CPU 1 exclusively" || return 1
   expect_cpus "$b" 0 "Burstable moved off CPU 1" || return 1
   expect_cpus "$e" 0 "BestEffort moved off CPU 1" || return 1
+  expect_metric topod_cpu_manager_exclusive_cpu_allocation_count -eq 1 "one exclusive CPU while it runs" || return 1
+  expect_metric topod_cpu_manager_shared_pool_size_millicores -eq 1000 "the shared pool is CPU 0" || return 1
+  expect_metric topod_cpu_manager_pinning_requests_total -eq $((pinning + 1)) "the Guaranteed create pinned" ||
+    return 1
+  expect_metric topod_topology_manager_admission_requests_total -eq $((admissions + 3)) "three admissions" || return 1
+  expect_metric 'topod_nri_request_duration_seconds_count{event="create_container"}' -ge $((creates + 3)) \
+    "every CreateContainer hook timed" || return 1
   remove_container "$g" || { fail "removing the Guaranteed container"; return 1; }
   expect_cpus "$b" "$all" "Burstable gets CPU 1 back" || return 1
   expect_cpus "$e" "$all" "BestEffort gets CPU 1 back" || return 1
+  expect_metric topod_cpu_manager_exclusive_cpu_allocation_count -eq 0 "the exclusive CPU is released" || return 1
 }
 
 # (b) A Guaranteed container asking for more exclusive CPUs than exist fails creation, and the
 # CRI error carries topod's reason.
 scenario_unsatisfiable() {
-  local pod err b all
+  local pod err b all errors pin_errors hook_errors
   ensure_topod || return 1
   all=$(online_cpus)
+  errors=$(metric topod_topology_manager_admission_errors_total) || return 1
+  pin_errors=$(metric topod_cpu_manager_pinning_errors_total) || return 1
+  hook_errors=$(metric 'topod_nri_request_errors_total{event="create_container"}') || return 1
   read -r _ b < <(new_pod unsat-b BURSTABLE) || return 1
   pod=$(run_pod unsat-g "uid-unsat-g-$RANDOM" "${GUARANTEED_2CPU[@]}") || return 1
   if cri create --pod "$pod" --name unsat-g "${GUARANTEED_2CPU[@]}" >"$RUN/unsat.out" 2>"$RUN/unsat.err"; then
@@ -157,6 +175,36 @@ scenario_unsatisfiable() {
   grep -qi 'cpu' <<<"$err" || { fail "the CRI error does not say what is missing (cpu): $err"; return 1; }
   [ -z "$(cri containers --pod "$pod")" ] || { fail "a container exists in the pod after the failed create"; return 1; }
   expect_cpus "$b" "$all" "Burstable untouched by the failed Guaranteed request" || return 1
+  expect_metric topod_topology_manager_admission_errors_total -eq $((errors + 1)) "the refusal is counted" || return 1
+  expect_metric topod_cpu_manager_pinning_errors_total -eq $((pin_errors + 1)) "as a pinning error" || return 1
+  expect_metric 'topod_nri_request_errors_total{event="create_container"}' -ge $((hook_errors + 1)) \
+    "and as a failed CreateContainer hook" || return 1
+}
+
+# The endpoint itself: /healthz is 200 "ok" while topod serves, unknown paths are 404, the text
+# is the Prometheus format, and the hook histograms of the events so far have counts.
+scenario_metrics_endpoint() {
+  local body code
+  ensure_topod || return 1
+  body=$(scrape /healthz) || { fail "/healthz is not 200"; return 1; }
+  [ "$body" = ok ] || { fail "/healthz says '$body', want ok"; return 1; }
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://$TOPOD_METRICS/nothing")
+  [ "$code" = 404 ] || { fail "an unknown path answered $code, want 404"; return 1; }
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://$TOPOD_METRICS/metrics")
+  [ "$code" = 405 ] || { fail "POST /metrics answered $code, want 405"; return 1; }
+  body=$(scrape) || { fail "scraping /metrics"; return 1; }
+  local times
+  times=$(for _ in $(seq 1 50); do curl -s -o /dev/null -w '%{time_total}\n' "http://$TOPOD_METRICS/metrics"; done |
+    sort -n)
+  log "a scrape: $(wc -c <<<"$body") bytes, $(grep -vc '^#' <<<"$body") samples, $(grep -c '^# TYPE' <<<"$body")" \
+    "families; 50 scrapes with curl: median $(sed -n 25p <<<"$times") s, max $(tail -1 <<<"$times") s"
+  grep -q '^# TYPE topod_nri_request_duration_seconds histogram$' <<<"$body" ||
+    { fail "no NRI hook histogram in the exposition"; return 1; }
+  expect_metric 'topod_nri_request_duration_seconds_count{event="synchronize"}' -ge 1 "Synchronize timed" || return 1
+  expect_metric 'topod_nri_request_duration_seconds_bucket{event="synchronize",le="+Inf"}' -ge 1 \
+    "its +Inf bucket" || return 1
+  grep -q '^topod_journal_append_duration_seconds_count ' <<<"$body" ||
+    { fail "no journal append histogram in the exposition"; return 1; }
 }
 
 # (c) In-place resize (UpdateContainerResources). Burstable: CFS values follow, the container
@@ -227,12 +275,13 @@ RECONNECT_BOUND_SECONDS=1.0
 # back (within RECONNECT_BOUND_SECONDS) and resynchronises; placements stay and it still acts (a
 # new container is placed, a removal gives the CPU back).
 scenario_containerd_restart() {
-  local b g e all back
+  local b g e all back reconnects
   ensure_topod || return 1
   all=$(online_cpus)
   read -r _ b < <(new_pod crestart-b BURSTABLE) || return 1
   read -r _ g < <(new_pod crestart-g GUARANTEED_1CPU) || return 1
   expect_cpus "$g" 1 "Guaranteed before the containerd restart" || return 1
+  reconnects=$(metric topod_nri_reconnects_total) || return 1
   stop_containerd
   sleep "$CONTAINERD_DOWN_SECONDS"
   start_containerd || return 1
@@ -242,6 +291,7 @@ scenario_containerd_restart() {
   echo "$back" >"$RUN/reconnect-seconds"
   awk -v t="$back" -v bound="$RECONNECT_BOUND_SECONDS" 'BEGIN { exit !(t >= 0 && t < bound) }' ||
     { fail "topod took ${back}s to reconnect after the containerd restart (bound ${RECONNECT_BOUND_SECONDS}s)"; return 1; }
+  expect_metric topod_nri_reconnects_total -eq $((reconnects + 1)) "the reconnection is counted" || return 1
   expect_cpus "$g" 1 "Guaranteed after the containerd restart" || return 1
   expect_cpus "$b" 0 "Burstable after the containerd restart" || return 1
   read -r _ e < <(new_pod crestart-e BESTEFFORT) || return 1
@@ -264,6 +314,8 @@ scenario_adopt_running() {
   wait_topod_connected || return 1
   expect_cpus "$g" 1 "adopted Guaranteed gets CPU 1" || return 1
   expect_cpus "$b" 0 "Burstable moved off the adopted container's CPU" || return 1
+  # Both ran on every CPU: the Synchronize set both cpusets again.
+  expect_metric topod_drift_repairs_total -eq 2 "the adoption's repairs are counted" || return 1
 }
 
 # (g) A container restarts as the kubelet restarts it (issue 17 item 2): the attempt exits, a new
