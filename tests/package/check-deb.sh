@@ -94,6 +94,14 @@ grep -q '^\[policy\]' "$work/uncommented.toml" || fail "uncommenting found no [p
 "$topod" config check --topology "$topo" "$work/empty.toml" 2>&1 | grep -v "empty.toml" >"$work/b"
 diff -u "$work/b" "$work/a" || fail "the uncommented topod.toml differs from the embedded defaults"
 pass "topod.toml: valid, and every key's value the embedded default"
+# The DaemonSet's ConfigMap (deploy/daemonset.yaml) is a topod.toml too.
+source_dir=$(cd "$(dirname "$0")/../.." && pwd)
+awk '/^  topod.toml: \|$/ { on = 1; next } on && /^    / { print substr($0, 5); next } on && !/^$/ { exit } on { print }' \
+  "$source_dir/deploy/daemonset.yaml" >"$work/daemonset.toml"
+grep -q '^\[policy\]' "$work/daemonset.toml" || fail "no topod.toml with a [policy] table in deploy/daemonset.yaml"
+"$topod" config check --topology "$topo" "$work/daemonset.toml" >"$work/daemonset.out" 2>&1 ||
+  { cat "$work/daemonset.out"; fail "topod config check rejects deploy/daemonset.yaml's topod.toml"; }
+pass "deploy/daemonset.yaml's topod.toml is valid"
 if command -v systemd-analyze >/dev/null; then
   # The unit as shipped but for ExecStart's /usr/bin/topod, which must be the unpacked binary
   # (verify checks that it is executable; this host has no topod installed).
