@@ -16,6 +16,8 @@ packages=(
   clang-format-14
   # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs, scraping metrics
   runc busybox-static iproute2 util-linux dpkg curl
+  # tests/package: the .deb's checks (dpkg-shlibdeps comes with build-essential's dpkg-dev)
+  lintian
 )
 
 missing=()

@@ -2,7 +2,10 @@
 # End-to-end tests of topod on a real containerd (docs/e2e.md). Registered with CTest (label e2e)
 # by tests/e2e/CMakeLists.txt; scripts/test.sh runs it in the release build as root.
 #
-# Usage: run-e2e.sh --cri-client PATH [--topod PATH] [--containerd 1.7|2] [--only NAME[,NAME...]] [--keep]
+# Usage: run-e2e.sh --cri-client PATH [--topod PATH [--build-dir DIR]] [--containerd 1.7|2]
+#                   [--only NAME[,NAME...]] [--keep]
+# --build-dir: topod's build directory, whose CPack config makes the .deb that the topod_pod
+# scenario's image is built from (deploy/image/build-image.sh).
 # Needs root, cgroup v1 (cpu, cpuset, memory), runc and busybox-static (scripts/install-deps.sh),
 # and TOPOD_E2E=1 in the environment: without it the test reports itself skipped (exit 77), so a
 # plain `ctest` on a developer machine does not start containerd.
@@ -17,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 CRI_CLIENT=
 TOPOD=
+TOPOD_BUILD_DIR=
 only=
 keep=
 containerd_version=1.7
@@ -24,6 +28,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --cri-client) CRI_CLIENT=$2; shift 2 ;;
     --topod) TOPOD=$2; shift 2 ;;
+    --build-dir) TOPOD_BUILD_DIR=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --containerd) containerd_version=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -56,7 +61,7 @@ flock -w 600 9 || { echo "run-e2e: another end-to-end run holds /run/lock/topod-
 
 # Short path: unix socket paths are limited to 108 bytes.
 RUN=$(mktemp -d /tmp/tpe2e.XXXXXX)
-export RUN CRI_CLIENT TOPOD
+export RUN CRI_CLIENT TOPOD TOPOD_BUILD_DIR
 mkdir -p "$RUN/cri" "$RUN/cni/bin" "$RUN/cni/conf" "$RUN/nri/plugins" "$RUN/nri/conf.d"
 : >"$RUN/pods"
 E2E_FAILED=0
@@ -185,6 +190,7 @@ run_scenario containerd_restart 1
 run_scenario adopt_running 1
 run_scenario container_restart 1
 run_scenario container_replaced_before_stop 1
+run_scenario topod_pod 1
 
 total=$(seconds_since "$t0")
 echo "==================== e2e timings, containerd $containerd_version (setup ${setup_seconds}s, total ${total}s)"

@@ -371,3 +371,99 @@ scenario_container_replaced_before_stop() {
   expect_cpus "$b" 1 "and keeps it after the old one was removed" || return 1
   expect_cpus "$s" 0 "the shared pool never got it" || return 1
 }
+
+# --- topod as a pod (deploy/daemonset.yaml) ------------------------------------------------------
+
+# The DaemonSet's container, through CRI: the image built by deploy/image/build-image.sh from the
+# topod .deb, not privileged, every capability dropped but DAC_READ_SEARCH, read-only root, and the
+# DaemonSet's host paths (the NRI socket's directory, /sys and the cgroup tree read-only, the state
+# directory). Its config is the harness's with the in-pod paths. Prints "POD_ID CONTAINER_ID".
+TOPOD_POD_IMAGE=docker.io/topod-e2e/topod:1
+start_topod_pod() {
+  local pod ctr
+  mkdir -p "$RUN/topod-pod/etc" "$RUN/topod-pod/state" "$RUN/topod-pod/run" "$RUN/topod-pod/tmp"
+  chmod 0700 "$RUN/topod-pod/state"
+  sed -e "s|^state_dir = .*|state_dir = \"/var/lib/topod\"|" \
+    -e "s|^socket_path = .*|socket_path = \"/var/run/nri/nri.sock\"|" "$RUN/topod.toml" >"$RUN/topod-pod/etc/topod.toml"
+  TOPOD_CONNECTIONS_BEFORE=$(topod_connections)
+  pod=$(run_pod topod "uid-topod-$RANDOM" "${BURSTABLE[@]}") || return 1
+  # The NRI socket is $RUN/nri.sock: the run directory stands for the host's /var/run/nri.
+  ctr=$(cri create --pod "$pod" --name topod --image "$TOPOD_POD_IMAGE" "${BURSTABLE[@]}" \
+    --capabilities DAC_READ_SEARCH --readonly-rootfs \
+    --mount "$RUN/topod-pod/etc:/etc/topod:ro" --mount "$RUN:/var/run/nri" \
+    --mount /sys:/sys:ro --mount /sys/fs/cgroup:/sys/fs/cgroup:ro \
+    --mount "$RUN/topod-pod/state:/var/lib/topod" --mount "$RUN/topod-pod/run:/run/topod" \
+    --mount "$RUN/topod-pod/tmp:/tmp" \
+    -- /usr/bin/topod run --config /etc/topod/topod.toml) || { fail "creating the topod container"; return 1; }
+  cri start "$ctr" >/dev/null || { fail "starting the topod container $ctr"; return 1; }
+  echo "$pod $ctr"
+}
+
+# The image, once per run: the .deb from the build directory's CPack config, then the image script.
+ensure_topod_image() {
+  [ -f "$RUN/images/topod.tar" ] && return 0
+  [ -n "${TOPOD_BUILD_DIR:-}" ] || { fail "the topod_pod scenario needs --build-dir (the .deb is made there)"; return 1; }
+  local t0 deb
+  t0=$(date +%s.%N)
+  cpack --config "$TOPOD_BUILD_DIR/CPackConfig.cmake" -B "$RUN/deb" >"$RUN/cpack.log" 2>&1 ||
+    { cat "$RUN/cpack.log" >&2; fail "cpack"; return 1; }
+  deb=$(ls "$RUN"/deb/topod_*.deb)
+  "$repo/deploy/image/build-image.sh" "$deb" "$RUN/images/topod.tar" "$TOPOD_POD_IMAGE" 2>"$RUN/image.log" ||
+    { cat "$RUN/image.log" >&2; fail "building the topod image"; return 1; }
+  "$RUN/containerd/usr/bin/ctr" -a "$RUN/containerd.sock" -n k8s.io images import "$RUN/images/topod.tar" >/dev/null ||
+    { fail "importing the topod image"; return 1; }
+  log "topod image built from $(basename "$deb") and imported in $(seconds_since "$t0")s"
+}
+
+# wait_topod_pod_connected CONTAINER_ID: like wait_topod_connected, for topod in a container.
+wait_topod_pod_connected() {
+  local i
+  for i in $(seq 1 150); do
+    if [ "$(topod_connections)" -gt "${TOPOD_CONNECTIONS_BEFORE:-0}" ]; then
+      log "topod (container $1) connected to containerd"
+      return 0
+    fi
+    cri status "$1" 2>/dev/null | grep -q RUNNING || { topod_pod_log; fail "the topod container exited"; return 1; }
+    sleep 0.1
+  done
+  topod_pod_log
+  fail "topod in its container did not connect to containerd within 15 s"
+}
+
+topod_pod_log() {
+  local file
+  for file in "$RUN"/cri/logs/default_topod_*/topod/*.log; do
+    [ -f "$file" ] || continue
+    echo "==================== topod container log (last 60 lines): $file" >&2
+    tail -n 60 "$file" >&2
+  done
+}
+
+# (h) topod as the DaemonSet's pod: it pins as on the host; then an upgrade (the topod pod
+# replaced by a new one on the same state directory, the old removed first as the DaemonSet's
+# maxSurge 0 does) moves nothing, and the new topod knows what the old one allocated.
+scenario_topod_pod() {
+  local topod_pod topod_ctr b g e before after
+  ensure_topod_image || return 1
+  stop_topod
+  read -r topod_pod topod_ctr < <(start_topod_pod) || return 1
+  wait_topod_pod_connected "$topod_ctr" || return 1
+  read -r _ b < <(new_pod podded-b BURSTABLE) || return 1
+  read -r _ g < <(new_pod podded-g GUARANTEED_1CPU) || return 1
+  expect_cpus "$g" 1 "Guaranteed placed by topod in a pod" || return 1
+  expect_cpus "$b" 0 "Burstable moved off the exclusive CPU by topod in a pod" || return 1
+  before="g=$(cg cpuset "$g" cpuset.cpus)/$(allowed_cpus "$g") b=$(cg cpuset "$b" cpuset.cpus)/$(allowed_cpus "$b")"
+  # The upgrade: the old pod goes, the new one comes up on the same host paths.
+  remove_pod "$topod_pod" || { fail "removing the old topod pod"; return 1; }
+  expect_cpus "$g" 1 "Guaranteed while no topod pod runs" || return 1
+  read -r topod_pod topod_ctr < <(start_topod_pod) || return 1
+  wait_topod_pod_connected "$topod_ctr" || return 1
+  sleep 1  # let the resynchronisation's updates, if any, land
+  expect_cpus "$g" 1 "Guaranteed after the topod pod was replaced" || return 1
+  expect_cpus "$b" 0 "Burstable after the topod pod was replaced" || return 1
+  after="g=$(cg cpuset "$g" cpuset.cpus)/$(allowed_cpus "$g") b=$(cg cpuset "$b" cpuset.cpus)/$(allowed_cpus "$b")"
+  [ "$before" = "$after" ] || { fail "the upgrade moved containers: before $before, after $after"; return 1; }
+  log "ok: the upgrade moved nothing ($after)"
+  read -r _ e < <(new_pod podded-e BESTEFFORT) || return 1
+  expect_cpus "$e" 0 "new BestEffort after the upgrade avoids the exclusive CPU" || return 1
+}

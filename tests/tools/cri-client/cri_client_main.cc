@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/tools/cri-client/cri_api.grpc.pb.h"
@@ -30,7 +31,10 @@ follows from the pod's totals, and the pod cgroup is created with the kubelet's 
   run-pod --name N --uid U [--namespace NS] [--cpu-request Q --cpu-limit Q --memory-request Q --memory-limit Q]
   stop-pod POD_ID | rm-pod POD_ID | pod-status POD_ID | pods
   create --pod POD_ID --name N [--attempt K] [--image REF] [--cpu-request Q ...] [-- COMMAND ARGS...]
-        (--attempt: the kubelet's restart count; a restarted container is a new one, same name)
+        [--mount HOST:CONTAINER[:ro] ...] [--capabilities CAP,CAP | --capabilities none] [--readonly-rootfs]
+        (--attempt: the kubelet's restart count; a restarted container is a new one, same name;
+        --mount: a hostPath volume, repeatable; --capabilities: drop all, add these, as a pod's
+        securityContext.capabilities {drop: [ALL], add: [...]} does)
   start ID | stop ID [--grace SECONDS] | rm ID | status ID | containers [--pod POD_ID]
   update ID [--cpu-request Q --cpu-limit Q --memory-request Q --memory-limit Q]
         (an in-place resize: the kubelet's values for the new resources, QoS kept)
@@ -46,6 +50,8 @@ struct Args {
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
   std::vector<std::string> trailing;  // after "--"
+  std::vector<std::string> mounts;    // --mount, repeatable
+  bool readonly_rootfs = false;
 };
 
 Result<Args> parseArgs(int argc, char** argv) {
@@ -60,10 +66,20 @@ Result<Args> parseArgs(int argc, char** argv) {
       args.command = "help";
       return args;
     }
+    if (arg == "--readonly-rootfs") {
+      args.readonly_rootfs = true;
+      continue;
+    }
+    if (arg == "--mount") {
+      if (i + 1 >= argc) return Error::invalidArgument("option --mount needs a value");
+      args.mounts.emplace_back(argv[++i]);
+      continue;
+    }
     if (arg.starts_with("--")) {
       static const std::set<std::string> kKnown = {
-          "socket", "state-dir", "timeout", "name",        "uid",       "namespace",      "pod",
-          "image",  "grace",     "attempt", "cpu-request", "cpu-limit", "memory-request", "memory-limit"};
+          "socket",      "state-dir", "timeout",        "name",         "uid",
+          "namespace",   "pod",       "image",          "grace",        "attempt",
+          "cpu-request", "cpu-limit", "memory-request", "memory-limit", "capabilities"};
       if (kKnown.count(arg.substr(2)) == 0) return Error::invalidArgument("unknown option " + arg);
       if (i + 1 >= argc) return Error::invalidArgument("option " + arg + " needs a value");
       args.options[arg.substr(2)] = argv[++i];
@@ -301,10 +317,44 @@ int Client::create(const Args& args) {
   (*config->mutable_annotations())["io.kubernetes.container.restartCount"] = attempt;
   runtime::v1::LinuxContainerConfig* linux = config->mutable_linux();
   setResources(linux->mutable_resources(), containerValues(qos, *ask, *memory));
-  runtime::v1::NamespaceOption* ns_options = linux->mutable_security_context()->mutable_namespace_options();
+  runtime::v1::LinuxContainerSecurityContext* security = linux->mutable_security_context();
+  runtime::v1::NamespaceOption* ns_options = security->mutable_namespace_options();
   ns_options->set_network(runtime::v1::NODE);
   ns_options->set_pid(runtime::v1::CONTAINER);
   ns_options->set_ipc(runtime::v1::POD);
+  security->set_readonly_rootfs(args.readonly_rootfs);
+  if (const std::string caps = option(args, "capabilities"); !caps.empty()) {
+    security->mutable_capabilities()->add_drop_capabilities("ALL");
+    std::string_view rest = caps == "none" ? std::string_view() : std::string_view(caps);
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string_view cap = rest.substr(0, comma);
+      if (cap.empty()) {
+        std::cerr << "cri-client: --capabilities: empty name in \"" << caps << "\"\n";
+        return 1;
+      }
+      security->mutable_capabilities()->add_add_capabilities(std::string(cap));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  for (const std::string& spec : args.mounts) {
+    // HOST:CONTAINER or HOST:CONTAINER:ro; both absolute.
+    const size_t first = spec.find(':');
+    const size_t second = first == std::string::npos ? std::string::npos : spec.find(':', first + 1);
+    const std::string host = spec.substr(0, first);
+    const std::string target = first == std::string::npos
+                                   ? ""
+                                   : spec.substr(first + 1, second == std::string::npos ? second : second - first - 1);
+    const std::string mode = second == std::string::npos ? "" : spec.substr(second + 1);
+    if (!host.starts_with("/") || !target.starts_with("/") || (!mode.empty() && mode != "ro")) {
+      std::cerr << "cri-client: --mount \"" << spec << "\": expected HOST:CONTAINER[:ro], both absolute\n";
+      return 1;
+    }
+    runtime::v1::Mount* mount = config->add_mounts();
+    mount->set_host_path(host);
+    mount->set_container_path(target);
+    mount->set_readonly(mode == "ro");
+  }
   runtime::v1::CreateContainerResponse response;
   if (!call("CreateContainer", &runtime::v1::RuntimeService::Stub::CreateContainer, request, &response)) return 1;
   std::cout << response.container_id() << "\n";
