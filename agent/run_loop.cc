@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "agent/agent.h"
 #include "agent/logging.h"
@@ -82,7 +83,9 @@ class RepeatLimiter {
 };
 
 // Sends the agent's pending unsolicited updates through the plugin, off the NRI I/O thread (a
-// handler must never call updateContainers: the runtime holds its lock while it waits for us).
+// handler must never call updateContainers: the runtime holds its lock while it waits for us),
+// then moves the pages of containers whose NUMA nodes changed (Agent::followPages): every second,
+// and every kPagePoll while some wait for the runtime to apply their new cpuset.mems.
 class UnsolicitedSender {
  public:
   UnsolicitedSender(Agent& agent, nri::Plugin& plugin) : agent_(agent), plugin_(plugin) {
@@ -105,14 +108,19 @@ class UnsolicitedSender {
   }
 
  private:
+  static constexpr auto kPagePoll = std::chrono::milliseconds(200);
+  static constexpr auto kIdlePoll = std::chrono::seconds(1);
+  static constexpr auto kPageBudget = std::chrono::seconds(2);
+
   void loop() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      cv_.wait(lock, [this] { return stop_ || wake_; });
+      // Page moves are queued by replies too (a resize), which wake nobody: poll for them.
+      cv_.wait_for(lock, agent_.pagesPending() ? kPagePoll : kIdlePoll, [this] { return stop_ || wake_; });
       if (stop_) return;
-      wake_ = false;
+      const bool woken = std::exchange(wake_, false);
       lock.unlock();
-      PendingUpdates pending = agent_.takePendingUpdates();
+      PendingUpdates pending = woken ? agent_.takePendingUpdates() : PendingUpdates{};
       if (!pending.updates.empty()) {
         auto failed = plugin_.updateContainers(pending.updates);
         if (!failed.has_value()) {
@@ -127,6 +135,7 @@ class UnsolicitedSender {
           agent_.unsolicitedDone(pending, *failed);
         }
       }
+      agent_.followPages(kPageBudget);
       lock.lock();
     }
   }
@@ -271,6 +280,7 @@ int runRunCommand(const RunOptions& options) {
   }
   // Containers' device nodes are resolved against this machine's sysfs (and NVIDIA's procfs).
   topology::SysfsDeviceNodeResolver device_nodes("/");
+  cgroups::KernelPageMover page_mover;
   auto agent = Agent::create(*topology, AgentOptions{.policy = config.policy,
                                                      .state_dir = config.state_dir,
                                                      .cgroups = cgroup_fs.get(),
@@ -278,7 +288,9 @@ int runRunCommand(const RunOptions& options) {
                                                                     .records_per_segment = config.state_journal_records,
                                                                     .report_background_error = logCheckpointError,
                                                                     .clock = &clock},
-                                                     .devices = &device_nodes});
+                                                     .devices = &device_nodes,
+                                                     .pages = &page_mover,
+                                                     .clock = &clock});
   if (!agent.has_value()) {
     spdlog::error("{}", agent.error().toString());
     return 1;
