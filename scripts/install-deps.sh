@@ -16,6 +16,8 @@ packages=(
   clang-format-14
   # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs
   runc busybox-static iproute2 util-linux dpkg
+  # the test VM (scripts/vm, docs/vm.md): qemu, and the tools that build its image
+  qemu-system-x86 debootstrap e2fsprogs xz-utils cpio kmod
 )
 
 missing=()
