@@ -141,7 +141,7 @@ std::vector<nri::Update> Agent::takeChangedLocked(const std::string& skip_id) {
       continue;
     }
     updates.push_back(updateFor(known, desired));
-    known.applied = desired;
+    setAppliedLocked(known, desired, true);
   }
   if (!updates.empty()) ++generation_;
   stale_ = false;
@@ -185,6 +185,7 @@ Status Agent::close() {
 
 void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const std::string& why) {
   containers_.erase(id);
+  page_moves_.erase(id);
   auto owner = ids_.find(key);
   if (owner != ids_.end() && owner->second == id) ids_.erase(owner);
   if (!state_.contains(key)) return;
@@ -199,6 +200,89 @@ void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const 
 
 void Agent::forgetAttemptLocked(const std::string& id) {
   containers_.erase(id);
+  page_moves_.erase(id);
+}
+
+void Agent::setAppliedLocked(Known& known, const Applied& desired, bool pages_may_be_elsewhere) {
+  std::optional<Applied> previous = known.applied;
+  known.applied = desired;
+  if (options_.pages == nullptr || options_.cgroups == nullptr || !pages_may_be_elsewhere) return;
+  const NodeSet& to = desired.placement.mems;
+  // Unrestricted (every node): wherever the pages are, they may stay.
+  if (to.empty() || all_nodes_.isSubsetOf(to)) {
+    page_moves_.erase(known.id);
+    return;
+  }
+  // Already confined to nodes it keeps: nothing to move.
+  if (previous && !previous->placement.mems.empty() && previous->placement.mems.isSubsetOf(to)) return;
+  const Clock& clock = options_.clock != nullptr ? *options_.clock : steadyClock();
+  page_moves_[known.id] = PageMove{.cgroups_path = known.cgroups_path, .mems = to, .since = clock.now()};
+}
+
+bool Agent::pagesPending() const {
+  std::lock_guard lock(mutex_);
+  return !page_moves_.empty();
+}
+
+void Agent::followPages(Clock::Duration budget) {
+  if (options_.pages == nullptr || options_.cgroups == nullptr) return;
+  const Clock& clock = options_.clock != nullptr ? *options_.clock : steadyClock();
+  const Clock::TimePoint deadline = clock.now() + budget;
+  std::map<std::string, PageMove> moves;
+  std::map<std::string, std::string> names;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = page_moves_.begin(); it != page_moves_.end();) {
+      auto known = containers_.find(it->first);
+      if (known == containers_.end() || !known->second.running) {
+        it = page_moves_.erase(it);  // gone or stopped: no process to move
+        continue;
+      }
+      names[it->first] = describe(known->second.key);
+      moves.insert(*it);
+      ++it;
+    }
+  }
+  // Outside the lock: migrate_pages() can take a while, and NRI events must not wait on it.
+  for (const auto& [id, move] : moves) {
+    if (clock.now() >= deadline) break;
+    const std::string who = names[id] + " (" + escapeForDisplay(id) + ")";
+    bool done = true;
+    auto path = cgroups::cgroupPathOf(move.cgroups_path);
+    if (!path.has_value()) {
+      spdlog::warn("pages of {} not moved: {}", who, path.error().toString());
+    } else if (auto mems = cgroups::readMems(*options_.cgroups, *path); !mems.has_value()) {
+      if (mems.error().code() != ErrorCode::NotFound) {
+        spdlog::warn("pages of {} not moved: {}", who, mems.error().toString());
+      }
+    } else if (*mems != move.mems) {
+      // The runtime has not applied the new cpuset.mems yet (a reply or an update in flight).
+      done = clock.now() - move.since >= kPageApplyWait;
+      if (done) {
+        spdlog::warn("pages of {} not moved: its cgroup still allows NUMA node(s) {}, not {}, after {} s", who,
+                     mems->toString(), move.mems.toString(), kPageApplyWait.count());
+      }
+    } else {
+      auto outcome = cgroups::migratePages(*options_.cgroups, *options_.pages, clock, *path, move.mems, deadline);
+      if (!outcome.has_value()) {
+        if (outcome.error().code() != ErrorCode::NotFound) {
+          spdlog::warn("pages of {} not moved: {}", who, outcome.error().toString());
+        }
+      } else if (!outcome->errors.empty() || outcome->deadline_hit || outcome->pages_not_moved > 0) {
+        spdlog::warn("pages of {}: {}", who, outcome->summary(move.mems));
+      } else {
+        spdlog::info("pages of {}: {}", who, outcome->summary(move.mems));
+      }
+      // Left for the next call when the deadline cut it short.
+      done = !outcome.has_value() || !outcome->deadline_hit;
+    }
+    if (!done) continue;
+    std::lock_guard lock(mutex_);
+    auto it = page_moves_.find(id);
+    // A newer move queued meanwhile (another change) stays.
+    if (it != page_moves_.end() && it->second.mems == move.mems && it->second.since == move.since)
+      page_moves_.erase(it);
+  }
 }
 
 void Agent::markPendingLocked() {
@@ -341,7 +425,8 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
       updates.push_back(updateFor(known, desired));
       ++drifted;
     }
-    known.applied = desired;
+    // Its pages may be anywhere: it may have run unpinned, or elsewhere, while topod was away.
+    setAppliedLocked(known, desired, true);
   }
   if (options_.metrics != nullptr) options_.metrics->drift_repairs.inc(static_cast<uint64_t>(drifted));
   synchronized_ = true;
@@ -511,7 +596,8 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   known.requested = requested;
   ids_[key] = container.id;
   bool exclusive = !decision->allocation.exclusive_cpus.empty();
-  known.applied = Applied{.placement = decision->placement, .exclusive = exclusive};
+  // A container first seen here may have run anywhere; a resized one may change nodes.
+  setAppliedLocked(known, Applied{.placement = decision->placement, .exclusive = exclusive}, true);
   std::vector<nri::Update> updates{updateFor(known, *known.applied)};
   std::vector<nri::Update> others;
   if (others_may_move) others = takeChangedLocked(container.id);

@@ -15,6 +15,11 @@
 // through the policy, and every container whose actual cpuset (its cgroup when readable, else what
 // the runtime reports) differs from its placement gets an update.
 //
+// Pages follow cpuset.mems: when topod moves a running container to other NUMA nodes (a resize, a
+// shared pool change, adoption after a restart), the container's pages are moved after the runtime
+// applied the new cpuset.mems (followPages(), from the process's update thread; cgroup v2 has no
+// cpuset.memory_migrate, and runc leaves it off on v1).
+//
 // Thread-safety: every public method may be called from any thread; one mutex serialises them.
 #pragma once
 
@@ -29,6 +34,8 @@
 
 #include "agent/agent_metrics.h"
 #include "cgroups/cgroup_fs.h"
+#include "cgroups/page_migration.h"
+#include "common/clock.h"
 #include "nri/event_handler.h"
 #include "policies/policy.h"
 #include "state/checkpointed_state.h"
@@ -49,6 +56,10 @@ struct AgentOptions {
   const topology::DeviceNodeResolver* devices = nullptr;
   // Optional: where admissions, pinning requests and drift repairs are counted. Not owned.
   AgentMetrics* metrics = nullptr;
+  // Optional, with `cgroups`: moves a container's pages when its NUMA nodes change. Not owned.
+  cgroups::PageMover* pages = nullptr;
+  // Time for page migration's deadlines; nullptr: the real clock. Not owned.
+  const Clock* clock = nullptr;
 };
 
 // Unsolicited updates handed to the sender, with the generation they were computed at.
@@ -93,6 +104,15 @@ class Agent final : public nri::EventHandler {
   // After sending: updates the runtime did not apply, or that an event may have overtaken while
   // they were in flight (generation moved on), are re-queued with their then-current values.
   void unsolicitedDone(const PendingUpdates& sent, const std::vector<nri::Update>& failed);
+
+  // Moves the pages of containers whose NUMA nodes changed, once the runtime shows the new
+  // cpuset.mems in their cgroup, spending at most about `budget` (one process's migration is not
+  // interruptible). Logs each outcome. A container whose cgroup still shows other nodes after
+  // kPageApplyWait is given up on, with a warning. Call outside the NRI path.
+  void followPages(Clock::Duration budget);
+  // Whether followPages() has containers waiting (the caller polls while it does).
+  bool pagesPending() const;
+  static constexpr std::chrono::seconds kPageApplyWait{30};
 
   policies::State state() const;
   std::size_t containerCount() const;
@@ -161,6 +181,9 @@ class Agent final : public nri::EventHandler {
   std::optional<std::string> emptiedContainerLocked(const std::string& id, const policies::Placement& own,
                                                     bool others_may_move) const;
   void markPendingLocked();
+  // Records `desired` as what the runtime was told for `known`; queues a page move when its NUMA
+  // nodes narrowed or changed (or were unknown before: `previous` empty for an adopted container).
+  void setAppliedLocked(Known& known, const Applied& desired, bool pages_may_be_elsewhere);
   // Every decision, whichever path made it, passes the same rules before it is applied: no
   // reserved CPU is exclusive (policies::checkReservedNotExclusive).
   Status checkDecision(const policies::Decision& decision) const;
@@ -187,6 +210,12 @@ class Agent final : public nri::EventHandler {
   bool stale_ = false;  // some container's applied placement is unknown (a failed update)
   uint64_t generation_ = 0;
   std::function<void()> pending_notifier_;
+  struct PageMove {
+    std::string cgroups_path;
+    NodeSet mems;
+    Clock::TimePoint since;
+  };
+  std::map<std::string, PageMove> page_moves_;  // by container id
 };
 
 }  // namespace topod::agent

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "agent/agent.h"
 #include "agent/agent_metrics.h"
@@ -92,7 +93,9 @@ class RepeatLimiter {
 };
 
 // Sends the agent's pending unsolicited updates through the plugin, off the NRI I/O thread (a
-// handler must never call updateContainers: the runtime holds its lock while it waits for us).
+// handler must never call updateContainers: the runtime holds its lock while it waits for us),
+// then moves the pages of containers whose NUMA nodes changed (Agent::followPages): every second,
+// and every kPagePoll while some wait for the runtime to apply their new cpuset.mems.
 class UnsolicitedSender {
  public:
   UnsolicitedSender(Agent& agent, nri::Plugin& plugin) : agent_(agent), plugin_(plugin) {
@@ -115,14 +118,19 @@ class UnsolicitedSender {
   }
 
  private:
+  static constexpr auto kPagePoll = std::chrono::milliseconds(200);
+  static constexpr auto kIdlePoll = std::chrono::seconds(1);
+  static constexpr auto kPageBudget = std::chrono::seconds(2);
+
   void loop() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      cv_.wait(lock, [this] { return stop_ || wake_; });
+      // Page moves are queued by replies too (a resize), which wake nobody: poll for them.
+      cv_.wait_for(lock, agent_.pagesPending() ? kPagePoll : kIdlePoll, [this] { return stop_ || wake_; });
       if (stop_) return;
-      wake_ = false;
+      const bool woken = std::exchange(wake_, false);
       lock.unlock();
-      PendingUpdates pending = agent_.takePendingUpdates();
+      PendingUpdates pending = woken ? agent_.takePendingUpdates() : PendingUpdates{};
       if (!pending.updates.empty()) {
         auto failed = plugin_.updateContainers(pending.updates);
         if (!failed.has_value()) {
@@ -137,6 +145,7 @@ class UnsolicitedSender {
           agent_.unsolicitedDone(pending, *failed);
         }
       }
+      agent_.followPages(kPageBudget);
       lock.lock();
     }
   }
@@ -345,6 +354,7 @@ int runRunCommand(const RunOptions& options) {
   // Metrics are recorded whether or not they are served ([metrics] address): a few counters.
   metrics::Registry registry;
   AgentMetrics agent_metrics(registry, clock);
+  cgroups::KernelPageMover page_mover;
   auto agent = Agent::create(*topology, AgentOptions{.policy = config.policy,
                                                      .state_dir = config.state_dir,
                                                      .cgroups = cgroup_fs.get(),
@@ -354,7 +364,9 @@ int runRunCommand(const RunOptions& options) {
                                                                     .clock = &clock,
                                                                     .observe_journal = journalObserver(registry)},
                                                      .devices = &device_nodes,
-                                                     .metrics = &agent_metrics});
+                                                     .metrics = &agent_metrics,
+                                                     .pages = &page_mover,
+                                                     .clock = &clock});
   if (!agent.has_value()) {
     spdlog::error("{}", agent.error().toString());
     return 1;

@@ -18,6 +18,8 @@ packages=(
   runc busybox-static iproute2 util-linux dpkg curl
   # tests/package: the .deb's checks (dpkg-shlibdeps comes with build-essential's dpkg-dev)
   lintian
+  # the test VM (scripts/vm, docs/vm.md): qemu, and the tools that build its image
+  qemu-system-x86 debootstrap e2fsprogs xz-utils cpio kmod
 )
 
 missing=()

@@ -2,7 +2,8 @@
 # Checks the format, builds topod (the build checks the include layering, cmake/TopodLayers.cmake)
 # and runs the whole test suite: unit tests, fuzz corpora, root-only kernel tests
 # (when run as root), end-to-end tests on a real containerd and the Kubernetes API-server tests
-# (as root), every fuzz target for a bounded time, and the whole suite again in the ASan+UBSan
+# (as root), the tests in the qemu VM (several NUMA nodes, systemd, cgroup v2 and v1; as root),
+# every fuzz target for a bounded time, and the whole suite again in the ASan+UBSan
 # configuration. The README's second command and .ci/run call this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,8 +44,12 @@ if [ "$(id -u)" -eq 0 ]; then
   # run fetches and builds the server (minutes), later ones reuse the cache.
   echo "== kube build/release"
   ctest --test-dir build/release --output-on-failure -V -L kube
+  # The qemu VM (docs/vm.md): several NUMA nodes, systemd as PID 1, cgroup v2 and v1; the image
+  # is built from Debian packages once and cached, each test boots it once (one VM at a time).
+  echo "== vm build/release"
+  TOPOD_VM=1 ctest --test-dir build/release --output-on-failure -V -L vm
 else
-  echo "== e2e and kube skipped: need root"
+  echo "== e2e, kube and vm skipped: need root"
 fi
 # Every fuzz target of tests/fuzz, instrumented, for a bounded time each (scripts/fuzz.sh): a
 # crash fails CI and its input becomes a seed. Builds only the fuzz targets, through ccache.

@@ -29,7 +29,18 @@ TEST(RealCgroupTest, CpusetAndQuotaRoundTrip) {
     ASSERT_TRUE(fs::create_directory(cpu_dir)) << cpu_dir;
   }
 
-  auto parent_cpus = readCpus(cgfs, "/");
+  // The root cgroup of v2 has only cpuset.cpus.effective, and a child gets the cpuset and cpu
+  // controllers only once the root's cgroup.subtree_control enables them (systemd enables only
+  // what its units use).
+  const bool v2 = cgfs.version() == CgroupVersion::V2;
+  if (v2) {
+    ASSERT_TRUE(cgfs.writeFile("cpuset", "/", "cgroup.subtree_control", "+cpuset +cpu").has_value());
+  }
+  auto root_cpus = cgfs.readFile("cpuset", "/", v2 ? "cpuset.cpus.effective" : "cpuset.cpus");
+  ASSERT_TRUE(root_cpus.has_value()) << root_cpus.error().toString();
+  std::string list = *root_cpus;
+  while (!list.empty() && list.back() == '\n') list.pop_back();
+  auto parent_cpus = CpuSet::parse(list);
   ASSERT_TRUE(parent_cpus.has_value()) << parent_cpus.error().toString();
   CpuSet one{parent_cpus->first()};
   EXPECT_TRUE(writeCpus(cgfs, cg, one).has_value());
