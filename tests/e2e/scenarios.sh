@@ -375,8 +375,8 @@ scenario_container_replaced_before_stop() {
 # --- topod as a pod (deploy/daemonset.yaml) ------------------------------------------------------
 
 # The DaemonSet's container, through CRI: the image built by deploy/image/build-image.sh from the
-# topod .deb, not privileged, every capability dropped but DAC_READ_SEARCH, read-only root, and the
-# DaemonSet's host paths (the NRI socket's directory, /sys and the cgroup tree read-only, the state
+# topod .deb, not privileged, every capability dropped but DAC_READ_SEARCH, SYS_NICE and SYS_PTRACE
+# (page migration), read-only root, and the DaemonSet's host paths (the NRI socket's directory, /sys and the cgroup tree read-only, the state
 # directory). Its config is the harness's with the in-pod paths. Prints "POD_ID CONTAINER_ID".
 TOPOD_POD_IMAGE=docker.io/topod-e2e/topod:1
 start_topod_pod() {
@@ -389,7 +389,7 @@ start_topod_pod() {
   pod=$(run_pod topod "uid-topod-$RANDOM" "${BURSTABLE[@]}") || return 1
   # The NRI socket is $RUN/nri.sock: the run directory stands for the host's /var/run/nri.
   ctr=$(cri create --pod "$pod" --name topod --image "$TOPOD_POD_IMAGE" "${BURSTABLE[@]}" \
-    --capabilities DAC_READ_SEARCH --readonly-rootfs \
+    --capabilities DAC_READ_SEARCH,SYS_NICE,SYS_PTRACE --readonly-rootfs \
     --mount "$RUN/topod-pod/etc:/etc/topod:ro" --mount "$RUN:/var/run/nri" \
     --mount /sys:/sys:ro --mount /sys/fs/cgroup:/sys/fs/cgroup:ro \
     --mount "$RUN/topod-pod/state:/var/lib/topod" --mount "$RUN/topod-pod/run:/run/topod" \
