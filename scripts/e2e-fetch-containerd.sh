@@ -35,14 +35,8 @@ if [ -n "$existing" ] && [ -z "${TOPOD_E2E_REFRESH:-}" ]; then
   exit 0
 fi
 
-# First Debian archive URI the machine is configured with (deb822 first, then one-line format).
-mirror=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' \
-  /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 || true)
-if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
-  mirror=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
-    /etc/apt/sources.list | head -n1 || true)
-fi
-[ -n "$mirror" ] || { echo "e2e-fetch-containerd: no Debian mirror found in /etc/apt" >&2; exit 1; }
+# The Debian archive this machine's apt uses (scripts/debian-mirror.sh); only the suite changes.
+mirror=$("$(dirname "$0")/debian-mirror.sh")
 
 apt_dir=$base/apt-$suite
 mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"

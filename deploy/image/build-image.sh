@@ -5,7 +5,7 @@
 # unpacked with dpkg -x (no maintainer scripts, no shell, no package manager in the image).
 # apt resolves and fetches that closure on a private sources list, package lists, cache and an
 # empty dpkg status under CACHE_DIR (default ~/.cache/topod-image): nothing is installed here.
-# The mirror is this machine's own (/etc/apt/sources.list.d/*.sources or /etc/apt/sources.list).
+# The mirror is this machine's own (scripts/debian-mirror.sh).
 # Usage: build-image.sh TOPOD_DEB OUT_TAR [IMAGE_NAME]   (default name docker.io/topod/topod:<version>)
 set -euo pipefail
 
@@ -20,13 +20,7 @@ suite=bookworm
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
-mirror=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' \
-  /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 || true)
-if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
-  mirror=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
-    /etc/apt/sources.list | head -n1 || true)
-fi
-[ -n "$mirror" ] || { echo "build-image: no Debian mirror found in /etc/apt" >&2; exit 1; }
+mirror=$("$(dirname "$0")/../../scripts/debian-mirror.sh")
 
 # Private apt: an empty dpkg status makes apt fetch the whole closure of topod's Depends.
 apt_dir=$cache/apt
