@@ -54,12 +54,11 @@ Result<Warning> parseWarning(const json& entry) {
     std::string* out;
     bool required;
   };
-  for (StringSlot slot : {StringSlot{"pod_uid", &w.pod_uid, true}, StringSlot{"pod_namespace", &w.pod_namespace, true},
-                          StringSlot{"pod_name", &w.pod_name, true},
-                          StringSlot{"eviction_namespace", &w.eviction_namespace, true},
-                          StringSlot{"eviction_name", &w.eviction_name, true},
-                          StringSlot{"last_message", &w.last_message, false},
-                          StringSlot{"outcome", &w.outcome, false}}) {
+  for (StringSlot slot :
+       {StringSlot{"pod_uid", &w.pod_uid, true}, StringSlot{"pod_namespace", &w.pod_namespace, true},
+        StringSlot{"pod_name", &w.pod_name, true}, StringSlot{"eviction_namespace", &w.eviction_namespace, true},
+        StringSlot{"eviction_name", &w.eviction_name, true}, StringSlot{"last_message", &w.last_message, false},
+        StringSlot{"outcome", &w.outcome, false}}) {
     auto value = stringField(entry, slot.key, slot.required);
     if (!value) return value.error();
     *slot.out = std::move(*value);
