@@ -1,6 +1,9 @@
 #include "agent/eviction_warnings.h"
 
 #include "agent/eviction_state.h"
+#include "cgroups/cgroup_path.h"
+#include "cgroups/process_signal.h"
+#include "kube/config.h"
 #include "state/state_file.h"
 
 namespace topod::agent {
@@ -396,6 +399,80 @@ void EvictionWarnings::pollLoop() {
     if (stopping_) return;
     poke_ = false;
   }
+}
+
+}  // namespace topod::agent
+
+namespace topod::agent {
+
+Result<ResponderSettings> responderSettingsFrom(const EvictionConfig& config) {
+  ResponderSettings settings;
+  settings.responder_name = config.responder_name;
+  auto mode = parseWarningMode(config.mode);
+  if (!mode) return Error::invalidArgument("eviction.mode: \"" + config.mode + "\" is not signal, file or none");
+  settings.default_mode = *mode;
+  settings.deadline = std::chrono::seconds(config.deadline_s);
+  settings.max_deadline = std::chrono::seconds(config.max_deadline_s);
+  settings.heartbeat_interval = std::chrono::seconds(config.heartbeat_interval_s);
+  if (auto valid = validateResponderSettings(settings); !valid) return valid.error();
+  return settings;
+}
+
+Result<std::unique_ptr<EvictionResponding>> EvictionResponding::start(
+    const EvictionConfig& config, const KubernetesConfig& kubernetes, const std::string& state_dir,
+    cgroups::CgroupFs* cgroups, nri::EventHandler& inner, EvictionReporter report) {
+  auto settings = responderSettingsFrom(config);
+  if (!settings) return settings.error();
+  auto signal = cgroups::parseSignalName(config.signal);
+  if (!signal) {
+    return Error::invalidArgument("eviction.signal: \"" + config.signal +
+                                  "\" is not a signal a workload can catch (SIGUSR1, SIGTERM, a number, ...)");
+  }
+  if (auto made = ensureDirectory(config.notice_dir); !made) {
+    return made.error().withContext("eviction.notice_dir");
+  }
+  auto client_config = kubernetes.kubeconfig.empty() ? kube::inClusterConfig(kube::processEnv())
+                                                     : kube::loadKubeconfig(kubernetes.kubeconfig);
+  if (!client_config) return client_config.error().withContext("eviction");
+  kube::ClientOptions client_options;
+  client_options.qps = static_cast<double>(kubernetes.qps);
+  client_options.burst = static_cast<int>(kubernetes.burst);
+  client_options.timeout = std::chrono::milliseconds(kubernetes.timeout_ms);
+  client_options.retry.max_attempts = 2;  // the poll retries on its own schedule
+  client_options.user_agent = "topod-eviction";
+  auto client = kube::Client::create(*client_config, client_options);
+  if (!client) return client.error().withContext("eviction");
+
+  std::unique_ptr<EvictionResponding> out(new EvictionResponding());
+  out->client_ = std::move(*client);
+  out->api_ = makeClientEvictionApi(*out->client_);
+  out->files_ = makeWorkloadFiles(config.notice_dir);
+  out->tracker_ = std::make_unique<PodTracker>(inner);
+  EvictionWarningsOptions options;
+  options.settings = *settings;
+  options.signal = *signal;
+  options.poll_interval = std::chrono::milliseconds(config.poll_interval_ms);
+  options.state_dir = state_dir;
+  ContainerSignaller signaller = [cgroups](const std::string& cgroups_path, int signo) -> Result<int> {
+    if (cgroups == nullptr) return Error::failedPrecondition("no cgroup filesystem to find the processes in");
+    auto path = cgroups::cgroupPathOf(cgroups_path);
+    if (!path) return path.error();
+    return cgroups::signalCgroup(*cgroups, *path, signo, cgroups::realKill());
+  };
+  WallClockFn wall = [] { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); };
+  out->warnings_ =
+      std::make_unique<EvictionWarnings>(options, *out->api_, *out->files_, *out->tracker_, std::move(signaller),
+                                         std::move(wall), steadyClock(), std::move(report));
+  EvictionWarnings* warnings = out->warnings_.get();
+  out->tracker_->setOnPodRemoved([warnings](const std::string& uid) { warnings->podRemoved(uid); });
+  out->warnings_->load();
+  out->warnings_->start();
+  return out;
+}
+
+EvictionResponding::~EvictionResponding() {
+  if (tracker_) tracker_->setOnPodRemoved(nullptr);
+  if (warnings_) warnings_->stop();
 }
 
 }  // namespace topod::agent

@@ -21,7 +21,10 @@
 
 #include "agent/eviction_files.h"
 #include "agent/eviction_responder.h"
+#include "cgroups/cgroup_fs.h"
 #include "common/clock.h"
+#include "config/eviction_config.h"
+#include "config/kubernetes_config.h"
 #include "kube/client.h"
 #include "kube/eviction_object.h"
 #include "nri/event_handler.h"
@@ -99,8 +102,8 @@ class EvictionApi {
   virtual Result<std::string> watch(const std::string& label_selector, const std::string& resource_version,
                                     const std::function<bool(const kube::WatchEvent&)>& on_event) = 0;
   // Server-side apply of this responder's status entry.
-  virtual Status writeStatus(const std::string& namespace_name, const std::string& name,
-                             const std::string& responder, const kube::ResponderReport& report) = 0;
+  virtual Status writeStatus(const std::string& namespace_name, const std::string& name, const std::string& responder,
+                             const kube::ResponderReport& report) = 0;
 };
 std::unique_ptr<EvictionApi> makeClientEvictionApi(kube::Client& client);
 
@@ -166,5 +169,37 @@ class EvictionWarnings {
   std::thread watch_thread_;
   std::thread poll_thread_;
 };
+
+}  // namespace topod::agent
+
+namespace topod::agent {
+
+// The running responder, composed for `topod run`: its own API client, the notice directory,
+// the pod tracker in front of `inner` and the two threads. Destroy it (stops the threads)
+// before the handler it wraps.
+class EvictionResponding {
+ public:
+  // Errors: a bad responder name, signal or setting; no node name; an unusable kubeconfig; a
+  // notice directory that cannot be created.
+  static Result<std::unique_ptr<EvictionResponding>> start(const EvictionConfig& config,
+                                                           const KubernetesConfig& kubernetes,
+                                                           const std::string& state_dir, cgroups::CgroupFs* cgroups,
+                                                           nri::EventHandler& inner, EvictionReporter report);
+  ~EvictionResponding();
+
+  nri::EventHandler& handler() { return *tracker_; }
+  const EvictionWarnings& warnings() const { return *warnings_; }
+
+ private:
+  EvictionResponding() = default;
+  std::unique_ptr<kube::Client> client_;
+  std::unique_ptr<EvictionApi> api_;
+  std::unique_ptr<WorkloadFiles> files_;
+  std::unique_ptr<PodTracker> tracker_;
+  std::unique_ptr<EvictionWarnings> warnings_;
+};
+
+// [eviction] as the responder's settings. InvalidArgument naming the key.
+Result<ResponderSettings> responderSettingsFrom(const EvictionConfig& config);
 
 }  // namespace topod::agent

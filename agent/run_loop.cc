@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "agent/eviction_warnings.h"
 #include "agent/logging.h"
 #include "agent/nrt_publishing.h"
 #include "cgroups/cgroup_fs_impl.h"
@@ -343,7 +344,27 @@ int runRunCommand(const RunOptions& options) {
     nrt = std::move(*started_nrt);
     spdlog::info("publishing NodeResourceTopology {} through {}", nrt->nodeName(), nrt->origin());
   }
-  nri::EventHandler& handler = nrt ? nrt->handler() : static_cast<nri::EventHandler&>(agent_ref);
+  nri::EventHandler& inner_handler = nrt ? nrt->handler() : static_cast<nri::EventHandler&>(agent_ref);
+  // Eviction warnings ([eviction], docs/eviction.md): off unless enabled.
+  std::unique_ptr<EvictionResponding> eviction;
+  if (config.eviction.enabled) {
+    auto started_eviction =
+        EvictionResponding::start(config.eviction, config.kubernetes, config.state_dir, cgroup_fs.get(), inner_handler,
+                                  [](bool ok, const std::string& message) {
+                                    if (ok) {
+                                      spdlog::info("{}", message);
+                                    } else {
+                                      spdlog::warn("{}", message);
+                                    }
+                                  });
+    if (!started_eviction.has_value()) {
+      spdlog::error("{}", started_eviction.error().toString());
+      return 1;
+    }
+    eviction = std::move(*started_eviction);
+    spdlog::info("answering Evictions as responder {}", config.eviction.responder_name);
+  }
+  nri::EventHandler& handler = eviction ? eviction->handler() : inner_handler;
   nri::Plugin plugin(plugin_options, handler, *connector);
   UnsolicitedSender sender(agent_ref, plugin);
   agent_ref.setPendingNotifier([&sender] { sender.wake(); });
