@@ -164,4 +164,55 @@ Result<std::vector<Warning>> parseWarnings(std::string_view text) {
   return out;
 }
 
+namespace {
+
+std::string escaped(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\x%02x", c);
+      out += buffer;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string formatWarningsTable(const std::vector<Warning>& warnings, WallTime now) {
+  std::string out;
+  char line[1024];
+  std::snprintf(line, sizeof line, "%-32s %-32s %-6s %-11s %-28s %-28s %-20s %s\n", "POD", "EVICTION", "MODE", "PHASE",
+                "PROGRESS", "DEADLINE", "LAST HEARTBEAT", "OUTCOME");
+  out += line;
+  for (const Warning& w : warnings) {
+    std::string progress = "-";
+    if (w.progress) {
+      progress = std::string(workloadStateName(w.progress->state));
+      if (w.progress->percent) progress += " " + std::to_string(*w.progress->percent) + "%";
+      if (!w.progress->message.empty()) progress += " " + w.progress->message;
+    }
+    std::string deadline = kube::formatWallTime(w.deadline);
+    if (w.phase == WarningPhase::Warning) {
+      const auto left = std::chrono::duration_cast<std::chrono::seconds>(w.deadline - now).count();
+      deadline += left > 0 ? " (" + std::to_string(left) + "s left)" : " (passed)";
+    }
+    std::snprintf(line, sizeof line, "%-32s %-32s %-6s %-11s %-28s %-28s %-20s %s\n",
+                  escaped(w.pod_namespace + "/" + w.pod_name).c_str(),
+                  escaped(w.eviction_namespace + "/" + w.eviction_name).c_str(),
+                  std::string(warningModeName(w.mode)).c_str(), std::string(warningPhaseName(w.phase)).c_str(),
+                  escaped(progress.substr(0, 28)).c_str(), deadline.c_str(),
+                  w.last_heartbeat ? kube::formatWallTime(*w.last_heartbeat).c_str() : "-",
+                  escaped(w.outcome.empty() ? "-" : w.outcome).c_str());
+    out += line;
+  }
+  std::size_t running = 0;
+  for (const Warning& w : warnings) running += w.phase == WarningPhase::Warning ? 1 : 0;
+  out += std::to_string(warnings.size()) + " warnings, " + std::to_string(running) + " in flight\n";
+  return out;
+}
+
 }  // namespace topod::agent

@@ -27,4 +27,9 @@ std::string serializeWarnings(const std::vector<Warning>& warnings);
 // InvalidArgument (DataLoss for a checksum mismatch) naming the problem.
 Result<std::vector<Warning>> parseWarnings(std::string_view text);
 
+// `topod evictions`' table: one line per warning with its phase, progress, deadline (and the
+// time left at `now`), last heartbeat and outcome. Names are escaped: a newline in a message the
+// workload wrote cannot break the table.
+std::string formatWarningsTable(const std::vector<Warning>& warnings, WallTime now);
+
 }  // namespace topod::agent

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace topod::agent {
 namespace {
 
@@ -53,6 +55,17 @@ TEST(EvictionState, ADamagedOrForeignFileIsRefused) {
   EXPECT_FALSE(parseWarnings(""));
   EXPECT_FALSE(parseWarnings("[]"));
   EXPECT_FALSE(parseWarnings(R"({"version":1,"warnings":[]})"));  // no checksum
+}
+
+TEST(EvictionState, TheTableShowsProgressDeadlineAndTimeLeft) {
+  Warning w = sampleWarning();
+  w.progress->message = "line\nbreak";
+  const std::string table = formatWarningsTable({w}, w.warned_at + std::chrono::seconds(100));
+  EXPECT_NE(table.find("ml/train"), std::string::npos) << table;
+  EXPECT_NE(table.find("running 40% line\\x0abreak"), std::string::npos) << table;
+  EXPECT_NE(table.find("2026-12-06T22:10:00Z (500s left)"), std::string::npos) << table;
+  EXPECT_NE(table.find("1 warnings, 1 in flight"), std::string::npos) << table;
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 3);
 }
 
 }  // namespace
