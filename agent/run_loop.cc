@@ -171,6 +171,9 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
         "SIGHUP: policy, NRI, state_dir, state_sync or cgroup_root changes take effect at the next start "
         "(current allocations were made under the running settings)");
   }
+  if (!(fresh->eviction == current.eviction)) {
+    spdlog::warn("SIGHUP: [eviction] changes take effect at the next start (warnings in flight keep their settings)");
+  }
   current.log_level = fresh->log_level;
 }
 
