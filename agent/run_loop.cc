@@ -23,6 +23,7 @@
 
 #include "agent/agent.h"
 #include "agent/agent_metrics.h"
+#include "agent/eviction_warnings.h"
 #include "agent/logging.h"
 #include "agent/nrt_publishing.h"
 #include "cgroups/cgroup_fs_impl.h"
@@ -232,6 +233,9 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
     spdlog::warn(
         "SIGHUP: policy, NRI, metrics, state_dir, state_sync or cgroup_root changes take effect at the next start "
         "(current allocations were made under the running settings)");
+  }
+  if (!(fresh->eviction == current.eviction)) {
+    spdlog::warn("SIGHUP: [eviction] changes take effect at the next start (warnings in flight keep their settings)");
   }
   current.log_level = fresh->log_level;
 }
@@ -456,7 +460,26 @@ int runRunCommand(const RunOptions& options) {
     ~StopBeforePublisher() { server.reset(); }
   } stop_metrics_first{metrics_server};
   nri::EventHandler& inner_handler = nrt ? nrt->handler() : static_cast<nri::EventHandler&>(agent_ref);
-  MeteredHandler handler(inner_handler, registry, clock);
+  // Eviction warnings ([eviction], docs/eviction.md): off unless enabled.
+  std::unique_ptr<EvictionResponding> eviction;
+  if (config.eviction.enabled) {
+    auto started_eviction =
+        EvictionResponding::start(config.eviction, config.kubernetes, config.state_dir, cgroup_fs.get(), inner_handler,
+                                  [](bool ok, const std::string& message) {
+                                    if (ok) {
+                                      spdlog::info("{}", message);
+                                    } else {
+                                      spdlog::warn("{}", message);
+                                    }
+                                  });
+    if (!started_eviction.has_value()) {
+      spdlog::error("{}", started_eviction.error().toString());
+      return 1;
+    }
+    eviction = std::move(*started_eviction);
+    spdlog::info("answering Evictions as responder {}", config.eviction.responder_name);
+  }
+  MeteredHandler handler(eviction ? eviction->handler() : inner_handler, registry, clock);
   nri::Plugin plugin(plugin_options, handler, *connector);
   UnsolicitedSender sender(agent_ref, plugin);
   agent_ref.setPendingNotifier([&sender] { sender.wake(); });

@@ -48,6 +48,13 @@ struct StateOptions {
 };
 int runStateCommand(const StateOptions& options);
 
+// `topod evictions [--state-dir DIR] [--output table|json]`: eviction warnings in flight.
+struct EvictionsOptions {
+  std::string state_dir = "/var/lib/topod";
+  std::string output = "table";  // "table" or "json" (the evictions.json document)
+};
+int runEvictionsCommand(const EvictionsOptions& options);
+
 // `topod nri-probe`: register as an NRI plugin, print events, answer neutrally.
 struct NriProbeOptions {
   std::string socket_path = "/var/run/nri/nri.sock";

@@ -59,6 +59,14 @@ int main(int argc, char** argv) {
   state->add_option("--output", state_options.output, "table or json (a state document for simulate --state)")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
+  topod::agent::EvictionsOptions evictions_options;
+  auto* evictions =
+      app.add_subcommand("evictions", "List the eviction warnings in flight, with progress and deadlines");
+  evictions->add_option("--state-dir", evictions_options.state_dir, "The agent's state directory")
+      ->capture_default_str();
+  evictions->add_option("--output", evictions_options.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
 
   topod::agent::NriProbeOptions nri_probe_options;
   nri_probe_options.argv0 = argv[0];
@@ -78,6 +86,7 @@ int main(int argc, char** argv) {
   if (config_check->parsed()) return topod::agent::runConfigCheckCommand(config_check_options);
   if (simulate->parsed()) return topod::agent::runSimulateCommand(simulate_options);
   if (state->parsed()) return topod::agent::runStateCommand(state_options);
+  if (evictions->parsed()) return topod::agent::runEvictionsCommand(evictions_options);
   if (nri_probe->parsed()) return topod::agent::runNriProbeCommand(nri_probe_options);
   return 2;
 }

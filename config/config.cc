@@ -324,6 +324,10 @@ Result<Config> parseConfig(std::string_view text, std::string_view source_name) 
   readNri(root, config.nri);
   readKubernetes(root, config.kubernetes);
   readMetrics(root, config.metrics);
+  readEviction(root, config.eviction);
+  if (config.eviction.enabled && !config.kubernetes.enabled) {
+    root.problem("eviction", "enabled needs [kubernetes] enabled (the API server connection)");
+  }
   readPolicy(root, config.policy);
   root.finish();
 
@@ -372,6 +376,11 @@ std::string describeConfig(const Config& config) {
     out << "  kubernetes: publishing NodeResourceTopology via "
         << (config.kubernetes.kubeconfig.empty() ? "in-cluster config" : config.kubernetes.kubeconfig)
         << ", at most one write per " << config.kubernetes.publish_interval_ms << " ms\n";
+  }
+  if (config.eviction.enabled) {
+    out << "  eviction: responder " << config.eviction.responder_name << ", mode " << config.eviction.mode
+        << (config.eviction.mode == "signal" ? " (" + config.eviction.signal + ")" : std::string()) << ", deadline "
+        << config.eviction.deadline_s << " s, notices in " << config.eviction.notice_dir << "\n";
   }
   return out.str();
 }

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "config/eviction_config.h"
 #include "config/kubernetes_config.h"
 #include "policies/policy_options.h"
 #include "state/state_journal.h"
@@ -48,6 +49,8 @@ struct Config {
   // NodeResourceTopology publishing ([kubernetes]); off unless enabled.
   KubernetesConfig kubernetes;
   MetricsConfig metrics;
+  // Eviction warnings ([eviction], docs/eviction.md); off unless enabled.
+  EvictionConfig eviction;
   // Where the checkpoint (state.json and its journal) and the lock file live.
   std::string state_dir = "/var/lib/topod";
   // When a change is fdatasynced: before the reply (survives power loss) or within a second

@@ -265,13 +265,14 @@ Result<ListResult> Client::list(const std::string& collection, const std::string
 namespace topod::kube {
 
 Result<std::string> Client::watch(const std::string& collection, const std::string& resource_version,
-                                  std::chrono::seconds timeout,
-                                  const std::function<bool(const WatchEvent&)>& on_event) {
+                                  std::chrono::seconds timeout, const std::function<bool(const WatchEvent&)>& on_event,
+                                  const std::string& label_selector) {
   throttle();
   HttpRequest request;
   request.method = "GET";
   request.path = collection + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + urlEncode(resource_version) +
                  "&timeoutSeconds=" + std::to_string(timeout.count());
+  if (!label_selector.empty()) request.path += "&labelSelector=" + urlEncode(label_selector);
   // The server ends the watch at timeoutSeconds; the client allows it the usual timeout more.
   request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout) + options_.timeout;
   request.headers.emplace_back("Accept", kJson);

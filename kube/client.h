@@ -111,9 +111,10 @@ class Client final : public ObjectClient {
   // `on_event` returns false. Returns the resourceVersion to watch on from (bookmarks advance
   // it). Errors: OutOfRange when the version is too old (410 Gone, as a status or as an ERROR
   // event): list again and watch from the new list's version; others as for call(). Not
-  // retried: the caller loops (list, then watch, watch, ...).
+  // retried: the caller loops (list, then watch, watch, ...). `label_selector` as for list().
   Result<std::string> watch(const std::string& collection, const std::string& resource_version,
-                            std::chrono::seconds timeout, const std::function<bool(const WatchEvent&)>& on_event);
+                            std::chrono::seconds timeout, const std::function<bool(const WatchEvent&)>& on_event,
+                            const std::string& label_selector = "");
 
   // The raw call with retries: a response with status < 400, or the error.
   Result<HttpResponse> call(const std::string& method, const std::string& path, const std::string& body,

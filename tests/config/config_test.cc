@@ -278,5 +278,41 @@ TEST(ConfigHostileTest, TheMachineCheckIsTheOneRunAppliesAndRefusesAZeroStaticRe
   EXPECT_TRUE(validateConfigForMachine(defaultConfig(), *topology).has_value());
 }
 
+TEST(ConfigTest, EvictionTableIsReadAndNeedsKubernetes) {
+  auto config = parseConfig(R"(
+[kubernetes]
+enabled = true
+[eviction]
+enabled = true
+responder_name = "example.com/checkpoint"
+mode = "file"
+signal = "SIGUSR2"
+deadline_s = 120
+max_deadline_s = 900
+heartbeat_interval_s = 60
+poll_interval_ms = 500
+notice_dir = "/run/x"
+)",
+                            "eviction.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().toString();
+  EXPECT_TRUE(config->eviction.enabled);
+  EXPECT_EQ(config->eviction.responder_name, "example.com/checkpoint");
+  EXPECT_EQ(config->eviction.mode, "file");
+  EXPECT_EQ(config->eviction.signal, "SIGUSR2");
+  EXPECT_EQ(config->eviction.deadline_s, 120);
+  EXPECT_EQ(config->eviction.max_deadline_s, 900);
+  EXPECT_EQ(config->eviction.heartbeat_interval_s, 60);
+  EXPECT_EQ(config->eviction.poll_interval_ms, 500);
+  EXPECT_EQ(config->eviction.notice_dir, "/run/x");
+  EXPECT_NE(describeConfig(*config).find("eviction: responder example.com/checkpoint, mode file"), std::string::npos);
+
+  for (const char* bad :
+       {"[eviction]\nenabled = true\n", "[eviction]\nmode = \"criu\"\n", "[eviction]\nheartbeat_interval_s = 10\n",
+        "[eviction]\nheartbeat_interval_s = 1200\n", "[eviction]\nnotice_dir = \"rel\"\n",
+        "[eviction]\ndeadline_s = 100\nmax_deadline_s = 50\n", "[eviction]\nbogus = 1\n"}) {
+    EXPECT_FALSE(parseConfig(bad, "bad.toml").has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace topod::agent

@@ -1,0 +1,32 @@
+#include "config/eviction_config.h"
+
+#include <utility>
+#include <vector>
+
+#include "config/config_reader.h"
+
+namespace topod::agent {
+
+void readEviction(TableReader& root, EvictionConfig& out) {
+  root.readSubtable("eviction", [&](TableReader& table) {
+    table.readBool("enabled", out.enabled);
+    table.readString("responder_name", out.responder_name);
+    static const std::vector<std::pair<std::string_view, std::string_view>> kModes = {
+        {"signal", "signal"}, {"file", "file"}, {"none", "none"}};
+    std::string_view mode = out.mode;
+    if (table.readChoice("mode", kModes, mode)) out.mode = std::string(mode);
+    table.readString("signal", out.signal);
+    // A day is longer than any checkpoint should take; a second is the shortest that means anything.
+    table.readInt("deadline_s", 1, 86400, out.deadline_s);
+    table.readInt("max_deadline_s", 1, 86400, out.max_deadline_s);
+    table.readInt("heartbeat_interval_s", 20, 600, out.heartbeat_interval_s);
+    table.readInt("poll_interval_ms", 100, 60000, out.poll_interval_ms);
+    if (table.readString("notice_dir", out.notice_dir) && (out.notice_dir.empty() || out.notice_dir[0] != '/')) {
+      table.problem("notice_dir", "\"" + out.notice_dir + "\" must be an absolute path");
+    }
+    if (out.max_deadline_s < out.deadline_s) table.problem("max_deadline_s", "is below deadline_s");
+    table.finish();
+  });
+}
+
+}  // namespace topod::agent
