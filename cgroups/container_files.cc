@@ -129,4 +129,31 @@ Status writeMemoryLimit(CgroupFs& fs, std::string_view cgroup, int64_t bytes) {
   return fs.writeFile("memory", cgroup, "memory.limit_in_bytes", std::to_string(bytes < 0 ? -1 : bytes));
 }
 
+Result<std::vector<pid_t>> parseCgroupProcs(std::string_view text) {
+  std::vector<pid_t> pids;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.empty()) continue;
+    pid_t pid = 0;
+    auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
+    if (ec != std::errc() || ptr != line.data() + line.size() || pid <= 0) {
+      return Error::invalidArgument("cgroup.procs: \"" + std::string(line.substr(0, 32)) + "\" is not a pid");
+    }
+    pids.push_back(pid);
+  }
+  return pids;
+}
+
+Result<std::vector<pid_t>> readCgroupProcs(const CgroupFs& fs, std::string_view cgroup) {
+  auto procs = fs.readFile("cpuset", cgroup, "cgroup.procs");
+  if (!procs.has_value()) return procs.error();
+  auto pids = parseCgroupProcs(*procs);
+  if (!pids.has_value()) return pids.error().withContext(cgroup);
+  return pids;
+}
+
 }  // namespace topod::cgroups

@@ -5,9 +5,12 @@
 //   memory      v1: memory.limit_in_bytes                  v2: memory.max
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cgroups/cgroup_fs.h"
 #include "common/cpuset.h"
@@ -42,5 +45,10 @@ Status writeMemoryLimit(CgroupFs& fs, std::string_view cgroup, int64_t bytes);
 Result<CpuQuota> parseCpuMax(std::string_view text);
 // The cpu.max line for a quota (a negative quota is "max").
 std::string formatCpuMax(const CpuQuota& quota);
+
+// cgroup.procs: one positive decimal pid per line (what page migration and signalling act on;
+// pid 0 or a negative one would name process groups). Error on anything else, naming the cgroup.
+Result<std::vector<pid_t>> parseCgroupProcs(std::string_view text);
+Result<std::vector<pid_t>> readCgroupProcs(const CgroupFs& fs, std::string_view cgroup);
 
 }  // namespace topod::cgroups

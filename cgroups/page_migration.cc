@@ -4,9 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 
-#include "common/text.h"
+#include "cgroups/container_files.h"
 
 namespace topod::cgroups {
 namespace {
@@ -51,32 +50,11 @@ std::string MigrationOutcome::summary(const NodeSet& to) const {
   return text;
 }
 
-Result<std::vector<pid_t>> parseCgroupProcs(std::string_view text) {
-  std::vector<pid_t> pids;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(start, end - start);
-    start = end + 1;
-    if (line.empty()) continue;
-    pid_t pid = 0;
-    auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
-    if (ec != std::errc() || ptr != line.data() + line.size() || pid <= 0) {
-      return Error::invalidArgument("cgroup.procs: \"" + std::string(line.substr(0, 40)) + "\" is not a process id");
-    }
-    pids.push_back(pid);
-  }
-  return pids;
-}
-
 Result<MigrationOutcome> migratePages(const CgroupFs& fs, PageMover& mover, const Clock& clock,
                                       std::string_view cgroup, const NodeSet& to, Clock::TimePoint deadline) {
   if (to.empty()) return Error::invalidArgument("page migration to an empty set of NUMA nodes");
-  auto procs = fs.readFile("cpuset", cgroup, "cgroup.procs");
-  if (!procs.has_value()) return procs.error();
-  auto pids = parseCgroupProcs(*procs);
-  if (!pids.has_value()) return pids.error().withContext(cgroup);
+  auto pids = readCgroupProcs(fs, cgroup);
+  if (!pids.has_value()) return pids.error();
 
   const NodeSet from = NodeSet::range(0, NodeSet::kMaxId) - to;
   MigrationOutcome outcome;

@@ -53,7 +53,4 @@ struct MigrationOutcome {
 Result<MigrationOutcome> migratePages(const CgroupFs& fs, PageMover& mover, const Clock& clock,
                                       std::string_view cgroup, const NodeSet& to, Clock::TimePoint deadline);
 
-// Parses cgroup.procs: one decimal pid per line. Error on anything else.
-Result<std::vector<pid_t>> parseCgroupProcs(std::string_view text);
-
 }  // namespace topod::cgroups

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <string>
 
+#include "cgroups/container_files.h"
+
 namespace topod::cgroups {
 
 KillFn realKill() {
@@ -14,22 +16,10 @@ KillFn realKill() {
 }
 
 Result<int> signalCgroup(const CgroupFs& fs, std::string_view cgroup, int signo, const KillFn& kill) {
-  auto procs = fs.readFile("cpuset", cgroup, "cgroup.procs");
-  if (!procs) return procs.error();
+  auto pids = readCgroupProcs(fs, cgroup);
+  if (!pids) return pids.error();
   int signalled = 0;
-  std::string_view rest = *procs;
-  while (!rest.empty()) {
-    const std::size_t end = rest.find('\n');
-    const std::string_view line = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    if (line.empty()) continue;
-    int64_t pid = 0;
-    auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), pid);
-    // pid 0 and negative pids would signal process groups: never.
-    if (ec != std::errc() || ptr != line.data() + line.size() || pid <= 0 || pid > INT32_MAX) {
-      return Error::invalidArgument(std::string(cgroup) + "/cgroup.procs: \"" + std::string(line.substr(0, 32)) +
-                                    "\" is not a pid");
-    }
+  for (pid_t pid : *pids) {
     if (kill(static_cast<pid_t>(pid), signo) != 0) {
       if (errno == ESRCH) continue;
       return Error::fromErrno(errno, "kill " + std::to_string(pid) + " (" + std::string(cgroup) + ")");

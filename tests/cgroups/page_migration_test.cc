@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cgroups/container_files.h"
 #include "tests/fakes/fake_cgroup_fs.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_page_mover.h"
@@ -89,7 +90,7 @@ TEST_F(PageMigrationTest, ErrorsForAGoneCgroupAnEmptyTargetAndAGarbledProcsFile)
   fs.set("/kubepods/pod1/c1", "cgroup.procs", "101\nabc\n");
   auto garbled = migratePages(fs, mover, clock, "/kubepods/pod1/c1", NodeSet{1}, later());
   ASSERT_FALSE(garbled.has_value());
-  EXPECT_NE(garbled.error().message().find("/kubepods/pod1/c1"), std::string::npos);
+  EXPECT_NE(garbled.error().message().find("/kubepods/pod1/c1"), std::string::npos) << garbled.error().toString();
   EXPECT_TRUE(mover.moves.empty()) << "nothing is moved on a file it cannot read";
 }
 

@@ -1,11 +1,11 @@
-// Fuzzes the cgroup.procs parser of page migration: any input either fails with a message or
+// Fuzzes the cgroup.procs parser (page migration, eviction signals): any input either fails with a message or
 // yields positive pids whose one-a-line text parses back to the same list.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "cgroups/page_migration.h"
+#include "cgroups/container_files.h"
 #include "common/check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
