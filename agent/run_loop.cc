@@ -478,7 +478,18 @@ int runRunCommand(const RunOptions& options) {
     }
     eviction = std::move(*started_eviction);
     spdlog::info("answering Evictions as responder {}", config.eviction.responder_name);
+    const EvictionWarnings* warnings = &eviction->warnings();
+    registry.gaugeCallback("topod_eviction_warnings_in_flight",
+                           "Pods warned of their eviction that have not finished (docs/eviction.md)", [warnings] {
+                             double in_flight = 0;
+                             for (const auto& warning : warnings->warnings()) {
+                               if (warning.phase == WarningPhase::Warning) in_flight += 1;
+                             }
+                             return in_flight;
+                           });
   }
+  // The gauge above reads `eviction`: the server stops before it goes, too.
+  StopBeforePublisher stop_metrics_before_eviction{metrics_server};
   MeteredHandler handler(eviction ? eviction->handler() : inner_handler, registry, clock);
   nri::Plugin plugin(plugin_options, handler, *connector);
   UnsolicitedSender sender(agent_ref, plugin);
