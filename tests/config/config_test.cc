@@ -29,6 +29,7 @@ TEST(ConfigTest, DefaultsMatchTheKubeletProductionSetting) {
   EXPECT_EQ(config.policy.topology_manager.policy, TopologyManagerPolicy::BestEffort);
   EXPECT_EQ(config.policy.topology_manager.scope, TopologyManagerScope::Container);
   EXPECT_EQ(config.nri.socket_path, "/var/run/nri/nri.sock");
+  EXPECT_EQ(config.api.socket_path, "/run/topod/api.sock");
   EXPECT_EQ(config.state_dir, "/var/lib/topod");
   EXPECT_EQ(config.state_sync, JournalSync::EveryChange) << "durable before the reply, as the kubelet's checkpoints";
   EXPECT_EQ(config.log_level, LogLevel::Info);
@@ -149,6 +150,13 @@ INSTANTIATE_TEST_SUITE_P(
                      "nri.plugin_index: \"100\" must be exactly two digits"},
         BadConfigRow{"PluginNameWithSpace", "[nri]\nplugin_name = \"my plugin\"\n", "nri.plugin_name"},
         BadConfigRow{"EmptySocket", "[nri]\nsocket_path = \"\"\n", "nri.socket_path: must not be empty"},
+        BadConfigRow{"RelativeApiSocket", "[api]\nsocket_path = \"run/api.sock\"\n",
+                     "api.socket_path: \"run/api.sock\" must be an absolute path"},
+        BadConfigRow{"ApiSocketTooLong", "[api]\nsocket_path = \"/" + std::string(120, 'a') + "\"\n",
+                     "api.socket_path: longer than the 107 bytes"},
+        BadConfigRow{"ApiSocketIsADirectory", "[api]\nsocket_path = \"/run/topod/\"\n",
+                     "api.socket_path: \"/run/topod/\" names a directory"},
+        BadConfigRow{"ApiUnknownKey", "[api]\nport = 1\n", "api.port"},
         BadConfigRow{"RelativeCgroupRoot", "cgroup_root = \"sys/fs\"\n",
                      "cgroup_root: \"sys/fs\" must be an absolute path"},
         BadConfigRow{"ReservedMemoryWithoutNode", "[[policy.reserved_memory]]\nlimits = { memory = 1 }\n",
@@ -257,6 +265,13 @@ TEST(ConfigHostileTest, TheMachineCheckIsTheOneRunAppliesAndRefusesAZeroStaticRe
   EXPECT_NE(valid.error().message().find("needs at least one reserved CPU"), std::string::npos)
       << valid.error().message();
   EXPECT_TRUE(validateConfigForMachine(defaultConfig(), *topology).has_value());
+}
+
+TEST(ConfigTest, EmptyApiSocketDisablesTheApi) {
+  auto config = parseConfig("[api]\nsocket_path = \"\"\n", "api.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().message();
+  EXPECT_TRUE(config->api.socket_path.empty());
+  EXPECT_NE(describeConfig(*config).find("api socket: none (disabled)"), std::string::npos);
 }
 
 }  // namespace
