@@ -73,7 +73,8 @@ class RunCommandTest : public ::testing::Test {
   void SetUp() override { std::filesystem::create_directories(dir_.path() + "/cgroup"); }
 
   std::string writeConfig(const std::string& extra = "") {
-    std::ofstream(config_) << "cgroup_root = \"" << dir_.path() << "/cgroup\"\n" << extra;
+    std::ofstream(config_) << "cgroup_root = \"" << dir_.path() << "/cgroup\"\n"
+                           << extra << "\n[api]\nsocket_path = \"" << api_socket_ << "\"\n";
     return config_;
   }
   std::vector<std::string> args() const {
@@ -85,6 +86,7 @@ class RunCommandTest : public ::testing::Test {
   std::string config_ = dir_.path() + "/topod.toml";
   std::string state_dir_ = dir_.path() + "/state";
   std::string socket_ = dir_.path() + "/nri.sock";
+  std::string api_socket_ = dir_.path() + "/api/api.sock";
 };
 
 TEST_F(RunCommandTest, WaitsForTheRuntimeSocketThenManagesContainersAndStopsOnSigterm) {
