@@ -165,11 +165,11 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
   bool restart_needed = fresh->policy != current.policy || !(fresh->nri == current.nri) ||
                         fresh->state_dir != current.state_dir || fresh->state_sync != current.state_sync ||
                         fresh->state_journal_records != current.state_journal_records ||
-                        fresh->cgroup_root != current.cgroup_root;
+                        fresh->cgroup_root != current.cgroup_root || !(fresh->api == current.api);
   spdlog::info("SIGHUP: reloaded {}; log level {}", options.config_path, logLevelName(fresh->log_level));
   if (restart_needed) {
     spdlog::warn(
-        "SIGHUP: policy, NRI, state_dir, state_sync or cgroup_root changes take effect at the next start "
+        "SIGHUP: policy, NRI, API, state_dir, state_sync or cgroup_root changes take effect at the next start "
         "(current allocations were made under the running settings)");
   }
   current.log_level = fresh->log_level;
