@@ -683,13 +683,21 @@ Result<std::vector<Result<policies::Decision>>> Agent::whatIf(const policies::Po
   }
   State draft = state_;
   std::vector<Result<policies::Decision>> decisions;
+  std::vector<ContainerKey> done_init;
   for (const policies::ContainerRequest& container : pod.containers) {
+    // Regular init containers run to completion one after the other: each next container reuses
+    // what the earlier ones held, as onCreateContainer releases stopped siblings.
+    for (const ContainerKey& key : done_init) draft.erase(key);
+    done_init.clear();
     Result<policies::Decision> decision = policy_->admit(draft, pod, container);
     if (decision.has_value()) {
       Status valid = checkDecision(*decision);
       if (!valid.has_value()) decision = valid.error();
     }
-    if (decision.has_value()) draft = policies::applyDecision(draft, *decision);
+    if (decision.has_value()) {
+      draft = policies::applyDecision(draft, *decision);
+      if (container.kind == policies::ContainerKind::Init) done_init.push_back(decision->key);
+    }
     decisions.push_back(std::move(decision));
   }
   return decisions;

@@ -133,7 +133,8 @@ class Agent final : public nri::EventHandler {
   };
   View view() const;
   // What the policy would decide for `pod`: its containers admitted in order on a copy of the
-  // live State (each decision applied to the copy before the next). Changes nothing. Error
+  // live State (each decision applied to the copy before the next; a regular init container's
+  // allocation is released before the next container, as if it had completed). Changes nothing. Error
   // (InvalidArgument): the pod's UID holds allocations already (a what-if is for a new pod).
   Result<std::vector<Result<policies::Decision>>> whatIf(const policies::PodRequest& pod) const;
 

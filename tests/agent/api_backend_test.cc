@@ -183,6 +183,20 @@ TEST_F(AgentApiBackendTest, AWhatIfDecidesAgainstTheLiveStateAndChangesNothing) 
       << "the real admission gets what the what-if said";
 }
 
+TEST_F(AgentApiBackendTest, AWhatIfsAppContainerReusesWhatItsInitContainerHeld) {
+  policies::PodRequest pod = whatIfPod("init", {15000, 15000});
+  pod.containers[0].kind = policies::ContainerKind::Init;
+  auto what_if = backend_->whatIf(pod);
+  ASSERT_TRUE(what_if.has_value()) << what_if.error().toString();
+  ASSERT_TRUE((*what_if)[0].admitted) << (*what_if)[0].explanation;
+  ASSERT_TRUE((*what_if)[1].admitted) << "the init container completed first: " << (*what_if)[1].explanation;
+  EXPECT_EQ((*what_if)[1].exclusive_cpus, (*what_if)[0].exclusive_cpus);
+  pod.containers[0].kind = policies::ContainerKind::Sidecar;
+  what_if = backend_->whatIf(pod);
+  ASSERT_TRUE(what_if.has_value());
+  EXPECT_FALSE((*what_if)[1].admitted) << "a sidecar keeps its CPUs";
+}
+
 TEST_F(AgentApiBackendTest, AWhatIfForARunningPodIsRefused) {
   ASSERT_TRUE(createGuaranteed("g1", 2000).has_value());
   policies::PodRequest pod = whatIfPod("x", {1000});
