@@ -103,6 +103,10 @@ Status Agent::checkDecision(const policies::Decision& decision) const {
 }
 
 void Agent::onConfigure(const nri::RuntimeInfo& runtime) {
+  {
+    std::unique_lock lock(mutex_);
+    runtime_ = runtime;
+  }
   spdlog::info("runtime {} {} configured topod (NRI {}, request timeout {} ms)", runtime.name, runtime.version,
                runtime.nri_version.empty() ? "< 0.12" : runtime.nri_version, runtime.request_timeout.count());
 }
@@ -186,6 +190,7 @@ Status Agent::close() {
 void Agent::releaseLocked(const std::string& id, const ContainerKey& key, const std::string& why) {
   containers_.erase(id);
   page_moves_.erase(id);
+  explanations_.erase(key);
   auto owner = ids_.find(key);
   if (owner != ids_.end() && owner->second == id) ids_.erase(owner);
   if (!state_.contains(key)) return;
@@ -289,6 +294,20 @@ void Agent::markPendingLocked() {
   pending_ = true;
 }
 
+void Agent::recordRefusalLocked(const nri::Pod& pod, const nri::Container& container, const ContainerKey& key,
+                                const policies::ContainerRequest& request, QosClass qos, const Error& error) {
+  std::erase_if(refusals_, [&](const Refusal& r) { return r.key == key; });
+  if (refusals_.size() >= kMaxRefusals) refusals_.pop_front();
+  refusals_.push_back(Refusal{.key = key,
+                              .pod_namespace = pod.namespace_name,
+                              .pod_name = pod.name,
+                              .container_id = container.id,
+                              .request = request,
+                              .qos = qos,
+                              .message = error.message(),
+                              .reason = error.reason()});
+}
+
 policies::ContainerRequest Agent::requestOf(const nri::Container& container, const nri::LinuxResources& resources,
                                             QosClass qos) const {
   policies::ContainerRequest request = containerRequestOf(container, resources, qos);
@@ -347,6 +366,7 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   int dropped = 0;
   for (const ContainerKey& key : gone) {
     draft.erase(key);
+    explanations_.erase(key);
     ++dropped;
     spdlog::info("synchronize: dropped the allocation of {}: the runtime no longer has it", describe(key));
   }
@@ -362,6 +382,8 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
     containers_[c->id] = Known{.id = c->id,
                                .pod_id = c->pod_id,
                                .key = key,
+                               .pod_namespace = pod.namespace_name,
+                               .pod_name = pod.name,
                                .cgroups_path = c->cgroups_path,
                                .requested = c->resources,
                                .applied = std::nullopt};
@@ -374,6 +396,7 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
       continue;
     }
     draft.put(decision->key, decision->allocation);
+    explanations_[decision->key] = "adopted at Synchronize: " + decision->explanation;
     ++adopted;
     spdlog::info("synchronize: adopted {}: {}", describe(key), escapeForDisplay(decision->explanation));
   }
@@ -383,11 +406,14 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
   std::sort(stopped.begin(), stopped.end(),
             [](const nri::Container* a, const nri::Container* b) { return a->id < b->id; });
   for (const nri::Container* c : stopped) {
-    ContainerKey key = keyOf(*pod_by_id.at(c->pod_id), c->name);
+    const nri::Pod& pod = *pod_by_id.at(c->pod_id);
+    ContainerKey key = keyOf(pod, c->name);
     if (!state_.contains(key)) continue;
     containers_[c->id] = Known{.id = c->id,
                                .pod_id = c->pod_id,
                                .key = key,
+                               .pod_namespace = pod.namespace_name,
+                               .pod_name = pod.name,
                                .cgroups_path = c->cgroups_path,
                                .requested = c->resources,
                                .applied = std::nullopt,
@@ -492,6 +518,7 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   }
   if (!decision.has_value()) {
     draft.rollback();
+    recordRefusalLocked(pod, container, key, request, qos, decision.error());
     // Policies quote pod and container names: escaped like every name from the runtime.
     const std::string why = escapeForDisplay(decision.error().message());
     spdlog::warn("refused {} ({}): {}", describe(key), escapeForDisplay(container.id), why);
@@ -504,6 +531,9 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
     std::string who = *emptied == container.id ? "it" : "container " + describe(containers_.at(*emptied).key);
     std::string message = "topod refused container " + describe(key) + ": admitting it would leave " + who +
                           " without any CPU (its shared pool would be empty)";
+    recordRefusalLocked(pod, container, key, request, qos,
+                        Error::resourceExhausted("cpu: admitting it would leave " + who +
+                                                 " without any CPU (its shared pool would be empty)"));
     spdlog::warn("{}", message);
     return Error::resourceExhausted(message);
   }
@@ -513,7 +543,9 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
     spdlog::error("refused {}: {}", describe(key), error.toString());
     return error;
   }
+  explanations_[decision->key] = decision->explanation;
   for (const ContainerKey& sibling : siblings) {
+    explanations_.erase(sibling);
     auto owner = ids_.find(sibling);
     if (owner != ids_.end()) {
       forgetAttemptLocked(owner->second);
@@ -526,6 +558,8 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   Known known{.id = container.id,
               .pod_id = pod.id,
               .key = key,
+              .pod_namespace = pod.namespace_name,
+              .pod_name = pod.name,
               .cgroups_path = container.cgroups_path,
               .requested = container.resources,
               .applied = Applied{.placement = decision->placement, .exclusive = exclusive}};
@@ -570,6 +604,7 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
     if (!valid.has_value()) decision = valid.error();
   }
   if (!decision.has_value()) {
+    recordRefusalLocked(pod, container, key, request, qos, decision.error().withContext("resize"));
     const std::string why = escapeForDisplay(decision.error().message());
     spdlog::warn("refused resize of {} ({}): {}; the old allocation stays", describe(key),
                  escapeForDisplay(container.id), why);
@@ -588,10 +623,13 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   }
   Status committed = draft.commit();
   if (!committed.has_value()) return committed.error().withContext("checkpoint after resizing " + describe(key));
+  explanations_[decision->key] = decision->explanation;
   Known& known = containers_[container.id];
   known.id = container.id;
   known.pod_id = pod.id;
   known.key = key;
+  known.pod_namespace = pod.namespace_name;
+  known.pod_name = pod.name;
   known.cgroups_path = container.cgroups_path;
   known.requested = requested;
   ids_[key] = container.id;
@@ -760,6 +798,58 @@ uint64_t Agent::compactions() const {
 std::string Agent::healthProblem() const {
   std::unique_lock lock(mutex_);
   return store_.checkpoint().problem();
+}
+
+Agent::View Agent::view() const {
+  std::unique_lock lock(mutex_);
+  View view;
+  view.synchronized = synchronized_;
+  view.runtime = runtime_;
+  view.policy = std::string(policy_->name());
+  view.state = state_;
+  view.placements = policy_->placements(state_);
+  view.shared_cpus = policy_->sharedCpus(state_);
+  view.reserved_cpus = reserved_cpus_;
+  view.containers.reserve(containers_.size());
+  for (const auto& [id, known] : containers_) {
+    view.containers.push_back(ContainerInfo{.id = id,
+                                            .key = known.key,
+                                            .pod_namespace = known.pod_namespace,
+                                            .pod_name = known.pod_name,
+                                            .running = known.running});
+  }
+  view.explanations = explanations_;
+  view.refusals.assign(refusals_.begin(), refusals_.end());
+  return view;
+}
+
+Result<std::vector<Result<policies::Decision>>> Agent::whatIf(const policies::PodRequest& pod) const {
+  std::unique_lock lock(mutex_);
+  auto [first, last] = state_.podContainers(pod.uid);
+  if (first != last) {
+    return Error::invalidArgument("pod UID " + escapeForDisplay(pod.uid) +
+                                  " holds allocations already; a what-if is for a pod that is not running");
+  }
+  State draft = state_;
+  std::vector<Result<policies::Decision>> decisions;
+  std::vector<ContainerKey> done_init;
+  for (const policies::ContainerRequest& container : pod.containers) {
+    // Regular init containers run to completion one after the other: each next container reuses
+    // what the earlier ones held, as onCreateContainer releases stopped siblings.
+    for (const ContainerKey& key : done_init) draft.erase(key);
+    done_init.clear();
+    Result<policies::Decision> decision = policy_->admit(draft, pod, container);
+    if (decision.has_value()) {
+      Status valid = checkDecision(*decision);
+      if (!valid.has_value()) decision = valid.error();
+    }
+    if (decision.has_value()) {
+      draft = policies::applyDecision(draft, *decision);
+      if (container.kind == policies::ContainerKind::Init) done_init.push_back(decision->key);
+    }
+    decisions.push_back(std::move(decision));
+  }
+  return decisions;
 }
 
 }  // namespace topod::agent

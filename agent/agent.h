@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -128,6 +129,48 @@ class Agent final : public nri::EventHandler {
   // Why the agent cannot record changes (its checkpoint refuses them), or empty: for /healthz.
   std::string healthProblem() const;
 
+  // What the local API shows (agent/api_backend.h), copied under the lock.
+  struct ContainerInfo {
+    std::string id;
+    policies::ContainerKey key;
+    std::string pod_namespace;
+    std::string pod_name;
+    bool running = false;
+  };
+  // A container the policy (or the agent's own checks) refused at creation or resize.
+  struct Refusal {
+    policies::ContainerKey key;
+    std::string pod_namespace;
+    std::string pod_name;
+    std::string container_id;
+    policies::ContainerRequest request;
+    QosClass qos = QosClass::BestEffort;
+    std::string message;  // the policy's reason, as the runtime was told
+    std::string reason;   // the policy's stable reason code, when it gave one
+  };
+  // The last refusals kept for `topod explain`; the runtime retries a refused container with
+  // backoff, so a container's newer refusal replaces its older one.
+  static constexpr std::size_t kMaxRefusals = 64;
+  struct View {
+    bool synchronized = false;
+    std::optional<nri::RuntimeInfo> runtime;  // from the last Configure
+    std::string policy;
+    policies::State state;
+    std::map<policies::ContainerKey, policies::Placement> placements;
+    CpuSet shared_cpus;
+    CpuSet reserved_cpus;
+    std::vector<ContainerInfo> containers;
+    // The policy's explanation of each allocation made since start (restored ones have none).
+    std::map<policies::ContainerKey, std::string> explanations;
+    std::vector<Refusal> refusals;  // oldest first
+  };
+  View view() const;
+  // What the policy would decide for `pod`: its containers admitted in order on a copy of the
+  // live State (each decision applied to the copy before the next; a regular init container's
+  // allocation is released before the next container, as if it had completed). Changes nothing. Error
+  // (InvalidArgument): the pod's UID holds allocations already (a what-if is for a new pod).
+  Result<std::vector<Result<policies::Decision>>> whatIf(const policies::PodRequest& pod) const;
+
  private:
   struct Applied {
     policies::Placement placement;
@@ -138,6 +181,8 @@ class Agent final : public nri::EventHandler {
     std::string id;
     std::string pod_id;
     policies::ContainerKey key;
+    std::string pod_namespace;
+    std::string pod_name;
     std::string cgroups_path;
     nri::LinuxResources requested;   // what the kubelet asked for (quota restored from it)
     std::optional<Applied> applied;  // what topod last told the runtime
@@ -184,6 +229,8 @@ class Agent final : public nri::EventHandler {
   // Records `desired` as what the runtime was told for `known`; queues a page move when its NUMA
   // nodes narrowed or changed (or were unknown before: `previous` empty for an adopted container).
   void setAppliedLocked(Known& known, const Applied& desired, bool pages_may_be_elsewhere);
+  void recordRefusalLocked(const nri::Pod& pod, const nri::Container& container, const policies::ContainerKey& key,
+                           const policies::ContainerRequest& request, QosClass qos, const Error& error);
   // Every decision, whichever path made it, passes the same rules before it is applied: no
   // reserved CPU is exclusive (policies::checkReservedNotExclusive).
   Status checkDecision(const policies::Decision& decision) const;
@@ -216,6 +263,9 @@ class Agent final : public nri::EventHandler {
     Clock::TimePoint since;
   };
   std::map<std::string, PageMove> page_moves_;  // by container id
+  std::optional<nri::RuntimeInfo> runtime_;
+  std::map<policies::ContainerKey, std::string> explanations_;  // keys of state_ only
+  std::deque<Refusal> refusals_;                                // at most kMaxRefusals
 };
 
 }  // namespace topod::agent

@@ -24,8 +24,10 @@
 #include "agent/agent.h"
 #include "agent/agent_metrics.h"
 #include "agent/eviction_warnings.h"
+#include "agent/api_backend.h"
 #include "agent/logging.h"
 #include "agent/nrt_publishing.h"
+#include "api/server.h"
 #include "cgroups/cgroup_fs_impl.h"
 #include "common/clock.h"
 #include "config/config.h"
@@ -227,11 +229,12 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
   bool restart_needed = fresh->policy != current.policy || !(fresh->nri == current.nri) ||
                         fresh->state_dir != current.state_dir || fresh->state_sync != current.state_sync ||
                         fresh->state_journal_records != current.state_journal_records ||
-                        fresh->cgroup_root != current.cgroup_root || fresh->metrics != current.metrics;
+                        fresh->cgroup_root != current.cgroup_root || fresh->metrics != current.metrics ||
+                        !(fresh->api == current.api);
   spdlog::info("SIGHUP: reloaded {}; log level {}", options.config_path, logLevelName(fresh->log_level));
   if (restart_needed) {
     spdlog::warn(
-        "SIGHUP: policy, NRI, metrics, state_dir, state_sync or cgroup_root changes take effect at the next start "
+        "SIGHUP: policy, NRI, metrics, API, state_dir, state_sync or cgroup_root changes take effect at the next start "
         "(current allocations were made under the running settings)");
   }
   if (!(fresh->eviction == current.eviction)) {
@@ -385,6 +388,26 @@ int runRunCommand(const RunOptions& options) {
   spdlog::info("started in {} ms",
                std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - started).count());
 
+  // The local API ([api], docs/api.md), also while topod waits for the runtime; a socket another
+  // agent serves is a start-up error.
+  std::atomic<const nri::Plugin*> api_plugin{nullptr};
+  AgentApiBackend api_backend(**agent, [&api_plugin] {
+    const nri::Plugin* plugin = api_plugin.load();
+    if (plugin == nullptr) return false;
+    nri::PluginStats stats = plugin->stats();
+    return stats.connections > stats.disconnections;
+  });
+  std::unique_ptr<api::Server> api_server;
+  if (!config.api.socket_path.empty()) {
+    auto served = api::Server::start(config.api.socket_path, api_backend);
+    if (!served.has_value()) {
+      spdlog::error("local API: {}", served.error().toString());
+      return 1;
+    }
+    api_server = std::move(*served);
+    spdlog::info("local API on {} (topod status, allocations, explain)", config.api.socket_path);
+  }
+
   systemd::SdNotifier notifier;
   registerAgentReadings(registry, **agent);
   metrics::Counter& reconnects = registerNriMetrics(registry);
@@ -494,6 +517,15 @@ int runRunCommand(const RunOptions& options) {
   nri::Plugin plugin(plugin_options, handler, *connector);
   UnsolicitedSender sender(agent_ref, plugin);
   agent_ref.setPendingNotifier([&sender] { sender.wake(); });
+  // The API asks the plugin whether the runtime is connected while the plugin lives: on every
+  // way out, the server stops (waiting for its calls) before the plugin goes.
+  api_plugin = &plugin;
+  struct StopApiFirst {
+    std::unique_ptr<api::Server>& server;
+    ~StopApiFirst() {
+      if (server) server->stop();
+    }
+  } stop_api_first{api_server};
   Status plugin_started = plugin.start();
   if (!plugin_started.has_value()) {
     spdlog::error("NRI plugin: {}", plugin_started.error().toString());
@@ -534,6 +566,7 @@ int runRunCommand(const RunOptions& options) {
   stopping = true;
   (void)notifier.stopping();
   agent_ref.setPendingNotifier(nullptr);
+  if (api_server) api_server->stop();
   plugin.stop();
   if (plugin_watch.joinable()) plugin_watch.join();
   Status closed = agent_ref.close();

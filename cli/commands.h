@@ -66,4 +66,29 @@ struct NriProbeOptions {
 };
 int runNriProbeCommand(const NriProbeOptions& options);
 
+// The commands that ask a running agent through its local API (docs/api.md). Exit status 3 when
+// no agent listens on the socket (the message says why), 1 for any other failure.
+inline constexpr int kExitNoAgent = 3;
+struct ApiCommandOptions {
+  std::string socket;       // the API socket; empty: [api] socket_path of --config, else the default
+  std::string config_path;  // a topod.toml whose [api] socket_path is used
+  std::string output;       // status/explain: "text" or "json"; allocations: "table" or "json"
+};
+// `topod status`: health, runtime connection, policy, counts.
+int runStatusCommand(const ApiCommandOptions& options);
+// `topod allocations [--output table|json]`
+int runAllocationsCommand(const ApiCommandOptions& options);
+
+// `topod explain POD[/CONTAINER]` (POD: namespace/name or UID), or a what-if for a pod that does
+// not run: `topod explain --request FILE` (one simulator trace "add" line) or
+// `topod explain --cpu Q [--memory Q]` (one container, requests equal to limits).
+struct ExplainOptions {
+  ApiCommandOptions api;
+  std::string target;        // POD or POD/CONTAINER (namespace/name/container or uid/container)
+  std::string request_file;  // what-if: a JSON line as in `topod simulate` traces ({"op":"add",...})
+  std::string cpu;           // what-if: the CPU quantity of one container
+  std::string memory;        // what-if: its memory quantity
+};
+int runExplainCommand(const ExplainOptions& options);
+
 }  // namespace topod::agent

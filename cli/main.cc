@@ -78,6 +78,37 @@ int main(int argc, char** argv) {
   nri_probe->add_option("--exit-after-syncs", nri_probe_options.exit_after_syncs,
                         "Exit after this many synchronizations (0: run until signalled)");
 
+  // The commands that ask the running agent (docs/api.md).
+  auto add_api_options = [](CLI::App* command, topod::agent::ApiCommandOptions& options) {
+    command->add_option("--socket", options.socket, "The agent's API socket (default: /run/topod/api.sock)");
+    command->add_option("--config", options.config_path, "Take the socket from this topod.toml's [api] socket_path");
+  };
+  topod::agent::ApiCommandOptions status_options{.socket = {}, .config_path = {}, .output = "text"};
+  auto* status = app.add_subcommand("status", "Ask the running agent: health, runtime, policy, counts");
+  add_api_options(status, status_options);
+  status->add_option("--output", status_options.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  topod::agent::ApiCommandOptions allocations_options{.socket = {}, .config_path = {}, .output = "table"};
+  auto* allocations = app.add_subcommand("allocations", "Ask the running agent for every container's allocation");
+  add_api_options(allocations, allocations_options);
+  allocations->add_option("--output", allocations_options.output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  topod::agent::ExplainOptions explain_options;
+  explain_options.api.output = "text";
+  auto* explain = app.add_subcommand(
+      "explain", "Ask the running agent why a container got its CPUs (or was refused), or what a new pod would get");
+  add_api_options(explain, explain_options.api);
+  explain->add_option("pod", explain_options.target, "POD[/CONTAINER]; POD is namespace/name or the pod UID");
+  explain->add_option("--request", explain_options.request_file,
+                      "What-if: a file with one pod, a simulator trace line {\"op\":\"add\",...}");
+  explain->add_option("--cpu", explain_options.cpu, "What-if: one container with this CPU request and limit");
+  explain->add_option("--memory", explain_options.memory, "What-if: ... and this memory request and limit");
+  explain->add_option("--output", explain_options.api.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (version->parsed()) return topod::agent::runVersionCommand();
@@ -88,5 +119,8 @@ int main(int argc, char** argv) {
   if (state->parsed()) return topod::agent::runStateCommand(state_options);
   if (evictions->parsed()) return topod::agent::runEvictionsCommand(evictions_options);
   if (nri_probe->parsed()) return topod::agent::runNriProbeCommand(nri_probe_options);
+  if (status->parsed()) return topod::agent::runStatusCommand(status_options);
+  if (allocations->parsed()) return topod::agent::runAllocationsCommand(allocations_options);
+  if (explain->parsed()) return topod::agent::runExplainCommand(explain_options);
   return 2;
 }

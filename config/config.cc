@@ -197,6 +197,22 @@ void readMetrics(TableReader& root, MetricsConfig& out) {
   });
 }
 
+void readApi(TableReader& root, ApiConfig& out) {
+  root.readSubtable("api", [&](TableReader& api) {
+    if (api.readString("socket_path", out.socket_path) && !out.socket_path.empty()) {
+      if (out.socket_path[0] != '/') {
+        api.problem("socket_path", "\"" + out.socket_path + "\" must be an absolute path (or empty: no API)");
+      } else if (out.socket_path.size() > kMaxSocketPathBytes) {
+        api.problem("socket_path",
+                    "longer than the " + std::to_string(kMaxSocketPathBytes) + " bytes a unix socket path may have");
+      } else if (out.socket_path.back() == '/') {
+        api.problem("socket_path", "\"" + out.socket_path + "\" names a directory, not a socket");
+      }
+    }
+    api.finish();
+  });
+}
+
 }  // namespace
 
 std::string_view logLevelName(LogLevel level) {
@@ -322,6 +338,7 @@ Result<Config> parseConfig(std::string_view text, std::string_view source_name) 
     root.problem("cgroup_root", "\"" + config.cgroup_root + "\" must be an absolute path");
   }
   readNri(root, config.nri);
+  readApi(root, config.api);
   readKubernetes(root, config.kubernetes);
   readMetrics(root, config.metrics);
   readEviction(root, config.eviction);
@@ -367,6 +384,7 @@ std::string describeConfig(const Config& config) {
       << nameOf(kScopes, p.topology_manager.scope) << "\n";
   out << "  nri socket: " << config.nri.socket_path << " (plugin " << config.nri.plugin_index << "-"
       << config.nri.plugin_name << ")\n";
+  out << "  api socket: " << (config.api.socket_path.empty() ? "none (disabled)" : config.api.socket_path) << "\n";
   out << "  state dir: " << config.state_dir << " (sync " << nameOf(kStateSyncModes, config.state_sync)
       << ", journal segments of " << config.state_journal_records << " records), cgroup root: " << config.cgroup_root
       << ", log level: " << logLevelName(config.log_level) << "\n";

@@ -40,12 +40,21 @@ struct MetricsConfig {
   std::string address = "127.0.0.1:9412";
   friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
 };
+struct ApiConfig {
+  // The local API's unix socket (`topod status`, `allocations`, `explain`; docs/api.md), created
+  // 0600 in a 0700 directory. Empty: no API.
+  std::string socket_path = "/run/topod/api.sock";
+  friend bool operator==(const ApiConfig&, const ApiConfig&) = default;
+};
+// sockaddr_un holds 108 bytes with the terminating NUL.
+inline constexpr std::size_t kMaxSocketPathBytes = 107;
 
 struct Config {
   // Embedded defaults: the kubelet's usual production setting (static CPU manager with one
   // reserved CPU, memory manager off, topology manager best-effort at container scope).
   policies::PolicyOptions policy = defaultPolicyOptions();
   NriConfig nri;
+  ApiConfig api;
   // NodeResourceTopology publishing ([kubernetes]); off unless enabled.
   KubernetesConfig kubernetes;
   MetricsConfig metrics;

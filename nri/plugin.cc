@@ -235,6 +235,10 @@ class Plugin::Impl {
       bool reached_sync = false;
       Status ended = serve(std::move(*fd), &reached_sync);
       goOffline();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++stats_.disconnections;
+      }
       if (stopping_) break;
       if (reached_sync) backoff = options_.backoff_initial;
       report(whatNext(ended.error().withContext("NRI connection to the runtime ended"), backoff));

@@ -79,6 +79,7 @@ struct PluginOptions {
 // Counters for tests and metrics. Read with Plugin::stats(); monotonic over the plugin's life.
 struct PluginStats {
   uint64_t connections = 0;       // successful connects
+  uint64_t disconnections = 0;    // connections that ended (connected now: connections > disconnections)
   uint64_t synchronizations = 0;  // completed Synchronize sequences
   uint64_t events = 0;            // runtime->plugin requests answered (Configure/Sync included)
   uint64_t errors = 0;            // errors reported through on_error

@@ -196,7 +196,10 @@ class CrashTest : public ::testing::TestWithParam<CrashRow> {};
 std::string writeConfig(const std::string& dir, const std::string& policy) {
   std::string path = dir + "/topod.toml";
   std::ofstream(path) << "log_level = \"warn\"\nstate_journal_records = 16\ncgroup_root = \"" << dir
-                      << "/cgroup\"\n[policy]\nname = \"" << policy << "\"\n";
+                      << "/cgroup\"\n[policy]\nname = \"" << policy
+                      << "\"\n"
+                      // A SIGKILLed agent leaves its API socket: every restart replaces a stale one.
+                      << "[api]\nsocket_path = \"" << dir << "/api.sock\"\n";
   std::filesystem::create_directories(dir + "/cgroup");
   return path;
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/commands.h"
 #include "state/state_json.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/agent/child_process.h"
@@ -73,7 +74,8 @@ class RunCommandTest : public ::testing::Test {
   void SetUp() override { std::filesystem::create_directories(dir_.path() + "/cgroup"); }
 
   std::string writeConfig(const std::string& extra = "") {
-    std::ofstream(config_) << "cgroup_root = \"" << dir_.path() << "/cgroup\"\n" << extra;
+    std::ofstream(config_) << "cgroup_root = \"" << dir_.path() << "/cgroup\"\n"
+                           << extra << "\n[api]\nsocket_path = \"" << api_socket_ << "\"\n";
     return config_;
   }
   std::vector<std::string> args() const {
@@ -85,6 +87,7 @@ class RunCommandTest : public ::testing::Test {
   std::string config_ = dir_.path() + "/topod.toml";
   std::string state_dir_ = dir_.path() + "/state";
   std::string socket_ = dir_.path() + "/nri.sock";
+  std::string api_socket_ = dir_.path() + "/api/api.sock";
 };
 
 TEST_F(RunCommandTest, WaitsForTheRuntimeSocketThenManagesContainersAndStopsOnSigterm) {
@@ -275,6 +278,98 @@ TEST_F(RunCommandTest, StrictReservationByCountRestartsWithItsCheckpoint) {
     topod->signal(SIGTERM);
     EXPECT_EQ(exitCode(topod->wait(10s)), 0) << topod->output();
   }
+}
+
+}  // namespace
+}  // namespace topod::agent
+
+namespace topod::agent {
+namespace {
+
+// `topod status|allocations|explain ...` as a process: exit code and output.
+struct CliRun {
+  int code = -1;
+  std::string output;
+};
+CliRun runCli(const std::vector<std::string>& args) {
+  ChildProcess cli(TOPOD_BINARY, args);
+  auto status = cli.wait(std::chrono::seconds(15));
+  return CliRun{.code = status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1, .output = cli.output()};
+}
+
+// The local API end to end: `topod run` serves it from start-up (before the runtime connects),
+// the CLI reads status, allocations and explanations of an admitted and a refused container.
+TEST_F(RunCommandTest, TheCliAsksTheRunningAgentThroughItsApi) {
+  writeConfig();
+  ChildProcess topod(TOPOD_BINARY, args());
+  ASSERT_TRUE(topod.waitForOutput("local API on " + api_socket_)) << topod.output();
+  CliRun waiting = runCli({"status", "--socket", api_socket_});
+  EXPECT_EQ(waiting.code, 0) << waiting.output;
+  EXPECT_NE(waiting.output.find("runtime:      none yet, not connected, not synchronized yet"), std::string::npos)
+      << waiting.output;
+
+  testing::RuntimeListener listener(socket_);
+  testing::SimRuntime runtime(listener.accept());
+  ASSERT_TRUE(runtime.handshake().has_value()) << topod.output();
+  auto pod = testing::makePod("g1", QosClass::Guaranteed);
+  ASSERT_TRUE(runtime.runPod(pod).has_value());
+  auto admitted = runtime.createContainer(testing::guaranteed(pod, "app", 2000));
+  ASSERT_TRUE(admitted.has_value()) << admitted.error().toString();
+  const std::string cpus = admitted->resources.cpuset_cpus->toString();
+  auto big = testing::makePod("big", QosClass::Guaranteed);
+  ASSERT_TRUE(runtime.runPod(big).has_value());
+  ASSERT_FALSE(runtime.createContainer(testing::guaranteed(big, "app", 16000)).has_value());
+
+  CliRun status = runCli({"status", "--config", config_});
+  EXPECT_EQ(status.code, 0) << status.output;
+  EXPECT_NE(status.output.find("runtime:      containerd v1.7.24, connected, synchronized"), std::string::npos)
+      << status.output;
+  EXPECT_NE(status.output.find("exclusive:    " + cpus + "\n"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("refusals:     1 remembered"), std::string::npos) << status.output;
+
+  CliRun allocations = runCli({"allocations", "--socket", api_socket_});
+  EXPECT_EQ(allocations.code, 0) << allocations.output;
+  EXPECT_NE(allocations.output.find("default/pod-g1"), std::string::npos) << allocations.output;
+  CliRun json = runCli({"allocations", "--socket", api_socket_, "--output", "json"});
+  EXPECT_NE(json.output.find("\"exclusive_cpus\":\"" + cpus + "\""), std::string::npos) << json.output;
+
+  CliRun explained = runCli({"explain", "--socket", api_socket_, "default/pod-g1/app"});
+  EXPECT_EQ(explained.code, 0) << explained.output;
+  EXPECT_NE(explained.output.find("admitted"), std::string::npos) << explained.output;
+  EXPECT_NE(explained.output.find("cpus:        " + cpus + " (exclusive)"), std::string::npos) << explained.output;
+  CliRun refused = runCli({"explain", "--socket", api_socket_, "default/pod-big"});
+  EXPECT_EQ(refused.code, 0) << refused.output;
+  EXPECT_NE(refused.output.find("REFUSED"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("cpu"), std::string::npos) << refused.output;
+  CliRun what_if = runCli({"explain", "--socket", api_socket_, "--cpu", "2", "--memory", "1Gi"});
+  EXPECT_EQ(what_if.code, 0) << what_if.output;
+  EXPECT_NE(what_if.output.find("(exclusive)"), std::string::npos) << what_if.output;
+  CliRun unknown = runCli({"explain", "--socket", api_socket_, "default/nope"});
+  EXPECT_EQ(unknown.code, 1) << unknown.output;
+
+  topod.signal(SIGTERM);
+  EXPECT_EQ(exitCode(topod.wait(10s)), 0) << topod.output();
+  EXPECT_FALSE(std::filesystem::exists(api_socket_)) << "the socket goes with the agent";
+  CliRun gone = runCli({"status", "--socket", api_socket_});
+  EXPECT_EQ(gone.code, kExitNoAgent) << gone.output;
+  EXPECT_NE(
+      gone.output.find("no topod agent is listening on " + api_socket_ + ": no such socket; is `topod run` running?"),
+      std::string::npos)
+      << gone.output;
+}
+
+// Another agent serving the configured socket is a start-up error, not a takeover.
+TEST_F(RunCommandTest, ASecondAgentOnTheSameApiSocketDoesNotStart) {
+  writeConfig();
+  ChildProcess first(TOPOD_BINARY, args());
+  ASSERT_TRUE(first.waitForOutput("local API on " + api_socket_)) << first.output();
+  const std::string other_state = dir_.path() + "/state2";
+  ChildProcess second(TOPOD_BINARY, {"run", "--config", config_, "--topology", kTopology, "--state-dir", other_state,
+                                     "--nri-socket", socket_});
+  EXPECT_EQ(exitCode(second.wait(10s)), 1) << second.output();
+  EXPECT_NE(second.output().find("another process (another topod agent?) serves it"), std::string::npos)
+      << second.output();
+  EXPECT_EQ(runCli({"status", "--socket", api_socket_}).code, 0) << "the first agent still serves";
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ TEST(ConfigTest, DefaultsMatchTheKubeletProductionSetting) {
   EXPECT_EQ(config.policy.topology_manager.policy, TopologyManagerPolicy::BestEffort);
   EXPECT_EQ(config.policy.topology_manager.scope, TopologyManagerScope::Container);
   EXPECT_EQ(config.nri.socket_path, "/var/run/nri/nri.sock");
+  EXPECT_EQ(config.api.socket_path, "/run/topod/api.sock");
   EXPECT_EQ(config.state_dir, "/var/lib/topod");
   EXPECT_EQ(config.state_sync, JournalSync::EveryChange) << "durable before the reply, as the kubelet's checkpoints";
   EXPECT_EQ(config.log_level, LogLevel::Info);
@@ -168,6 +169,13 @@ INSTANTIATE_TEST_SUITE_P(
                      "metrics.address: \"127.0.0.1:0\": port 0 would be a different port at every start"},
         BadConfigRow{"MetricsUnknownKey", "[metrics]\nport = 9412\n", "metrics.port: unknown key"},
         BadConfigRow{"EmptySocket", "[nri]\nsocket_path = \"\"\n", "nri.socket_path: must not be empty"},
+        BadConfigRow{"RelativeApiSocket", "[api]\nsocket_path = \"run/api.sock\"\n",
+                     "api.socket_path: \"run/api.sock\" must be an absolute path"},
+        BadConfigRow{"ApiSocketTooLong", "[api]\nsocket_path = \"/" + std::string(120, 'a') + "\"\n",
+                     "api.socket_path: longer than the 107 bytes"},
+        BadConfigRow{"ApiSocketIsADirectory", "[api]\nsocket_path = \"/run/topod/\"\n",
+                     "api.socket_path: \"/run/topod/\" names a directory"},
+        BadConfigRow{"ApiUnknownKey", "[api]\nport = 1\n", "api.port"},
         BadConfigRow{"RelativeCgroupRoot", "cgroup_root = \"sys/fs\"\n",
                      "cgroup_root: \"sys/fs\" must be an absolute path"},
         BadConfigRow{"ReservedMemoryWithoutNode", "[[policy.reserved_memory]]\nlimits = { memory = 1 }\n",
@@ -312,6 +320,13 @@ notice_dir = "/run/x"
         "[eviction]\ndeadline_s = 100\nmax_deadline_s = 50\n", "[eviction]\nbogus = 1\n"}) {
     EXPECT_FALSE(parseConfig(bad, "bad.toml").has_value()) << bad;
   }
+}
+
+TEST(ConfigTest, EmptyApiSocketDisablesTheApi) {
+  auto config = parseConfig("[api]\nsocket_path = \"\"\n", "api.toml");
+  ASSERT_TRUE(config.has_value()) << config.error().message();
+  EXPECT_TRUE(config->api.socket_path.empty());
+  EXPECT_NE(describeConfig(*config).find("api socket: none (disabled)"), std::string::npos);
 }
 
 }  // namespace

@@ -85,6 +85,9 @@ plugin_index = "90"
 [metrics]
 address = "$TOPOD_METRICS"
 
+[api]
+socket_path = "$RUN/api/api.sock"
+
 [policy]
 name = "${TOPOD_E2E_POLICY:-topology-aware}"
 # This 2-CPU machine: CPU 0 for the system, CPU 1 the only one that can be exclusive.
@@ -108,6 +111,9 @@ start_topod() {
   setsid "$TOPOD" run --config "$RUN/topod.toml" >>"$RUN/topod.log" 2>&1 </dev/null &
   TOPOD_PID=$!
 }
+
+# topod_cli COMMAND [ARGS]: `topod status|allocations|explain` against the agent's API socket.
+topod_cli() { "$TOPOD" "$1" --socket "$RUN/api/api.sock" "${@:2}"; }
 
 stop_topod() {
   [ -n "${TOPOD_PID:-}" ] || return 0

@@ -148,6 +148,24 @@ scenario_exclusive_cpu() {
   expect_metric topod_topology_manager_admission_requests_total -eq $((admissions + 3)) "three admissions" || return 1
   expect_metric 'topod_nri_request_duration_seconds_count{event="create_container"}' -ge $((creates + 3)) \
     "every CreateContainer hook timed" || return 1
+  # The local API (docs/api.md) shows the exclusive container where it runs.
+  local out
+  out=$(topod_cli status) || { fail "topod status: $out"; return 1; }
+  log "topod status:"$'\n'"$out"
+  grep -q '^runtime: .*containerd.*, connected, synchronized' <<<"$out" ||
+    { fail "topod status does not show a connected, synchronized containerd"; return 1; }
+  grep -q '^exclusive: *1$' <<<"$out" || { fail "topod status does not show CPU 1 exclusive"; return 1; }
+  grep -q '^shared pool: *0$' <<<"$out" || { fail "topod status does not show the shared pool 0"; return 1; }
+  out=$(topod_cli allocations) || { fail "topod allocations: $out"; return 1; }
+  log "topod allocations:"$'\n'"$out"
+  grep -Eq '^default/excl-g +excl-g +Guaranteed +1 +1 ' <<<"$out" ||
+    { fail "topod allocations does not show excl-g on exclusive CPU 1"; return 1; }
+  out=$(topod_cli allocations --output json) || { fail "topod allocations --output json: $out"; return 1; }
+  grep -q '"container":"excl-g","container_id":"[0-9a-f]*","cpus":"1","exclusive_cpus":"1"' <<<"$out" ||
+    { fail "topod allocations --output json does not show excl-g on exclusive CPU 1: $out"; return 1; }
+  out=$(topod_cli explain default/excl-g) || { fail "topod explain default/excl-g: $out"; return 1; }
+  log "topod explain default/excl-g:"$'\n'"$out"
+  grep -q 'cpus: *1 (exclusive)' <<<"$out" || { fail "topod explain does not show CPU 1 exclusive"; return 1; }
   remove_container "$g" || { fail "removing the Guaranteed container"; return 1; }
   expect_cpus "$b" "$all" "Burstable gets CPU 1 back" || return 1
   expect_cpus "$e" "$all" "BestEffort gets CPU 1 back" || return 1
@@ -175,6 +193,24 @@ scenario_unsatisfiable() {
   grep -qi 'cpu' <<<"$err" || { fail "the CRI error does not say what is missing (cpu): $err"; return 1; }
   [ -z "$(cri containers --pod "$pod")" ] || { fail "a container exists in the pod after the failed create"; return 1; }
   expect_cpus "$b" "$all" "Burstable untouched by the failed Guaranteed request" || return 1
+  # After the failure, topod explain says which resource and why (docs/api.md).
+  local out
+  out=$(topod_cli explain default/unsat-g) || { fail "topod explain default/unsat-g: $out"; return 1; }
+  log "topod explain default/unsat-g:"$'\n'"$out"
+  grep -q '^default/unsat-g container unsat-g: REFUSED$' <<<"$out" ||
+    { fail "topod explain does not report the refusal"; return 1; }
+  grep -Eq '^  refused: .*(cpu|CPU)' <<<"$out" || { fail "topod explain does not name the resource (CPU)"; return 1; }
+  local reason
+  reason=$(grep '^  refused:' <<<"$out")
+  reason=${reason#  refused:     }
+  grep -qF "${reason:0:30}" <<<"$err" ||
+    { fail "topod explain's reason differs from the one the runtime reported: $reason"; return 1; }
+  # A what-if for the same shape is refused the same way, and changes nothing.
+  out=$(topod_cli explain --cpu 2 --memory 64Mi) || { fail "topod explain --cpu 2: $out"; return 1; }
+  grep -q 'REFUSED' <<<"$out" || { fail "a 2-CPU what-if is not refused: $out"; return 1; }
+  out=$(topod_cli explain --cpu 1 --memory 64Mi) || { fail "topod explain --cpu 1: $out"; return 1; }
+  grep -q 'cpus: *1 (exclusive)' <<<"$out" || { fail "a 1-CPU what-if does not get CPU 1: $out"; return 1; }
+  expect_cpus "$b" "$all" "Burstable untouched by the what-if" || return 1
   expect_metric topod_topology_manager_admission_errors_total -eq $((errors + 1)) "the refusal is counted" || return 1
   expect_metric topod_cpu_manager_pinning_errors_total -eq $((pin_errors + 1)) "as a pinning error" || return 1
   expect_metric 'topod_nri_request_errors_total{event="create_container"}' -ge $((hook_errors + 1)) \
@@ -384,7 +420,8 @@ start_topod_pod() {
   mkdir -p "$RUN/topod-pod/etc" "$RUN/topod-pod/state" "$RUN/topod-pod/run" "$RUN/topod-pod/tmp"
   chmod 0700 "$RUN/topod-pod/state"
   sed -e "s|^state_dir = .*|state_dir = \"/var/lib/topod\"|" \
-    -e "s|^socket_path = .*|socket_path = \"/var/run/nri/nri.sock\"|" "$RUN/topod.toml" >"$RUN/topod-pod/etc/topod.toml"
+    -e "/^\[nri\]/,/^\[/ s|^socket_path = .*|socket_path = \"/var/run/nri/nri.sock\"|" \
+    -e "/^\[api\]/,/^\[/ s|^socket_path = .*|socket_path = \"/run/topod/api.sock\"|" "$RUN/topod.toml" >"$RUN/topod-pod/etc/topod.toml"
   TOPOD_CONNECTIONS_BEFORE=$(topod_connections)
   pod=$(run_pod topod "uid-topod-$RANDOM" "${BURSTABLE[@]}") || return 1
   # The NRI socket is $RUN/nri.sock: the run directory stands for the host's /var/run/nri.

@@ -71,6 +71,8 @@ TEST_P(PluginCorruptInputTest, ReportsReconnectsAndServesAgain) {
       << "on_error never saw " << errorCodeName(row.reported);
   EXPECT_TRUE(sawErrorSaying("; reconnecting in 10 ms")) << "the report does not say what happens next";
   EXPECT_EQ(plugin.stats().connections, 2u);
+  // Counted before the plugin reconnects (the API's "connected": connections > disconnections).
+  EXPECT_EQ(plugin.stats().disconnections, 1u);
   EXPECT_TRUE(eventually([&] { return plugin.stats().synchronizations == 2; }));
   expectServesCreateContainer(again, handler_, "after-" + std::string(row.name));
   plugin.stop();
