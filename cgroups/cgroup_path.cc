@@ -79,4 +79,12 @@ Result<std::string> cgroupPathOf(std::string_view cgroups_path) {
   return normal.empty() ? std::string("/") : normal;
 }
 
+Result<std::string> podCgroupPathOf(std::string_view cgroup_parent) {
+  // A systemd slice name has no '/' (its parents are implied by its dashes).
+  if (cgroup_parent.find('/') == std::string_view::npos && endsWith(cgroup_parent, kSliceSuffix)) {
+    return expandSlice(cgroup_parent, cgroup_parent);
+  }
+  return cgroupPathOf(cgroup_parent);
+}
+
 }  // namespace topod::cgroups
