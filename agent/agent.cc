@@ -501,6 +501,13 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   containers_[container.id] = std::move(known);
   ids_[key] = container.id;
   if (others_may_move) reply.updates = takeChangedLocked(container.id);
+  // A new attempt with another CPU limit is a resize by restart (the kubelet's RestartContainer
+  // resize policy; in place, the policies refuse a move between exclusive and shared CPUs).
+  auto removed_quota = removed_pod_quotas_.find(key.pod_uid);
+  if (removed_quota != removed_pod_quotas_.end() && previous &&
+      previous->request.cpu_limit_millis != request.cpu_limit_millis) {
+    removed_quota->second.limits_changed = true;
+  }
   syncPodQuotaLocked(pod);
   spdlog::info("admitted {} ({}){}: cpus {}{}, {} other containers updated; {}", describe(key),
                escapeForDisplay(container.id), previous ? " again, as a new attempt" : "",

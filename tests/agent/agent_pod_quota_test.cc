@@ -100,6 +100,21 @@ TEST_P(PodQuotaTest, QuotaBeforeTopodIsRestoredWhenTheExclusiveContainerGoes) {
   EXPECT_EQ(podQuota(pod), "260000") << "the quota the pod had before topod removed it";
 }
 
+TEST_P(PodQuotaTest, ANewAttemptWithASharedLimitIsAResizeByRestart) {
+  auto pod = makePod("g3", QosClass::Guaranteed);
+  addPodCgroup(pod, 100000);
+  auto first = guaranteed(pod, "app", 1000);
+  ASSERT_TRUE(agent_->onCreateContainer(pod, first).has_value());
+  EXPECT_EQ(podQuota(pod), "-1");
+  ASSERT_TRUE(agent_->onStopContainer(pod, first).has_value());
+  auto second = guaranteed(pod, "app", 500);
+  second.id = first.id + "-attempt1";
+  auto reply = agent_->onCreateContainer(pod, second);
+  ASSERT_TRUE(reply.has_value()) << reply.error().toString();
+  ASSERT_TRUE(agent_->state().containers().at({pod.uid, "app"}).exclusive_cpus.empty());
+  EXPECT_EQ(podQuota(pod), "50000") << "the kubelet's sum for the new limit, not the old quota";
+}
+
 TEST_P(PodQuotaTest, SharedOnlyPodsAreNotTouched) {
   auto guaranteed_pod = makePod("g4", QosClass::Guaranteed);
   addPodCgroup(guaranteed_pod, 150000);
