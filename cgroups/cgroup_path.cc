@@ -81,10 +81,14 @@ Result<std::string> cgroupPathOf(std::string_view cgroups_path) {
 
 Result<std::string> podCgroupPathOf(std::string_view cgroup_parent) {
   // A systemd slice name has no '/' (its parents are implied by its dashes).
-  if (cgroup_parent.find('/') == std::string_view::npos && endsWith(cgroup_parent, kSliceSuffix)) {
-    return expandSlice(cgroup_parent, cgroup_parent);
+  Result<std::string> path = cgroup_parent.find('/') == std::string_view::npos && endsWith(cgroup_parent, kSliceSuffix)
+                                 ? expandSlice(cgroup_parent, cgroup_parent)
+                                 : cgroupPathOf(cgroup_parent);
+  // The root is every pod's ancestor, never one pod's cgroup: nothing of it may be changed for one.
+  if (path.has_value() && (path->empty() || *path == "/")) {
+    return Error::invalidArgument("cgroup parent \"" + std::string(cgroup_parent) + "\" is the root, not a pod cgroup");
   }
-  return cgroupPathOf(cgroup_parent);
+  return path;
 }
 
 }  // namespace topod::cgroups

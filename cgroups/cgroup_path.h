@@ -24,6 +24,7 @@ Result<std::string> cgroupPathOf(std::string_view cgroups_path);
 // taken as cgroupPathOf takes it); the systemd driver gives a bare slice name
 // ("kubepods-burstable-pod<uid_>.slice"), expanded through its parent slices
 // ("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid_>.slice").
+// Rejects what cgroupPathOf rejects, malformed slice names, and the root ("/", "-.slice").
 Result<std::string> podCgroupPathOf(std::string_view cgroup_parent);
 
 }  // namespace topod::cgroups

@@ -68,6 +68,8 @@ TEST(PodCgroupPathTest, RejectsBadParents) {
   EXPECT_FALSE(podCgroupPathOf("").has_value());
   EXPECT_FALSE(podCgroupPathOf("kubepods--pod1.slice").has_value());
   EXPECT_FALSE(podCgroupPathOf("/kubepods/../etc").has_value());
+  EXPECT_FALSE(podCgroupPathOf("-.slice").has_value()) << "the root is no pod cgroup";
+  EXPECT_FALSE(podCgroupPathOf("/").has_value());
 }
 
 }  // namespace
