@@ -185,8 +185,8 @@ scenario_resize() {
 }
 
 # (c2) Pod-level CPU quota (issue 14, 4b): while a pod holds an exclusive CPU its pod cgroup has
-# no CFS quota (what the kubelet's DisableCPUQuotaWithExclusiveCPUs gives). topod's policies
-# refuse an in-place resize between exclusive and shared CPUs, so the pod is resized to a shared
+# no CFS quota (what the kubelet's DisableCPUQuotaWithExclusiveCPUs gives). topology-aware
+# refuses an in-place resize between exclusive and shared CPUs, so the pod is resized to a shared
 # 500m by restart (the kubelet's RestartContainer resize policy): the attempt stops, a new one
 # with the new limit starts, and the pod cgroup gets the kubelet's quota for it back, 50000, a
 # value only topod writes here. A shared-only Guaranteed pod keeps its pod quota throughout.
@@ -204,10 +204,12 @@ scenario_pod_quota() {
   expect_pod_file cpu "$g_pod" cpu.cfs_quota_us -1 "exclusive pod without pod-level quota" || return 1
   expect_pod_file cpu "$s_pod" cpu.cfs_quota_us 50000 "shared Guaranteed pod keeps its pod quota" || return 1
   if cri update "$a" "${GUARANTEED_HALF[@]}" 2>"$RUN/pquota-resize.err"; then
-    fail "an in-place resize from exclusive to shared CPUs was accepted"
-    return 1
+    # A policy that resizes out of exclusivity in place (static): the quota comes back at once.
+    expect_cpus "$a" "$(online_cpus)" "resized in place to 500m: the shared pool" || return 1
+    expect_pod_file cpu "$g_pod" cpu.cfs_quota_us 50000 "pod quota back after the in-place resize" || return 1
+    return 0
   fi
-  log "in-place resize to shared refused, as expected: $(head -c 200 "$RUN/pquota-resize.err")"
+  log "in-place resize to shared refused (topology-aware): $(head -c 200 "$RUN/pquota-resize.err")"
   expect_pod_file cpu "$g_pod" cpu.cfs_quota_us -1 "still no pod-level quota after the refused resize" || return 1
   cri stop "$a" >/dev/null || { fail "stopping the exclusive attempt"; return 1; }
   expect_pod_file cpu "$g_pod" cpu.cfs_quota_us -1 "a stopped container keeps its CPU, the pod no quota" || return 1
