@@ -182,6 +182,97 @@ bool Agent::othersMayMoveLocked(const CpuSet& exclusive_before) const {
   return stale_ || state_.totals().exclusive_cpus != exclusive_before;
 }
 
+std::optional<int64_t> Agent::podContainersQuotaLocked(const std::string& pod_uid, uint64_t period_us) const {
+  std::vector<nri::LinuxResources> requested;
+  for (auto it = ids_.lower_bound(ContainerKey{pod_uid, ""}); it != ids_.end() && it->first.pod_uid == pod_uid; ++it) {
+    auto known = containers_.find(it->second);
+    if (known != containers_.end() && known->second.running) requested.push_back(known->second.requested);
+  }
+  return kubeletPodCpuQuota(requested, period_us);
+}
+
+void Agent::syncPodQuotaLocked(const nri::Pod& pod) {
+  if (options_.cgroups == nullptr) return;
+  const std::string uid = pod.uid.empty() ? pod.id : pod.uid;
+  bool exclusive = false;
+  auto [first, last] = state_.podContainers(uid);
+  for (auto it = first; it != last; ++it) exclusive = exclusive || !it->second.exclusive_cpus.empty();
+  auto removed = removed_pod_quotas_.find(uid);
+  if (!exclusive && removed == removed_pod_quotas_.end()) return;
+  cgroups::CgroupFs& fs = *options_.cgroups;
+  const std::string who = "pod " + escapeForDisplay(uid);
+  if (exclusive) {
+    // Read every time: a kubelet that resizes the pod writes the pod cgroup's quota again.
+    std::string cgroup;
+    if (removed != removed_pod_quotas_.end()) {
+      cgroup = removed->second.cgroup;
+    } else {
+      if (pod.cgroup_parent.empty()) return;  // the runtime names no pod cgroup
+      auto path = cgroups::podCgroupPathOf(pod.cgroup_parent);
+      if (!path.has_value()) {
+        spdlog::warn("{} has exclusive CPUs but its pod-level CPU quota stays: {}", who,
+                     escapeForDisplay(path.error().message()));
+        return;
+      }
+      cgroup = *path;
+    }
+    auto current = cgroups::readCpuQuota(fs, cgroup);
+    if (!current.has_value()) {
+      spdlog::warn("{} has exclusive CPUs but its pod-level CPU quota stays: {}", who,
+                   escapeForDisplay(current.error().toString()));
+      return;
+    }
+    if (current->quota_us < 0) {
+      if (removed == removed_pod_quotas_.end()) {
+        removed_pod_quotas_.emplace(
+            uid, RemovedPodQuota{.cgroup = cgroup, .saved_quota_us = std::nullopt, .period_us = current->period_us});
+      }
+      return;
+    }
+    Status written =
+        cgroups::writeCpuQuota(fs, cgroup, cgroups::CpuQuota{.quota_us = -1, .period_us = current->period_us});
+    if (!written.has_value()) {
+      spdlog::warn(
+          "{} has exclusive CPUs but its pod-level CPU quota ({} us per {} us) could not be removed: {}; "
+          "retried at the pod's next event",
+          who, current->quota_us, current->period_us, escapeForDisplay(written.error().toString()));
+      return;
+    }
+    // What the kubelet wrote last holds its latest limits.
+    removed_pod_quotas_[uid] =
+        RemovedPodQuota{.cgroup = cgroup, .saved_quota_us = current->quota_us, .period_us = current->period_us};
+    spdlog::info(
+        "{} has exclusive CPUs: removed its pod-level CPU quota ({} us per {} us) from {}, as the kubelet "
+        "does with DisableCPUQuotaWithExclusiveCPUs",
+        who, current->quota_us, current->period_us, escapeForDisplay(cgroup));
+    return;
+  }
+  RemovedPodQuota record = std::move(removed->second);
+  removed_pod_quotas_.erase(removed);
+  // The quota it had (the kubelet's, over every container of the pod's spec, overhead included),
+  // unless a resize changed a limit since: then the sum the kubelet computes for the new limits.
+  std::optional<int64_t> restore = record.saved_quota_us;
+  if (!restore || record.limits_changed) {
+    if (auto sum = podContainersQuotaLocked(uid, record.period_us)) restore = sum;
+  }
+  if (!restore) {
+    spdlog::info("{} no longer has exclusive CPUs; it had no pod-level CPU quota to restore", who);
+    return;
+  }
+  Status written =
+      cgroups::writeCpuQuota(fs, record.cgroup, cgroups::CpuQuota{.quota_us = *restore, .period_us = record.period_us});
+  if (!written.has_value()) {
+    if (written.error().code() == ErrorCode::NotFound) return;  // the pod cgroup is gone with the pod
+    spdlog::warn(
+        "{} no longer has exclusive CPUs but its pod-level CPU quota ({} us per {} us) could not be "
+        "restored: {}; it runs without one",
+        who, *restore, record.period_us, escapeForDisplay(written.error().toString()));
+    return;
+  }
+  spdlog::info("{} no longer has exclusive CPUs: restored its pod-level CPU quota, {} us per {} us", who, *restore,
+               record.period_us);
+}
+
 Status Agent::close() {
   std::lock_guard lock(mutex_);
   return store_.close();
@@ -455,6 +546,13 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
     setAppliedLocked(known, desired, true);
   }
   if (options_.metrics != nullptr) options_.metrics->drift_repairs.inc(static_cast<uint64_t>(drifted));
+  // Pod-level quotas: pods gone are forgotten, the others get what their exclusivity implies.
+  std::set<std::string> pod_uids;
+  for (const nri::Pod& pod : pods) {
+    pod_uids.insert(pod.uid.empty() ? pod.id : pod.uid);
+    syncPodQuotaLocked(pod);
+  }
+  std::erase_if(removed_pod_quotas_, [&](const auto& entry) { return pod_uids.count(entry.first) == 0; });
   synchronized_ = true;
   pending_ = false;
   stale_ = false;
@@ -568,6 +666,14 @@ Result<nri::CreateReply> Agent::onCreateContainer(const nri::Pod& pod, const nri
   containers_[container.id] = std::move(known);
   ids_[key] = container.id;
   if (others_may_move) reply.updates = takeChangedLocked(container.id);
+  // A new attempt with another CPU limit is a resize by restart (the kubelet's RestartContainer
+  // resize policy; in place, the policies refuse a move between exclusive and shared CPUs).
+  auto removed_quota = removed_pod_quotas_.find(key.pod_uid);
+  if (removed_quota != removed_pod_quotas_.end() && previous &&
+      previous->request.cpu_limit_millis != request.cpu_limit_millis) {
+    removed_quota->second.limits_changed = true;
+  }
+  syncPodQuotaLocked(pod);
   spdlog::info("admitted {} ({}){}: cpus {}{}, {} other containers updated; {}", describe(key),
                escapeForDisplay(container.id), previous ? " again, as a new attempt" : "",
                decision->placement.cpus.toString(), exclusive ? " exclusive" : " shared", reply.updates.size(),
@@ -608,6 +714,7 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
     const std::string why = escapeForDisplay(decision.error().message());
     spdlog::warn("refused resize of {} ({}): {}; the old allocation stays", describe(key),
                  escapeForDisplay(container.id), why);
+    syncPodQuotaLocked(pod);  // the kubelet may have set the pod's new quota before asking
     return Error(decision.error().code(), "topod refused resize of " + describe(key) + ": " + why);
   }
   auto draft = store_.draft();
@@ -625,6 +732,11 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   if (!committed.has_value()) return committed.error().withContext("checkpoint after resizing " + describe(key));
   explanations_[decision->key] = decision->explanation;
   Known& known = containers_[container.id];
+  auto removed_quota = removed_pod_quotas_.find(key.pod_uid);
+  if (removed_quota != removed_pod_quotas_.end() &&
+      (known.requested.cpu_quota != requested.cpu_quota || known.requested.cpu_period != requested.cpu_period)) {
+    removed_quota->second.limits_changed = true;
+  }
   known.id = container.id;
   known.pod_id = pod.id;
   known.key = key;
@@ -640,6 +752,7 @@ Result<std::vector<nri::Update>> Agent::onUpdateContainer(const nri::Pod& pod, c
   std::vector<nri::Update> others;
   if (others_may_move) others = takeChangedLocked(container.id);
   updates.insert(updates.end(), others.begin(), others.end());
+  syncPodQuotaLocked(pod);
   spdlog::info("{} {} ({}): cpus {}{}, {} other containers updated; {}",
                previous ? "resized" : "admitted, first seen at UpdateContainer,", describe(key),
                escapeForDisplay(container.id), decision->placement.cpus.toString(),
@@ -690,6 +803,7 @@ Status Agent::onRemoveContainer(const nri::Pod& pod, const nri::Container& conta
     }
     const CpuSet exclusive_before = state_.totals().exclusive_cpus;
     releaseLocked(container.id, key, "container removed");
+    syncPodQuotaLocked(pod);
     if (!othersMayMoveLocked(exclusive_before)) return okStatus();
     markPendingLocked();
     notify = pending_notifier_;
@@ -721,6 +835,7 @@ Status Agent::onRemovePodSandbox(const nri::Pod& pod) {
       if (ids_.count(it->first) == 0) orphans.push_back(it->first);
     }
     for (const auto& key : orphans) releaseLocked("", key, "pod removed");
+    removed_pod_quotas_.erase(uid);  // its cgroup goes with it
     if (!othersMayMoveLocked(exclusive_before)) return okStatus();
     markPendingLocked();
     notify = pending_notifier_;

@@ -17,8 +17,16 @@
 //
 // Pages follow cpuset.mems: when topod moves a running container to other NUMA nodes (a resize, a
 // shared pool change, adoption after a restart), the container's pages are moved after the runtime
-// applied the new cpuset.mems (followPages(), from the process's update thread; cgroup v2 has no
-// cpuset.memory_migrate, and runc leaves it off on v1).
+// applied the new cpuset.mems (followPages(), from the process's update thread). On cgroup v1 that
+// is what moves them (runc leaves cpuset.memory_migrate off); on v2 the kernel moves them at the
+// write already and topod moves what it left (docs/vm.md).
+//
+// Pod-level CPU quota: the kubelet (1.33+, DisableCPUQuotaWithExclusiveCPUs) gives a pod with
+// exclusive CPUs a pod cgroup without a CFS quota; a kubelet that leaves CPUs to topod does not
+// know which pods have them and sets the sum of the limits. So after every event that may change
+// whether a pod holds exclusive CPUs, the agent removes the pod cgroup's quota (remembering it)
+// when the pod has some, and restores it when it no longer has any (docs/policies.md, "Pod-level
+// CPU quota"). Through options.cgroups; failures are logged, never fatal.
 //
 // Thread-safety: every public method may be called from any thread; one mutex serialises them.
 #pragma once
@@ -191,7 +199,23 @@ class Agent final : public nri::EventHandler {
     bool running = true;
   };
 
+  // A pod whose cgroup's CFS quota topod removed, and what to restore.
+  struct RemovedPodQuota {
+    std::string cgroup;                     // inside the hierarchy (cgroups::podCgroupPathOf)
+    std::optional<int64_t> saved_quota_us;  // the quota before (nullopt: there was none)
+    uint64_t period_us = 0;                 // the pod cgroup's period
+    bool limits_changed = false;            // a container's CPU limit was resized since
+  };
+
   Agent(const topology::Topology& topology, AgentOptions options, std::unique_ptr<policies::Policy> policy);
+
+  // Makes the pod cgroup's quota what the kubelet would give it: none while the pod holds
+  // exclusive CPUs (re-read at each event: a resize makes the kubelet write it again), else the
+  // quota it had (or, when a container's CPU limit was resized since, the sum the kubelet
+  // computes for the new limits). Logs failures.
+  void syncPodQuotaLocked(const nri::Pod& pod);
+  // kubeletPodCpuQuota over the pod's running containers that topod knows.
+  std::optional<int64_t> podContainersQuotaLocked(const std::string& pod_uid, uint64_t period_us) const;
 
   policies::ContainerKey keyOf(const nri::Pod& pod, const std::string& container_name) const;
   // The policies' view of the container: its resources (`resources`) and devices. Reads only
@@ -250,8 +274,9 @@ class Agent final : public nri::EventHandler {
   mutable std::mutex mutex_;
   // Read-only view of store_'s State; changes go through store_.commit() or a draft.
   const policies::State& state_ = store_.state();
-  std::map<std::string, Known> containers_;            // by runtime container id
-  std::map<policies::ContainerKey, std::string> ids_;  // allocation key -> container id
+  std::map<std::string, Known> containers_;                    // by runtime container id
+  std::map<policies::ContainerKey, std::string> ids_;          // allocation key -> container id
+  std::map<std::string, RemovedPodQuota> removed_pod_quotas_;  // by pod UID
   bool synchronized_ = false;
   bool pending_ = false;
   bool stale_ = false;  // some container's applied placement is unknown (a failed update)

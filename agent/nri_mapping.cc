@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -197,6 +198,24 @@ nri::LinuxResources resourcesFor(const policies::Placement& placement, bool excl
     resources.cpu_period = requested.cpu_period;
   }
   return resources;
+}
+
+std::optional<int64_t> kubeletPodCpuQuota(const std::vector<nri::LinuxResources>& containers, uint64_t period_us) {
+  // MilliCPUToQuota (pkg/kubelet/cm/helpers_linux.go): a quota below 1 ms is raised to 1 ms.
+  constexpr int64_t kMinQuotaUs = 1000;
+  if (containers.empty() || period_us == 0) return std::nullopt;
+  int64_t millis = 0;  // at most containers.size() * kMaxCpuMillis: no overflow for any real pod
+  for (const nri::LinuxResources& resources : containers) {
+    if (!resources.cpu_quota || *resources.cpu_quota <= 0 || !resources.cpu_period || *resources.cpu_period == 0) {
+      return std::nullopt;
+    }
+    millis += limitMillis(*resources.cpu_quota, *resources.cpu_period);
+  }
+  unsigned __int128 quota =
+      static_cast<unsigned __int128>(millis) * period_us / static_cast<unsigned __int128>(kMillisPerCpu);
+  constexpr auto kMax = static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max());
+  if (quota > kMax) quota = kMax;
+  return std::max(static_cast<int64_t>(quota), kMinQuotaUs);
 }
 
 }  // namespace topod::agent

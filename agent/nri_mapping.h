@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -62,5 +63,14 @@ Result<uint64_t> parsePageSize(std::string_view page_size);
 // quota back).
 nri::LinuxResources resourcesFor(const policies::Placement& placement, bool exclusive, const NodeSet& all_nodes,
                                  const nri::LinuxResources& requested);
+
+// The CFS quota the kubelet gives a pod's cgroup for `period_us` (pkg/kubelet/cm/helpers_linux.go,
+// ResourceConfigForPod): the sum of its containers' CPU limits (each recovered from the quota the
+// kubelet put in `containers`, as containerRequestOf does) times the period, at least 1000 us
+// (MilliCPUToQuota's MinQuotaPeriod). Nullopt when a container has no limit (no quota and no
+// period): the kubelet then sets no pod quota (a Burstable pod without every limit), or when
+// `containers` is empty or the period zero. Init containers are not told apart (NRI does not
+// mark them): pass the pod's running containers.
+std::optional<int64_t> kubeletPodCpuQuota(const std::vector<nri::LinuxResources>& containers, uint64_t period_us);
 
 }  // namespace topod::agent

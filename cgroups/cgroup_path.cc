@@ -79,4 +79,16 @@ Result<std::string> cgroupPathOf(std::string_view cgroups_path) {
   return normal.empty() ? std::string("/") : normal;
 }
 
+Result<std::string> podCgroupPathOf(std::string_view cgroup_parent) {
+  // A systemd slice name has no '/' (its parents are implied by its dashes).
+  Result<std::string> path = cgroup_parent.find('/') == std::string_view::npos && endsWith(cgroup_parent, kSliceSuffix)
+                                 ? expandSlice(cgroup_parent, cgroup_parent)
+                                 : cgroupPathOf(cgroup_parent);
+  // The root is every pod's ancestor, never one pod's cgroup: nothing of it may be changed for one.
+  if (path.has_value() && (path->empty() || *path == "/")) {
+    return Error::invalidArgument("cgroup parent \"" + std::string(cgroup_parent) + "\" is the root, not a pod cgroup");
+  }
+  return path;
+}
+
 }  // namespace topod::cgroups

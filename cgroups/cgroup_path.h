@@ -19,4 +19,12 @@ namespace topod::cgroups {
 // Rejects empty input, ".." components and malformed systemd triples, naming the input.
 Result<std::string> cgroupPathOf(std::string_view cgroups_path);
 
+// From a pod's cgroup parent (NRI's PodSandbox.linux.cgroup_parent, the kubelet's pod cgroup) to
+// its path inside a hierarchy. The cgroupfs driver gives a path ("/kubepods/burstable/pod<uid>",
+// taken as cgroupPathOf takes it); the systemd driver gives a bare slice name
+// ("kubepods-burstable-pod<uid_>.slice"), expanded through its parent slices
+// ("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid_>.slice").
+// Rejects what cgroupPathOf rejects, malformed slice names, and the root ("/", "-.slice").
+Result<std::string> podCgroupPathOf(std::string_view cgroup_parent);
+
 }  // namespace topod::cgroups

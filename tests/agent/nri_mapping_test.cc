@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -109,6 +110,37 @@ TEST_F(QosWithoutCgroupParentTest, EventsTakeTheClassFromTheEventsContainer) {
   reply = agent_->onCreateContainer(other, testing::makeContainer(other, "app", 500, 0));
   ASSERT_TRUE(reply.has_value()) << reply.error().toString();
   EXPECT_EQ(agent_->state().containers().at({other.uid, "app"}).qos, QosClass::Burstable);
+}
+
+nri::LinuxResources quota(int64_t quota_us, uint64_t period_us) {
+  nri::LinuxResources resources;
+  resources.cpu_quota = quota_us;
+  resources.cpu_period = period_us;
+  return resources;
+}
+
+TEST(KubeletPodCpuQuotaTest, SumsTheContainersLimitsForThePodsPeriod) {
+  // 2 CPUs + 500m: 2.5 CPUs, 250000 us per 100 ms (ResourceConfigForPod of a Guaranteed pod).
+  EXPECT_EQ(kubeletPodCpuQuota({quota(200000, 100000), quota(50000, 100000)}, 100000), 250000);
+  // Containers' quotas at another period count by their limit, not their raw quota.
+  EXPECT_EQ(kubeletPodCpuQuota({quota(100000, 50000), quota(50000, 100000)}, 100000), 250000);
+  EXPECT_EQ(kubeletPodCpuQuota({quota(200000, 100000)}, 50000), 100000);
+  // MilliCPUToQuota's 1 ms floor.
+  EXPECT_EQ(kubeletPodCpuQuota({quota(1000, 100000)}, 10000), 1000);
+}
+
+TEST(KubeletPodCpuQuotaTest, NoQuotaWhenAContainerHasNoLimit) {
+  EXPECT_EQ(kubeletPodCpuQuota({quota(200000, 100000), quota(-1, 100000)}, 100000), std::nullopt);
+  EXPECT_EQ(kubeletPodCpuQuota({nri::LinuxResources{}}, 100000), std::nullopt);
+  EXPECT_EQ(kubeletPodCpuQuota({}, 100000), std::nullopt);
+  EXPECT_EQ(kubeletPodCpuQuota({quota(200000, 100000)}, 0), std::nullopt);
+  EXPECT_EQ(kubeletPodCpuQuota({quota(200000, 0)}, 100000), std::nullopt);
+}
+
+TEST(KubeletPodCpuQuotaTest, HugeLimitsSaturateInsteadOfOverflowing) {
+  auto huge = kubeletPodCpuQuota({quota(std::numeric_limits<int64_t>::max(), 1)}, 1000000);
+  ASSERT_TRUE(huge.has_value());
+  EXPECT_GT(*huge, 0);
 }
 
 }  // namespace

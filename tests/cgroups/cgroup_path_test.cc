@@ -53,5 +53,24 @@ INSTANTIATE_TEST_SUITE_P(
         PathRow{"SystemdSlashInName", "kubepods.slice:p:a/b", ""}),
     [](const testing::TestParamInfo<PathRow>& row) { return row.param.name; });
 
+TEST(PodCgroupPathTest, CgroupfsParentIsAPath) {
+  EXPECT_EQ(podCgroupPathOf("/kubepods/burstable/pod1").value(), "/kubepods/burstable/pod1");
+  EXPECT_EQ(podCgroupPathOf("kubepods/pod1").value(), "/kubepods/pod1");
+}
+
+TEST(PodCgroupPathTest, SystemdParentIsASliceExpandedThroughItsParents) {
+  EXPECT_EQ(podCgroupPathOf("kubepods-burstable-pod1_2.slice").value(),
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1_2.slice");
+  EXPECT_EQ(podCgroupPathOf("kubepods-pod1.slice").value(), "/kubepods.slice/kubepods-pod1.slice");
+}
+
+TEST(PodCgroupPathTest, RejectsBadParents) {
+  EXPECT_FALSE(podCgroupPathOf("").has_value());
+  EXPECT_FALSE(podCgroupPathOf("kubepods--pod1.slice").has_value());
+  EXPECT_FALSE(podCgroupPathOf("/kubepods/../etc").has_value());
+  EXPECT_FALSE(podCgroupPathOf("-.slice").has_value()) << "the root is no pod cgroup";
+  EXPECT_FALSE(podCgroupPathOf("/").has_value());
+}
+
 }  // namespace
 }  // namespace topod::cgroups

@@ -185,6 +185,7 @@ run_scenario exclusive_cpu 1
 run_scenario unsatisfiable 1
 run_scenario metrics_endpoint 1
 run_scenario resize 1
+run_scenario pod_quota 1
 run_scenario topod_restart 1
 run_scenario containerd_restart 1
 run_scenario adopt_running 1

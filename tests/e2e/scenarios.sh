@@ -268,6 +268,45 @@ scenario_resize() {
   expect_cpus "$b" 0 "shared pool unchanged by the impossible resize" || return 1
 }
 
+# (c2) Pod-level CPU quota (issue 14, 4b): while a pod holds an exclusive CPU its pod cgroup has
+# no CFS quota (what the kubelet's DisableCPUQuotaWithExclusiveCPUs gives). topology-aware
+# refuses an in-place resize between exclusive and shared CPUs, so the pod is resized to a shared
+# 500m by restart (the kubelet's RestartContainer resize policy): the attempt stops, a new one
+# with the new limit starts, and the pod cgroup gets the kubelet's quota for it back, 50000, a
+# value only topod writes here. A shared-only Guaranteed pod keeps its pod quota throughout.
+GUARANTEED_HALF=(--cpu-request 500m --cpu-limit 500m --memory-request 64Mi --memory-limit 64Mi)
+scenario_pod_quota() {
+  local pod a b s g_pod s_pod
+  ensure_topod || return 1
+  read -r _ s < <(new_pod pquota-s GUARANTEED_HALF) || return 1
+  pod=$(run_pod pquota-g "uid-pquota-g-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
+  a=$(start_container "$pod" pquota-g "${GUARANTEED_1CPU[@]}") || return 1
+  expect_cpus "$a" 1 "Guaranteed 1 CPU gets CPU 1 exclusively" || return 1
+  g_pod=$(dirname "$(container_cgroup "$a")") && s_pod=$(dirname "$(container_cgroup "$s")") ||
+    { fail "pod cgroups not found"; return 1; }
+  expect_file cpu "$a" cpu.cfs_quota_us -1 "exclusive container without quota" || return 1
+  expect_pod_file cpu "$g_pod" cpu.cfs_quota_us -1 "exclusive pod without pod-level quota" || return 1
+  expect_pod_file cpu "$s_pod" cpu.cfs_quota_us 50000 "shared Guaranteed pod keeps its pod quota" || return 1
+  if cri update "$a" "${GUARANTEED_HALF[@]}" 2>"$RUN/pquota-resize.err"; then
+    # A policy that resizes out of exclusivity in place (static): the quota comes back at once.
+    expect_cpus "$a" "$(online_cpus)" "resized in place to 500m: the shared pool" || return 1
+    expect_pod_file cpu "$g_pod" cpu.cfs_quota_us 50000 "pod quota back after the in-place resize" || return 1
+    return 0
+  fi
+  log "in-place resize to shared refused (topology-aware): $(head -c 200 "$RUN/pquota-resize.err")"
+  expect_pod_file cpu "$g_pod" cpu.cfs_quota_us -1 "still no pod-level quota after the refused resize" || return 1
+  cri stop "$a" >/dev/null || { fail "stopping the exclusive attempt"; return 1; }
+  expect_pod_file cpu "$g_pod" cpu.cfs_quota_us -1 "a stopped container keeps its CPU, the pod no quota" || return 1
+  b=$(cri create --pod "$pod" --name pquota-g --attempt 1 "${GUARANTEED_HALF[@]}") ||
+    { fail "creating the 500m attempt"; return 1; }
+  cri start "$b" || { fail "starting the 500m attempt"; return 1; }
+  cri rm "$a" >/dev/null || { fail "removing the exclusive attempt"; return 1; }
+  expect_cpus "$b" "$(online_cpus)" "the 500m attempt runs in the shared pool" || return 1
+  expect_file cpu "$b" cpu.cfs_quota_us 50000 "the 500m attempt's own quota" || return 1
+  expect_pod_file cpu "$g_pod" cpu.cfs_quota_us 50000 "the kubelet's pod quota for 500m, restored by topod" || return 1
+  expect_pod_file cpu "$s_pod" cpu.cfs_quota_us 50000 "the shared Guaranteed pod's quota untouched" || return 1
+}
+
 # (d) topod restarted while containers run: nothing changes, and its restored state still knows
 # CPU 1 is taken (a new BestEffort container lands on CPU 0).
 scenario_topod_restart() {

@@ -1,5 +1,6 @@
-// Fuzzes the mountinfo parser and the cgroups-path resolver: either a clean error or a result
-// whose paths are absolute and free of "..".
+// Fuzzes the mountinfo parser and the cgroups-path resolvers (a container's cgroups path, a pod's
+// cgroup parent): either a clean error or a result whose paths are absolute and free of ".."; a
+// pod cgroup is never the root.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -20,6 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (path.has_value()) {
     TOPOD_CHECK(!path->empty() && (*path)[0] == '/');
     TOPOD_CHECK(path->find("/../") == std::string::npos);
+  }
+  auto pod = topod::cgroups::podCgroupPathOf(text);
+  if (pod.has_value()) {
+    TOPOD_CHECK(pod->size() > 1 && (*pod)[0] == '/');
+    TOPOD_CHECK(pod->find("/../") == std::string::npos);
   }
   return 0;
 }
