@@ -451,8 +451,8 @@ scenario_container_replaced_before_stop() {
 
 # The DaemonSet's container, through CRI: the image built by deploy/image/build-image.sh from the
 # topod .deb, not privileged, every capability dropped but DAC_READ_SEARCH, SYS_NICE and SYS_PTRACE
-# (page migration), read-only root, and the DaemonSet's host paths (the NRI socket's directory, /sys and the cgroup tree read-only, the state
-# directory). Its config is the harness's with the in-pod paths. Prints "POD_ID CONTAINER_ID".
+# (page migration), read-only root, and the DaemonSet's host paths (the NRI socket's directory,
+# /sys read-only, the cgroup tree, the state directory). Its config is the harness's with the in-pod paths. Prints "POD_ID CONTAINER_ID".
 TOPOD_POD_IMAGE=docker.io/topod-e2e/topod:1
 start_topod_pod() {
   local pod ctr
@@ -467,7 +467,7 @@ start_topod_pod() {
   ctr=$(cri create --pod "$pod" --name topod --image "$TOPOD_POD_IMAGE" "${BURSTABLE[@]}" \
     --capabilities DAC_READ_SEARCH,SYS_NICE,SYS_PTRACE --readonly-rootfs \
     --mount "$RUN/topod-pod/etc:/etc/topod:ro" --mount "$RUN:/var/run/nri" \
-    --mount /sys:/sys:ro --mount /sys/fs/cgroup:/sys/fs/cgroup:ro \
+    --mount /sys:/sys:ro --mount /sys/fs/cgroup:/sys/fs/cgroup \
     --mount "$RUN/topod-pod/state:/var/lib/topod" --mount "$RUN/topod-pod/run:/run/topod" \
     --mount "$RUN/topod-pod/tmp:/tmp" \
     -- /usr/bin/topod run --config /etc/topod/topod.toml) || { fail "creating the topod container"; return 1; }
