@@ -23,8 +23,8 @@
 
 #include "agent/agent.h"
 #include "agent/agent_metrics.h"
-#include "agent/eviction_warnings.h"
 #include "agent/api_backend.h"
+#include "agent/eviction_warnings.h"
 #include "agent/logging.h"
 #include "agent/nrt_publishing.h"
 #include "api/server.h"
@@ -94,6 +94,16 @@ class RepeatLimiter {
   Clock::TimePoint last_time_{};
   int suppressed_ = 0;
 };
+
+// What the cluster-side workers (NodeResourceTopology, eviction warnings) report as they go:
+// successes at info, failures (which they retry) at warn.
+void logClusterReport(bool ok, const std::string& message) {
+  if (ok) {
+    spdlog::info("{}", message);
+  } else {
+    spdlog::warn("{}", message);
+  }
+}
 
 // Sends the agent's pending unsolicited updates through the plugin, off the NRI I/O thread (a
 // handler must never call updateContainers: the runtime holds its lock while it waits for us),
@@ -226,11 +236,10 @@ void reloadConfig(const RunOptions& options, Config& current, const topology::To
     return;
   }
   setLogLevel(fresh->log_level);
-  bool restart_needed = fresh->policy != current.policy || !(fresh->nri == current.nri) ||
-                        fresh->state_dir != current.state_dir || fresh->state_sync != current.state_sync ||
-                        fresh->state_journal_records != current.state_journal_records ||
-                        fresh->cgroup_root != current.cgroup_root || fresh->metrics != current.metrics ||
-                        !(fresh->api == current.api);
+  bool restart_needed =
+      fresh->policy != current.policy || !(fresh->nri == current.nri) || fresh->state_dir != current.state_dir ||
+      fresh->state_sync != current.state_sync || fresh->state_journal_records != current.state_journal_records ||
+      fresh->cgroup_root != current.cgroup_root || fresh->metrics != current.metrics || !(fresh->api == current.api);
   spdlog::info("SIGHUP: reloaded {}; log level {}", options.config_path, logLevelName(fresh->log_level));
   if (restart_needed) {
     spdlog::warn(
@@ -456,14 +465,7 @@ int runRunCommand(const RunOptions& options) {
   // NodeResourceTopology publishing ([kubernetes], docs/kubernetes.md): off unless enabled.
   std::unique_ptr<NrtPublishing> nrt;
   if (config.kubernetes.enabled) {
-    auto started_nrt = NrtPublishing::start(config.kubernetes, *topology, config.policy, agent_ref,
-                                            [](bool ok, const std::string& message) {
-                                              if (ok) {
-                                                spdlog::info("{}", message);
-                                              } else {
-                                                spdlog::warn("{}", message);
-                                              }
-                                            });
+    auto started_nrt = NrtPublishing::start(config.kubernetes, *topology, config.policy, agent_ref, logClusterReport);
     if (!started_nrt.has_value()) {
       spdlog::error("{}", started_nrt.error().toString());
       return 1;
@@ -486,15 +488,8 @@ int runRunCommand(const RunOptions& options) {
   // Eviction warnings ([eviction], docs/eviction.md): off unless enabled.
   std::unique_ptr<EvictionResponding> eviction;
   if (config.eviction.enabled) {
-    auto started_eviction =
-        EvictionResponding::start(config.eviction, config.kubernetes, config.state_dir, cgroup_fs.get(), inner_handler,
-                                  [](bool ok, const std::string& message) {
-                                    if (ok) {
-                                      spdlog::info("{}", message);
-                                    } else {
-                                      spdlog::warn("{}", message);
-                                    }
-                                  });
+    auto started_eviction = EvictionResponding::start(config.eviction, config.kubernetes, config.state_dir,
+                                                      cgroup_fs.get(), inner_handler, logClusterReport);
     if (!started_eviction.has_value()) {
       spdlog::error("{}", started_eviction.error().toString());
       return 1;
