@@ -32,7 +32,8 @@ Result<uint64_t> KernelPageMover::movePages(pid_t pid, const NodeSet& from, cons
   long left = ::syscall(SYS_migrate_pages, pid, kMaskBits + 1, old_nodes.data(), new_nodes.data());
   if (left < 0) {
     int err = errno;
-    std::string what = "migrate_pages(" + std::to_string(pid) + ", from " + from.toString() + ", to " + to.toString() + ")";
+    std::string what =
+        "migrate_pages(" + std::to_string(pid) + ", from " + from.toString() + ", to " + to.toString() + ")";
     if (err == ESRCH) return Error::notFound(what + ": no such process");
     return Error::fromErrno(err, what);
   }
@@ -50,8 +51,8 @@ std::string MigrationOutcome::summary(const NodeSet& to) const {
   return text;
 }
 
-Result<MigrationOutcome> migratePages(const CgroupFs& fs, PageMover& mover, const Clock& clock,
-                                      std::string_view cgroup, const NodeSet& to, Clock::TimePoint deadline) {
+Result<MigrationOutcome> migratePages(const CgroupFs& fs, PageMover& mover, const Clock& clock, std::string_view cgroup,
+                                      const NodeSet& to, Clock::TimePoint deadline) {
   if (to.empty()) return Error::invalidArgument("page migration to an empty set of NUMA nodes");
   auto pids = readCgroupProcs(fs, cgroup);
   if (!pids.has_value()) return pids.error();

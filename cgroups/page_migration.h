@@ -34,11 +34,11 @@ class KernelPageMover final : public PageMover {
 };
 
 struct MigrationOutcome {
-  int processes = 0;            // listed in cgroup.procs
-  int moved = 0;                // migrate_pages() returned for them
-  int vanished = 0;             // exited before their turn
-  uint64_t pages_not_moved = 0; // summed over the processes the kernel reported on
-  bool deadline_hit = false;    // processes left untried because the deadline passed
+  int processes = 0;                // listed in cgroup.procs
+  int moved = 0;                    // migrate_pages() returned for them
+  int vanished = 0;                 // exited before their turn
+  uint64_t pages_not_moved = 0;     // summed over the processes the kernel reported on
+  bool deadline_hit = false;        // processes left untried because the deadline passed
   std::vector<std::string> errors;  // per-process failures (the first few), for the log
 
   // One line for the log: "moved the pages of 3/3 processes to node 1 (12 pages not moved)".
@@ -50,7 +50,7 @@ struct MigrationOutcome {
 // migrate_pages() call is not interruptible, so the bound is per process. Errors: `to` empty, or
 // cgroup.procs unreadable (NotFound when the cgroup is gone). Per-process failures are in the
 // outcome, not an error: the other processes are still moved.
-Result<MigrationOutcome> migratePages(const CgroupFs& fs, PageMover& mover, const Clock& clock,
-                                      std::string_view cgroup, const NodeSet& to, Clock::TimePoint deadline);
+Result<MigrationOutcome> migratePages(const CgroupFs& fs, PageMover& mover, const Clock& clock, std::string_view cgroup,
+                                      const NodeSet& to, Clock::TimePoint deadline);
 
 }  // namespace topod::cgroups

@@ -138,7 +138,8 @@ TEST(RealPageMigrationTest, PagesFollowTheCgroupToAnotherNode) {
       // The kernel migrates on its own here: a v2 cpuset is created with CS_MEMORY_MIGRATE set
       // (there is no file to turn it off). Measured, not assumed: the numbers are printed.
       auto stat = cgfs.readFile("memory", cg, "memory.numa_stat");
-      if (stat.has_value()) std::cout << "memory.numa_stat before migratePages(): " << stat->substr(0, stat->find('\n')) << "\n";
+      if (stat.has_value())
+        std::cout << "memory.numa_stat before migratePages(): " << stat->substr(0, stat->find('\n')) << "\n";
     } else {
       // v1: cpuset.memory_migrate is off unless someone turned it on (runc does not): the pages stay.
       auto migrate = cgfs.readFile("cpuset", cg, "cpuset.memory_migrate");
@@ -161,7 +162,8 @@ TEST(RealPageMigrationTest, PagesFollowTheCgroupToAnotherNode) {
     EXPECT_LT(after[from], touched_pages / 10);
     if (v2) {
       auto stat = cgfs.readFile("memory", cg, "memory.numa_stat");
-      if (stat.has_value()) std::cout << "memory.numa_stat after migration: " << stat->substr(0, stat->find('\n')) << "\n";
+      if (stat.has_value())
+        std::cout << "memory.numa_stat after migration: " << stat->substr(0, stat->find('\n')) << "\n";
     }
   }
   // The child is reaped: the cgroup is empty and can go.
