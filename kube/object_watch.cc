@@ -87,15 +87,15 @@ void ObjectWatch::run() {
       version = listed->resource_version;
       if (version.empty()) version = "0";  // a server that sends none: watch from any version
     }
-    auto next = source_.watch(options_.collection, version, options_.watch_timeout, narrow,
-                              [this](const WatchEvent& event) {
-                                {
-                                  std::lock_guard lock(mutex_);
-                                  ++stats_.events;
-                                }
-                                on_event_(event);
-                                return true;
-                              });
+    auto next =
+        source_.watch(options_.collection, version, options_.watch_timeout, narrow, [this](const WatchEvent& event) {
+          {
+            std::lock_guard lock(mutex_);
+            ++stats_.events;
+          }
+          on_event_(event);
+          return true;
+        });
     if (next) {
       version = *next;
       {
