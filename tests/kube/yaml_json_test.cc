@@ -28,7 +28,8 @@ nlohmann::json asParsed(const nlohmann::json& value) {
 }
 
 TEST(ToYamlTest, TheNrtObjectRoundTripsThroughLibyaml) {
-  auto t = topology::loadTopology("xml:" + std::string(TOPOD_FIXTURES_DIR) + "/topology/gpu-2s-2x16c-smt2-4gpu-2nic.xml");
+  auto t =
+      topology::loadTopology("xml:" + std::string(TOPOD_FIXTURES_DIR) + "/topology/gpu-2s-2x16c-smt2-4gpu-2nic.xml");
   ASSERT_TRUE(t.has_value());
   NrtAttributes attributes{.topology_manager_policy = "single-numa-node",
                            .topology_manager_scope = "pod",
@@ -45,10 +46,21 @@ TEST(ToYamlTest, TheNrtObjectRoundTripsThroughLibyaml) {
 }
 
 TEST(ToYamlTest, StringsYamlWouldMisreadAreQuotedAndOthersArePlain) {
-  nlohmann::json value = {{"quantity", "32"},  {"yes", "yes"},   {"null", "null"}, {"empty", ""},
-                          {"tilde", "~"},      {"neg", "-1"},    {"dot", ".5"},    {"plain", "node-0"},
-                          {"colon", "a: b"},   {"hash", "a #b"}, {"multi", "a\nb"}, {"number", 32},
-                          {"flag", true},      {"nothing", nullptr}, {"list", nlohmann::json::array()},
+  nlohmann::json value = {{"quantity", "32"},
+                          {"yes", "yes"},
+                          {"null", "null"},
+                          {"empty", ""},
+                          {"tilde", "~"},
+                          {"neg", "-1"},
+                          {"dot", ".5"},
+                          {"plain", "node-0"},
+                          {"colon", "a: b"},
+                          {"hash", "a #b"},
+                          {"multi", "a\nb"},
+                          {"number", 32},
+                          {"flag", true},
+                          {"nothing", nullptr},
+                          {"list", nlohmann::json::array()},
                           {"map", nlohmann::json::object()}};
   auto yaml = toYaml(value);
   ASSERT_TRUE(yaml) << yaml.error().toString();
