@@ -139,7 +139,8 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
   const topology::DeviceResourceNames names;
   std::map<std::string, std::map<int, std::vector<std::string>>> devices;  // resource -> node -> ids
   for (const auto& device : t->devices()) {
-    if (auto name = names.nameOf(device); name && device.numa >= 0) devices[*name][device.numa].push_back(device.address);
+    if (auto name = names.nameOf(device); name && device.numa >= 0)
+      devices[*name][device.numa].push_back(device.address);
   }
   std::map<uint64_t, bool> hugepage_sizes;
   for (const auto& node : t->numaNodes()) {
@@ -263,28 +264,28 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
   }
   EXPECT_GT(admitted, 10) << "the stream exercised admissions";
   EXPECT_LT(admitted, pods) << "and refusals";
-  std::printf("agreement on objects read back (%s, %s scope): %d of %d pods (%.1f %%), %d admitted, %d with huge "
-              "pages, %d with devices\n",
-              scenario.fixture.c_str(), scenario.pod_scope ? "pod" : "container", agreed, pods,
-              100.0 * agreed / std::max(pods, 1), admitted, with_hugepages, with_devices);
+  std::printf(
+      "agreement on objects read back (%s, %s scope): %d of %d pods (%.1f %%), %d admitted, %d with huge "
+      "pages, %d with devices\n",
+      scenario.fixture.c_str(), scenario.pod_scope ? "pod" : "container", agreed, pods,
+      100.0 * agreed / std::max(pods, 1), admitted, with_hugepages, with_devices);
   RecordProperty("agreed", agreed);
   RecordProperty("pods", pods);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, AgreementTest,
-                         ::testing::Values(Scenario{"intel-2s-2x20c-smt2", false, 150},
-                                           Scenario{"intel-2s-2x20c-smt2", true, 150},
-                                           Scenario{"gpu-2s-2x16c-smt2-4gpu-2nic", false, 200},
-                                           Scenario{"gpu-2s-2x16c-smt2-4gpu-2nic", true, 200},
-                                           Scenario{"intel-4s-4x12c-smt2", false, 150},
-                                           Scenario{"amd-epyc-1s-64c-smt2-nps4", true, 150}),
-                         [](const ::testing::TestParamInfo<Scenario>& param_info) {
-                           std::string name = param_info.param.fixture + (param_info.param.pod_scope ? "_pod" : "_container");
-                           for (char& c : name) {
-                             if (c == '-') c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, AgreementTest,
+    ::testing::Values(Scenario{"intel-2s-2x20c-smt2", false, 150}, Scenario{"intel-2s-2x20c-smt2", true, 150},
+                      Scenario{"gpu-2s-2x16c-smt2-4gpu-2nic", false, 200},
+                      Scenario{"gpu-2s-2x16c-smt2-4gpu-2nic", true, 200}, Scenario{"intel-4s-4x12c-smt2", false, 150},
+                      Scenario{"amd-epyc-1s-64c-smt2-nps4", true, 150}),
+    [](const ::testing::TestParamInfo<Scenario>& param_info) {
+      std::string name = param_info.param.fixture + (param_info.param.pod_scope ? "_pod" : "_container");
+      for (char& c : name) {
+        if (c == '-') c = '_';
+      }
+      return name;
+    });
 
 }  // namespace
 }  // namespace topod::kube
