@@ -183,6 +183,7 @@ run_scenario adopt_running 1
 run_scenario container_restart 1
 run_scenario container_replaced_before_stop 1
 run_scenario nrt_follows_pins 1
+run_scenario topod_rss 1
 
 total=$(seconds_since "$t0")
 echo "==================== e2e timings (setup ${setup_seconds}s, total ${total}s)"

@@ -373,3 +373,15 @@ scenario_nrt_follows_pins() {
   log "NRT object after each pin and release (topod's log line -> the watch event): ${latencies[*]}"
   [ "$E2E_FAILED" = 0 ]
 }
+
+# (l) A figure, not a check: topod's resident memory after five Guaranteed pods came and went;
+# with TOPOD_E2E_KUBE=1 it includes the Kubernetes client, publisher and watch.
+scenario_topod_rss() {
+  ensure_topod || return 1
+  local i pod g
+  for i in 1 2 3 4 5; do
+    read -r pod g < <(new_pod "rss-g$i" GUARANTEED_1CPU) || return 1
+    remove_pod "$pod" || { fail "removing pod $i"; return 1; }
+  done
+  log "topod resident memory ($([ -n "${KUBE_RUN:-}" ] && echo "with" || echo "without") [kubernetes]): $(grep VmRSS "/proc/$TOPOD_PID/status")"
+}
