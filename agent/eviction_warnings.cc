@@ -24,7 +24,8 @@ class ClientEvictionApi final : public EvictionApi {
   }
   Result<std::string> watch(const std::string& label_selector, const std::string& resource_version,
                             const std::function<bool(const kube::WatchEvent&)>& on_event) override {
-    return client_.watch(kube::evictionsCollection(), resource_version, kWatchTimeout, on_event, label_selector);
+    return client_.watch(kube::evictionsCollection(), resource_version, kWatchTimeout,
+                         kube::WatchOptions{.label_selector = label_selector}, on_event);
   }
   Status writeStatus(const std::string& namespace_name, const std::string& name, const std::string& responder,
                      const kube::ResponderReport& report) override {

@@ -132,7 +132,7 @@ policies::ContainerRequest containerRequestOf(const nri::Container& container, c
 std::vector<policies::DeviceRequest> deviceRequestsOf(const nri::Container& container,
                                                       const topology::Topology& topology,
                                                       const topology::DeviceNodeResolver& resolver) {
-  static const topology::ZoneSummaryOptions kNames;
+  static const topology::DeviceResourceNames kNames;
   if (holdsHostDevices(container)) return {};
   std::map<std::string, policies::DeviceRequest> by_address;
   for (const nri::LinuxDevice& node : container.devices) {
@@ -151,10 +151,10 @@ std::vector<policies::DeviceRequest> deviceRequestsOf(const nri::Container& cont
       if (device != nullptr) break;
     }
     if (device == nullptr || by_address.contains(device->address)) continue;
-    auto name = kNames.device_resources.find(device->klass);
-    if (name == kNames.device_resources.end()) continue;
+    auto name = kNames.nameOf(*device);
+    if (!name) continue;
     by_address.emplace(device->address,
-                       policies::DeviceRequest{.resource = name->second, .id = device->address, .numa = device->numa});
+                       policies::DeviceRequest{.resource = *name, .id = device->address, .numa = device->numa});
   }
   std::vector<policies::DeviceRequest> out;
   out.reserve(by_address.size());

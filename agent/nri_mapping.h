@@ -44,9 +44,9 @@ policies::ContainerRequest containerRequestOf(const nri::Container& container, c
                                               QosClass qos);
 
 // The devices `container` was given that the topology knows as a GPU, NIC or accelerator, as the
-// policies see them: resource = the class's NodeResourceTopology name ("topod.io/gpu",
-// topology::ZoneSummaryOptions), id = the PCI address, numa = its node. One entry per PCI device,
-// in address order (a GPU's card and render nodes are one GPU); nodes that lead to no PCI device
+// policies see them: resource = the name its device plugin advertises and NodeResourceTopology
+// publishes ("nvidia.com/gpu", topology::DeviceResourceNames), id = the PCI address, numa = its node. One entry per PCI
+// device, in address order (a GPU's card and render nodes are one GPU); nodes that lead to no PCI device
 // (/dev/null, nvidiactl) or to one of another class (a disk) are left out. A privileged
 // container's list is the host's whole /dev (recognised by /dev/mem, /dev/port, /dev/kmsg or
 // /dev/tty0 in it): no device was allocated to it, so it gets none.

@@ -151,7 +151,9 @@ Result<std::unique_ptr<NrtPublishing>> NrtPublishing::start(const KubernetesConf
         auto pods = self->handler_->pods();
         return buildNrtObject(self->node_name_, topology, options, agent.state(), &pods);
       },
-      std::move(report));
+      report);
+  // Edits and deletions by someone else are corrected within the interval, not at the resync.
+  out->publisher_->watchWith(*out->client_, kube::ObjectWatchOptions{}, report);
   out->handler_ = std::make_unique<ObservingHandler>(agent, [self] { self->publisher_->markChanged(); });
   out->publisher_->start();
   return out;

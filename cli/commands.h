@@ -13,8 +13,9 @@ int runVersionCommand();
 //  [--state DIR] [--config FILE] [--node NAME]`
 struct TopologyOptions {
   std::string source = "live";
-  // "tree" (tree + zone summary), "json" (the snapshot) or "nrt" (the NodeResourceTopology
-  // object topod would publish, JSON, from the policy of --config and the State of --state).
+  // "tree" (tree + zone summary), "json" (the snapshot), "nrt" (the NodeResourceTopology
+  // object topod would publish, JSON, from the policy of --config and the State of --state) or
+  // "nrt-yaml" (the same object as YAML).
   std::string output = "tree";
   std::string state_dir;    // nrt: the State to count as held; empty = nothing held
   std::string config_path;  // nrt: the policy options; empty = the embedded defaults

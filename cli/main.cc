@@ -17,8 +17,10 @@ int main(int argc, char** argv) {
   auto* topology = app.add_subcommand("topology", "Print the machine's topology and its NUMA zone summary");
   topology->add_option("--source", topology_options.source, "live, xml:PATH, synthetic:DESC or json:PATH")
       ->capture_default_str();
-  topology->add_option("--output", topology_options.output, "tree, json or nrt (the NodeResourceTopology object)")
-      ->check(CLI::IsMember({"tree", "json", "nrt"}))
+  topology
+      ->add_option("--output", topology_options.output,
+                   "tree, json, nrt (the NodeResourceTopology object, JSON) or nrt-yaml (the same as YAML)")
+      ->check(CLI::IsMember({"tree", "json", "nrt", "nrt-yaml"}))
       ->capture_default_str();
   topology->add_option("--state", topology_options.state_dir, "nrt: state directory whose allocations count as held");
   topology->add_option("--config", topology_options.config_path, "nrt: topod.toml with the policy options");

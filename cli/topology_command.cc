@@ -1,12 +1,13 @@
 // `topod topology`: load a machine description and print it as a tree with the
 // NodeResourceTopology zone summary, as topod's JSON snapshot, or as the NodeResourceTopology
-// object topod would publish.
+// object topod would publish (JSON, or YAML with nrt-yaml).
 #include <cstdio>
 #include <string>
 
 #include "agent/nrt_publishing.h"
 #include "cli/commands.h"
 #include "config/config.h"
+#include "kube/yaml_json.h"
 #include "state/checkpoint.h"
 #include "topology/json_snapshot.h"
 #include "topology/loaders.h"
@@ -42,14 +43,15 @@ Result<std::string> nrtText(const topology::Topology& topology, const TopologyOp
   std::string node = resolveNodeName(options.node_name.empty() ? config.kubernetes.node_name : options.node_name);
   auto object = buildNrtObject(node, topology, config.policy, state, nullptr);
   if (!object) return object.error();
+  if (options.output == "nrt-yaml") return kube::toYaml(*object);
   return object->dump(2) + "\n";
 }
 
 }  // namespace
 
 int runTopologyCommand(const TopologyOptions& options) {
-  if (options.output != "tree" && options.output != "json" && options.output != "nrt") {
-    std::fprintf(stderr, "topod topology: unknown output \"%s\" (known: tree, json, nrt)\n",
+  if (options.output != "tree" && options.output != "json" && options.output != "nrt" && options.output != "nrt-yaml") {
+    std::fprintf(stderr, "topod topology: unknown output \"%s\" (known: tree, json, nrt, nrt-yaml)\n",
                  oneLine(options.output).c_str());
     return 2;
   }
@@ -59,7 +61,7 @@ int runTopologyCommand(const TopologyOptions& options) {
     return 1;
   }
   std::string text;
-  if (options.output == "nrt") {
+  if (options.output == "nrt" || options.output == "nrt-yaml") {
     auto object = nrtText(*topology, options);
     if (!object.has_value()) {
       std::fprintf(stderr, "topod topology: %s\n", oneLine(object.error().message()).c_str());

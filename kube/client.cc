@@ -235,13 +235,18 @@ Result<nlohmann::json> Client::apply(const std::string& path, const nlohmann::js
 }
 
 Result<ListResult> Client::list(const std::string& collection, const std::string& label_selector) {
+  return list(collection, WatchOptions{.label_selector = label_selector, .field_selector = "", .cancelled = {}});
+}
+
+Result<ListResult> Client::list(const std::string& collection, const WatchOptions& options) {
   // Pages of this many items keep one answer small on big clusters.
   constexpr int kPageSize = 500;
   ListResult out;
   std::string continue_token;
   for (;;) {
     std::string query = "?limit=" + std::to_string(kPageSize);
-    if (!label_selector.empty()) query += "&labelSelector=" + urlEncode(label_selector);
+    if (!options.label_selector.empty()) query += "&labelSelector=" + urlEncode(options.label_selector);
+    if (!options.field_selector.empty()) query += "&fieldSelector=" + urlEncode(options.field_selector);
     if (!continue_token.empty()) query += "&continue=" + urlEncode(continue_token);
     auto page = callJson("GET", collection + query, "", "");
     if (!page) return page.error();
@@ -265,14 +270,22 @@ Result<ListResult> Client::list(const std::string& collection, const std::string
 namespace topod::kube {
 
 Result<std::string> Client::watch(const std::string& collection, const std::string& resource_version,
-                                  std::chrono::seconds timeout, const std::function<bool(const WatchEvent&)>& on_event,
-                                  const std::string& label_selector) {
+                                  std::chrono::seconds timeout,
+                                  const std::function<bool(const WatchEvent&)>& on_event) {
+  return watch(collection, resource_version, timeout, WatchOptions{}, on_event);
+}
+
+Result<std::string> Client::watch(const std::string& collection, const std::string& resource_version,
+                                  std::chrono::seconds timeout, const WatchOptions& options,
+                                  const std::function<bool(const WatchEvent&)>& on_event) {
   throttle();
   HttpRequest request;
   request.method = "GET";
   request.path = collection + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + urlEncode(resource_version) +
                  "&timeoutSeconds=" + std::to_string(timeout.count());
-  if (!label_selector.empty()) request.path += "&labelSelector=" + urlEncode(label_selector);
+  if (!options.label_selector.empty()) request.path += "&labelSelector=" + urlEncode(options.label_selector);
+  if (!options.field_selector.empty()) request.path += "&fieldSelector=" + urlEncode(options.field_selector);
+  request.cancelled = options.cancelled;
   // The server ends the watch at timeoutSeconds; the client allows it the usual timeout more.
   request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout) + options_.timeout;
   request.headers.emplace_back("Accept", kJson);
@@ -312,6 +325,7 @@ Result<std::string> Client::watch(const std::string& collection, const std::stri
       }
       if (type == "BOOKMARK") continue;
       if (!on_event(WatchEvent{type, object})) return false;
+      if (options.cancelled && options.cancelled()) return false;
     }
     return true;
   };

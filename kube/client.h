@@ -86,7 +86,29 @@ struct WatchEvent {
   nlohmann::json object;
 };
 
-class Client final : public ObjectClient {
+// Narrows a list or a watch, and lets another thread end a watch early.
+struct WatchOptions {
+  std::string label_selector;
+  std::string field_selector;  // e.g. "metadata.name=worker-1": one object
+  // Polled while a watch waits for data (about once a second) and between events; true ends the
+  // watch at once, without error. Empty: never.
+  std::function<bool()> cancelled;
+};
+
+// List + watch: what ObjectWatch (kube/object_watch.h) runs on. Client is the real one; the fake
+// is tests/fakes/fake_object_client.h.
+class ListWatcher {
+ public:
+  virtual ~ListWatcher() = default;
+  // Every page of a list, with the list's resourceVersion. Errors as for Client::call().
+  virtual Result<ListResult> list(const std::string& collection, const WatchOptions& options) = 0;
+  // One watch from `resource_version`, as Client::watch below, narrowed by `options`.
+  virtual Result<std::string> watch(const std::string& collection, const std::string& resource_version,
+                                    std::chrono::seconds timeout, const WatchOptions& options,
+                                    const std::function<bool(const WatchEvent&)>& on_event) = 0;
+};
+
+class Client final : public ObjectClient, public ListWatcher {
  public:
   Client(ClientConfig config, std::unique_ptr<HttpTransport> transport, ClientOptions options, const Clock& clock,
          Sleeper sleep, uint64_t seed = std::random_device{}());
@@ -105,6 +127,7 @@ class Client final : public ObjectClient {
                                bool force);
   // Every page of a list (limit/continue), with the list's resourceVersion.
   Result<ListResult> list(const std::string& collection, const std::string& label_selector = "");
+  Result<ListResult> list(const std::string& collection, const WatchOptions& options) override;
 
   // One watch from `resource_version` (a list's), with bookmarks: `on_event` gets every ADDED,
   // MODIFIED and DELETED event until the server ends the watch after about `timeout` or
@@ -113,8 +136,10 @@ class Client final : public ObjectClient {
   // event): list again and watch from the new list's version; others as for call(). Not
   // retried: the caller loops (list, then watch, watch, ...). `label_selector` as for list().
   Result<std::string> watch(const std::string& collection, const std::string& resource_version,
-                            std::chrono::seconds timeout, const std::function<bool(const WatchEvent&)>& on_event,
-                            const std::string& label_selector = "");
+                            std::chrono::seconds timeout, const std::function<bool(const WatchEvent&)>& on_event);
+  Result<std::string> watch(const std::string& collection, const std::string& resource_version,
+                            std::chrono::seconds timeout, const WatchOptions& options,
+                            const std::function<bool(const WatchEvent&)>& on_event) override;
 
   // The raw call with retries: a response with status < 400, or the error.
   Result<HttpResponse> call(const std::string& method, const std::string& path, const std::string& body,

@@ -44,6 +44,11 @@ size_t onHeader(char* data, size_t size, size_t count, void* out) {
   return size * count;
 }
 
+// libcurl calls this about once a second while a transfer waits; non-zero aborts it.
+int onProgress(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(cancelled))() ? 1 : 0;
+}
+
 // libcurl wants its process-wide state set up once, before any thread uses it.
 void globalInit() {
   static const bool done = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
@@ -140,9 +145,15 @@ class CurlTransport final : public HttpTransport {
       };
       sink.stream = &gated;
     }
+    if (on_data != nullptr && request.cancelled) {
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, onProgress);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, &request.cancelled);
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     CURLcode code = curl_easy_perform(h);
     curl_slist_free_all(headers);
     if (code == CURLE_WRITE_ERROR && sink.stopped) code = CURLE_OK;  // the caller ended it
+    if (code == CURLE_ABORTED_BY_CALLBACK && request.cancelled && request.cancelled()) code = CURLE_OK;
     if (code != CURLE_OK) {
       std::string message = request.method + " " + url + ": " + curl_easy_strerror(code);
       if (detail[0] != '\0') message += " (" + std::string(detail) + ")";

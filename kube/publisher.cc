@@ -20,6 +20,13 @@ std::string resourceVersionOf(const nlohmann::json& object) {
   return rv != metadata->end() && rv->is_string() ? rv->get<std::string>() : "";
 }
 
+std::string nrtName(const nlohmann::json& object) {
+  auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return "";
+  auto name = metadata->find("name");
+  return name != metadata->end() && name->is_string() ? name->get<std::string>() : "";
+}
+
 // Tries one publishing run makes before giving up until the next retry: a conflict or a
 // deletion costs one re-read each, and a server racing us this often is retried later anyway.
 constexpr int kSyncAttempts = 4;
@@ -47,6 +54,65 @@ void NrtPublisher::markChanged() {
     ++change_seq_;
   }
   wake_.notify_one();
+}
+
+void NrtPublisher::observe(std::optional<nlohmann::json> current) {
+  {
+    std::lock_guard lock(mutex_);
+    observed_ = std::move(current);
+    ++change_seq_;
+  }
+  wake_.notify_one();
+}
+
+void NrtPublisher::watchWith(ListWatcher& source, ObjectWatchOptions options, ObjectWatch::Reporter report) {
+  options.collection = kNrtCollection;
+  options.label_selector.clear();
+  options.field_selector = "metadata.name=" + options_.node_name;
+  const std::string name = options_.node_name;
+  watch_ = std::make_unique<ObjectWatch>(
+      source, std::move(options), clock_,
+      [this, name](const nlohmann::json& items) {
+        // The selector narrows the list to the node's object; anything else is not ours.
+        for (const auto& item : items) {
+          if (item.is_object() && nrtName(item) == name) return observe(item);
+        }
+        observe(std::nullopt);
+      },
+      [this, name](const WatchEvent& event) {
+        if (nrtName(event.object) != name) return;
+        if (event.type == "DELETED") return observe(std::nullopt);
+        observe(event.object);
+      },
+      std::move(report));
+}
+
+ObjectWatchStats NrtPublisher::watchStats() const {
+  return watch_ ? watch_->stats() : ObjectWatchStats{};
+}
+
+bool NrtPublisher::adoptObservation() {
+  std::optional<std::optional<nlohmann::json>> observed;
+  {
+    std::lock_guard lock(mutex_);
+    observed = std::exchange(observed_, std::nullopt);
+  }
+  if (!observed) return false;
+  // Before anything was read or written (start-up, or after a failure) it is news, not a change.
+  const bool foreign = known_.has_value();
+  if (!*observed) {
+    // Deleted (topod never deletes it): create it again.
+    known_.reset();
+  } else {
+    if (known_ && resourceVersionOf(*known_) == resourceVersionOf(**observed)) return false;  // our own write
+    // Someone else's version (or an older echo of ours: a PUT from it then gets a 409 and
+    // re-reads, which is still correct).
+    known_ = std::move(**observed);
+  }
+  std::lock_guard lock(mutex_);
+  changed_ = true;
+  if (foreign) ++stats_.foreign_changes;
+  return foreign;
 }
 
 PublisherStats NrtPublisher::stats() const {
@@ -104,6 +170,7 @@ Status NrtPublisher::sync(const nlohmann::json& desired, bool reread) {
 
 Clock::TimePoint NrtPublisher::runOnce() {
   const auto now = clock_.now();
+  (void)adoptObservation();
   bool changed;
   {
     std::lock_guard lock(mutex_);
@@ -169,6 +236,9 @@ void NrtPublisher::start() {
     uint64_t seen = 0;
     for (;;) {
       Clock::TimePoint next = runOnce();
+      // The watch starts once the object is known, so that its first list cannot predate our
+      // own first write (it would report the object missing and cost a needless re-read).
+      if (watch_ && known_) watch_->start();
       std::unique_lock wait_lock(mutex_);
       if (stopping_) return;
       // A new markChanged() wakes it early; runOnce() then decides whether the change may be
@@ -187,6 +257,7 @@ void NrtPublisher::stop() {
   }
   wake_.notify_all();
   if (worker_.joinable()) worker_.join();
+  if (watch_) watch_->stop();
 }
 
 }  // namespace topod::kube

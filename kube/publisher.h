@@ -7,6 +7,11 @@
 //     so only the latest desired object ever exists: memory stays bounded when the server is down);
 //   - every `resync_interval`: re-reads the object (a deletion or a change by someone else is
 //     then repaired) and rewrites it when it differs;
+//   - after a change by someone else, seen by watching the object (watchWith(): list+watch with
+//     fieldSelector metadata.name=<node>): an edit (a resourceVersion other than the one last
+//     written or read) or a deletion is corrected at the next moment allowed by `min_interval`,
+//     starting from the object the watch delivered (no extra GET); our own writes' echoes are
+//     ignored. Without a watch, such changes wait for the resync (or the next change);
 //   - after a failure: retries with jittered exponential backoff (initial_retry .. max_retry).
 // How: GET (404 -> POST create), PUT with the resourceVersion last seen; 409 (someone else wrote
 // it) -> re-GET and PUT again; 404 on PUT (deleted) -> create. Nothing is written when the
@@ -19,6 +24,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -28,6 +34,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "kube/client.h"
+#include "kube/object_watch.h"
 
 namespace topod::kube {
 
@@ -42,12 +49,13 @@ struct PublisherOptions {
 };
 
 struct PublisherStats {
-  uint64_t syncs = 0;      // runs that had something to do
-  uint64_t writes = 0;     // successful POSTs and PUTs
-  uint64_t creates = 0;    // of which POSTs
-  uint64_t conflicts = 0;  // 409s on PUT (someone else wrote the object)
-  uint64_t failures = 0;   // runs that ended in an error
-  bool healthy = true;     // the last run succeeded
+  uint64_t syncs = 0;            // runs that had something to do
+  uint64_t writes = 0;           // successful POSTs and PUTs
+  uint64_t creates = 0;          // of which POSTs
+  uint64_t conflicts = 0;        // 409s on PUT (someone else wrote the object)
+  uint64_t failures = 0;         // runs that ended in an error
+  uint64_t foreign_changes = 0;  // edits and deletions by someone else, seen by the watch
+  bool healthy = true;           // the last run succeeded
   std::optional<Clock::TimePoint> last_success;
   std::string last_error;
 };
@@ -69,6 +77,18 @@ class NrtPublisher {
   // Something the object shows changed. Cheap and non-blocking.
   void markChanged();
 
+  // What the server now holds for the node's object (std::nullopt: it does not exist), as a
+  // watch saw it. Only the latest observation is kept. Cheap and non-blocking; any thread.
+  void observe(std::optional<nlohmann::json> current);
+
+  // Watch the node's object through `source` from the first successful run of the worker
+  // (start()) to stop(), feeding observe();
+  // `options` gives the retry and watch timeouts (collection and selector are set here). Call
+  // before start().
+  void watchWith(ListWatcher& source, ObjectWatchOptions options = {}, ObjectWatch::Reporter report = {});
+  // The watch's counters (zeros without a watch).
+  ObjectWatchStats watchStats() const;
+
   // Does whatever is due at clock.now(); returns when it next wants to run (sooner if
   // markChanged() is called).
   Clock::TimePoint runOnce();
@@ -81,6 +101,8 @@ class NrtPublisher {
 
  private:
   Status sync(const nlohmann::json& desired, bool reread);
+  // Takes the pending observation into known_; true when it was someone else's change.
+  bool adoptObservation();
 
   ObjectClient& client_;
   PublisherOptions options_;
@@ -101,8 +123,11 @@ class NrtPublisher {
   bool changed_ = true;      // the object has never been published
   uint64_t change_seq_ = 0;  // markChanged() calls, to wake the worker once per call
   bool stopping_ = false;
+  // The latest observe() not yet taken: outer empty = none; inner empty = deleted.
+  std::optional<std::optional<nlohmann::json>> observed_;
   PublisherStats stats_;
   std::thread worker_;
+  std::unique_ptr<ObjectWatch> watch_;
 };
 
 }  // namespace topod::kube

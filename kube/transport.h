@@ -22,6 +22,9 @@ struct HttpRequest {
   std::string body;
   // Whole-request limit (connect, TLS, send, answer).
   std::chrono::milliseconds timeout{10000};
+  // For stream(): polled while waiting for data (about once a second); true ends the request
+  // early, which is not an error. Empty: never.
+  std::function<bool()> cancelled;
 };
 
 struct HttpResponse {

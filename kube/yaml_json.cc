@@ -133,4 +133,113 @@ Result<nlohmann::json> parseYaml(std::string_view text) {
   return parser.document();
 }
 
+namespace {
+
+// Whether a plain scalar `text` would resolve to something other than a string in YAML 1.2's
+// core schema or YAML 1.1 (bools such as "yes", "on", "y"; "~"; numbers in any form).
+bool needsQuotes(const std::string& text) {
+  if (text.empty()) return true;
+  static const char* const kSpecial[] = {"~",     "null", "Null", "NULL", "true", "True", "TRUE", "false", "False",
+                                         "FALSE", "yes",  "Yes",  "YES",  "no",   "No",   "NO",   "on",    "On",
+                                         "ON",    "off",  "Off",  "OFF",  "y",    "Y",    "n",    "N",     "<<"};
+  for (const char* special : kSpecial) {
+    if (text == special) return true;
+  }
+  // Anything starting like a number (digits, sign, dot) may be one: "1e3", ".5", "0x1f", "1_000".
+  const char first = text[0];
+  if ((first >= '0' && first <= '9') || first == '-' || first == '+' || first == '.') return true;
+  return false;
+}
+
+class Emitter {
+ public:
+  explicit Emitter(std::string& out) : out_(out) {
+    yaml_emitter_initialize(&emitter_);
+    yaml_emitter_set_output(&emitter_, &Emitter::write, this);
+    yaml_emitter_set_unicode(&emitter_, 1);
+    yaml_emitter_set_width(&emitter_, -1);  // no folding of long strings
+  }
+  ~Emitter() { yaml_emitter_delete(&emitter_); }
+  Emitter(const Emitter&) = delete;
+  Emitter& operator=(const Emitter&) = delete;
+
+  Status document(const nlohmann::json& value) {
+    yaml_event_t event;
+    yaml_stream_start_event_initialize(&event, YAML_UTF8_ENCODING);
+    TOPOD_RETURN_IF_ERROR(emit(event));
+    yaml_document_start_event_initialize(&event, nullptr, nullptr, nullptr, 1);
+    TOPOD_RETURN_IF_ERROR(emit(event));
+    TOPOD_RETURN_IF_ERROR(node(value));
+    yaml_document_end_event_initialize(&event, 1);
+    TOPOD_RETURN_IF_ERROR(emit(event));
+    yaml_stream_end_event_initialize(&event);
+    return emit(event);
+  }
+
+ private:
+  static int write(void* self, unsigned char* buffer, size_t size) {
+    static_cast<Emitter*>(self)->out_.append(reinterpret_cast<const char*>(buffer), size);
+    return 1;
+  }
+
+  Status emit(yaml_event_t& event) {
+    // yaml_emitter_emit takes the event over, on failure too.
+    if (yaml_emitter_emit(&emitter_, &event) == 0) {
+      return Error::internal(std::string("YAML emitter: ") +
+                             (emitter_.problem != nullptr ? emitter_.problem : "unknown error"));
+    }
+    return okStatus();
+  }
+
+  Status scalar(const std::string& text, bool is_string) {
+    yaml_event_t event;
+    const bool quote = is_string && needsQuotes(text);
+    yaml_scalar_event_initialize(&event, nullptr, nullptr,
+                                 reinterpret_cast<yaml_char_t*>(const_cast<char*>(text.data())),
+                                 static_cast<int>(text.size()), quote ? 0 : 1, 1,
+                                 quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+    return emit(event);
+  }
+
+  Status node(const nlohmann::json& value) {
+    yaml_event_t event;
+    if (value.is_object()) {
+      yaml_mapping_start_event_initialize(&event, nullptr, nullptr, 1, YAML_BLOCK_MAPPING_STYLE);
+      TOPOD_RETURN_IF_ERROR(emit(event));
+      for (const auto& [key, item] : value.items()) {
+        TOPOD_RETURN_IF_ERROR(scalar(key, true));
+        TOPOD_RETURN_IF_ERROR(node(item));
+      }
+      yaml_mapping_end_event_initialize(&event);
+      return emit(event);
+    }
+    if (value.is_array()) {
+      // An empty sequence can only be written in flow style ("[]").
+      yaml_sequence_start_event_initialize(&event, nullptr, nullptr, 1,
+                                           value.empty() ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE);
+      TOPOD_RETURN_IF_ERROR(emit(event));
+      for (const auto& item : value) TOPOD_RETURN_IF_ERROR(node(item));
+      yaml_sequence_end_event_initialize(&event);
+      return emit(event);
+    }
+    if (value.is_string()) return scalar(value.get<std::string>(), true);
+    // Numbers, booleans and null: JSON's text is also YAML's.
+    return scalar(value.dump(), false);
+  }
+
+  std::string& out_;
+  yaml_emitter_t emitter_;
+};
+
+}  // namespace
+
+Result<std::string> toYaml(const nlohmann::json& value) {
+  std::string out;
+  {
+    Emitter emitter(out);
+    TOPOD_RETURN_IF_ERROR(emitter.document(value));
+  }
+  return out;
+}
+
 }  // namespace topod::kube

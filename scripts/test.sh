@@ -36,14 +36,17 @@ build_and_test() {
 }
 
 build_and_test build/release
-# End-to-end on a real containerd (docs/e2e.md): root only; -V prints each scenario's timing.
 if [ "$(id -u)" -eq 0 ]; then
-  echo "== e2e build/release"
-  TOPOD_E2E=1 ctest --test-dir build/release --output-on-failure -V -L e2e
-  # The NodeResourceTopology publisher against a real API server (docs/kubernetes.md); the first
-  # run fetches and builds the server (minutes), later ones reuse the cache.
+  # The NodeResourceTopology publisher and the eviction responder against a real API server
+  # (docs/kubernetes.md); the first run fetches and builds the server (minutes), later ones reuse
+  # the cache, as the e2e run below does.
   echo "== kube build/release"
   ctest --test-dir build/release --output-on-failure -V -L kube
+  # End-to-end on a real containerd (docs/e2e.md), with the test API server beside it
+  # (TOPOD_E2E_KUBE: the NodeResourceTopology object must follow every pin): root only; -V prints
+  # each scenario's timing.
+  echo "== e2e build/release"
+  TOPOD_E2E=1 TOPOD_E2E_KUBE=1 ctest --test-dir build/release --output-on-failure -V -L e2e
   # The qemu VM (docs/vm.md): several NUMA nodes, systemd as PID 1, cgroup v2 and v1; the image
   # is built from Debian packages once and cached, each test boots it once (one VM at a time).
   echo "== vm build/release"

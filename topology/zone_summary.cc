@@ -52,8 +52,8 @@ std::vector<Zone> summarizeZones(const Topology& topology, const ZoneSummaryOpti
     for (const auto& [size, pages] : node.hugepages) add(hugepageResourceName(size), toInt64(size * pages), 0);
     std::map<std::string, int64_t> devices;
     for (const PciDevice& dev : topology.devices()) {
-      auto name = options.device_resources.find(dev.klass);
-      if (dev.numa == node.id && name != options.device_resources.end()) ++devices[name->second];
+      auto name = options.device_resources.nameOf(dev);
+      if (dev.numa == node.id && name) ++devices[*name];
     }
     for (const auto& [name, count] : devices) add(name, count, 0);
     zones.push_back(std::move(zone));

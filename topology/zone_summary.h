@@ -11,6 +11,7 @@
 
 #include "common/cpuset.h"
 #include "common/resource_names.h"
+#include "topology/device_resources.h"
 #include "topology/model.h"
 
 namespace topod::topology {
@@ -28,11 +29,9 @@ struct ZoneSummaryOptions {
   ZoneAmounts reserved;
   // What running pods hold: available = allocatable - used.
   ZoneAmounts used;
-  // Resource name for the devices of each class; classes absent here are not reported. The
-  // defaults are topod's own names, until configuration maps devices to device-plugin names.
-  std::map<DeviceClass, std::string> device_resources = {{DeviceClass::Gpu, "topod.io/gpu"},
-                                                         {DeviceClass::Nic, "topod.io/nic"},
-                                                         {DeviceClass::Accelerator, "topod.io/accelerator"}};
+  // The resource name each device is published under (the device plugins' names for the
+  // vendors it knows, topod's class names otherwise); unnamed devices are not reported.
+  DeviceResourceNames device_resources;
 };
 
 struct ZoneResource {

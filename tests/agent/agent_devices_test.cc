@@ -35,7 +35,8 @@ topology::Topology machineWithDevices() {
   }
   builder.addNumaNode({.id = 0, .memory_bytes = 64ULL << 30});
   builder.addNumaNode({.id = 1, .memory_bytes = 64ULL << 30});
-  builder.addDevice({.address = kGpu, .klass = topology::DeviceClass::Gpu, .name = "nvidia0", .numa = 1});
+  builder.addDevice(
+      {.address = kGpu, .klass = topology::DeviceClass::Gpu, .vendor_id = 0x10de, .name = "nvidia0", .numa = 1});
   builder.addDevice({.address = kNic, .klass = topology::DeviceClass::Nic, .name = "mlx5_0", .numa = 0});
   builder.addDevice({.address = kDisk, .klass = topology::DeviceClass::Storage, .name = "nvme0n1", .numa = 1});
   return builder.build().value();
@@ -76,7 +77,7 @@ TEST(DeviceRequestsOf, OnePerPciDeviceOfAReportedClass) {
                {"/dev/x", "c", 240, 0},
                {"/dev/null", "c", 1, 3},
                {"/dev/fifo", "p", 0, 0}};
-  std::vector<policies::DeviceRequest> expected{{.resource = "topod.io/gpu", .id = kGpu, .numa = 1},
+  std::vector<policies::DeviceRequest> expected{{.resource = "nvidia.com/gpu", .id = kGpu, .numa = 1},
                                                 {.resource = "topod.io/nic", .id = kNic, .numa = 0}};
   EXPECT_EQ(deviceRequestsOf(c, topology, resolver), expected);
 }
@@ -86,7 +87,7 @@ TEST(DeviceRequestsOf, TheFirstCandidateTheTopologyKnowsCounts) {
   FakeResolver resolver;
   nri::Container c;
   c.devices = {{"/dev/vfio/42", "c", 511, 42}, {"/dev/y", "c", 241, 0}};
-  std::vector<policies::DeviceRequest> expected{{.resource = "topod.io/gpu", .id = kGpu, .numa = 1}};
+  std::vector<policies::DeviceRequest> expected{{.resource = "nvidia.com/gpu", .id = kGpu, .numa = 1}};
   EXPECT_EQ(deviceRequestsOf(c, topology, resolver), expected);
 }
 
@@ -163,7 +164,7 @@ TEST_P(AgentDevicesTest, ExclusiveCpusSitOnTheGpusNode) {
   EXPECT_TRUE(allocation.exclusive_cpus.isSubsetOf(CpuSet::range(8, 15))) << allocation.exclusive_cpus.toString();
   EXPECT_EQ(h.runtime->cpusOf(c.id), allocation.exclusive_cpus);
   EXPECT_EQ(allocation.request.devices,
-            (std::vector<policies::DeviceRequest>{{.resource = "topod.io/gpu", .id = kGpu, .numa = 1}}));
+            (std::vector<policies::DeviceRequest>{{.resource = "nvidia.com/gpu", .id = kGpu, .numa = 1}}));
 }
 
 TEST_P(AgentDevicesTest, DevicesSurviveARestartAndAResizeThatDoesNotListThem) {

@@ -93,6 +93,47 @@ name = "${TOPOD_E2E_POLICY:-topology-aware}"
 # This 2-CPU machine: CPU 0 for the system, CPU 1 the only one that can be exclusive.
 reserved_cpus = "0"
 TOML
+  # With the test API server (TOPOD_E2E_KUBE=1, run-e2e.sh starts it): publish the NRT object.
+  if [ -n "${KUBE_RUN:-}" ]; then
+    cat >>"$RUN/topod.toml" <<TOML
+
+[kubernetes]
+enabled = true
+kubeconfig = "$KUBE_RUN/kubeconfig"
+node_name = "$E2E_NODE"
+publish_interval_ms = 500
+TOML
+  fi
+}
+
+# The NRT object of $E2E_NODE from the test API server, then the 'available' cpu of node-0;
+# prints "" when it cannot be read.
+nrt_available_cpu() {
+  # shellcheck disable=SC1091
+  . "$KUBE_RUN/env"
+  curl -sf --max-time 2 --cacert "$KUBE_RUN/serving/apiserver.crt" --cert "$KUBE_RUN/client.crt" \
+    --key "$KUBE_RUN/client.key" \
+    "https://127.0.0.1:$API_PORT/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies/$E2E_NODE" |
+    python3 -c 'import json, sys
+o = json.load(sys.stdin)
+print(next(r["available"] for z in o["zones"] if z["name"] == "node-0" for r in z["resources"] if r["name"] == "cpu"))' \
+      2>/dev/null
+}
+
+# Waits until the object shows `want` available CPUs on node-0; prints the milliseconds it took
+# from `since` (date +%s.%N), or fails after `limit_ms`.
+wait_nrt_cpu() {
+  local want=$1 since=$2 limit_ms=$3 now took
+  while :; do
+    if [ "$(nrt_available_cpu)" = "$want" ]; then
+      awk -v s="$since" -v e="$(date +%s.%N)" 'BEGIN { printf "%d", (e - s) * 1000 }'
+      return 0
+    fi
+    now=$(date +%s.%N)
+    took=$(awk -v s="$since" -v e="$now" 'BEGIN { printf "%d", (e - s) * 1000 }')
+    [ "$took" -lt "$limit_ms" ] || return 1
+    sleep 0.02
+  done
 }
 
 # True when the topod binary has the NRI agent, `topod run`. Once it does, the topod scenarios

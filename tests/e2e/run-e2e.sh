@@ -98,6 +98,7 @@ cleanup() {
   local rc=$?
   [ "$E2E_FAILED" = 0 ] || rc=1
   stop_topod
+  [ -z "${KUBE_RUN:-}" ] || "$repo/tests/kube/test-apiserver.sh" stop "$KUBE_RUN" || true
   if [ -n "$CONTAINERD_PID" ]; then
     remove_all_pods
     stop_containerd
@@ -138,6 +139,14 @@ for image in pause busybox; do
   "$RUN/containerd/usr/bin/ctr" -a "$RUN/containerd.sock" -n k8s.io images import "$RUN/images/$image.tar" >/dev/null ||
     { fail "importing $image"; exit 1; }
 done
+# TOPOD_E2E_KUBE=1: also the test API server (tests/kube/test-apiserver.sh; built once, cached),
+# and topod publishes its NodeResourceTopology object there (scenario nrt_follows_pins).
+KUBE_RUN=
+E2E_NODE=e2e-node
+if [ "${TOPOD_E2E_KUBE:-0}" = 1 ]; then
+  "$repo/tests/kube/test-apiserver.sh" start "$RUN/kube" >/dev/null || { fail "starting the test API server"; exit 1; }
+  KUBE_RUN=$RUN/kube
+fi
 write_topod_config
 setup_seconds=$(seconds_since "$t0")
 log "setup took ${setup_seconds}s ($(basename "$deb"))"
@@ -191,6 +200,8 @@ run_scenario containerd_restart 1
 run_scenario adopt_running 1
 run_scenario container_restart 1
 run_scenario container_replaced_before_stop 1
+run_scenario nrt_follows_pins 1
+run_scenario topod_rss 1
 run_scenario topod_pod 1
 
 total=$(seconds_since "$t0")

@@ -452,7 +452,8 @@ scenario_container_replaced_before_stop() {
 # The DaemonSet's container, through CRI: the image built by deploy/image/build-image.sh from the
 # topod .deb, not privileged, every capability dropped but DAC_READ_SEARCH, SYS_NICE and SYS_PTRACE
 # (page migration), read-only root, and the DaemonSet's host paths (the NRI socket's directory,
-# /sys read-only, the cgroup tree, the state directory). Its config is the harness's with the in-pod paths. Prints "POD_ID CONTAINER_ID".
+# /sys read-only, the cgroup tree, the state directory). Its config is the harness's with the
+# in-pod paths. Prints "POD_ID CONTAINER_ID".
 TOPOD_POD_IMAGE=docker.io/topod-e2e/topod:1
 start_topod_pod() {
   local pod ctr
@@ -542,4 +543,95 @@ scenario_topod_pod() {
   log "ok: the upgrade moved nothing ($after)"
   read -r _ e < <(new_pod podded-e BESTEFFORT) || return 1
   expect_cpus "$e" 0 "new BestEffort after the upgrade avoids the exclusive CPU" || return 1
+}
+
+# (k) With the test API server: the NodeResourceTopology object follows every pin and release
+# through NRI within 1 s (CPU 1 is the only exclusive CPU: node-0 'available' cpu 1 -> 0 -> 1).
+# Measured from the moment topod pinned or released (its log line's timestamp) to the moment
+# the object read from the API server shows it; the test config publishes at most every 500 ms.
+topod_event_time() { # PATTERN: the epoch seconds of topod's last log line matching it
+  local stamp
+  stamp=$(grep -E "$1" "$RUN/topod.log" | tail -n1 | cut -d' ' -f1)
+  [ -n "$stamp" ] && date -d "$stamp" +%s.%N
+}
+
+# The object as the API server streams it: a watch of $E2E_NODE's object, each event line
+# stamped when it arrives; nrt_seen then turns them into "EPOCH VALUE" (node-0's available cpu).
+# Starts it in the background; NRT_WATCH_PID is curl's pid (kill it to end the watch).
+nrt_watch() {
+  # shellcheck disable=SC1091
+  . "$KUBE_RUN/env"
+  curl -sN --cacert "$KUBE_RUN/serving/apiserver.crt" --cert "$KUBE_RUN/client.crt" --key "$KUBE_RUN/client.key" \
+    "https://127.0.0.1:$API_PORT/apis/topology.node.k8s.io/v1alpha2/noderesourcetopologies?watch=1&fieldSelector=metadata.name%3D$E2E_NODE" \
+    > >(while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done >"$RUN/nrt-events") &
+  NRT_WATCH_PID=$!
+}
+nrt_seen() {
+  python3 - "$RUN/nrt-events" >"$RUN/nrt-seen" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    stamp, _, event = line.partition(" ")
+    try:
+        zones = json.loads(event)["object"]["zones"]
+    except (ValueError, KeyError):
+        continue
+    for z in zones:
+        for r in z["resources"] if z["name"] == "node-0" else []:
+            if r["name"] == "cpu":
+                print(stamp, r["available"])
+PY
+}
+
+# Milliseconds from EVENT (epoch) until the watch first showed VALUE at or after it; "" if never.
+nrt_latency() {
+  awk -v t="$1" -v want="$2" '$1 >= t && $2 == want { printf "%d", ($1 - t) * 1000; exit }' "$RUN/nrt-seen"
+}
+
+scenario_nrt_follows_pins() {
+  if [ -z "${KUBE_RUN:-}" ]; then
+    log "no test API server (TOPOD_E2E_KUBE=1 starts one): skipped"
+    return 0
+  fi
+  ensure_topod || return 1
+  local took since g pod i rc=0 events=() latencies=()
+  took=$(wait_nrt_cpu 1 "$(date +%s.%N)" 10000) || { fail "NRT object not published within 10 s"; return 1; }
+  nrt_watch
+  for i in 1 2 3 4 5; do
+    read -r pod g < <(new_pod "nrt-g$i" GUARANTEED_1CPU) || { rc=1; break; }
+    expect_cpus "$g" 1 "Guaranteed 1 CPU gets CPU 1 exclusively" || { rc=1; break; }
+    since=$(topod_event_time "topod info: admitted uid-nrt-g$i-") || { fail "no admission logged for $i"; rc=1; break; }
+    events+=("pin $since 0")
+    wait_nrt_cpu 0 "$since" 5000 >/dev/null || { fail "pin $i not in the NRT object within 5 s"; rc=1; break; }
+    remove_pod "$pod" || { fail "removing pod $i"; rc=1; break; }
+    since=$(topod_event_time "topod info: released uid-nrt-g$i-") || { fail "no release logged for $i"; rc=1; break; }
+    events+=("release $since 1")
+    wait_nrt_cpu 1 "$since" 5000 >/dev/null || { fail "release $i not in the NRT object within 5 s"; rc=1; break; }
+  done
+  kill "$NRT_WATCH_PID" 2>/dev/null
+  wait "$NRT_WATCH_PID" 2>/dev/null
+  sleep 0.2  # the stamping loop writes its last lines after curl ends
+  [ "$rc" = 0 ] || return 1
+  nrt_seen
+  local event what at want
+  for event in "${events[@]}"; do
+    read -r what at want <<<"$event"
+    took=$(nrt_latency "$at" "$want")
+    [ -n "$took" ] || { fail "the watch never showed the $what at $at"; return 1; }
+    latencies+=("$what:${took}ms")
+    [ "$took" -le 1000 ] || fail "$what published ${took} ms after topod made it (limit 1000 ms)"
+  done
+  log "NRT object after each pin and release (topod's log line -> the watch event): ${latencies[*]}"
+  [ "$E2E_FAILED" = 0 ]
+}
+
+# (l) A figure, not a check: topod's resident memory after five Guaranteed pods came and went;
+# with TOPOD_E2E_KUBE=1 it includes the Kubernetes client, publisher and watch.
+scenario_topod_rss() {
+  ensure_topod || return 1
+  local i pod g
+  for i in 1 2 3 4 5; do
+    read -r pod g < <(new_pod "rss-g$i" GUARANTEED_1CPU) || return 1
+    remove_pod "$pod" || { fail "removing pod $i"; return 1; }
+  done
+  log "topod resident memory ($([ -n "${KUBE_RUN:-}" ] && echo "with" || echo "without") [kubernetes]): $(grep VmRSS "/proc/$TOPOD_PID/status")"
 }

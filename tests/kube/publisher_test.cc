@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "kube/nrt_object.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_object_client.h"
@@ -16,10 +18,10 @@ const std::string kPath = nrtPath("worker-1");
 
 // A publisher over the fake server whose desired object carries `value` as an attribute.
 struct PublisherHarness {
-  PublisherHarness() {
+  explicit PublisherHarness(Clock::Duration min_interval = seconds(1)) {
     PublisherOptions options;
     options.node_name = "worker-1";
-    options.min_interval = seconds(1);
+    options.min_interval = min_interval;
     options.resync_interval = seconds(60);
     publisher = std::make_unique<NrtPublisher>(
         server, options, clock,
@@ -222,6 +224,106 @@ TEST(NrtPublisherTest, WorkerThreadPublishesAndStops) {
       std::chrono::seconds(5));
   publisher.stop();
   EXPECT_TRUE(seen);
+}
+
+// What a watch reports reaches the publisher through observe(); these drive it by hand.
+TEST(NrtPublisherTest, ObservedEditBySomeoneElseIsCorrectedFromTheWatchedObject) {
+  PublisherHarness h;
+  h.publisher->runOnce();
+  h.server.takeLog();
+  h.clock.advance(milliseconds(300));
+  auto edited = *h.server.object(kPath);
+  edited["attributes"] = nlohmann::json::array();
+  h.server.putBehindBack(kPath, edited);
+  h.publisher->observe(h.server.object(kPath));
+  // Within the interval since the last write: it waits for the interval, then writes.
+  auto next = h.publisher->runOnce();
+  EXPECT_EQ(next, h.clock.now() + milliseconds(700));
+  EXPECT_TRUE(h.server.takeLog().empty());
+  h.clock.advance(milliseconds(700));
+  h.publisher->runOnce();
+  // The watched object carries the resourceVersion: a PUT at once, no GET first.
+  EXPECT_EQ(h.server.takeLog(), (std::vector<std::string>{"PUT " + kPath}));
+  EXPECT_EQ(h.published(), h.want());
+  EXPECT_EQ(h.publisher->stats().foreign_changes, 1u);
+}
+
+TEST(NrtPublisherTest, ObservedEchoOfOwnWriteIsIgnored) {
+  PublisherHarness h;
+  h.publisher->runOnce();
+  h.server.takeLog();
+  h.clock.advance(seconds(2));
+  h.publisher->observe(h.server.object(kPath));
+  h.publisher->runOnce();
+  EXPECT_TRUE(h.server.takeLog().empty());
+  EXPECT_EQ(h.publisher->stats().foreign_changes, 0u);
+  EXPECT_EQ(h.builds, 1) << "an echo does not even rebuild the object";
+}
+
+TEST(NrtPublisherTest, ObservedDeletionIsRecreatedWithinTheInterval) {
+  PublisherHarness h;
+  h.publisher->runOnce();
+  h.server.takeLog();
+  h.clock.advance(seconds(2));
+  h.server.deleteBehindBack(kPath);
+  h.publisher->observe(std::nullopt);
+  h.publisher->runOnce();
+  EXPECT_EQ(h.server.takeLog(), (std::vector<std::string>{"GET " + kPath, "POST " + kPath}));
+  EXPECT_EQ(h.published(), h.want());
+  EXPECT_EQ(h.publisher->stats().foreign_changes, 1u);
+}
+
+TEST(NrtPublisherTest, ObservedOldEchoAfterANewerWriteStillConverges) {
+  PublisherHarness h;
+  h.publisher->runOnce();
+  auto first = *h.server.object(kPath);
+  h.clock.advance(seconds(2));
+  h.value = 1;
+  h.publisher->markChanged();
+  h.publisher->runOnce();
+  h.server.takeLog();
+  // The watch lags: the echo of the first write arrives after the second write.
+  h.publisher->observe(first);
+  h.value = 2;
+  h.clock.advance(seconds(2));
+  h.publisher->runOnce();
+  EXPECT_EQ(h.server.takeLog(), (std::vector<std::string>{"PUT " + kPath, "GET " + kPath, "PUT " + kPath}));
+  EXPECT_EQ(h.published(), h.want());
+}
+
+// The whole loop on the fake server: the publisher's thread and its watch's thread, with the
+// fake clock (no resync falls due; only the watch can notice). No interval, so that the test
+// needs no clock steps (the interval is covered above).
+TEST(NrtPublisherTest, WatchCorrectsEditsAndDeletionsBySomeoneElseWithoutAResync) {
+  PublisherHarness h(Clock::Duration::zero());
+  h.publisher->runOnce();
+  nlohmann::json start = *h.server.object(kPath);
+  h.publisher = std::make_unique<NrtPublisher>(  // a fresh start on an up-to-date object
+      h.server, PublisherOptions{.node_name = "worker-1", .min_interval = Clock::Duration::zero()}, h.clock,
+      [&]() -> Result<nlohmann::json> {
+        NrtAttributes attributes;
+        attributes.pods_fingerprint = h.want();
+        return nrtObject("worker-1", {}, attributes);
+      },
+      nullptr);
+  h.publisher->runOnce();  // reads the object: nothing to write
+  h.publisher->watchWith(h.server);
+  h.publisher->start();
+  for (int i = 0; i < 1000000 && h.publisher->watchStats().lists == 0; ++i) std::this_thread::yield();
+  auto wanted = [&](const nlohmann::json& object) {
+    return object.value("attributes", nlohmann::json()).dump().find(h.want()) != std::string::npos;
+  };
+  auto edited = start;
+  edited["attributes"] = nlohmann::json::array();
+  h.server.putBehindBack(kPath, edited);
+  EXPECT_TRUE(h.server.waitFor(kPath, wanted, seconds(10)));
+  h.server.deleteBehindBack(kPath);
+  EXPECT_TRUE(h.server.waitFor(kPath, wanted, seconds(10)));
+  h.publisher->stop();
+  EXPECT_EQ(h.publisher->stats().foreign_changes, 2u);
+  EXPECT_EQ(h.publisher->stats().writes, 2u);  // the correction and the re-creation
+  EXPECT_EQ(h.publisher->watchStats().lists, 1u);
+  EXPECT_GE(h.publisher->watchStats().events, 4u);  // create, edit, correction, delete, re-create
 }
 
 }  // namespace

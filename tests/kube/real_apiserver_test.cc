@@ -234,6 +234,37 @@ TEST_F(RealApiServerTest, DeletedBySomeoneElseIsRecreated) {
   EXPECT_GE(p->stats().creates, 2u);
 }
 
+TEST_F(RealApiServerTest, WatchCorrectsEditsAndDeletionsBySomeoneElseWithinTheInterval) {
+  Node node("watched-self-node");
+  // No resync during the test: only the watch of its own object can notice.
+  auto p = publisher(node, seconds(1), seconds(3600));
+  p->watchWith(*client_);
+  p->start();
+  ASSERT_TRUE(waitPublished(node, seconds(10)));
+  std::vector<double> took_ms;
+  for (int i = 0; i < 8; ++i) {
+    if (i % 2 == 0) {
+      auto patched = client_->mergePatch(nrtPath(node.name()), {{"attributes", nlohmann::json::array()}});
+      ASSERT_TRUE(patched) << patched.error().toString();
+    } else {
+      ASSERT_TRUE(client_->remove(nrtPath(node.name())));
+    }
+    auto took = waitPublished(node, seconds(5));
+    ASSERT_TRUE(took) << "foreign " << (i % 2 == 0 ? "edit" : "deletion") << " " << i << " not corrected in 5 s";
+    took_ms.push_back(std::chrono::duration<double, std::milli>(*took).count());
+  }
+  p->stop();
+  std::sort(took_ms.begin(), took_ms.end());
+  std::printf(
+      "foreign edits and deletions corrected by the watch (min_interval 1 s, no resync, %zu): p50 %.0f ms, "
+      "max %.0f ms; %llu foreign changes seen, %llu lists, %llu events\n",
+      took_ms.size(), took_ms[took_ms.size() / 2], took_ms.back(),
+      static_cast<unsigned long long>(p->stats().foreign_changes),
+      static_cast<unsigned long long>(p->watchStats().lists), static_cast<unsigned long long>(p->watchStats().events));
+  EXPECT_EQ(p->stats().foreign_changes, 8u);
+  EXPECT_LE(took_ms.back(), 1500) << "corrected within the 1 s interval plus one round trip";
+}
+
 TEST_F(RealApiServerTest, ServerRestartAndServerDownThenConverges) {
   Node node("outage-node");
   auto p = publisher(node, milliseconds(200), seconds(5));

@@ -67,6 +67,18 @@ expect_error "json:$malformed/smt-siblings-disagree.json" "disagrees with its SM
 [ $? = 1 ] && grep -q "/nonexistent-root" "$work/err" || fail "missing --sysfs-root: $(cat "$work/err")"
 expect_error "bogus:thing" "known: live, xml:PATH, synthetic:DESC, json:PATH"
 
+# The NodeResourceTopology object as YAML: the same object as the JSON output (devices under
+# their device plugins' names; quantities stay strings, so they are quoted).
+gpu=$fixtures/topology/gpu-2s-2x16c-smt2-4gpu-2nic.xml
+"$topod" topology --source xml:"$gpu" --output nrt --node n1 >"$work/nrt.json" || fail "nrt json"
+"$topod" topology --source xml:"$gpu" --output nrt-yaml --node n1 >"$work/nrt.yaml" || fail "nrt yaml"
+grep -q '^kind: NodeResourceTopology$' "$work/nrt.yaml" || fail "nrt-yaml: no kind line: $(head -5 "$work/nrt.yaml")"
+grep -q '^  name: n1$' "$work/nrt.yaml" || fail "nrt-yaml: no metadata.name"
+grep -q 'name: nvidia.com/gpu' "$work/nrt.yaml" || fail "nrt-yaml: no nvidia.com/gpu resource"
+grep -q 'capacity: "2"' "$work/nrt.yaml" || fail "nrt-yaml: quantities are not quoted strings"
+[ "$(grep -c 'name: node-[0-9]' "$work/nrt.yaml")" = "$(grep -c '"name": "node-[0-9]' "$work/nrt.json")" ] ||
+  fail "nrt-yaml and nrt disagree on zones and costs"
+
 # A bad --output is a usage error (CLI11), not a crash.
 "$topod" topology --output yaml >/dev/null 2>&1
 rc=$?

@@ -28,11 +28,11 @@ TEST(ZoneSummaryTest, OneNodeZonePerNumaNodeWithDistancesAsCosts) {
   EXPECT_EQ(zones[0].costs, (std::vector<ZoneCost>{{"node-0", 10}, {"node-1", 21}}));
   std::vector<std::string> names;
   for (const ZoneResource& r : zones[0].resources) names.push_back(r.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"cpu", "memory", "hugepages-2Mi", "hugepages-1Gi", "topod.io/gpu",
+  EXPECT_EQ(names, (std::vector<std::string>{"cpu", "memory", "hugepages-2Mi", "hugepages-1Gi", "nvidia.com/gpu",
                                              "topod.io/nic"}));
   EXPECT_EQ(*find(zones[0], "cpu"), (ZoneResource{"cpu", 32, 32, 32}));
   EXPECT_EQ(find(zones[0], "hugepages-1Gi")->capacity, 16LL << 30);
-  EXPECT_EQ(find(zones[1], "topod.io/gpu")->capacity, 2);
+  EXPECT_EQ(find(zones[1], "nvidia.com/gpu")->capacity, 2);
   EXPECT_EQ(find(zones[0], "memory")->available, 500LL << 30);
 }
 
@@ -64,10 +64,36 @@ TEST(ZoneSummaryTest, DeviceClassesWithoutANameAreLeftOut) {
   auto t = loadTopology("xml:" + kFixtureDir + "gpu-2s-2x16c-smt2-4gpu-2nic.xml");
   ASSERT_TRUE(t.has_value());
   ZoneSummaryOptions options;
-  options.device_resources = {{DeviceClass::Gpu, "nvidia.com/gpu"}};
+  options.device_resources =
+      DeviceResourceNames({{.klass = DeviceClass::Gpu, .vendor_id = 0x10de, .resource = "nvidia.com/gpu"}});
   auto zones = summarizeZones(*t, options);
   EXPECT_EQ(find(zones[0], "nvidia.com/gpu")->capacity, 2);
   EXPECT_EQ(find(zones[0], "topod.io/nic"), nullptr);
+}
+
+TEST(ZoneSummaryTest, DevicesCarryTheirDevicePluginsNamesByDefault) {
+  auto t = loadTopology("xml:" + kFixtureDir + "gpu-2s-2x16c-smt2-4gpu-2nic.xml");
+  ASSERT_TRUE(t.has_value());
+  auto zones = summarizeZones(*t);
+  // NVIDIA GPUs (vendor 10de) as NVIDIA's device plugin advertises them; NICs keep topod's name.
+  EXPECT_EQ(find(zones[0], "nvidia.com/gpu")->capacity, 2);
+  EXPECT_EQ(find(zones[1], "nvidia.com/gpu")->capacity, 2);
+  EXPECT_EQ(find(zones[0], "topod.io/gpu"), nullptr);
+  EXPECT_EQ(find(zones[0], "topod.io/nic")->capacity, 1);
+}
+
+TEST(DeviceResourceNamesTest, FirstMatchingRuleWinsAndUnmatchedDevicesHaveNoName) {
+  DeviceResourceNames names;
+  PciDevice gpu{.address = "0000:01:00.0", .klass = DeviceClass::Gpu, .vendor_id = 0x1002};
+  EXPECT_EQ(names.nameOf(gpu), "amd.com/gpu");
+  gpu.vendor_id = 0x8086;
+  EXPECT_EQ(names.nameOf(gpu), "gpu.intel.com/i915");
+  gpu.vendor_id = 0x1234;
+  EXPECT_EQ(names.nameOf(gpu), "topod.io/gpu");
+  PciDevice storage{.address = "0000:02:00.0", .klass = DeviceClass::Storage, .vendor_id = 0x144d};
+  EXPECT_EQ(names.nameOf(storage), std::nullopt);
+  DeviceResourceNames only_nic({{.klass = DeviceClass::Nic, .vendor_id = std::nullopt, .resource = "intel.com/sriov"}});
+  EXPECT_EQ(only_nic.nameOf(gpu), std::nullopt);
 }
 
 struct QuantityRow {
