@@ -22,16 +22,9 @@ k8s_version=v1.36.4
 
 log() { echo "test-apiserver: $*" >&2; }
 
+# The Debian archive this machine's apt uses (scripts/debian-mirror.sh); only the suite changes.
 find_mirror() {
-  local mirror
-  mirror=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' \
-    /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n1 || true)
-  if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
-    mirror=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
-      /etc/apt/sources.list | head -n1 || true)
-  fi
-  [ -n "$mirror" ] || { log "no Debian mirror found in /etc/apt"; exit 1; }
-  echo "$mirror"
+  "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/debian-mirror.sh"
 }
 
 fetch() {
