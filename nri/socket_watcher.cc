@@ -123,6 +123,7 @@ bool InotifySocketWatcher::handleEvents() {
   alignas(inotify_event) char buffer[kEventBuffer];
   bool appeared = false;
   bool rearm = false;
+  std::string lost;  // the watched directory, when it went away
   for (;;) {
     const ssize_t n = ::read(inotify_fd_.get(), buffer, sizeof(buffer));
     if (n <= 0) break;  // EAGAIN: all read
@@ -139,6 +140,7 @@ bool InotifySocketWatcher::handleEvents() {
       if (event->wd != wd_) continue;  // a watch replaced meanwhile
       if ((event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0) {
         rearm = true;  // the watched directory went away: climb
+        lost = watched_dir_;
         continue;
       }
       if ((event->mask & (IN_CREATE | IN_MOVED_TO)) == 0 || event->len == 0) continue;
@@ -154,6 +156,14 @@ bool InotifySocketWatcher::handleEvents() {
     }
   }
   if (rearm) (void)arm();  // an error leaves no watch; the plugin's safety re-check remains
+  if (!lost.empty()) {
+    // The directory may have come back before the new watch was set (rmdir and mkdir in quick
+    // succession): the watch then lands on it again, or deeper, and its creation event is gone.
+    // Every directory watched lies on the way to the socket, so a path at least as long is that
+    // far along: say so, as the creation event would have.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (wd_ >= 0 && watched_dir_.size() >= lost.size()) appeared = true;
+  }
   return appeared;
 }
 
