@@ -453,7 +453,8 @@ scenario_container_replaced_before_stop() {
 # topod .deb, not privileged, every capability dropped but DAC_READ_SEARCH, SYS_NICE and SYS_PTRACE
 # (page migration), read-only root, and the DaemonSet's host paths (the NRI socket's directory,
 # /sys read-only, the cgroup tree, the state directory). Its config is the harness's with the
-# in-pod paths. Prints "POD_ID CONTAINER_ID".
+# in-pod paths and without [kubernetes] (with TOPOD_E2E_KUBE the host's topod publishes; the pod
+# has no kubeconfig mounted). Prints "POD_ID CONTAINER_ID".
 TOPOD_POD_IMAGE=docker.io/topod-e2e/topod:1
 start_topod_pod() {
   local pod ctr
@@ -461,7 +462,8 @@ start_topod_pod() {
   chmod 0700 "$RUN/topod-pod/state"
   sed -e "s|^state_dir = .*|state_dir = \"/var/lib/topod\"|" \
     -e "/^\[nri\]/,/^\[/ s|^socket_path = .*|socket_path = \"/var/run/nri/nri.sock\"|" \
-    -e "/^\[api\]/,/^\[/ s|^socket_path = .*|socket_path = \"/run/topod/api.sock\"|" "$RUN/topod.toml" >"$RUN/topod-pod/etc/topod.toml"
+    -e "/^\[api\]/,/^\[/ s|^socket_path = .*|socket_path = \"/run/topod/api.sock\"|" \
+    -e "/^\[kubernetes\]/,/^\[/ { /^\[kubernetes\]/d; /^\[/!d }" "$RUN/topod.toml" >"$RUN/topod-pod/etc/topod.toml"
   TOPOD_CONNECTIONS_BEFORE=$(topod_connections)
   pod=$(run_pod topod "uid-topod-$RANDOM" "${BURSTABLE[@]}") || return 1
   # The NRI socket is $RUN/nri.sock: the run directory stands for the host's /var/run/nri.
