@@ -3,7 +3,7 @@
 # and enables the unit; `systemctl start` returns once topod sent READY (Type=notify); the
 # watchdog keeps it alive (a drop-in shortens WatchdogSec to 4 s so 12 s cover three periods);
 # `systemctl reload` makes it re-read its config (SIGHUP), and an invalid config is refused with
-# the old one kept; `systemctl stop` leaves a folded state directory; remove keeps the state,
+# the old one kept; `systemctl stop` closes the checkpoint cleanly; remove keeps the state,
 # purge deletes it. No runtime runs: topod waits for the NRI socket, as it does before containerd.
 set -u
 fail() {
@@ -41,12 +41,19 @@ echo "ok   an invalid config is refused and topod keeps running"
 sed -i '/this is = = not toml/d' /etc/topod/topod.toml
 
 systemctl stop topod || fail "systemctl stop"
-[ -f /var/lib/topod/state.json ] || fail "no /var/lib/topod/state.json after stop"
+[ "$(state ActiveState)" = inactive ] || fail "not inactive after stop: $(state ActiveState)"
+journalctl -u topod --no-pager | grep -q 'stopped; 0 container allocations checkpointed' ||
+  fail "no clean-stop line in the journal"
+[ "$(stat -c %a /var/lib/topod)" = 700 ] || fail "/var/lib/topod is not 0700"
+# Nothing was allocated (no runtime runs here), so there is nothing to fold: no journal segment
+# may hold a record after a clean stop.
 for segment in /var/lib/topod/journal.*; do
   [ -e "$segment" ] || continue
   [ -s "$segment" ] && fail "journal segment $segment still holds records after a clean stop"
 done
-echo "ok   stop left state.json and no journal records"
+ls -la /var/lib/topod
+echo "ok   stop was clean: the checkpoint closed, no journal records left"
+mkdir -p /var/lib/topod && touch /var/lib/topod/state.json  # stands for what a node's topod keeps
 
 dpkg -r topod || fail "dpkg -r"
 [ -f /var/lib/topod/state.json ] || fail "remove deleted the state"
