@@ -2,10 +2,11 @@
 // pod streams on fixture machines go through topod's own admission (the static policy with
 // single-numa-node and the Static memory manager); after every step the node's object is
 // published through NrtPublisher and READ BACK from the server, and a test-side implementation
-// of the scheduler-plugins NodeResourceTopologyMatch Filter (single-numa-node, container and pod
-// scope; cpu, memory, hugepages, devices; ../shared/reference/k8s-apis.md §1.5) decides on the
-// object as the scheduler would see it. For every Guaranteed pod "fits" must equal "topod
-// admits". Run by run-real-apiserver-test.sh (label "kube").
+// of the scheduler-plugins NodeResourceTopologyMatch Filter decides on the object as the
+// scheduler would see it: single-numa-node, container and pod scope, cpu, memory, hugepages and
+// devices, a request fitting when one NUMA zone's "available" covers every resource it asks
+// (kubernetes-sigs/scheduler-plugins, pkg/noderesourcetopology, the filter). For every Guaranteed
+// pod "fits" must equal "topod admits". Run by run-real-apiserver-test.sh (label "kube").
 #include <gtest/gtest.h>
 
 #include <cstdio>
