@@ -463,7 +463,19 @@ TEST_F(RealEviction, TheApiServerDownMidWarningDelaysTheCompletionOnly) {
   const std::string script = std::string(TOPOD_KUBE_SCRIPT) + " ";
   ASSERT_EQ(std::system((script + "stop-server " + evictionRunDir()).c_str()), 0);
   workloads_.say(podUid(1), {WorkloadState::Done, 100, "saved while the server was down"});
-  std::this_thread::sleep_for(seconds(3));  // the server stays down a while (what is tested)
+  // While the server is down the workload's "done" is read and the warning finishes, but the
+  // completion cannot reach the server: it stays unreported until the server is back.
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& warning : warnings_->warnings()) {
+      if (warning.pod_uid == podUid(1) && warning.phase == WarningPhase::Finished) return true;
+    }
+    return false;
+  }));
+  for (const auto& warning : warnings_->warnings()) {
+    if (warning.pod_uid == podUid(1)) {
+      EXPECT_FALSE(warning.completion_reported);
+    }
+  }
   ASSERT_EQ(std::system((script + "start-server " + evictionRunDir()).c_str()), 0);
   ASSERT_TRUE(eventually(
       [&] {
