@@ -173,6 +173,8 @@ class Agent final : public nri::EventHandler {
     std::vector<Refusal> refusals;  // oldest first
   };
   View view() const;
+  // The machine the agent places on (for explanations of restored allocations).
+  const topology::Topology& topology() const { return topology_; }
   // What the policy would decide for `pod`: its containers admitted in order on a copy of the
   // live State (each decision applied to the copy before the next; a regular init container's
   // allocation is released before the next container, as if it had completed). Changes nothing. Error

@@ -1,7 +1,10 @@
 #include "agent/api_backend.h"
 
 #include <set>
+#include <string>
 #include <utility>
+
+#include "policies/cpu_shape.h"
 
 namespace topod::agent {
 
@@ -56,6 +59,21 @@ api::ContainerExplanation admitted(const ContainerKey& key, const policies::Cont
                                    .exclusive_cpus = allocation.exclusive_cpus,
                                    .explanation = explanation,
                                    .reason = {}};
+}
+
+// An allocation restored from the checkpoint: the policy's words at admission are not persisted,
+// so say what it holds and that the restore checked it against this machine and these options.
+std::string restoredExplanation(const topology::Topology& topology, const policies::ContainerAllocation& allocation) {
+  std::string out =
+      "restored from the checkpoint at start-up (the policy's reasoning at admission is not kept across "
+      "restarts; the restore checked the allocation against this machine and the current options): ";
+  if (allocation.exclusive_cpus.empty()) {
+    out += "no exclusive CPUs, runs in the shared pool";
+  } else {
+    out += "exclusive " + policies::describeCpuShape(topology, allocation.exclusive_cpus);
+  }
+  if (!allocation.memory_nodes.empty()) out += "; memory pinned to NUMA " + allocation.memory_nodes.toString();
+  return out;
 }
 
 }  // namespace
@@ -142,10 +160,8 @@ Result<std::vector<api::ContainerExplanation>> AgentApiBackend::explain(const ap
     auto placement = view.placements.find(key);
     out.push_back(admitted(key, allocation,
                            placement == view.placements.end() ? policies::Placement{} : placement->second,
-                           explanation != view.explanations.end()
-                               ? explanation->second
-                               : "restored from the checkpoint at start-up (the policy's reasoning is not kept "
-                                 "across restarts)",
+                           explanation != view.explanations.end() ? explanation->second
+                                                                  : restoredExplanation(agent_.topology(), allocation),
                            names.of(key.pod_uid)));
   }
   // Refusals of containers that hold nothing now, newest first.

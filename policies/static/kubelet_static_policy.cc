@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "policies/cpu_shape.h"
+
 namespace topod::policies {
 
 Result<std::unique_ptr<KubeletStaticPolicy>> KubeletStaticPolicy::create(const topology::Topology& topology,
@@ -16,7 +18,7 @@ Result<std::unique_ptr<KubeletStaticPolicy>> KubeletStaticPolicy::create(const t
     memory.emplace(std::move(*created));
   }
   std::unique_ptr<KubeletStaticPolicy> policy(
-      new KubeletStaticPolicy(std::move(*cpu), std::move(memory), devices::DeviceHintProvider(topology)));
+      new KubeletStaticPolicy(topology, std::move(*cpu), std::move(memory), devices::DeviceHintProvider(topology)));
   // The kubelet's order (container_manager_linux.go): device manager, CPU manager, memory manager.
   std::vector<const HintProvider*> providers = {&policy->devices_, &policy->cpu_};
   if (policy->memory_.has_value()) providers.push_back(&*policy->memory_);
@@ -44,6 +46,16 @@ Result<Decision> KubeletStaticPolicy::admit(const State& state, const PodRequest
   CpuSet shared = cpu_.sharedPool(state) - decision.allocation.exclusive_cpus;
   decision.placement = placementOf(decision.allocation, shared);
   decision.explanation = std::move(admission->explanation);
+  if (!decision.allocation.exclusive_cpus.empty()) {
+    decision.explanation += "; exclusive ";
+    decision.explanation += describeCpuShape(topology_, decision.allocation.exclusive_cpus);
+    decision.explanation += "; why these CPUs: ";
+    decision.explanation +=
+        cpu_.whyTheseCpus(state, pod, container, admission->affinity.affinity, decision.allocation.exclusive_cpus);
+  } else {
+    decision.explanation +=
+        "; shared pool " + decision.placement.cpus.toString() + " (not a whole-CPU Guaranteed request)";
+  }
   return decision;
 }
 

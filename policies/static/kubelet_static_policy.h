@@ -53,11 +53,15 @@ class KubeletStaticPolicy final : public Policy {
   CpuSet reservedCpus() const override { return cpu_.reservedCpus(); }
 
  private:
-  KubeletStaticPolicy(cpu::StaticCpuPolicy cpu, std::optional<memory::StaticMemoryPolicy> memory,
-                      devices::DeviceHintProvider devices)
-      : cpu_(std::move(cpu)), memory_(std::move(memory)), devices_(std::move(devices)) {}
+  KubeletStaticPolicy(topology::Topology topology, cpu::StaticCpuPolicy cpu,
+                      std::optional<memory::StaticMemoryPolicy> memory, devices::DeviceHintProvider devices)
+      : topology_(std::move(topology)),
+        cpu_(std::move(cpu)),
+        memory_(std::move(memory)),
+        devices_(std::move(devices)) {}
   static Placement placementOf(const ContainerAllocation& allocation, const CpuSet& shared);
 
+  topology::Topology topology_;  // for the explanations' CPU shapes
   cpu::StaticCpuPolicy cpu_;
   std::optional<memory::StaticMemoryPolicy> memory_;
   devices::DeviceHintProvider devices_;

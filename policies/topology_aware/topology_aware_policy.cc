@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "policies/cpu_shape.h"
 #include "policies/topology_aware/cpu_picker.h"
 #include "policies/topology_aware/node_choice.h"
 #include "policies/topology_aware/request_class.h"
@@ -112,8 +113,11 @@ Result<Decision> TopologyAwarePolicy::admitExclusive(const State& state, const P
   alloc.request = container;
   alloc.qos = pod.qos;
   decision.placement = {picked, alloc.memory_nodes};
-  decision.explanation = "exclusive " + std::to_string(ask.cpus) + (isolated ? " isolated" : "") + " CPUs " +
-                         picked.toString() + "; " + choice->explanation;
+  decision.explanation = std::string("exclusive ") + (isolated ? "isolated " : "") +
+                         describeCpuShape(topology_, picked) + "; " + choice->explanation +
+                         "; why these CPUs: inside the chosen node(s), one L3 group when the request fits one (the "
+                         "fullest that still holds it, keeping emptier groups whole), else whole L3 groups; then whole "
+                         "free cores, lowest first, and a remainder on a partly used core";
   return decision;
 }
 

@@ -104,6 +104,44 @@ TEST_F(AgentApiBackendTest, ExplainAfterAnAdmissionGivesThePolicysReasoning) {
   EXPECT_EQ(other.error().code(), ErrorCode::NotFound);
 }
 
+TEST_F(AgentApiBackendTest, ExplainNamesTheShapeOfTheCpusAndWhyThese) {
+  auto reply = createGuaranteed("g1", 2000);
+  ASSERT_TRUE(reply.has_value());
+  auto explained = backend_->explain(api::ExplainQuery{.pod = "g1", .container = "app"});
+  ASSERT_TRUE(explained.has_value());
+  const std::string& why = explained->front().explanation;
+  EXPECT_NE(why.find("exclusive 2 CPUs " + explained->front().exclusive_cpus.toString() + ": 1 whole core"),
+            std::string::npos)
+      << why;
+  EXPECT_NE(why.find("why these CPUs: taken from the"), std::string::npos) << why;
+}
+
+// After a restart the policy's words at admission are gone; the explanation says so and still
+// says what the container holds.
+TEST_F(AgentApiBackendTest, ARestoredAllocationIsExplainedByWhatItHolds) {
+  auto reply = createGuaranteed("g1", 2000);
+  ASSERT_TRUE(reply.has_value());
+  const CpuSet cpus = *reply->adjustment.resources.cpuset_cpus;
+  backend_.reset();
+  agent_.reset();
+  AgentOptions options{.policy = defaultConfig().policy, .state_dir = dir_.path()};
+  auto restarted = Agent::create(topology_, options);
+  ASSERT_TRUE(restarted.has_value()) << restarted.error().toString();
+  agent_ = std::move(*restarted);
+  backend_ = std::make_unique<AgentApiBackend>(*agent_, [] { return true; });
+  auto explained = backend_->explain(api::ExplainQuery{.pod = "g1", .container = "app"});
+  ASSERT_TRUE(explained.has_value()) << explained.error().toString();
+  ASSERT_EQ(explained->size(), 1u);
+  EXPECT_EQ(explained->front().exclusive_cpus, cpus);
+  EXPECT_EQ(explained->front().explanation,
+            "restored from the checkpoint at start-up (the policy's reasoning at admission is not kept across "
+            "restarts; the restore checked the allocation against this machine and the current options): "
+            "exclusive 2 CPUs " +
+                cpus.toString() + ": 1 whole core (" + cpus.toString() + "); NUMA node " +
+                std::to_string(topology_.numaOf(cpus.first())) + "; package 0; L3 group " +
+                std::to_string(topology_.l3Of(cpus.first())));
+}
+
 TEST_F(AgentApiBackendTest, ExplainAfterARefusalNamesTheResourceAndTheReason) {
   // 16 CPUs, one reserved: 16 exclusive ones cannot be had.
   auto refused = createGuaranteed("big", 16000);

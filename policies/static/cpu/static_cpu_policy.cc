@@ -245,4 +245,44 @@ Status StaticCpuPolicy::allocate(const State& state, const PodRequest& pod, cons
   return okStatus();
 }
 
+std::string StaticCpuPolicy::whyTheseCpus(const State& state, const PodRequest& pod, const ContainerRequest& container,
+                                          const NodeSet& affinity, const CpuSet& chosen) const {
+  auto existing = state.containers().find(ContainerKey{pod.uid, container.name});
+  if (existing != state.containers().end() && existing->second.exclusive_cpus == chosen) {
+    return "kept: the container already held them (a restart or a retried create keeps its CPUs)";
+  }
+  std::string why;
+  const CpuSet reusable = reusableCpus(state, pod.uid);
+  const CpuSet reused = chosen & reusable;
+  if (!reused.empty()) why += "reuses " + reused.toString() + ", freed by the pod's init containers; ";
+  const CpuSet allocatable = availableCpus(state) | reusable;
+  if (affinity.empty()) {
+    why += "no NUMA affinity: taken from all " + std::to_string(allocatable.size()) + " free CPUs";
+  } else {
+    const CpuSet aligned = alignedCpus(affinity, allocatable);
+    why += "taken from the " + std::to_string(aligned.size()) + " free CPUs of " +
+           (options_.align_by_socket ? "the sockets of NUMA " : "NUMA ") + affinity.toString() +
+           " (the merged affinity)";
+    const CpuSet outside = chosen - aligned;
+    if (!outside.empty()) why += "; they were too few, so " + outside.toString() + " came from outside it";
+  }
+  why += "; rule: the kubelet's take-by-topology";
+  if (options_.distribute_cpus_across_numa) {
+    why += " (distribute-cpus-across-numa): spread evenly over the fewest NUMA nodes";
+    if (options_.full_pcpus_only) why += " in whole cores";
+    why += ", each node's share taken packed";
+  } else if (options_.distribute_cpus_across_cores) {
+    why +=
+        " (distribute-cpus-across-cores): whole NUMA nodes or sockets while the request fills one, then one "
+        "thread per core, sockets with the fewest free CPUs first";
+  } else {
+    why += ", packed: whole NUMA nodes or sockets while the request fills one, ";
+    if (options_.prefer_align_cpus_by_uncorecache) why += "then whole uncore caches, ";
+    why +=
+        "then whole cores, then single CPUs; each time from the node, socket and core with the fewest free "
+        "CPUs (so emptier ones stay whole for bigger requests), lowest id on a tie";
+  }
+  return why;
+}
+
 }  // namespace topod::policies::cpu

@@ -150,6 +150,13 @@ class StaticCpuPolicy final : public HintProvider {
   // changed and on error the old allocation stays valid. See "Resize" above.
   Result<CpuSet> resizeExclusiveCpus(const State& state, const PodRequest& pod, const ContainerRequest& resized) const;
 
+  // Why allocate() gave `chosen` to the container, in words for `topod explain`: kept from its
+  // earlier allocation, reused from the pod's init containers, taken within the merged NUMA
+  // affinity (or beyond it), and the take-by-topology rule of these options. `state` is the
+  // State allocate() saw.
+  std::string whyTheseCpus(const State& state, const PodRequest& pod, const ContainerRequest& container,
+                           const NodeSet& affinity, const CpuSet& chosen) const;
+
   // full-pcpus-only admission checks (SMTAlignmentError): the request is whole cores and, unless
   // the container already holds its CPUs, enough free whole cores remain.
   Status checkSmtAlignment(const State& state, int num_cpus, bool already_placed) const;

@@ -53,6 +53,45 @@ Decision admitAndApply(const Policy& policy, const PolicyOptions& options, State
   return *decision;
 }
 
+// `topod explain` says which CPUs and why these: their shape, the pool they came from and the
+// take-by-topology rule; a retried create keeps them and says so.
+TEST(KubeletStaticPolicyTest, ExplanationSaysWhyTheseCpus) {
+  PolicyOptions options = staticOptions();
+  options.topology_manager.policy = TopologyManagerPolicy::SingleNumaNode;
+  auto policy = make(options);
+  State state;
+  const ContainerRequest c = guaranteed("c", 2);
+  Decision first = admitAndApply(*policy, options, state, podOf("a", c), c);
+  EXPECT_NE(
+      first.explanation.find("; exclusive 2 CPUs 2-3: 1 whole core (2-3); NUMA node 0; package 0; L3 group 0"
+                             "; why these CPUs: taken from the 7 free CPUs of NUMA 0 (the merged affinity); rule: "
+                             "the kubelet's take-by-topology, packed: whole NUMA nodes or sockets while the "
+                             "request fills one, then whole cores"),
+      std::string::npos)
+      << first.explanation;
+  auto again = policy->admit(state, podOf("a", c), c);
+  ASSERT_TRUE(again.has_value()) << again.error().toString();
+  EXPECT_NE(again->explanation.find("why these CPUs: kept: the container already held them"), std::string::npos)
+      << again->explanation;
+
+  options.cpu.distribute_cpus_across_numa = true;
+  options.topology_manager.policy = TopologyManagerPolicy::None;
+  auto spread = make(options);
+  State empty;
+  const ContainerRequest wide = guaranteed("w", 4);
+  Decision decision = admitAndApply(*spread, options, empty, podOf("b", wide), wide);
+  EXPECT_NE(decision.explanation.find("no NUMA affinity: taken from all 15 free CPUs; rule: the kubelet's "
+                                      "take-by-topology (distribute-cpus-across-numa)"),
+            std::string::npos)
+      << decision.explanation;
+
+  const ContainerRequest burstable{.name = "s", .cpu_request_millis = 500};
+  auto shared = policy->admit(state, podOf("s", burstable), burstable);
+  ASSERT_TRUE(shared.has_value());
+  EXPECT_NE(shared->explanation.find("; shared pool 0-1,4-15 (not a whole-CPU Guaranteed request)"), std::string::npos)
+      << shared->explanation;
+}
+
 TEST(KubeletStaticPolicyTest, RegisteredAsStatic) {
   auto policy = make(staticOptions());
   EXPECT_EQ(policy->name(), "static");

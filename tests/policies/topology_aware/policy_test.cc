@@ -117,8 +117,11 @@ TEST(TopologyAwarePolicyTest, ExplanationNamesCandidatesAndTheChoice) {
   admitOk(*policy, state, "a", guaranteed("c", 10000, kGiB));
   Decision d = admitOk(*policy, state, "b", guaranteed("c", 4000, kGiB));
   EXPECT_EQ(d.explanation,
-            "exclusive 4 CPUs 5-6,21-22; candidates: node 0 6 free (fits, 2 left), node 1 16 free "
-            "(fits, 12 left); chose NUMA 0: best fit (2 CPUs left over)");
+            "exclusive 4 CPUs 5-6,21-22: 2 whole cores (5,21, 6,22); NUMA node 0; package 0; L3 group 0; "
+            "candidates: node 0 6 free (fits, 2 left), node 1 16 free (fits, 12 left); chose NUMA 0: best fit "
+            "(2 CPUs left over); why these CPUs: inside the chosen node(s), one L3 group when the request fits one "
+            "(the fullest that still holds it, keeping emptier groups whole), else whole L3 groups; then whole free "
+            "cores, lowest first, and a remainder on a partly used core");
   auto refused = policy->admit(state, podOf("c", {guaranteed("c", 20000, kGiB)}), guaranteed("c", 20000, kGiB));
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().message(),
