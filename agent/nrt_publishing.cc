@@ -29,8 +29,12 @@ Result<nlohmann::json> buildNrtObject(const std::string& node_name, const topolo
   // With topod's "none" policy nothing is aligned: the scheduler must not filter on NUMA.
   attributes.topology_manager_policy =
       options.policy == "none" ? "none" : std::string(topologyPolicyName(options.topology_manager.policy));
+  // topology-aware places one container at a time whatever the scope says
+  // (docs/policies/topology-aware.md): a pod-scope Filter would refuse pods topod admits.
   attributes.topology_manager_scope =
-      options.topology_manager.scope == policies::TopologyManagerScope::Pod ? "pod" : "container";
+      options.topology_manager.scope == policies::TopologyManagerScope::Pod && options.policy != "topology-aware"
+          ? "pod"
+          : "container";
   attributes.topology_manager_max_numa_nodes = options.topology_manager.max_allowable_numa_nodes;
   if (pods != nullptr) attributes.pods_fingerprint = kube::podFingerprint(*pods);
   attributes.pods_fingerprint_method = kube::kFingerprintMethodAll;

@@ -1,6 +1,7 @@
 #include "policies/nrt_view.h"
 
 #include "policies/static/cpu/static_cpu_policy.h"
+#include "policies/topology_aware/node_usage.h"
 
 namespace topod::policies {
 namespace {
@@ -13,6 +14,12 @@ int64_t toInt64(uint64_t value) {
 
 Result<CpuSet> resolveReservedCpus(const topology::Topology& topology, const PolicyOptions& options) {
   if (!options.reserved_cpus.empty() || options.reserved_cpu_count <= 0) return options.reserved_cpus;
+  if (options.policy == "topology-aware") {
+    // Its own pick (whole cores from the lowest node up), which need not be the static one's.
+    auto pools = topology_aware::makePools(topology, options);
+    if (!pools) return pools.error();
+    return pools->reserved;
+  }
   auto cpu = cpu::StaticCpuPolicy::create(topology, options);
   if (!cpu) return cpu.error();
   return cpu->reservedCpus();
@@ -21,8 +28,12 @@ Result<CpuSet> resolveReservedCpus(const topology::Topology& topology, const Pol
 std::vector<topology::Zone> nodeResourceZones(const topology::Topology& topology, const State& state,
                                               const PolicyOptions& options, const CpuSet& reserved_cpus,
                                               const topology::ZoneSummaryOptions& names) {
+  const bool topology_aware = options.policy == "topology-aware";
   topology::ZoneSummaryOptions summary = names;
   summary.reserved_cpus = reserved_cpus;
+  // topology-aware gives isolated (isolcpus=) CPUs only to pods that ask for them by annotation,
+  // never to an ordinary Guaranteed container: not allocatable for the scheduler.
+  if (topology_aware) summary.reserved_cpus |= topology.isolatedCpus();
   summary.reserved.clear();
   summary.used.clear();
   for (const auto& [node, resources] : options.reserved_memory) {
@@ -32,6 +43,9 @@ std::vector<topology::Zone> nodeResourceZones(const topology::Topology& topology
   for (const topology::NumaNode& node : topology.numaNodes()) {
     // The kernel carves huge pages out of the node's memory: not allocatable as "memory" (the
     // memory manager's machine state, policies/static/memory/machine_state.cc, subtracts them too).
+    // topology-aware charges memory against the node's whole size (topology_aware::makePools),
+    // so what it admits is what is published.
+    if (topology_aware) break;
     int64_t hugepage_bytes = 0;
     for (const auto& [size, pages] : node.hugepages) hugepage_bytes += toInt64(size * pages);
     if (hugepage_bytes > 0) summary.reserved[node.id]["memory"] += hugepage_bytes;
@@ -41,7 +55,7 @@ std::vector<topology::Zone> nodeResourceZones(const topology::Topology& topology
     if (held > 0) summary.used[node.id]["cpu"] = held;
   }
   const NumaMemory* charged = nullptr;
-  if (options.policy == "topology-aware") {
+  if (topology_aware) {
     charged = &totals.memory;
   } else if (options.memory_policy == MemoryManagerPolicy::Static) {
     charged = &totals.pinned_memory;

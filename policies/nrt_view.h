@@ -1,10 +1,12 @@
 // What the cluster's topology-aware scheduler should see of this node: the NodeResourceTopology
 // zones (topology/zone_summary.h) with `available` counted the way topod's own admission counts
 // what a new Guaranteed container could still get on each NUMA node:
-//   - cpu: the node's CPUs minus reserved CPUs minus every CPU a container holds exclusively
-//     (StateTotals::exclusive_cpus);
+//   - cpu: the node's CPUs minus reserved CPUs (as the active policy picks them for a count)
+//     minus every CPU a container holds exclusively (StateTotals::exclusive_cpus); under
+//     topology-aware also minus isolated CPUs (exclusive only for pods that ask by annotation);
 //   - memory and huge pages: allocatable is capacity minus the reservation
-//     (PolicyOptions::reserved_memory), and for memory minus the node's huge pages; available is
+//     (PolicyOptions::reserved_memory), and for memory, under the kubelet policies, minus the
+//     node's huge pages (topology-aware charges memory against the whole node); available is
 //     allocatable minus what
 //     is pinned there: the Static memory manager's pinned memory (StateTotals::pinned_memory,
 //     init-container reuse counted as the kubelet does) for the kubelet policies, every charge
@@ -29,8 +31,9 @@ std::vector<topology::Zone> nodeResourceZones(const topology::Topology& topology
                                               const PolicyOptions& options, const CpuSet& reserved_cpus,
                                               const topology::ZoneSummaryOptions& names = {});
 
-// The reserved CPUs as the kubelet-compatible CPU manager resolves them: the explicit list, or
-// the count taken by topology. Errors as the policy's own construction reports them.
+// The reserved CPUs as the active policy resolves them: the explicit list, or the count taken by
+// topology (the kubelet-compatible CPU manager's pick; topology-aware's own under that policy).
+// Errors as the policy's own construction reports them.
 Result<CpuSet> resolveReservedCpus(const topology::Topology& topology, const PolicyOptions& options);
 
 }  // namespace topod::policies

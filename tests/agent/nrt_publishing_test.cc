@@ -90,6 +90,22 @@ TEST(BuildNrtObjectTest, AttributesFollowThePolicyOptions) {
   EXPECT_EQ((*without)["attributes"].size(), 3u) << "no fingerprint when the pods are unknown";
 }
 
+TEST(BuildNrtObjectTest, TopologyAwarePublishesContainerScopeWhateverTheScopeSays) {
+  auto t = topology::loadTopology("xml:" + std::string(TOPOD_FIXTURES_DIR) + "/topology/intel-2s-2x20c-smt2.xml");
+  ASSERT_TRUE(t.has_value());
+  policies::PolicyOptions options = Config::defaultPolicyOptions();
+  options.policy = "topology-aware";
+  options.topology_manager.policy = policies::TopologyManagerPolicy::SingleNumaNode;
+  options.topology_manager.scope = policies::TopologyManagerScope::Pod;
+  auto object = buildNrtObject("n1", *t, options, policies::State{}, nullptr);
+  ASSERT_TRUE(object) << object.error().toString();
+  std::map<std::string, std::string> attrs;
+  for (const auto& a : (*object)["attributes"]) attrs[a["name"]] = a["value"];
+  EXPECT_EQ(attrs["topologyManagerPolicy"], "single-numa-node");
+  // It places one container at a time: a pod-scope Filter would refuse pods it admits.
+  EXPECT_EQ(attrs["topologyManagerScope"], "container");
+}
+
 TEST(KubernetesConfigTest, TableIsParsedAndOffByDefault) {
   auto defaults = parseConfig("", "t.toml");
   ASSERT_TRUE(defaults);

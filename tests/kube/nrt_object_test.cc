@@ -122,6 +122,46 @@ TEST(NrtViewTest, ExclusiveCpusAndPinnedMemoryLowerAvailable) {
   EXPECT_EQ(resource(after, node, "cpu").allocatable, resource(before, node, "cpu").allocatable);
 }
 
+// Under topology-aware the published zones count what that policy admits, not what the kubelet
+// policies would: its own reserved-CPU pick, isolated CPUs kept from ordinary pods, memory charged
+// against the whole node (huge pages not subtracted). The largest container it admits on one
+// node is exactly the largest `available` of any zone, for cpu and for memory.
+TEST(NrtViewTest, TopologyAwareZonesAreWhatItsAdmissionGives) {
+  struct Case {
+    std::string fixture;
+    std::string resource;
+  };
+  for (const Case& c : {Case{"intel-2s-8c-isolated", "cpu"}, Case{"intel-2s-2x20c-smt2", "cpu"},
+                        Case{"intel-2s-2x20c-smt2", "memory"}, Case{"amd-epyc-1s-64c-smt2-nps4", "memory"}}) {
+    SCOPED_TRACE(c.fixture + " " + c.resource);
+    auto t = fixture(c.fixture == "intel-2s-8c-isolated" ? "intel-2s-2x8c-smt2-isolated-offline" : c.fixture);
+    PolicyOptions options;
+    options.policy = "topology-aware";
+    options.reserved_cpu_count = 3;  // an odd count: the pick splits a core
+    options.topology_manager.policy = policies::TopologyManagerPolicy::SingleNumaNode;
+    options.reserved_memory[t.numaNodes().front().id]["memory"] = 2 * kGiB;
+    auto policy = policies::makePolicy(t, options);
+    ASSERT_TRUE(policy) << policy.error().toString();
+    auto reserved = policies::resolveReservedCpus(t, options);
+    ASSERT_TRUE(reserved) << reserved.error().toString();
+    EXPECT_EQ(*reserved, (*policy)->reservedCpus());
+    auto zones = policies::nodeResourceZones(t, State{}, options, *reserved);
+    int64_t largest = 0;
+    for (std::size_t n = 0; n < zones.size(); ++n) {
+      if (!t.numaNodes()[n].cpus.empty())
+        largest = std::max(largest, resource(zones, static_cast<int>(n), c.resource).available);
+    }
+    ASSERT_GT(largest, 0);
+    auto admits = [&](int64_t amount) {
+      auto pod = c.resource == "cpu" ? guaranteedPod("p", static_cast<int>(amount), kGiB)
+                                     : guaranteedPod("p", 1, static_cast<uint64_t>(amount));
+      return (*policy)->admit(State{}, pod, pod.containers[0]).has_value();
+    };
+    EXPECT_TRUE(admits(largest)) << largest;
+    EXPECT_FALSE(admits(largest + (c.resource == "cpu" ? 1 : int64_t{1} << 20))) << largest;
+  }
+}
+
 // The scheduler's single-numa-node Filter at container scope, as the plugin applies it to the
 // published object: a Guaranteed container fits when one zone has cpu and memory available.
 bool filterFits(const std::vector<topology::Zone>& zones, int cpus, uint64_t memory) {

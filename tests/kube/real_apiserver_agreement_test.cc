@@ -1,12 +1,14 @@
 // The scheduler-agreement test on objects read back from the real API server: random Guaranteed
-// pod streams on fixture machines go through topod's own admission (the static policy with
-// single-numa-node and the Static memory manager); after every step the node's object is
+// pod streams on fixture machines go through topod's own admission (the static policy with the
+// Static memory manager, and the topology-aware policy, both with single-numa-node); after every
+// step the node's object is
 // published through NrtPublisher and READ BACK from the server, and a test-side implementation
 // of the scheduler-plugins NodeResourceTopologyMatch Filter decides on the object as the
 // scheduler would see it: single-numa-node, container and pod scope, cpu, memory, hugepages and
 // devices, a request fitting when one NUMA zone's "available" covers every resource it asks
-// (kubernetes-sigs/scheduler-plugins, pkg/noderesourcetopology, the filter). For every Guaranteed
-// pod "fits" must equal "topod admits". Run by run-real-apiserver-test.sh (label "kube").
+// (kubernetes-sigs/scheduler-plugins, pkg/noderesourcetopology, the filter), with the scope the
+// object's topologyManagerScope attribute names. For every Guaranteed pod "fits" must equal
+// "topod admits". Run by run-real-apiserver-test.sh (label "kube").
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -34,6 +36,7 @@ using policies::PodRequest;
 using Amounts = std::map<std::string, int64_t>;  // resource -> amount (CPUs, bytes, devices)
 
 constexpr uint64_t kGiB = uint64_t{1} << 30;
+constexpr int64_t kMiB = int64_t{1} << 20;
 
 // The NUMA zones of an object as the plugin reads them: zones of type Node, `available` only.
 Result<std::vector<Amounts>> zonesOf(const nlohmann::json& object) {
@@ -51,6 +54,14 @@ Result<std::vector<Amounts>> zonesOf(const nlohmann::json& object) {
     out.push_back(std::move(available));
   }
   return out;
+}
+
+// An attribute of the object ("" when absent), as the plugin reads topologyManagerScope.
+std::string attributeOf(const nlohmann::json& object, const std::string& name) {
+  for (const auto& attribute : object.value("attributes", nlohmann::json::array())) {
+    if (attribute.value("name", "") == name) return attribute.value("value", "");
+  }
+  return "";
 }
 
 Amounts requestOf(const ContainerRequest& c) {
@@ -104,9 +115,11 @@ bool filterFits(std::vector<Amounts> zones, const PodRequest& pod, bool pod_scop
 }
 
 struct Scenario {
+  std::string policy;
   std::string fixture;
-  bool pod_scope;
+  bool pod_scope;  // the configured [topology_manager] scope
   int steps;
+  uint64_t max_memory_gib = 24;  // per container; larger makes memory, not CPUs, run out first
 };
 
 class AgreementTest : public ::testing::TestWithParam<Scenario> {};
@@ -126,7 +139,7 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
   auto t = topology::loadTopology("xml:" + std::string(TOPOD_FIXTURES_DIR) + "/topology/" + scenario.fixture + ".xml");
   ASSERT_TRUE(t) << t.error().toString();
   policies::PolicyOptions options;
-  options.policy = "static";
+  options.policy = scenario.policy;
   options.reserved_cpu_count = 2;
   options.topology_manager.policy = policies::TopologyManagerPolicy::SingleNumaNode;
   options.topology_manager.scope =
@@ -148,7 +161,10 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
     for (const auto& [size, pages] : node.hugepages) hugepage_sizes[size] = true;
   }
 
-  std::string node_name = "agree-" + scenario.fixture + (scenario.pod_scope ? "-pod" : "-container");
+  // The same pod stream for both policies (the seed leaves the policy out of the name).
+  const std::string stream = scenario.fixture + (scenario.pod_scope ? "-pod" : "-container") +
+                             (scenario.max_memory_gib != 24 ? "-mem" + std::to_string(scenario.max_memory_gib) : "");
+  std::string node_name = "agree-" + scenario.policy + "-" + stream;
   std::transform(node_name.begin(), node_name.end(), node_name.begin(), [](char c) { return c == '_' ? '-' : c; });
   policies::State state;
   std::vector<PodRequest> live;
@@ -160,8 +176,8 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
       [&]() -> Result<nlohmann::json> { return agent::buildNrtObject(node_name, *t, options, state, nullptr); },
       nullptr);
 
-  std::mt19937 random(static_cast<uint32_t>(std::hash<std::string>{}(node_name)));
-  int pods = 0, agreed = 0, admitted = 0, with_hugepages = 0, with_devices = 0;
+  std::mt19937 random(static_cast<uint32_t>(std::hash<std::string>{}(stream)));
+  int pods = 0, agreed = 0, admitted = 0, with_hugepages = 0, with_devices = 0, edge_pods = 0;
   for (int step = 0; step < scenario.steps; ++step) {
     if (!live.empty() && random() % 3 == 0) {
       std::size_t victim = random() % live.size();
@@ -179,12 +195,15 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
     ASSERT_TRUE(object) << object.error().toString();
     auto zones = zonesOf(*object);
     ASSERT_TRUE(zones) << zones.error().toString();
+    ASSERT_EQ(attributeOf(*object, "topologyManagerPolicy"), "single-numa-node");
+    const std::string filter_scope = attributeOf(*object, "topologyManagerScope");
+    ASSERT_TRUE(filter_scope == "pod" || filter_scope == "container") << filter_scope;
 
     PodRequest pod{.uid = "p" + std::to_string(step), .namespace_name = "default", .name = "p" + std::to_string(step)};
     const int count = scenario.pod_scope ? 1 + static_cast<int>(random() % 3) : 1;
     for (int i = 0; i < count; ++i) {
       const int cpus = 1 + static_cast<int>(random() % 8);
-      const uint64_t memory = (1 + random() % 24) * kGiB;
+      const uint64_t memory = (1 + random() % scenario.max_memory_gib) * kGiB;
       ContainerRequest c{.name = "c" + std::to_string(i),
                          .cpu_request_millis = 1000LL * cpus,
                          .cpu_limit_millis = 1000LL * cpus,
@@ -195,6 +214,26 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
         c.hugepages[size->first] = size->first * (1 + random() % 4) * (size->first < kGiB ? 256 : 1);
       }
       pod.containers.push_back(std::move(c));
+    }
+    // Now and then the first container is sized to the edge: exactly the largest available cpu
+    // or memory any zone publishes, or one unit (a CPU, a MiB) more. Random sizes rarely land
+    // there, yet that is where a published number that is off shows.
+    if (random() % 4 == 0) {
+      const std::string resource = random() % 2 == 0 ? "cpu" : "memory";
+      const int64_t unit = resource == "cpu" ? 1 : kMiB;
+      const int64_t over = static_cast<int64_t>(random() % 2);
+      int64_t largest = 0;
+      for (const auto& zone : *zones) {
+        if (zone.contains("cpu") && zone.contains(resource)) largest = std::max(largest, zone.at(resource));
+      }
+      const int64_t amount = std::max(unit, largest + over * unit);
+      ContainerRequest& c = pod.containers[0];
+      if (resource == "cpu") {
+        c.cpu_request_millis = c.cpu_limit_millis = 1000 * amount;
+      } else {
+        c.memory_request_bytes = c.memory_limit_bytes = static_cast<uint64_t>(amount);
+      }
+      ++edge_pods;
     }
     pod.qos = policies::computeQosClass(pod.containers);
     // Devices: the pod's first container asks for 1-2 of one kind, now and then.
@@ -207,7 +246,7 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
         pod.containers[0].devices.push_back({.resource = device_resource, .id = "", .numa = -1});
       }
     }
-    const bool fits = filterFits(*zones, pod, scenario.pod_scope);
+    const bool fits = filterFits(*zones, pod, filter_scope == "pod");
     // For the request with its devices unplaced, the Filter only counts them.
 
     // topod admits when some allocation the device plugin could make (free devices of one NUMA
@@ -254,8 +293,8 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
     ++pods;
     if (!pod.containers[0].hugepages.empty()) ++with_hugepages;
     if (device_count > 0) ++with_devices;
-    EXPECT_EQ(fits, all) << scenario.fixture << " step " << step << ": " << pod.containers.size() << " containers, "
-                         << device_count << " " << device_resource;
+    EXPECT_EQ(fits, all) << scenario.policy << " " << scenario.fixture << " step " << step << ": "
+                         << pod.containers.size() << " containers, " << device_count << " " << device_resource;
     if (fits == all) ++agreed;
     if (all) {
       ++admitted;
@@ -266,27 +305,49 @@ TEST_P(AgreementTest, FilterOnTheObjectReadBackAgreesWithAdmission) {
   EXPECT_GT(admitted, 10) << "the stream exercised admissions";
   EXPECT_LT(admitted, pods) << "and refusals";
   std::printf(
-      "agreement on objects read back (%s, %s scope): %d of %d pods (%.1f %%), %d admitted, %d with huge "
-      "pages, %d with devices\n",
-      scenario.fixture.c_str(), scenario.pod_scope ? "pod" : "container", agreed, pods,
-      100.0 * agreed / std::max(pods, 1), admitted, with_hugepages, with_devices);
+      "agreement on objects read back (%s, %s, %s scope, up to %d GiB a container): %d of %d pods (%.1f %%), %d "
+      "admitted, %d with huge pages, %d with devices, %d sized to a zone's edge\n",
+      scenario.policy.c_str(), scenario.fixture.c_str(), scenario.pod_scope ? "pod" : "container",
+      static_cast<int>(scenario.max_memory_gib), agreed, pods, 100.0 * agreed / std::max(pods, 1), admitted,
+      with_hugepages, with_devices, edge_pods);
   RecordProperty("agreed", agreed);
   RecordProperty("pods", pods);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Fixtures, AgreementTest,
-    ::testing::Values(Scenario{"intel-2s-2x20c-smt2", false, 150}, Scenario{"intel-2s-2x20c-smt2", true, 150},
-                      Scenario{"gpu-2s-2x16c-smt2-4gpu-2nic", false, 200},
-                      Scenario{"gpu-2s-2x16c-smt2-4gpu-2nic", true, 200}, Scenario{"intel-4s-4x12c-smt2", false, 150},
-                      Scenario{"amd-epyc-1s-64c-smt2-nps4", true, 150}),
-    [](const ::testing::TestParamInfo<Scenario>& param_info) {
-      std::string name = param_info.param.fixture + (param_info.param.pod_scope ? "_pod" : "_container");
-      for (char& c : name) {
-        if (c == '-') c = '_';
-      }
-      return name;
-    });
+std::vector<Scenario> scenarios() {
+  const std::vector<Scenario> streams{
+      {"", "intel-2s-2x20c-smt2", false, 150},
+      {"", "intel-2s-2x20c-smt2", true, 150},
+      {"", "gpu-2s-2x16c-smt2-4gpu-2nic", false, 200},
+      {"", "gpu-2s-2x16c-smt2-4gpu-2nic", true, 200},
+      {"", "intel-4s-4x12c-smt2", false, 150},
+      {"", "amd-epyc-1s-64c-smt2-nps4", true, 150},
+      // Memory runs out before CPUs (nodes of 190 GiB with huge pages configured).
+      {"", "intel-2s-2x20c-smt2", false, 150, 96},
+      // Isolated and offline CPUs.
+      {"", "intel-2s-2x8c-smt2-isolated-offline", false, 150},
+  };
+  std::vector<Scenario> out;
+  for (const char* policy : {"static", "topology-aware"}) {
+    for (Scenario scenario : streams) {
+      scenario.policy = policy;
+      out.push_back(std::move(scenario));
+    }
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, AgreementTest, ::testing::ValuesIn(scenarios()),
+                         [](const ::testing::TestParamInfo<Scenario>& param_info) {
+                           const Scenario& scenario = param_info.param;
+                           std::string name = scenario.policy + "_" + scenario.fixture +
+                                              (scenario.pod_scope ? "_pod" : "_container") +
+                                              (scenario.max_memory_gib != 24 ? "_memory_bound" : "");
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace topod::kube
