@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Installs every build and test dependency of topod from Debian 12's own archive.
+# Installs topod's dependencies from Debian 12's own archive.
+#   install-deps.sh           every build and test dependency (what scripts/test.sh needs)
+#   install-deps.sh --build   only what building the topod binary needs (README's first command)
 # libcgroup is deliberately absent: its 2.0.2 has no cgroup v2 path API; cgroups/ reads the tree.
 set -euo pipefail
 
-packages=(
-  build-essential cmake ninja-build pkg-config git ccache
+build=(
+  build-essential cmake ninja-build pkg-config ccache
   libhwloc-dev hwloc-nox libnuma-dev libsystemd-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev nlohmann-json3-dev libcurl4-openssl-dev libmicrohttpd-dev libyaml-dev libspdlog-dev libfmt-dev libcli11-dev
+)
+tests=(
+  git
+  libgtest-dev libgmock-dev libbenchmark-dev
   dbus-daemon
   # scripts/fuzz.sh: clang 14 and its libFuzzer/sanitizer runtimes (not pulled in without recommends)
   clang libclang-rt-14-dev
@@ -21,6 +26,12 @@ packages=(
   # the test VM (scripts/vm, docs/vm.md): qemu, and the tools that build its image
   qemu-system-x86 debootstrap e2fsprogs xz-utils cpio kmod
 )
+
+case "${1:-}" in
+  "") packages=("${build[@]}" "${tests[@]}") ;;
+  --build) packages=("${build[@]}") ;;
+  *) echo "usage: install-deps.sh [--build]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
