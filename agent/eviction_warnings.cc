@@ -491,18 +491,6 @@ Result<std::unique_ptr<EvictionResponding>> EvictionResponding::start(
   if (auto made = ensureDirectory(config.notice_dir); !made) {
     return made.error().withContext("eviction.notice_dir");
   }
-  auto client_config = kubernetes.kubeconfig.empty() ? kube::inClusterConfig(kube::processEnv())
-                                                     : kube::loadKubeconfig(kubernetes.kubeconfig);
-  if (!client_config) return client_config.error().withContext("eviction");
-  kube::ClientOptions client_options;
-  client_options.qps = static_cast<double>(kubernetes.qps);
-  client_options.burst = static_cast<int>(kubernetes.burst);
-  client_options.timeout = std::chrono::milliseconds(kubernetes.timeout_ms);
-  client_options.retry.max_attempts = 2;  // the poll retries on its own schedule
-  client_options.user_agent = "topod-eviction";
-  auto client = kube::Client::create(*client_config, client_options);
-  if (!client) return client.error().withContext("eviction");
-
   // Mode criu: the runtime's CRI client (connects lazily) and where the archives go. A node
   // whose default is criu must have a runtime that answers now: a typo in cri_socket is a
   // start-up error, not a surprise at the first eviction.
@@ -522,6 +510,18 @@ Result<std::unique_ptr<EvictionResponding>> EvictionResponding::start(
     report(true, "eviction: mode criu via " + version->runtime_name + " " + version->runtime_version + " at " +
                      config.cri_socket + ", archives in " + checkpoint_dir);
   }
+
+  auto client_config = kubernetes.kubeconfig.empty() ? kube::inClusterConfig(kube::processEnv())
+                                                     : kube::loadKubeconfig(kubernetes.kubeconfig);
+  if (!client_config) return client_config.error().withContext("eviction");
+  kube::ClientOptions client_options;
+  client_options.qps = static_cast<double>(kubernetes.qps);
+  client_options.burst = static_cast<int>(kubernetes.burst);
+  client_options.timeout = std::chrono::milliseconds(kubernetes.timeout_ms);
+  client_options.retry.max_attempts = 2;  // the poll retries on its own schedule
+  client_options.user_agent = "topod-eviction";
+  auto client = kube::Client::create(*client_config, client_options);
+  if (!client) return client.error().withContext("eviction");
 
   std::unique_ptr<EvictionResponding> out(new EvictionResponding());
   out->client_ = std::move(*client);

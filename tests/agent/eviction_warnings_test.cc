@@ -272,5 +272,36 @@ TEST_F(EvictionWarningsTest, ModeCriuWithoutARuntimeOrAfterARestartCompletesAtOn
   EXPECT_TRUE(runtime.calls().empty());
 }
 
+// Node default mode criu is refused at start when nothing answers on the CRI socket.
+TEST_F(EvictionWarningsTest, NodeDefaultCriuNeedsARuntimeThatAnswers) {
+  {
+    std::FILE* f = std::fopen((dir_ + "/kubeconfig").c_str(), "w");
+    std::fputs(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n"
+        "  cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: 'Q0E='}\n"
+        "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+        "current-context: x\n",
+        f);
+    std::fclose(f);
+  }
+  KubernetesConfig kubernetes;
+  kubernetes.enabled = true;
+  kubernetes.kubeconfig = dir_ + "/kubeconfig";
+  EvictionConfig config;
+  config.enabled = true;
+  config.mode = "criu";
+  config.notice_dir = dir_ + "/notices";
+  config.cri_socket = dir_ + "/no-runtime.sock";
+  auto started = EvictionResponding::start(config, kubernetes, dir_, nullptr, inner_, [](bool, const std::string&) {});
+  ASSERT_FALSE(started.has_value());
+  EXPECT_EQ(started.error().reason(), cri::kRuntimeUnreachable);
+  EXPECT_NE(started.error().message().find("eviction.mode = \"criu\""), std::string::npos) << started.error().message();
+  EXPECT_NE(started.error().message().find(config.cri_socket), std::string::npos);
+  // Another default mode starts without a runtime (criu pods then get RuntimeUnreachable).
+  config.mode = "signal";
+  started = EvictionResponding::start(config, kubernetes, dir_, nullptr, inner_, [](bool, const std::string&) {});
+  ASSERT_TRUE(started.has_value()) << started.error().toString();
+}
+
 }  // namespace
 }  // namespace topod::agent

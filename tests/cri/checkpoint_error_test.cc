@@ -33,6 +33,14 @@ TEST(CheckpointError, EachAnswerGetsItsStableReason) {
        "failed to checkpoint: runc did not terminate successfully: exit status 1: exec: \"criu\": executable file "
        "not found in $PATH",
        kCriuMissing, ErrorCode::FailedPrecondition},
+      {"containerd_2_1_without_criu", 9,
+       "CRIU binary not found or too old (<31600). Failed to checkpoint container \"0cd8\": failed to check for "
+       "criu version: exec: \"criu\": executable file not found in $PATH",
+       kCriuMissing, ErrorCode::FailedPrecondition},
+      {"containerd_2_1_criu_dump_failed", 2,
+       "checkpointing container \"00ce\" failed: /usr/sbin/runc did not terminate successfully: exit status 1: criu "
+       "failed: type DUMP errno 0 path= /tmp/x/criu-dump.log",
+       kCheckpointFailed, ErrorCode::Unknown},
       {"criu_version_check", 13, "CRIU version check failed: fork/exec criu: no such file or directory", kCriuMissing,
        ErrorCode::FailedPrecondition},
       {"criu_dump_failed", 2, "criu failed: type NOTIFY errno 0 path= /run/.../criu-dump.log", kCheckpointFailed,

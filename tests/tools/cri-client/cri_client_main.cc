@@ -81,9 +81,9 @@ Result<Args> parseArgs(int argc, char** argv) {
     }
     if (arg.starts_with("--")) {
       static const std::set<std::string> kKnown = {
-          "socket",      "state-dir", "timeout",        "name",         "uid",
-          "namespace",   "pod",       "image",          "grace",        "attempt",
-          "cpu-request", "cpu-limit", "memory-request", "memory-limit", "capabilities"};
+          "socket",       "state-dir", "timeout", "name",        "uid",       "namespace",      "pod",
+          "image",        "grace",     "attempt", "cpu-request", "cpu-limit", "memory-request", "memory-limit",
+          "capabilities", "location"};
       if (kKnown.count(arg.substr(2)) == 0) return Error::invalidArgument("unknown option " + arg);
       if (i + 1 >= argc) return Error::invalidArgument("option " + arg + " needs a value");
       args.options[arg.substr(2)] = argv[++i];
@@ -530,6 +530,12 @@ int checkpoint(const Args& args, const std::string& socket, std::chrono::seconds
     std::cerr << "cri-client: " << client.error().toString() << "\n";
     return 2;
   }
+  auto version = (*client)->version(timeout);
+  if (!version) {
+    std::cerr << version.error().reason() << ": " << version.error().toString() << "\n";
+    return 1;
+  }
+  std::cout << "runtime " << version->runtime_name << " " << version->runtime_version << "\n";
   auto done = (*client)->checkpointContainer(id, location, timeout);
   if (!done) {
     std::cerr << done.error().reason() << ": " << done.error().toString() << "\n";
