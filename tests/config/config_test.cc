@@ -316,7 +316,8 @@ notice_dir = "/run/x"
 
   // Mode criu and its keys (the socket's reachability is checked by topod run, not here).
   auto criu = parseConfig(
-      "[eviction]\nmode = \"criu\"\ncri_socket = \"/run/crio/crio.sock\"\ncheckpoint_dir = \"/srv/ckpt\"\n"
+      "[kubernetes]\nenabled = true\n[eviction]\nenabled = true\nmode = \"criu\"\ncri_socket = "
+      "\"/run/crio/crio.sock\"\ncheckpoint_dir = \"/srv/ckpt\"\n"
       "checkpoint_timeout_s = 60\n",
       "criu.toml");
   ASSERT_TRUE(criu.has_value()) << criu.error().toString();
@@ -324,6 +325,7 @@ notice_dir = "/run/x"
   EXPECT_EQ(criu->eviction.cri_socket, "/run/crio/crio.sock");
   EXPECT_EQ(criu->eviction.checkpoint_dir, "/srv/ckpt");
   EXPECT_EQ(criu->eviction.checkpoint_timeout_s, 60);
+  EXPECT_NE(describeConfig(*criu).find("mode criu (CRI /run/crio/crio.sock)"), std::string::npos);
   EXPECT_EQ(EvictionConfig{}.cri_socket, "/run/containerd/containerd.sock");
   EXPECT_EQ(EvictionConfig{}.checkpoint_dir, "");
 
