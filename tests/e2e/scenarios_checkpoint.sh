@@ -10,8 +10,8 @@
 #   the container must still run. Where criu cannot work on this kernel, the runtime's answer
 #   must be a checkpoint failure (not Unsupported, not Unreachable), printed as it came.
 scenario_criu_checkpoint() {
-  local pod ctr out rc archive
-  read -r pod ctr < <(new_pod ckpt BESTEFFORT) || return 1
+  local ctr out rc archive
+  read -r _ ctr < <(new_pod ckpt BESTEFFORT) || return 1
   mkdir -p "$RUN/checkpoints"
   archive=$RUN/checkpoints/ckpt-$(date -u +%Y%m%dT%H%M%SZ).tar
   out=$("$CRI_CLIENT" --socket "$RUN/containerd.sock" --timeout 60 checkpoint "$ctr" --location "$archive" 2>&1)
@@ -23,8 +23,10 @@ scenario_criu_checkpoint() {
   reason=$(printf '%s\n' "$out" | sed -n 's/^\([A-Za-z]*\): [A-Z_]*: .*/\1/p' | head -n1)
   printf '%s\n' "$out" | grep -q '^runtime ' || { fail "topod's CRI client got no Version answer: $out"; return 1; }
   if [ "$CONTAINERD_VERSION" = 1.7 ]; then
-    [ "$rc" = 1 ] && [ "$reason" = CheckpointUnsupported ] ||
-      { fail "containerd 1.7: expected reason CheckpointUnsupported, got exit $rc: $out"; return 1; }
+    if [ "$rc" != 1 ] || [ "$reason" != CheckpointUnsupported ]; then
+      fail "containerd 1.7: expected reason CheckpointUnsupported, got exit $rc: $out"
+      return 1
+    fi
     return 0
   fi
   if criu check >/dev/null 2>&1; then
