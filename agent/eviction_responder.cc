@@ -68,9 +68,6 @@ Status validateResponderSettings(const ResponderSettings& settings) {
     return Error::invalidArgument("eviction.max_deadline_s: " + seconds(settings.max_deadline) +
                                   " is below eviction.deadline_s " + seconds(settings.deadline));
   }
-  if (settings.default_mode == WarningMode::Criu) {
-    return Error::invalidArgument("eviction.mode: \"criu\" is not implemented yet; use signal, file or none");
-  }
   return okStatus();
 }
 
@@ -152,11 +149,8 @@ std::vector<ResponderAction> EvictionResponder::observe(const kube::EvictionView
       warning.changed_at = now;
       warning.outcome = choice.note;
       changed_ = true;
-      if (choice.mode == WarningMode::None || choice.mode == WarningMode::Criu) {
-        finish(warning,
-               choice.mode == WarningMode::None ? "mode none: acknowledged without warning the workload"
-                                                : "mode criu: not implemented by this topod; not warned",
-               now);
+      if (choice.mode == WarningMode::None) {
+        finish(warning, "mode none: acknowledged without warning the workload", now);
         warnings_[warning.pod_uid] = warning;
         return {};
       }
@@ -228,13 +222,15 @@ void EvictionResponder::progress(const std::string& pod_uid, const Progress& pro
     warning.progress = progress;
     changed_ = true;
   }
+  // In mode criu the runtime, not the workload, reports (agent/eviction_checkpoints.h).
+  const std::string who = warning.mode == WarningMode::Criu ? "checkpoint" : "workload";
   switch (progress.state) {
     case WorkloadState::Running: return;
     case WorkloadState::Done:
-      finish(warning, "workload done" + (progress.message.empty() ? "" : ": " + progress.message), now);
+      finish(warning, who + " done" + (progress.message.empty() ? "" : ": " + progress.message), now);
       return;
     case WorkloadState::Failed:
-      finish(warning, "workload failed" + (progress.message.empty() ? "" : ": " + progress.message), now);
+      finish(warning, who + " failed" + (progress.message.empty() ? "" : ": " + progress.message), now);
       return;
   }
 }

@@ -8,7 +8,9 @@
 // - It acts only on Evictions whose status.targetResponders lists its name with state Active,
 //   whose target pod (namespace, name and uid) runs on this node. Everything else is ignored.
 // - On activation it warns the pod once, in the pod's mode (annotation, else the node default),
-//   with a deadline; modes `none` (and `criu`, not implemented yet) finish at once.
+//   with a deadline; mode `none` finishes at once. In mode `criu` the "workload" whose progress
+//   arrives is the runtime's checkpoint (agent/eviction_checkpoints.h): its done or failed
+//   finishes the warning as "checkpoint done: <archives>" or "checkpoint failed: <why>".
 // - While warning it heartbeats: first at once, then every heartbeat_interval, or sooner (but
 //   never less than kMinHeartbeatGap after the last) when the workload's progress message
 //   changed. heartbeat_interval is below the controller's 20-minute deadline.
@@ -148,7 +150,8 @@ class EvictionResponder {
   std::vector<ResponderAction> observe(const kube::EvictionView& eviction, const LocalPod* pod, WallTime now);
   // The Eviction was deleted: a warning still running is withdrawn.
   std::vector<ResponderAction> removed(const std::string& namespace_name, const std::string& name, WallTime now);
-  // The workload's progress file said `progress`. Done or failed finishes the warning.
+  // The workload's progress file (mode criu: the checkpoint worker) said `progress`. Done or
+  // failed finishes the warning.
   void progress(const std::string& pod_uid, const Progress& progress, WallTime now);
   // The warning could not be delivered (the container is gone, the signal failed): finish at
   // once, saying why, so the next responder evicts without waiting for the deadline.

@@ -64,7 +64,16 @@ std::vector<std::string> PodTracker::containerCgroups(const std::string& uid) co
   std::vector<std::string> out;
   auto it = by_uid_.find(uid);
   if (it == by_uid_.end()) return out;
-  for (const auto& [id, cgroup] : it->second.container_cgroups) out.push_back(cgroup);
+  for (const auto& [id, container] : it->second.containers) out.push_back(container.cgroups_path);
+  return out;
+}
+
+std::vector<CheckpointTarget> PodTracker::containers(const std::string& uid) const {
+  std::lock_guard lock(mutex_);
+  std::vector<CheckpointTarget> out;
+  auto it = by_uid_.find(uid);
+  if (it == by_uid_.end()) return out;
+  for (const auto& [id, container] : it->second.containers) out.push_back({id, container.name});
   return out;
 }
 
@@ -95,7 +104,7 @@ Result<std::vector<nri::Update>> PodTracker::onSynchronize(const std::vector<nri
     for (const nri::Container& container : containers) {
       auto uid = uid_by_sandbox_.find(container.pod_id);
       if (uid == uid_by_sandbox_.end()) continue;
-      by_uid_[uid->second].container_cgroups[container.id] = container.cgroups_path;
+      by_uid_[uid->second].containers[container.id] = {container.name, container.cgroups_path};
     }
     synchronized_ = true;
   }
@@ -106,7 +115,7 @@ Result<nri::CreateReply> PodTracker::onCreateContainer(const nri::Pod& pod, cons
   {
     std::lock_guard lock(mutex_);
     remember(pod);
-    if (!pod.uid.empty()) by_uid_[pod.uid].container_cgroups[container.id] = container.cgroups_path;
+    if (!pod.uid.empty()) by_uid_[pod.uid].containers[container.id] = {container.name, container.cgroups_path};
   }
   return inner_.onCreateContainer(pod, container);
 }
@@ -123,7 +132,7 @@ Status PodTracker::onRemoveContainer(const nri::Pod& pod, const nri::Container& 
   {
     std::lock_guard lock(mutex_);
     auto it = by_uid_.find(pod.uid);
-    if (it != by_uid_.end()) it->second.container_cgroups.erase(container.id);
+    if (it != by_uid_.end()) it->second.containers.erase(container.id);
   }
   return inner_.onRemoveContainer(pod, container);
 }
@@ -178,6 +187,38 @@ void EvictionWarnings::load() {
   std::lock_guard lock(mutex_);
   responder_.restore(*warnings);
   report_(true, "eviction warnings: restored " + std::to_string(warnings->size()) + " from " + file.path());
+  // A checkpoint that was running when topod stopped is not started again (its archives may be
+  // half written, and the pod may have changed): it finishes, so the eviction goes on.
+  const WallTime now = wall_clock_();
+  for (const Warning& warning : *warnings) {
+    if (warning.mode != WarningMode::Criu || warning.phase != WarningPhase::Warning) continue;
+    responder_.progress(warning.pod_uid,
+                        {WorkloadState::Failed, std::nullopt, "topod restarted during the checkpoint; not repeated"},
+                        now);
+    report_(false,
+            "eviction: checkpoint of " + describe(warning) + " was cut short by a restart; letting the eviction go on");
+  }
+}
+
+void EvictionWarnings::setCheckpointWorker(CheckpointWorker* worker) {
+  std::lock_guard lock(mutex_);
+  checkpoints_ = worker;
+}
+
+void EvictionWarnings::checkpointProgress(const std::string& pod_uid, const Progress& progress) {
+  {
+    std::lock_guard lock(mutex_);
+    // The finish is logged when its completion is written (carryOut).
+    responder_.progress(pod_uid, progress, wall_clock_());
+    poke_ = true;
+  }
+  wake_.notify_all();  // the report goes now, not at the next poll
+}
+
+bool EvictionWarnings::checkpointWanted(const std::string& pod_uid) const {
+  std::lock_guard lock(mutex_);
+  const Warning* warning = responder_.find(pod_uid);
+  return warning != nullptr && warning->mode == WarningMode::Criu && warning->phase == WarningPhase::Warning;
 }
 
 void EvictionWarnings::start() {
@@ -268,7 +309,21 @@ void EvictionWarnings::warn(const Warning& warning) {
     }
     if (signalled == 0) failure = "no process signalled" + (errors.empty() ? std::string() : ": " + errors);
   }
-  std::lock_guard lock(mutex_);
+  CheckpointWorker* checkpoints = nullptr;
+  CheckpointJob job;
+  if (warning.mode == WarningMode::Criu) {
+    {
+      std::lock_guard lock(mutex_);
+      checkpoints = checkpoints_;
+    }
+    job = {warning.pod_uid, pods_.containers(warning.pod_uid)};
+    if (checkpoints == nullptr) {
+      failure = "mode criu: no CRI runtime client in this topod";
+    } else if (job.containers.empty()) {
+      failure = "mode criu: no container of the pod is known to run here";
+    }
+  }
+  std::unique_lock lock(mutex_);
   if (!failure.empty()) {
     responder_.warnFailed(warning.pod_uid, failure, wall_clock_());
     report_(false, "eviction: could not warn " + describe(warning) + ": " + failure + "; letting the eviction go on");
@@ -279,6 +334,9 @@ void EvictionWarnings::warn(const Warning& warning) {
   persistLocked();
   report_(true, "eviction: warned " + describe(warning) + " by " + std::string(warningModeName(warning.mode)) +
                     ", deadline " + kube::formatWallTime(warning.deadline));
+  lock.unlock();
+  // Queued only now: the worker's first report must find the warning on disk and in the responder.
+  if (checkpoints != nullptr && failure.empty()) checkpoints->enqueue(std::move(job));
 }
 
 void EvictionWarnings::tick() {
@@ -299,7 +357,8 @@ void EvictionWarnings::tick() {
   {
     std::lock_guard lock(mutex_);
     for (const Warning& warning : responder_.warnings()) {
-      if (warning.phase == WarningPhase::Warning) running.push_back(warning);
+      // Mode criu's progress comes from the checkpoint worker, not a file.
+      if (warning.phase == WarningPhase::Warning && warning.mode != WarningMode::Criu) running.push_back(warning);
     }
   }
   // Progress files are read outside the lock: a slow disk must not stall the watch.
@@ -410,7 +469,7 @@ Result<ResponderSettings> responderSettingsFrom(const EvictionConfig& config) {
   ResponderSettings settings;
   settings.responder_name = config.responder_name;
   auto mode = parseWarningMode(config.mode);
-  if (!mode) return Error::invalidArgument("eviction.mode: \"" + config.mode + "\" is not signal, file or none");
+  if (!mode) return Error::invalidArgument("eviction.mode: \"" + config.mode + "\" is not signal, file, criu or none");
   settings.default_mode = *mode;
   settings.deadline = std::chrono::seconds(config.deadline_s);
   settings.max_deadline = std::chrono::seconds(config.max_deadline_s);
@@ -432,6 +491,26 @@ Result<std::unique_ptr<EvictionResponding>> EvictionResponding::start(
   if (auto made = ensureDirectory(config.notice_dir); !made) {
     return made.error().withContext("eviction.notice_dir");
   }
+  // Mode criu: the runtime's CRI client (connects lazily) and where the archives go. A node
+  // whose default is criu must have a runtime that answers now: a typo in cri_socket is a
+  // start-up error, not a surprise at the first eviction.
+  auto runtime = cri::makeGrpcRuntimeClient(config.cri_socket);
+  if (!runtime) return runtime.error().withContext("eviction.cri_socket");
+  const std::string checkpoint_dir = config.checkpoint_dir.empty() ? state_dir + "/checkpoints" : config.checkpoint_dir;
+  if (settings->default_mode == WarningMode::Criu) {
+    // Long enough for a busy runtime's Version; short enough for a start-up.
+    constexpr std::chrono::seconds kProbeTimeout{5};
+    auto version = (*runtime)->version(kProbeTimeout);
+    if (!version) {
+      return Error(version.error().code(), "eviction.mode = \"criu\": " + version.error().message() +
+                                               " (set eviction.cri_socket to the runtime's CRI socket)")
+          .withReason(version.error().reason());
+    }
+    if (auto made = ensureDirectory(checkpoint_dir); !made) return made.error().withContext("eviction.checkpoint_dir");
+    report(true, "eviction: mode criu via " + version->runtime_name + " " + version->runtime_version + " at " +
+                     config.cri_socket + ", archives in " + checkpoint_dir);
+  }
+
   auto client_config = kubernetes.kubeconfig.empty() ? kube::inClusterConfig(kube::processEnv())
                                                      : kube::loadKubeconfig(kubernetes.kubeconfig);
   if (!client_config) return client_config.error().withContext("eviction");
@@ -466,13 +545,23 @@ Result<std::unique_ptr<EvictionResponding>> EvictionResponding::start(
                                          std::move(wall), steadyClock(), std::move(report));
   EvictionWarnings* warnings = out->warnings_.get();
   out->tracker_->setOnPodRemoved([warnings](const std::string& uid) { warnings->podRemoved(uid); });
+  out->runtime_ = std::move(*runtime);
+  out->checkpoints_ = std::make_unique<CheckpointWorker>(
+      CheckpointWorkerOptions{checkpoint_dir, std::chrono::seconds(config.checkpoint_timeout_s)}, *out->runtime_,
+      [] { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); },
+      [warnings](const std::string& uid, const Progress& progress) { warnings->checkpointProgress(uid, progress); },
+      [warnings](const std::string& uid) { return warnings->checkpointWanted(uid); });
+  out->warnings_->setCheckpointWorker(out->checkpoints_.get());
   out->warnings_->load();
+  out->checkpoints_->start();
   out->warnings_->start();
   return out;
 }
 
 EvictionResponding::~EvictionResponding() {
   if (tracker_) tracker_->setOnPodRemoved(nullptr);
+  // The worker reports into the warnings: it stops first (its checkpoint in flight is cancelled).
+  if (checkpoints_) checkpoints_->stop();
   if (warnings_) warnings_->stop();
 }
 

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/eviction_checkpoints.h"
 #include "agent/eviction_files.h"
 #include "agent/eviction_responder.h"
 #include "cgroups/cgroup_fs.h"
@@ -41,6 +42,8 @@ class PodTracker final : public nri::EventHandler {
   std::optional<LocalPod> pod(const std::string& uid) const;
   // Its containers' OCI cgroupsPath values (not the sandbox's).
   std::vector<std::string> containerCgroups(const std::string& uid) const;
+  // Its containers' ids and names (not the sandbox's), for mode criu.
+  std::vector<CheckpointTarget> containers(const std::string& uid) const;
   // Whether a Synchronize has been seen: before it, "not here" means "not known yet".
   bool synchronized() const;
   // Called with the uid of every pod that is removed (outside the tracker's lock).
@@ -80,9 +83,13 @@ class PodTracker final : public nri::EventHandler {
   Status onRemoveContainer(const nri::Pod& pod, const nri::Container& container) override;
 
  private:
+  struct TrackedContainer {
+    std::string name;
+    std::string cgroups_path;
+  };
   struct Tracked {
     LocalPod pod;
-    std::map<std::string, std::string> container_cgroups;  // container id -> cgroupsPath
+    std::map<std::string, TrackedContainer> containers;  // by container id
   };
   void remember(const nri::Pod& pod);
 
@@ -135,6 +142,12 @@ class EvictionWarnings {
   void handleEvent(const kube::WatchEvent& event);
   // One poll: progress files, deadlines, due status writes, persistence. Public for tests.
   void tick();
+  // Mode criu: where warnings of that mode go (nullptr: none, they fail at once saying so).
+  // Set before start(); the worker must be stopped before this object goes.
+  void setCheckpointWorker(CheckpointWorker* worker);
+  // The checkpoint worker's reports (its callbacks).
+  void checkpointProgress(const std::string& pod_uid, const Progress& progress);
+  bool checkpointWanted(const std::string& pod_uid) const;
   // The pod left this node.
   void podRemoved(const std::string& pod_uid);
 
@@ -166,6 +179,7 @@ class EvictionWarnings {
   std::map<std::string, kube::EvictionView> views_;  // the latest of each Eviction, "<ns>/<name>"
   bool poke_ = false;                                // an event came: poll now
   bool stopping_ = false;
+  CheckpointWorker* checkpoints_ = nullptr;
   std::thread watch_thread_;
   std::thread poll_thread_;
 };
@@ -180,7 +194,8 @@ namespace topod::agent {
 class EvictionResponding {
  public:
   // Errors: a bad responder name, signal or setting; no node name; an unusable kubeconfig; a
-  // notice directory that cannot be created.
+  // notice or checkpoint directory that cannot be created; node default mode criu while nothing
+  // answers on cri_socket (reason RuntimeUnreachable).
   static Result<std::unique_ptr<EvictionResponding>> start(const EvictionConfig& config,
                                                            const KubernetesConfig& kubernetes,
                                                            const std::string& state_dir, cgroups::CgroupFs* cgroups,
@@ -197,6 +212,8 @@ class EvictionResponding {
   std::unique_ptr<WorkloadFiles> files_;
   std::unique_ptr<PodTracker> tracker_;
   std::unique_ptr<EvictionWarnings> warnings_;
+  std::unique_ptr<cri::RuntimeClient> runtime_;
+  std::unique_ptr<CheckpointWorker> checkpoints_;
 };
 
 // [eviction] as the responder's settings. InvalidArgument naming the key.

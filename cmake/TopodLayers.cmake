@@ -11,7 +11,7 @@
 cmake_minimum_required(VERSION 3.25)
 
 # Module order and, for each, the modules it may include (its own is implied).
-set(TOPOD_LAYER_ORDER common metrics topology policies state simulator config cgroups systemd nri kube api agent cli)
+set(TOPOD_LAYER_ORDER common metrics topology policies state simulator config cgroups systemd nri kube cri api agent cli)
 set(TOPOD_LAYER_common "")
 set(TOPOD_LAYER_metrics common)
 set(TOPOD_LAYER_topology common)
@@ -23,9 +23,10 @@ set(TOPOD_LAYER_cgroups common)
 set(TOPOD_LAYER_systemd common)
 set(TOPOD_LAYER_nri common)
 set(TOPOD_LAYER_kube common topology)
+set(TOPOD_LAYER_cri common)
 set(TOPOD_LAYER_api common topology policies state)
-set(TOPOD_LAYER_agent common metrics topology policies state config cgroups systemd nri kube api)
-set(TOPOD_LAYER_cli common metrics topology policies state simulator config cgroups systemd nri kube api agent)
+set(TOPOD_LAYER_agent common metrics topology policies state config cgroups systemd nri kube cri api)
+set(TOPOD_LAYER_cli common metrics topology policies state simulator config cgroups systemd nri kube cri api agent)
 
 # Third-party headers (a prefix of the include path) and the only modules that may include them.
 set(TOPOD_EXTERNAL_PREFIXES hwloc curl/ yaml.h toml++/ CLI/ systemd/ spdlog/ nlohmann/ google/ grpc microhttpd.h)
@@ -37,8 +38,8 @@ set(TOPOD_EXTERNAL_CLI/ cli)
 set(TOPOD_EXTERNAL_systemd/ systemd)
 set(TOPOD_EXTERNAL_spdlog/ agent)
 set(TOPOD_EXTERNAL_nlohmann/ common topology state simulator kube agent)
-set(TOPOD_EXTERNAL_google/ nri api)
-set(TOPOD_EXTERNAL_grpc nri api)
+set(TOPOD_EXTERNAL_google/ nri cri api)
+set(TOPOD_EXTERNAL_grpc nri cri api)
 set(TOPOD_EXTERNAL_microhttpd.h metrics)
 # Modules that are pure functions of their inputs: the C++ standard library only.
 set(TOPOD_PURE_MODULES policies simulator)

@@ -397,8 +397,9 @@ std::string describeConfig(const Config& config) {
   }
   if (config.eviction.enabled) {
     out << "  eviction: responder " << config.eviction.responder_name << ", mode " << config.eviction.mode
-        << (config.eviction.mode == "signal" ? " (" + config.eviction.signal + ")" : std::string()) << ", deadline "
-        << config.eviction.deadline_s << " s, notices in " << config.eviction.notice_dir << "\n";
+        << (config.eviction.mode == "signal" ? " (" + config.eviction.signal + ")" : std::string())
+        << (config.eviction.mode == "criu" ? " (CRI " + config.eviction.cri_socket + ")" : std::string())
+        << ", deadline " << config.eviction.deadline_s << " s, notices in " << config.eviction.notice_dir << "\n";
   }
   return out.str();
 }

@@ -14,7 +14,8 @@ struct EvictionConfig {
   bool enabled = false;
   // The name pods list in spec.evictionResponders: "<domain>/<name>", not under k8s.io.
   std::string responder_name = "topod.io/warning";
-  // The warning for pods without the eviction.topod.io/warning annotation: signal, file or none.
+  // The warning for pods without the eviction.topod.io/warning annotation: signal, file, criu
+  // or none. "criu" needs a runtime that answers on cri_socket when topod starts.
   std::string mode = "signal";
   // The signal of mode "signal" (name or number; SIGKILL and SIGSTOP refused).
   std::string signal = "SIGUSR1";
@@ -29,6 +30,12 @@ struct EvictionConfig {
   int64_t poll_interval_ms = 1000;
   // The per-pod directories (<dir>/<pod uid>/notice.json, progress.json) pods mount.
   std::string notice_dir = "/run/topod/evictions";
+  // Mode criu: the runtime's CRI socket (CheckpointContainer), where the runtime writes the
+  // archives (<dir>/<pod uid>/<container>-<time>.tar; "" = <state_dir>/checkpoints), and the
+  // most one container's checkpoint may take.
+  std::string cri_socket = "/run/containerd/containerd.sock";
+  std::string checkpoint_dir;
+  int64_t checkpoint_timeout_s = 300;
   friend bool operator==(const EvictionConfig&, const EvictionConfig&) = default;
 };
 

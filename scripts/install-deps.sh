@@ -21,6 +21,8 @@ tests=(
   clang-format-14
   # end-to-end tests: containerd's runtime, images made of busybox, unpacking .debs, scraping metrics
   runc busybox-static iproute2 util-linux dpkg curl
+  # eviction mode criu (docs/eviction.md): runc checkpoints containers with criu (scenario criu_checkpoint)
+  criu
   # tests/package: the .deb's checks (dpkg-shlibdeps comes with build-essential's dpkg-dev)
   lintian
   # the test VM (scripts/vm, docs/vm.md): qemu, and the tools that build its image

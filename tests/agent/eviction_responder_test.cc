@@ -260,9 +260,6 @@ TEST(EvictionResponder, SettingsOutsideTheApiRulesAreRefused) {
   s.responder_name = "imperative-eviction.k8s.io/evictor";
   EXPECT_FALSE(validateResponderSettings(s));
   s = settings();
-  s.default_mode = WarningMode::Criu;
-  EXPECT_FALSE(validateResponderSettings(s));
-  s = settings();
   s.max_deadline = seconds(10);
   EXPECT_FALSE(validateResponderSettings(s));
 }

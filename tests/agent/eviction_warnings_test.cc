@@ -6,7 +6,9 @@
 
 #include <filesystem>
 
+#include "cri/checkpoint_error.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_runtime_client.h"
 
 namespace topod::agent {
 namespace {
@@ -97,9 +99,10 @@ class EvictionWarningsTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<EvictionWarnings> make() {
+  std::unique_ptr<EvictionWarnings> make(WarningMode mode = WarningMode::Signal) {
     EvictionWarningsOptions options;
     options.settings.responder_name = "topod.io/warning";
+    options.settings.default_mode = mode;
     options.state_dir = dir_;
     return std::make_unique<EvictionWarnings>(
         options, api_, files_, tracker_,
@@ -196,6 +199,108 @@ TEST_F(EvictionWarningsTest, ABrokenStateFileIsMovedAsideAndReported) {
   ASSERT_FALSE(log_.empty());
   EXPECT_NE(log_.back().find("moved aside"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/evictions.json"));
+}
+
+// Mode criu: the worker (run here on the test's thread) checkpoints through the fake runtime and
+// its report is the status message.
+TEST_F(EvictionWarningsTest, ModeCriuReportsTheArchivesAndCompletes) {
+  testing::FakeRuntimeClient runtime;
+  auto warnings = make(WarningMode::Criu);
+  CheckpointWorker worker(
+      {dir_ + "/checkpoints", std::chrono::seconds(30)}, runtime, [this] { return now_; },
+      [&](const std::string& uid, const Progress& p) { warnings->checkpointProgress(uid, p); },
+      [&](const std::string& uid) { return warnings->checkpointWanted(uid); });
+  warnings->setCheckpointWorker(&worker);
+  warnings->handleEvent({"ADDED", evictionObject("Active")});
+  EXPECT_TRUE(signals_.empty());
+  ASSERT_EQ(api_.writes.size(), 0u);
+  warnings->tick();
+  ASSERT_EQ(api_.writes.size(), 1u);
+  EXPECT_NE(api_.writes[0].report.message.find("warned by criu"), std::string::npos);
+  EXPECT_EQ(worker.runQueued(), 1);
+  const std::string archive = dir_ + "/checkpoints/" + kDriverPodUid + "/c1-20261206T220000Z.tar";
+  EXPECT_TRUE(std::filesystem::exists(archive));
+  warnings->tick();
+  ASSERT_EQ(api_.writes.size(), 2u);
+  EXPECT_TRUE(api_.writes[1].report.completion_time.has_value());
+  EXPECT_EQ(api_.writes[1].report.message, "checkpoint done: 1 archive(s): " + archive);
+}
+
+TEST_F(EvictionWarningsTest, ModeCriuOnARuntimeWithoutCheckpointsCompletesSayingSo) {
+  testing::FakeRuntimeClient runtime;
+  runtime.answers.emplace("c1", cri::classifyCheckpointError(12, "method CheckpointContainer not implemented"));
+  auto warnings = make(WarningMode::Criu);
+  CheckpointWorker worker(
+      {dir_ + "/checkpoints", std::chrono::seconds(30)}, runtime, [this] { return now_; },
+      [&](const std::string& uid, const Progress& p) { warnings->checkpointProgress(uid, p); },
+      [&](const std::string& uid) { return warnings->checkpointWanted(uid); });
+  warnings->setCheckpointWorker(&worker);
+  warnings->handleEvent({"ADDED", evictionObject("Active")});
+  EXPECT_EQ(worker.runQueued(), 1);
+  warnings->tick();
+  ASSERT_EQ(api_.writes.size(), 1u);
+  EXPECT_TRUE(api_.writes[0].report.completion_time.has_value());
+  EXPECT_NE(api_.writes[0].report.message.find("checkpoint failed: container c1: CheckpointUnsupported: "),
+            std::string::npos)
+      << api_.writes[0].report.message;
+}
+
+TEST_F(EvictionWarningsTest, ModeCriuWithoutARuntimeOrAfterARestartCompletesAtOnce) {
+  {
+    auto warnings = make(WarningMode::Criu);  // no worker: nothing can checkpoint
+    warnings->handleEvent({"ADDED", evictionObject("Active")});
+    warnings->tick();
+    ASSERT_EQ(api_.writes.size(), 1u);
+    EXPECT_NE(api_.writes[0].report.message.find("no CRI runtime client"), std::string::npos);
+  }
+  // A checkpoint cut short by a restart is not repeated; the eviction goes on.
+  std::filesystem::remove(dir_ + "/evictions.json");
+  testing::FakeRuntimeClient runtime;
+  {
+    auto warnings = make(WarningMode::Criu);
+    CheckpointWorker worker(
+        {dir_ + "/checkpoints", std::chrono::seconds(30)}, runtime, [this] { return now_; },
+        [](const std::string&, const Progress&) {}, [](const std::string&) { return true; });
+    warnings->setCheckpointWorker(&worker);
+    warnings->handleEvent({"ADDED", evictionObject("Active")});
+  }
+  auto again = make(WarningMode::Criu);
+  again->load();
+  again->tick();
+  ASSERT_EQ(api_.writes.size(), 2u);
+  EXPECT_EQ(api_.writes[1].report.message, "checkpoint failed: topod restarted during the checkpoint; not repeated");
+  EXPECT_TRUE(runtime.calls().empty());
+}
+
+// Node default mode criu is refused at start when nothing answers on the CRI socket.
+TEST_F(EvictionWarningsTest, NodeDefaultCriuNeedsARuntimeThatAnswers) {
+  {
+    std::FILE* f = std::fopen((dir_ + "/kubeconfig").c_str(), "w");
+    std::fputs(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n"
+        "  cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: 'Q0E='}\n"
+        "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+        "current-context: x\n",
+        f);
+    std::fclose(f);
+  }
+  KubernetesConfig kubernetes;
+  kubernetes.enabled = true;
+  kubernetes.kubeconfig = dir_ + "/kubeconfig";
+  EvictionConfig config;
+  config.enabled = true;
+  config.mode = "criu";
+  config.notice_dir = dir_ + "/notices";
+  config.cri_socket = dir_ + "/no-runtime.sock";
+  auto started = EvictionResponding::start(config, kubernetes, dir_, nullptr, inner_, [](bool, const std::string&) {});
+  ASSERT_FALSE(started.has_value());
+  EXPECT_EQ(started.error().reason(), cri::kRuntimeUnreachable);
+  EXPECT_NE(started.error().message().find("eviction.mode = \"criu\""), std::string::npos) << started.error().message();
+  EXPECT_NE(started.error().message().find(config.cri_socket), std::string::npos);
+  // Another default mode starts without a runtime (criu pods then get RuntimeUnreachable).
+  config.mode = "signal";
+  started = EvictionResponding::start(config, kubernetes, dir_, nullptr, inner_, [](bool, const std::string&) {});
+  ASSERT_TRUE(started.has_value()) << started.error().toString();
 }
 
 }  // namespace

@@ -314,8 +314,25 @@ notice_dir = "/run/x"
   EXPECT_EQ(config->eviction.notice_dir, "/run/x");
   EXPECT_NE(describeConfig(*config).find("eviction: responder example.com/checkpoint, mode file"), std::string::npos);
 
+  // Mode criu and its keys (the socket's reachability is checked by topod run, not here).
+  auto criu = parseConfig(
+      "[kubernetes]\nenabled = true\n[eviction]\nenabled = true\nmode = \"criu\"\ncri_socket = "
+      "\"/run/crio/crio.sock\"\ncheckpoint_dir = \"/srv/ckpt\"\n"
+      "checkpoint_timeout_s = 60\n",
+      "criu.toml");
+  ASSERT_TRUE(criu.has_value()) << criu.error().toString();
+  EXPECT_EQ(criu->eviction.mode, "criu");
+  EXPECT_EQ(criu->eviction.cri_socket, "/run/crio/crio.sock");
+  EXPECT_EQ(criu->eviction.checkpoint_dir, "/srv/ckpt");
+  EXPECT_EQ(criu->eviction.checkpoint_timeout_s, 60);
+  EXPECT_NE(describeConfig(*criu).find("mode criu (CRI /run/crio/crio.sock)"), std::string::npos);
+  EXPECT_EQ(EvictionConfig{}.cri_socket, "/run/containerd/containerd.sock");
+  EXPECT_EQ(EvictionConfig{}.checkpoint_dir, "");
+
   for (const char* bad :
-       {"[eviction]\nenabled = true\n", "[eviction]\nmode = \"criu\"\n", "[eviction]\nheartbeat_interval_s = 10\n",
+       {"[eviction]\nenabled = true\n", "[eviction]\nmode = \"criu-ish\"\n", "[eviction]\nheartbeat_interval_s = 10\n",
+        "[eviction]\ncri_socket = \"containerd.sock\"\n", "[eviction]\ncri_socket = \"\"\n",
+        "[eviction]\ncheckpoint_dir = \"ckpt\"\n", "[eviction]\ncheckpoint_timeout_s = 0\n",
         "[eviction]\nheartbeat_interval_s = 1200\n", "[eviction]\nnotice_dir = \"rel\"\n",
         "[eviction]\ndeadline_s = 100\nmax_deadline_s = 50\n", "[eviction]\nbogus = 1\n"}) {
     EXPECT_FALSE(parseConfig(bad, "bad.toml").has_value()) << bad;

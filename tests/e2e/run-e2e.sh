@@ -74,6 +74,8 @@ kubepods_before=$(ls -d /sys/fs/cgroup/*/kubepods 2>/dev/null)
 . "$here/lib.sh"
 # shellcheck source=tests/e2e/scenarios.sh
 . "$here/scenarios.sh"
+# shellcheck source=tests/e2e/scenarios_checkpoint.sh
+. "$here/scenarios_checkpoint.sh"
 
 print_logs() {
   echo "==================== containerd log (last 150 lines): $RUN/containerd.log"
@@ -190,6 +192,7 @@ run_scenario() {
 run_scenario kubelet_shape 0
 run_scenario resize_without_topod 0
 run_scenario containerd_restart_without_topod 0
+run_scenario criu_checkpoint 0
 run_scenario exclusive_cpu 1
 run_scenario unsatisfiable 1
 run_scenario metrics_endpoint 1

@@ -16,7 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/tools/cri-client/cri_api.grpc.pb.h"
+#include "cri/proto/cri_api.grpc.pb.h"
+#include "cri/runtime_client.h"
 #include "tests/tools/cri-client/kubelet_shape.h"
 #include "tests/tools/cri-client/pod_cgroups.h"
 
@@ -38,6 +39,9 @@ follows from the pod's totals, and the pod cgroup is created with the kubelet's 
   start ID | stop ID [--grace SECONDS] | rm ID | status ID | containers [--pod POD_ID]
   update ID [--cpu-request Q --cpu-limit Q --memory-request Q --memory-limit Q]
         (an in-place resize: the kubelet's values for the new resources, QoS kept)
+  checkpoint ID --location FILE.tar
+        (CRI CheckpointContainer through topod's own client, cri/runtime_client.h, with --timeout;
+        on failure prints "REASON: message", the reason topod reports, e.g. CheckpointUnsupported)
 Quantities: CPU "500m" or "1"; memory "64Mi", "1G" or bytes. --state-dir keeps each pod's
 sandbox config (CreateContainer needs it) and the container logs.
 )";
@@ -77,9 +81,9 @@ Result<Args> parseArgs(int argc, char** argv) {
     }
     if (arg.starts_with("--")) {
       static const std::set<std::string> kKnown = {
-          "socket",      "state-dir", "timeout",        "name",         "uid",
-          "namespace",   "pod",       "image",          "grace",        "attempt",
-          "cpu-request", "cpu-limit", "memory-request", "memory-limit", "capabilities"};
+          "socket",       "state-dir", "timeout", "name",        "uid",       "namespace",      "pod",
+          "image",        "grace",     "attempt", "cpu-request", "cpu-limit", "memory-request", "memory-limit",
+          "capabilities", "location"};
       if (kKnown.count(arg.substr(2)) == 0) return Error::invalidArgument("unknown option " + arg);
       if (i + 1 >= argc) return Error::invalidArgument("option " + arg + " needs a value");
       args.options[arg.substr(2)] = argv[++i];
@@ -513,6 +517,34 @@ int Client::run(const Args& args) {
   return 1;
 }
 
+// Through topod's own CRI client, so the end-to-end run exercises the code eviction mode criu uses.
+int checkpoint(const Args& args, const std::string& socket, std::chrono::seconds timeout) {
+  const std::string id = args.positional.empty() ? "" : args.positional[0];
+  const std::string location = option(args, "location");
+  if (id.empty() || location.empty()) {
+    std::cerr << "cri-client: checkpoint needs an ID and --location\n";
+    return 2;
+  }
+  auto client = cri::makeGrpcRuntimeClient(socket);
+  if (!client) {
+    std::cerr << "cri-client: " << client.error().toString() << "\n";
+    return 2;
+  }
+  auto version = (*client)->version(timeout);
+  if (!version) {
+    std::cerr << version.error().reason() << ": " << version.error().toString() << "\n";
+    return 1;
+  }
+  std::cout << "runtime " << version->runtime_name << " " << version->runtime_version << "\n";
+  auto done = (*client)->checkpointContainer(id, location, timeout);
+  if (!done) {
+    std::cerr << done.error().reason() << ": " << done.error().toString() << "\n";
+    return 1;
+  }
+  std::cout << "checkpointed " << id << " -> " << location << "\n";
+  return 0;
+}
+
 }  // namespace
 }  // namespace topod::e2e
 
@@ -531,6 +563,9 @@ int main(int argc, char** argv) {
   if (!timeout_seconds) {
     std::cerr << "cri-client: --timeout: " << timeout_seconds.error().message() << "\n";
     return 2;
+  }
+  if (args->command == "checkpoint") {
+    return topod::e2e::checkpoint(*args, socket, std::chrono::seconds(*timeout_seconds));
   }
   topod::e2e::Client client(socket, std::chrono::seconds(*timeout_seconds), topod::e2e::option(*args, "state-dir"));
   return client.run(*args);
