@@ -24,6 +24,8 @@ void readEviction(TableReader& root, EvictionConfig& out) {
     if (table.readString("notice_dir", out.notice_dir) && (out.notice_dir.empty() || out.notice_dir[0] != '/')) {
       table.problem("notice_dir", "\"" + out.notice_dir + "\" must be an absolute path");
     }
+    table.readBool("request_evictions", out.request_evictions);
+    table.readString("requester_name", out.requester_name);
     if (out.max_deadline_s < out.deadline_s) table.problem("max_deadline_s", "is below deadline_s");
     table.finish();
   });

@@ -29,6 +29,12 @@ struct EvictionConfig {
   int64_t poll_interval_ms = 1000;
   // The per-pod directories (<dir>/<pod uid>/notice.json, progress.json) pods mount.
   std::string notice_dir = "/run/topod/evictions";
+  // topod as a requester: when it cannot honour a running pod's allocation any more (its CPUs
+  // were taken by a new configuration, or an accepted resize could not be re-made after a
+  // restart), it creates an EvictionRequest for the pod as `requester_name` instead of letting
+  // it run unpinned without a word. Only with `enabled`.
+  bool request_evictions = true;
+  std::string requester_name = "topod.io/node-pressure";
   friend bool operator==(const EvictionConfig&, const EvictionConfig&) = default;
 };
 
