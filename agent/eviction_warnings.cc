@@ -468,7 +468,7 @@ Result<std::unique_ptr<EvictionResponding>> EvictionResponding::start(
   WallClockFn wall = [] { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); };
   out->warnings_ =
       std::make_unique<EvictionWarnings>(options, *out->api_, *out->files_, *out->tracker_, std::move(signaller),
-                                         std::move(wall), steadyClock(), std::move(report));
+                                         std::move(wall), steadyClock(), report);  // the requester's too
   if (config.request_evictions) {
     EvictionRequesterOptions requester_options;
     requester_options.requester_name = config.requester_name;

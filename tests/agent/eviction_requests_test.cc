@@ -6,10 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/agent.h"
+#include "agent/eviction_warnings.h"
 #include "config/config.h"
 #include "tests/agent/agent_test_support.h"
 #include "tests/fakes/fake_clock.h"
@@ -167,6 +171,66 @@ TEST_F(EvictionRequesterTest, TheThreadMakesTheRequestWithoutATick) {
   EXPECT_TRUE(api_.waitFor(
       pathOf(kUid), [](const nlohmann::json&) { return true; }, std::chrono::seconds(10)));
   requester().stop();
+}
+
+// ---- Composed for `topod run`: EvictionResponding starts the requester ------------------------
+
+TEST(EvictionRespondingTest, RunsTheRequesterWhenAskedAndItReportsThroughTheLog) {
+  testing::TempDir dir;
+  const std::string kubeconfig = dir.path() + "/kubeconfig";
+  {
+    std::ofstream out(kubeconfig);
+    // Port 1: nothing listens there, so every call fails at once and is reported.
+    out << R"(current-context: c
+contexts: [{name: c, context: {cluster: k, user: u}}]
+clusters: [{name: k, cluster: {server: "https://127.0.0.1:1", certificate-authority-data: "Q0E="}}]
+users: [{name: u, user: {token: t}}]
+)";
+  }
+  auto topology = testing::twoNodeTopology();
+  AgentOptions agent_options{.policy = defaultConfig().policy, .state_dir = dir.path()};
+  auto agent = Agent::create(topology, agent_options);
+  ASSERT_TRUE(agent.has_value()) << agent.error().toString();
+  EvictionConfig config;
+  config.enabled = true;
+  config.notice_dir = dir.path() + "/notices";
+  const KubernetesConfig kubernetes{.enabled = true, .kubeconfig = kubeconfig, .node_name = "n1"};
+  std::mutex mutex;
+  std::vector<std::string> reports;
+  auto reporter = [&](bool, const std::string& message) {
+    std::lock_guard lock(mutex);
+    reports.push_back(message);
+  };
+  metrics::Registry registry;
+
+  config.request_evictions = false;
+  auto without = EvictionResponding::start(config, kubernetes, dir.path(), nullptr, **agent, reporter, &registry);
+  ASSERT_TRUE(without.has_value()) << without.error().toString();
+  EXPECT_EQ((*without)->requester(), nullptr);
+  without->reset();
+
+  config.request_evictions = true;
+  config.requester_name = "k8s.io/mine";
+  EXPECT_FALSE(EvictionResponding::start(config, kubernetes, dir.path(), nullptr, **agent, reporter, &registry));
+  config.requester_name = "topod.io/node-pressure";
+  auto with = EvictionResponding::start(config, kubernetes, dir.path(), nullptr, **agent, reporter, &registry);
+  ASSERT_TRUE(with.has_value()) << with.error().toString();
+  ASSERT_NE((*with)->requester(), nullptr);
+  // The requester shares the responder's reporter: a failed create is logged, not a crash
+  // (the reporter was once moved into the responder before the requester got its copy).
+  (*with)->requester()->request(lost(kUid));
+  auto reported = [&] {
+    std::lock_guard lock(mutex);
+    for (const std::string& message : reports) {
+      if (message.starts_with("eviction request for ml/train")) return true;
+    }
+    return false;
+  };
+  for (int i = 0; i < 300 && !reported(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(reported()) << ::testing::PrintToString(reports);
+  EXPECT_NE(registry.render().find("topod_eviction_request_failures_total{reason=\"cpus_shrunk\"} 1"),
+            std::string::npos);
+  with->reset();
 }
 
 // ---- The Agent's side: which pods are reported, with which reason ---------------------------
