@@ -79,6 +79,7 @@ Result<std::unique_ptr<Agent>> Agent::create(const topology::Topology& topology,
   if (!loaded.has_value()) return loaded.error();
   agent->startup_report_ = loaded->report;
   agent->startup_warning_ = loaded->warning;
+  agent->startup_misfit_ = loaded->misfit;
   return agent;
 }
 
@@ -307,6 +308,15 @@ Result<std::vector<nri::Update>> Agent::onSynchronize(const std::vector<nri::Pod
     if (!decision.has_value()) {
       spdlog::warn("synchronize: cannot adopt {} ({}): {}; it runs in the shared pool", describe(key),
                    escapeForDisplay(c->id), escapeForDisplay(decision.error().message()));
+      if (lost_notifier_) {
+        lost_notifier_(LostAllocation{.pod_namespace = pod.namespace_name,
+                                      .pod_name = pod.name,
+                                      .pod_uid = pod.uid,
+                                      .container = c->name,
+                                      .reason = startup_misfit_ ? LostAllocationReason::CpusShrunk
+                                                                : LostAllocationReason::NotHonouredAfterRestart,
+                                      .why = decision.error().message()});
+      }
       continue;
     }
     draft.put(decision->key, decision->allocation);
@@ -670,6 +680,11 @@ Status Agent::onRemovePodSandbox(const nri::Pod& pod) {
 void Agent::setPendingNotifier(std::function<void()> notify) {
   std::unique_lock lock(mutex_);
   pending_notifier_ = std::move(notify);
+}
+
+void Agent::setLostAllocationNotifier(std::function<void(const LostAllocation&)> notify) {
+  std::unique_lock lock(mutex_);
+  lost_notifier_ = std::move(notify);
 }
 
 PendingUpdates Agent::takePendingUpdates() {

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "agent/agent_metrics.h"
+#include "agent/lost_allocation.h"
 #include "cgroups/cgroup_fs.h"
 #include "cgroups/page_migration.h"
 #include "common/clock.h"
@@ -108,6 +109,9 @@ class Agent final : public nri::EventHandler {
 
   // Called (outside the lock) whenever unsolicited updates become pending. Set before serving.
   void setPendingNotifier(std::function<void()> notify);
+  // Called, under the agent's lock (so it must only queue), for every running container whose
+  // allocation a Synchronize could not re-make: it runs in the shared pool now. Set before serving.
+  void setLostAllocationNotifier(std::function<void(const LostAllocation&)> notify);
   // The updates no reply carried; marks them as applied.
   PendingUpdates takePendingUpdates();
   // After sending: updates the runtime did not apply, or that an event may have overtaken while
@@ -272,6 +276,7 @@ class Agent final : public nri::EventHandler {
   CpuSet reserved_cpus_;  // policy_->reservedCpus()
   std::string startup_report_;
   bool startup_warning_ = false;
+  bool startup_misfit_ = false;  // the checkpoint did not fit this configuration (LoadedState::misfit)
 
   mutable std::mutex mutex_;
   // Read-only view of store_'s State; changes go through store_.commit() or a draft.
@@ -284,6 +289,7 @@ class Agent final : public nri::EventHandler {
   bool stale_ = false;  // some container's applied placement is unknown (a failed update)
   uint64_t generation_ = 0;
   std::function<void()> pending_notifier_;
+  std::function<void(const LostAllocation&)> lost_notifier_;
   struct PageMove {
     std::string cgroups_path;
     NodeSet mems;

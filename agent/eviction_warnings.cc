@@ -480,9 +480,14 @@ Result<ResponderSettings> responderSettingsFrom(const EvictionConfig& config) {
 
 Result<std::unique_ptr<EvictionResponding>> EvictionResponding::start(
     const EvictionConfig& config, const KubernetesConfig& kubernetes, const std::string& state_dir,
-    cgroups::CgroupFs* cgroups, nri::EventHandler& inner, EvictionReporter report) {
+    cgroups::CgroupFs* cgroups, nri::EventHandler& inner, EvictionReporter report, metrics::Registry* registry) {
   auto settings = responderSettingsFrom(config);
   if (!settings) return settings.error();
+  if (config.request_evictions) {
+    if (auto name = kube::validateResponderName(config.requester_name); !name) {
+      return Error::invalidArgument("eviction.requester_name: " + name.error().message());
+    }
+  }
   auto signal = cgroups::parseSignalName(config.signal);
   if (!signal) {
     return Error::invalidArgument("eviction.signal: \"" + config.signal +
@@ -542,9 +547,19 @@ Result<std::unique_ptr<EvictionResponding>> EvictionResponding::start(
   WallClockFn wall = [] { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); };
   out->warnings_ =
       std::make_unique<EvictionWarnings>(options, *out->api_, *out->files_, *out->tracker_, std::move(signaller),
-                                         std::move(wall), steadyClock(), std::move(report));
+                                         std::move(wall), steadyClock(), report);  // the requester's too
+  if (config.request_evictions) {
+    EvictionRequesterOptions requester_options;
+    requester_options.requester_name = config.requester_name;
+    out->requester_ =
+        std::make_unique<EvictionRequester>(requester_options, *out->client_, steadyClock(), registry, report);
+  }
   EvictionWarnings* warnings = out->warnings_.get();
-  out->tracker_->setOnPodRemoved([warnings](const std::string& uid) { warnings->podRemoved(uid); });
+  EvictionRequester* requester = out->requester_.get();
+  out->tracker_->setOnPodRemoved([warnings, requester](const std::string& uid) {
+    warnings->podRemoved(uid);
+    if (requester != nullptr) requester->podRemoved(uid);
+  });
   out->runtime_ = std::move(*runtime);
   out->checkpoints_ = std::make_unique<CheckpointWorker>(
       CheckpointWorkerOptions{checkpoint_dir, std::chrono::seconds(config.checkpoint_timeout_s)}, *out->runtime_,
@@ -555,6 +570,7 @@ Result<std::unique_ptr<EvictionResponding>> EvictionResponding::start(
   out->warnings_->load();
   out->checkpoints_->start();
   out->warnings_->start();
+  if (out->requester_) out->requester_->start();
   return out;
 }
 
@@ -563,6 +579,7 @@ EvictionResponding::~EvictionResponding() {
   // The worker reports into the warnings: it stops first (its checkpoint in flight is cancelled).
   if (checkpoints_) checkpoints_->stop();
   if (warnings_) warnings_->stop();
+  if (requester_) requester_->stop();
 }
 
 }  // namespace topod::agent

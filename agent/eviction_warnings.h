@@ -21,6 +21,7 @@
 
 #include "agent/eviction_checkpoints.h"
 #include "agent/eviction_files.h"
+#include "agent/eviction_requests.h"
 #include "agent/eviction_responder.h"
 #include "cgroups/cgroup_fs.h"
 #include "common/clock.h"
@@ -196,14 +197,19 @@ class EvictionResponding {
   // Errors: a bad responder name, signal or setting; no node name; an unusable kubeconfig; a
   // notice or checkpoint directory that cannot be created; node default mode criu while nothing
   // answers on cri_socket (reason RuntimeUnreachable).
+  // With config.request_evictions it also runs the EvictionRequester (its metrics in
+  // `registry`, which may be nullptr); errors then include a bad requester name.
   static Result<std::unique_ptr<EvictionResponding>> start(const EvictionConfig& config,
                                                            const KubernetesConfig& kubernetes,
                                                            const std::string& state_dir, cgroups::CgroupFs* cgroups,
-                                                           nri::EventHandler& inner, EvictionReporter report);
+                                                           nri::EventHandler& inner, EvictionReporter report,
+                                                           metrics::Registry* registry = nullptr);
   ~EvictionResponding();
 
   nri::EventHandler& handler() { return *tracker_; }
   const EvictionWarnings& warnings() const { return *warnings_; }
+  // nullptr unless [eviction] request_evictions.
+  EvictionRequester* requester() { return requester_.get(); }
 
  private:
   EvictionResponding() = default;
@@ -214,6 +220,7 @@ class EvictionResponding {
   std::unique_ptr<EvictionWarnings> warnings_;
   std::unique_ptr<cri::RuntimeClient> runtime_;
   std::unique_ptr<CheckpointWorker> checkpoints_;
+  std::unique_ptr<EvictionRequester> requester_;
 };
 
 // [eviction] as the responder's settings. InvalidArgument naming the key.

@@ -497,13 +497,19 @@ int runRunCommand(const RunOptions& options) {
   std::unique_ptr<EvictionResponding> eviction;
   if (config.eviction.enabled) {
     auto started_eviction = EvictionResponding::start(config.eviction, config.kubernetes, config.state_dir,
-                                                      cgroup_fs.get(), inner_handler, logClusterReport);
+                                                      cgroup_fs.get(), inner_handler, logClusterReport, &registry);
     if (!started_eviction.has_value()) {
       spdlog::error("{}", started_eviction.error().toString());
       return 1;
     }
     eviction = std::move(*started_eviction);
     spdlog::info("answering Evictions as responder {}", config.eviction.responder_name);
+    if (EvictionRequester* requester = eviction->requester(); requester != nullptr) {
+      // A pod whose allocation a Synchronize cannot re-make gets an EvictionRequest, not silence.
+      agent_ref.setLostAllocationNotifier([requester](const LostAllocation& lost) { requester->request(lost); });
+      spdlog::info("requesting the eviction of pods whose CPUs topod cannot honour, as {}",
+                   config.eviction.requester_name);
+    }
     const EvictionWarnings* warnings = &eviction->warnings();
     registry.gaugeCallback("topod_eviction_warnings_in_flight",
                            "Pods warned of their eviction that have not finished (docs/eviction.md)", [warnings] {
@@ -569,6 +575,7 @@ int runRunCommand(const RunOptions& options) {
   stopping = true;
   (void)notifier.stopping();
   agent_ref.setPendingNotifier(nullptr);
+  agent_ref.setLostAllocationNotifier(nullptr);
   if (api_server) api_server->stop();
   plugin.stop();
   if (plugin_watch.joinable()) plugin_watch.join();

@@ -400,6 +400,10 @@ std::string describeConfig(const Config& config) {
         << (config.eviction.mode == "signal" ? " (" + config.eviction.signal + ")" : std::string())
         << (config.eviction.mode == "criu" ? " (CRI " + config.eviction.cri_socket + ")" : std::string())
         << ", deadline " << config.eviction.deadline_s << " s, notices in " << config.eviction.notice_dir << "\n";
+    out << "  eviction requests: "
+        << (config.eviction.request_evictions ? "as " + config.eviction.requester_name + " when a pod's CPUs are lost"
+                                              : std::string("off"))
+        << "\n";
   }
   return out.str();
 }

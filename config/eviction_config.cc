@@ -33,6 +33,8 @@ void readEviction(TableReader& root, EvictionConfig& out) {
     }
     // An hour is longer than criu takes for any container that fits a node's memory.
     table.readInt("checkpoint_timeout_s", 1, 3600, out.checkpoint_timeout_s);
+    table.readBool("request_evictions", out.request_evictions);
+    table.readString("requester_name", out.requester_name);
     if (out.max_deadline_s < out.deadline_s) table.problem("max_deadline_s", "is below deadline_s");
     table.finish();
   });

@@ -36,6 +36,12 @@ struct EvictionConfig {
   std::string cri_socket = "/run/containerd/containerd.sock";
   std::string checkpoint_dir;
   int64_t checkpoint_timeout_s = 300;
+  // topod as a requester: when it cannot honour a running pod's allocation any more (its CPUs
+  // were taken by a new configuration, or an accepted resize could not be re-made after a
+  // restart), it creates an EvictionRequest for the pod as `requester_name` instead of letting
+  // it run unpinned without a word. Only with `enabled`.
+  bool request_evictions = true;
+  std::string requester_name = "topod.io/node-pressure";
   friend bool operator==(const EvictionConfig&, const EvictionConfig&) = default;
 };
 

@@ -144,7 +144,11 @@ Result<LoadedState> Checkpoint::load(const topology::Topology& topology, const p
     policies::StateCheckOptions check;
     check.policy = &policy;
     Status valid = policies::validateRestoredState(topology, options, *state, dir_, check);
-    if (!valid.has_value()) return moveAside(valid.error().message());
+    if (!valid.has_value()) {
+      auto aside = moveAside(valid.error().message());
+      if (aside.has_value()) aside->misfit = true;
+      return aside;
+    }
     auto journal = StateJournal::open(dir_, *contents, {options_.sync, options_.records_per_segment});
     if (!journal.has_value()) return journal.error();
     journal_ = std::move(*journal);

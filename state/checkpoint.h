@@ -49,6 +49,10 @@ struct LoadedState {
   // One line for the log: what was restored, or why nothing was and where the bad files went.
   std::string report;
   bool moved_aside = false;
+  // Moved aside because it did not fit this machine and configuration (fewer CPUs, more
+  // reserved ones, another policy), not because it was damaged: allocations it held may not be
+  // re-made at Synchronize.
+  bool misfit = false;
   // Something was lost or skipped: the report is logged as a warning.
   bool warning = false;
 };

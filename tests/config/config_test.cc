@@ -300,6 +300,8 @@ max_deadline_s = 900
 heartbeat_interval_s = 60
 poll_interval_ms = 500
 notice_dir = "/run/x"
+request_evictions = false
+requester_name = "example.com/pressure"
 )",
                             "eviction.toml");
   ASSERT_TRUE(config.has_value()) << config.error().toString();
@@ -312,6 +314,9 @@ notice_dir = "/run/x"
   EXPECT_EQ(config->eviction.heartbeat_interval_s, 60);
   EXPECT_EQ(config->eviction.poll_interval_ms, 500);
   EXPECT_EQ(config->eviction.notice_dir, "/run/x");
+  EXPECT_FALSE(config->eviction.request_evictions);
+  EXPECT_EQ(config->eviction.requester_name, "example.com/pressure");
+  EXPECT_TRUE(defaultConfig().eviction.request_evictions);
   EXPECT_NE(describeConfig(*config).find("eviction: responder example.com/checkpoint, mode file"), std::string::npos);
 
   // Mode criu and its keys (the socket's reachability is checked by topod run, not here).

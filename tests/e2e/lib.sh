@@ -103,6 +103,17 @@ kubeconfig = "$KUBE_RUN/kubeconfig"
 node_name = "$E2E_NODE"
 publish_interval_ms = 500
 TOML
+    # And answer Evictions (docs/eviction.md) when the CRDs are there: short polls for the test.
+    if [ -x "${EVICTION_CONTROLLER:-}" ]; then
+      cat >>"$RUN/topod.toml" <<TOML
+
+[eviction]
+enabled = true
+notice_dir = "$RUN/evictions"
+poll_interval_ms = 200
+deadline_s = 120
+TOML
+    fi
   fi
 }
 

@@ -3,9 +3,11 @@
 # by tests/e2e/CMakeLists.txt; scripts/test.sh runs it in the release build as root.
 #
 # Usage: run-e2e.sh --cri-client PATH [--topod PATH [--build-dir DIR]] [--containerd 1.7|2]
-#                   [--only NAME[,NAME...]] [--keep]
+#                   [--eviction-controller PATH] [--only NAME[,NAME...]] [--keep]
 # --build-dir: topod's build directory, whose CPack config makes the .deb that the topod_pod
 # scenario's image is built from (deploy/image/build-image.sh).
+# --eviction-controller: the test-side eviction controller (tests/tools/eviction-controller), for
+# the eviction scenarios (with TOPOD_E2E_KUBE=1).
 # Needs root, cgroup v1 (cpu, cpuset, memory), runc and busybox-static (scripts/install-deps.sh),
 # and TOPOD_E2E=1 in the environment: without it the test reports itself skipped (exit 77), so a
 # plain `ctest` on a developer machine does not start containerd.
@@ -21,6 +23,7 @@ repo=$(cd "$here/../.." && pwd)
 CRI_CLIENT=
 TOPOD=
 TOPOD_BUILD_DIR=
+EVICTION_CONTROLLER=
 only=
 keep=
 containerd_version=1.7
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
     --cri-client) CRI_CLIENT=$2; shift 2 ;;
     --topod) TOPOD=$2; shift 2 ;;
     --build-dir) TOPOD_BUILD_DIR=$2; shift 2 ;;
+    --eviction-controller) EVICTION_CONTROLLER=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --containerd) containerd_version=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -61,7 +65,7 @@ flock -w 600 9 || { echo "run-e2e: another end-to-end run holds /run/lock/topod-
 
 # Short path: unix socket paths are limited to 108 bytes.
 RUN=$(mktemp -d /tmp/tpe2e.XXXXXX)
-export RUN CRI_CLIENT TOPOD TOPOD_BUILD_DIR
+export RUN CRI_CLIENT TOPOD TOPOD_BUILD_DIR EVICTION_CONTROLLER
 mkdir -p "$RUN/cri" "$RUN/cni/bin" "$RUN/cni/conf" "$RUN/nri/plugins" "$RUN/nri/conf.d"
 : >"$RUN/pods"
 E2E_FAILED=0
@@ -148,6 +152,12 @@ E2E_NODE=e2e-node
 if [ "${TOPOD_E2E_KUBE:-0}" = 1 ]; then
   "$repo/tests/kube/test-apiserver.sh" start "$RUN/kube" >/dev/null || { fail "starting the test API server"; exit 1; }
   KUBE_RUN=$RUN/kube
+  # The EvictionRequest API's merged types as CRDs (the controllers are not released): topod
+  # answers Evictions there from its start (scenarios eviction_*, docs/eviction.md).
+  if [ -x "$EVICTION_CONTROLLER" ]; then
+    "$EVICTION_CONTROLLER" --kubeconfig "$KUBE_RUN/kubeconfig" install-crd "$repo/tests/kube/eviction-crd.json" \
+      "$repo/tests/kube/evictionrequest-crd.json" || { fail "installing the eviction CRDs"; exit 1; }
+  fi
 fi
 write_topod_config
 setup_seconds=$(seconds_since "$t0")
@@ -204,6 +214,9 @@ run_scenario adopt_running 1
 run_scenario container_restart 1
 run_scenario container_replaced_before_stop 1
 run_scenario nrt_follows_pins 1
+run_scenario eviction_warning 1
+run_scenario eviction_latency 1
+run_scenario eviction_requester 1
 run_scenario topod_rss 1
 run_scenario topod_pod 1
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "kube/eviction_request.h"
+
 namespace topod::kube {
 namespace {
 
@@ -143,6 +145,79 @@ TEST(EvictionObject, LongMessagesAreCutOnACharacterBoundary) {
   auto body = responderStatusApply("n", "e", "a.io/b", report);
   const std::string message = body["status"]["responders"][0]["message"].get<std::string>();
   EXPECT_EQ(message, std::string(3999, 'a'));
+}
+
+// ---- EvictionRequest, as topod writes it when it is the requester -------------------------------
+
+TEST(EvictionRequestObject, TheBodyNamesThePodIncarnationTheRequesterAndTheReason) {
+  EvictionRequestSpec spec{.namespace_name = "ml",
+                           .pod_name = "train-0",
+                           .pod_uid = "6f1c2a3b-4d5e-4f60-8a9b-0c1d2e3f4a5b",
+                           .requester = "topod.io/node-pressure",
+                           .reason = "cpus_shrunk",
+                           .message = "CPUs 2-3 are reserved now"};
+  auto body = evictionRequestObject(spec);
+  ASSERT_TRUE(body.has_value()) << body.error().toString();
+  const std::string name = evictionRequestName(spec.requester, spec.pod_uid);
+  EXPECT_EQ(*body, nlohmann::json::parse(R"({"apiVersion":"lifecycle.k8s.io/v1alpha1","kind":"EvictionRequest",
+    "metadata":{"name":")" + name + R"(","namespace":"ml",
+      "labels":{"app.kubernetes.io/managed-by":"topod"},
+      "annotations":{"eviction.topod.io/reason":"cpus_shrunk","eviction.topod.io/message":"CPUs 2-3 are reserved now"}},
+    "spec":{"target":{"pod":{"name":"train-0","uid":"6f1c2a3b-4d5e-4f60-8a9b-0c1d2e3f4a5b"}},
+      "requester":"topod.io/node-pressure","intent":"Eviction"}})"));
+  EXPECT_EQ(evictionRequestsCollection("ml"), "/apis/lifecycle.k8s.io/v1alpha1/namespaces/ml/evictionrequests");
+}
+
+TEST(EvictionRequestObject, TheNameIsStablePerRequesterAndPod) {
+  const std::string uid = "6f1c2a3b-4d5e-4f60-8a9b-0c1d2e3f4a5b";
+  EXPECT_EQ(evictionRequestName("topod.io/node-pressure", uid), evictionRequestName("topod.io/node-pressure", uid));
+  EXPECT_NE(evictionRequestName("topod.io/node-pressure", uid), evictionRequestName("example.com/other", uid));
+  // Pinned: a restarted topod of another build must find the object it made.
+  EXPECT_EQ(evictionRequestName("a.io/b", uid).substr(0, 43), "topod-" + uid + "-");
+  EXPECT_EQ(evictionRequestName("a.io/b", uid).size(), 51u);
+}
+
+TEST(EvictionRequestObject, BadFieldsAreRefusedNamingTheField) {
+  const EvictionRequestSpec good{.namespace_name = "ml",
+                                 .pod_name = "train",
+                                 .pod_uid = "6f1c2a3b-4d5e-4f60-8a9b-0c1d2e3f4a5b",
+                                 .requester = "topod.io/node-pressure",
+                                 .reason = "cpus_shrunk",
+                                 .message = ""};
+  ASSERT_TRUE(evictionRequestObject(good).has_value());
+  struct Row {
+    const char* name;
+    EvictionRequestSpec spec;
+    const char* field;
+  };
+  auto with = [&](auto change) {
+    EvictionRequestSpec spec = good;
+    change(spec);
+    return spec;
+  };
+  const Row rows[] = {
+      {"namespace with a dot", with([](auto& s) { s.namespace_name = "a.b"; }), "metadata.namespace"},
+      {"empty pod name", with([](auto& s) { s.pod_name = ""; }), "spec.target.pod.name"},
+      {"upper-case pod name", with([](auto& s) { s.pod_name = "Train"; }), "spec.target.pod.name"},
+      {"upper-case uid", with([](auto& s) { s.pod_uid = "6F1C2A3B-4D5E-4F60-8A9B-0C1D2E3F4A5B"; }),
+       "spec.target.pod.uid"},
+      {"uid that is a path", with([](auto& s) { s.pod_uid = "../../../../etc/passwd-aaaaaaaaaaaaaaa"; }),
+       "spec.target.pod.uid"},
+      {"reserved requester", with([](auto& s) { s.requester = "evictor.k8s.io/x"; }), "spec.requester"},
+      {"requester without domain", with([](auto& s) { s.requester = "topod"; }), "spec.requester"},
+      {"reason with spaces", with([](auto& s) { s.reason = "cpus shrunk"; }), "eviction.topod.io/reason"},
+  };
+  for (const Row& row : rows) {
+    auto body = evictionRequestObject(row.spec);
+    ASSERT_FALSE(body.has_value()) << row.name;
+    EXPECT_NE(body.error().message().find(row.field), std::string::npos) << row.name << ": " << body.error().message();
+  }
+  EvictionRequestSpec long_message = good;
+  long_message.message = std::string(2000, 'x');
+  auto body = evictionRequestObject(long_message);
+  ASSERT_TRUE(body.has_value());
+  EXPECT_EQ(body->at("metadata").at("annotations").at("eviction.topod.io/message").get<std::string>().size(),
+            kMaxEvictionRequestMessage);
 }
 
 }  // namespace

@@ -17,10 +17,13 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/eviction_requests.h"
 #include "agent/eviction_warnings.h"
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/eviction_object.h"
+#include "kube/eviction_request.h"
+#include "tests/kube/eviction_test_controller.h"
 
 namespace topod::agent {
 namespace {
@@ -63,8 +66,9 @@ bool eventually(const std::function<bool()>& done, milliseconds limit = millisec
   return done();
 }
 
-void installCrd(kube::Client& client) {
-  std::ifstream in(std::string(TOPOD_KUBE_EVICTION_CRD));
+void installCrd(kube::Client& client, const std::string& file = TOPOD_KUBE_EVICTION_CRD,
+                const std::string& plural = "evictions") {
+  std::ifstream in(file);
   std::stringstream text;
   text << in.rdbuf();
   auto crd = nlohmann::json::parse(text.str());
@@ -73,7 +77,7 @@ void installCrd(kube::Client& client) {
     ASSERT_EQ(created.error().code(), ErrorCode::AlreadyExists) << created.error().toString();
   }
   ASSERT_TRUE(eventually([&] {
-    auto got = client.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/evictions.lifecycle.k8s.io");
+    auto got = client.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + plural + ".lifecycle.k8s.io");
     if (!got) return false;
     for (const auto& condition : (*got)["status"].value("conditions", nlohmann::json::array())) {
       if (condition.value("type", "") == "Established" && condition.value("status", "") == "True") return true;
@@ -81,128 +85,37 @@ void installCrd(kube::Client& client) {
     return false;
   }));
   // Established is not yet served everywhere; a list proves it.
-  ASSERT_TRUE(eventually([&] { return client.list(kube::evictionsCollection(kNamespace)).has_value(); }));
+  ASSERT_TRUE(eventually([&] {
+    return client.list("/apis/lifecycle.k8s.io/v1alpha1/namespaces/" + std::string(kNamespace) + "/" + plural)
+        .has_value();
+  }));
 }
 
-// The test-side eviction controller: the activation rules, one step at a time.
+// The shared test controller (eviction_test_controller.h), its errors turned into test failures.
 class TestController {
  public:
-  TestController(kube::Client& client, seconds heartbeat_deadline)
-      : client_(client), heartbeat_deadline_(heartbeat_deadline) {}
-
-  // A new Eviction for pod (name, uid) whose responders are `responders` (name, priority), with
-  // the labels the controller puts on it; all Inactive.
+  TestController(kube::Client& client, seconds heartbeat_deadline) : inner_(client, kNamespace, heartbeat_deadline) {}
   std::string create(const std::string& pod, const std::string& uid,
-                     const std::vector<std::pair<std::string, int>>& responders) {
-    // Names stay unique across the tests of one server run.
-    static int counter = 0;
-    const std::string name = "pod-" + std::to_string(++counter) + "-" + pod;
-    nlohmann::json labels = nlohmann::json::object();
-    for (const auto& [responder, priority] : responders) labels[responder] = "responder";
-    nlohmann::json object = {{"apiVersion", kube::kEvictionApiVersion},
-                             {"kind", kube::kEvictionKind},
-                             {"metadata", {{"name", name}, {"namespace", kNamespace}, {"labels", labels}}},
-                             {"spec", {{"target", {{"pod", {{"name", pod}, {"uid", uid}}}}}}}};
-    auto created = client_.create(kube::evictionsCollection(kNamespace), object);
-    EXPECT_TRUE(created.has_value()) << created.error().toString();
-    nlohmann::json targets = nlohmann::json::array();
-    for (const auto& [responder, priority] : responders) {
-      targets.push_back({{"name", responder}, {"priority", priority}, {"state", "Inactive"}});
-    }
-    update(name, [&](nlohmann::json& status) { status["targetResponders"] = targets; });
-    return name;
+                     const std::vector<std::pair<std::string, int>>& responders, const std::string& requester = "") {
+    auto name = inner_.create(pod, uid, responders, requester);
+    EXPECT_TRUE(name.has_value()) << name.error().toString();
+    return name.value_or("");
   }
-
-  // One reconcile: finish the Active responder if it completed or missed its heartbeat, then
-  // activate the next Inactive one by priority (ties by name) when none is Active.
   void step(const std::string& name) {
-    update(name, [&](nlohmann::json& status) {
-      auto& targets = status["targetResponders"];
-      std::vector<std::size_t> order(targets.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        if (targets[a]["priority"] != targets[b]["priority"]) return targets[a]["priority"] > targets[b]["priority"];
-        return targets[a]["name"] < targets[b]["name"];
-      });
-      if (!status.contains("responders")) status["responders"] = nlohmann::json::array();
-      auto entry = [&](const std::string& responder) -> nlohmann::json* {
-        for (auto& r : status["responders"]) {
-          if (r["name"] == responder) return &r;
-        }
-        return nullptr;
-      };
-      bool active = false;
-      for (std::size_t i : order) {
-        if (targets[i]["state"] != "Active") continue;
-        const nlohmann::json* mine = entry(targets[i]["name"]);
-        if (mine != nullptr && mine->contains("completionTime")) {
-          targets[i]["state"] = "Completed";
-          continue;
-        }
-        std::string last = mine == nullptr ? "" : mine->value("heartbeatTime", mine->value("startTime", ""));
-        auto at = kube::parseWallTime(last);
-        if (at && wallNow() - *at > heartbeat_deadline_) {
-          targets[i]["state"] = "Interrupted";
-          continue;
-        }
-        active = true;
-      }
-      if (active) return;
-      for (std::size_t i : order) {
-        if (targets[i]["state"] != "Inactive") continue;
-        targets[i]["state"] = "Active";
-        if (entry(targets[i]["name"]) == nullptr) {
-          status["responders"].push_back(
-              {{"name", targets[i]["name"]}, {"startTime", kube::formatWallTime(wallNow())}});
-        }
-        return;
-      }
-    });
+    Status done = inner_.step(name);
+    EXPECT_TRUE(done.has_value()) << done.error().toString();
   }
-
-  // Withdrawn: every still Inactive or Active responder becomes Canceled.
   void cancel(const std::string& name) {
-    update(name, [](nlohmann::json& status) {
-      for (auto& target : status["targetResponders"]) {
-        if (target["state"] == "Active" || target["state"] == "Inactive") target["state"] = "Canceled";
-      }
-    });
+    Status done = inner_.cancel(name);
+    EXPECT_TRUE(done.has_value()) << done.error().toString();
   }
-
-  std::optional<kube::EvictionView> view(const std::string& name) {
-    auto got = client_.get(kube::evictionsCollection(kNamespace) + "/" + name);
-    if (!got) return std::nullopt;
-    auto view = kube::parseEviction(*got);
-    if (!view) return std::nullopt;
-    return *view;
-  }
-
+  std::optional<kube::EvictionView> view(const std::string& name) { return inner_.view(name); }
   kube::ResponderState state(const std::string& name, const std::string& responder) {
-    auto v = view(name);
-    if (!v) return kube::ResponderState::Unknown;
-    const kube::TargetResponder* target = v->targetResponder(responder);
-    return target == nullptr ? kube::ResponderState::Unknown : target->state;
+    return inner_.state(name, responder);
   }
 
  private:
-  // GET, change status, PUT /status; again on a conflict with topod's own writes.
-  void update(const std::string& name, const std::function<void(nlohmann::json&)>& change) {
-    const std::string path = kube::evictionsCollection(kNamespace) + "/" + name;
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      auto got = client_.get(path);
-      ASSERT_TRUE(got.has_value()) << got.error().toString();
-      nlohmann::json object = *got;
-      if (!object.contains("status")) object["status"] = nlohmann::json::object();
-      change(object["status"]);
-      auto put = client_.replace(path + "/status", object);
-      if (put) return;
-      ASSERT_EQ(put.error().code(), ErrorCode::Aborted) << put.error().toString();
-    }
-    FAIL() << "status of " << name << " kept conflicting";
-  }
-
-  kube::Client& client_;
-  seconds heartbeat_deadline_;
+  testing::EvictionTestController inner_;
 };
 
 class NoopHandler final : public nri::EventHandler {
@@ -485,6 +398,75 @@ TEST_F(RealEviction, TheApiServerDownMidWarningDelaysTheCompletionOnly) {
       milliseconds(60000)));
   EXPECT_EQ(mine(controller.view(name))->message, "workload done: saved while the server was down");
   EXPECT_EQ(signals("/pod1/c"), 1);
+}
+
+// topod as a requester: the EvictionRequest it makes for a pod whose CPUs it lost is accepted by
+// the merged type's schema (served as a CRD), made once across a restart, and seen by the test
+// controller, which turns it into an Eviction that topod's own responder then answers.
+TEST_F(RealEviction, TopodsOwnEvictionRequestIsAcceptedMadeOnceAndBecomesAnEviction) {
+  installCrd(*client_, TOPOD_KUBE_EVICTIONREQUEST_CRD, "evictionrequests");
+  const std::string requests = kube::evictionRequestsCollection(kNamespace);
+  if (auto old = client_->list(requests); old) {
+    for (const auto& item : old->items) {
+      ASSERT_TRUE(client_->remove(requests + "/" + item["metadata"]["name"].get<std::string>()));
+    }
+  }
+  runPods(1);
+  startResponder();
+  const LostAllocation lost{.pod_namespace = kNamespace,
+                            .pod_name = "train-1",
+                            .pod_uid = podUid(1),
+                            .container = "c",
+                            .reason = LostAllocationReason::CpusShrunk,
+                            .why = "CPUs 0-7 are reserved now"};
+  std::vector<std::string> reports;
+  auto report = [&reports](bool, const std::string& message) { reports.push_back(message); };
+  {
+    EvictionRequester requester(EvictionRequesterOptions{}, *client_, steadyClock(), nullptr, report);
+    requester.request(lost);
+    requester.tick();
+    EXPECT_EQ(requester.stats(), (EvictionRequesterStats{.created = 1, .existing = 0, .failures = 0}))
+        << ::testing::PrintToString(reports);
+  }
+  {
+    EvictionRequester restarted(EvictionRequesterOptions{}, *client_, steadyClock(), nullptr, report);
+    restarted.request(lost);
+    restarted.tick();
+    EXPECT_EQ(restarted.stats(), (EvictionRequesterStats{.created = 0, .existing = 1, .failures = 0}));
+  }
+  // The schema is really checked: what the API refuses, the CRD refuses too.
+  auto bad = kube::evictionRequestObject({.namespace_name = kNamespace,
+                                          .pod_name = "train-1",
+                                          .pod_uid = podUid(1),
+                                          .requester = "topod.io/node-pressure",
+                                          .reason = "cpus_shrunk",
+                                          .message = ""});
+  ASSERT_TRUE(bad.has_value());
+  (*bad)["metadata"]["name"] = "reserved-requester";
+  (*bad)["spec"]["requester"] = "evictor.k8s.io/x";
+  auto refused = client_->create(requests, *bad);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::InvalidArgument) << refused.error().toString();
+
+  // The controller's view: one request, for this pod incarnation, from topod, with the reason.
+  auto listed = client_->list(requests);
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->items.size(), 1u);
+  const nlohmann::json& request = listed->items[0];
+  EXPECT_EQ(request["spec"]["requester"], "topod.io/node-pressure");
+  EXPECT_EQ(request["spec"]["intent"], "Eviction");
+  EXPECT_EQ(request["spec"]["target"]["pod"]["uid"], podUid(1));
+  EXPECT_EQ(request["metadata"]["annotations"]["eviction.topod.io/reason"], "cpus_shrunk");
+
+  TestController controller(*client_, seconds(1200));
+  const std::string name =
+      controller.create(request["spec"]["target"]["pod"]["name"], request["spec"]["target"]["pod"]["uid"],
+                        {{kResponder, 5000}, {kEvictor, 100}}, request["spec"]["requester"]);
+  controller.step(name);
+  ASSERT_TRUE(eventually([&] { return signals("/pod1/c") == 1; })) << "the pod was not warned";
+  auto eviction = client_->get(kube::evictionsCollection(kNamespace) + "/" + name);
+  ASSERT_TRUE(eviction.has_value());
+  EXPECT_EQ((*eviction)["metadata"]["labels"]["topod.io/node-pressure"], "requester");
 }
 
 // The time from activation (the controller's status write returning) to the warning reaching

@@ -313,6 +313,7 @@ TEST_F(CheckpointTest, BadHashMovesEveryFileAsideWithOneStamp) {
   auto checkpoint = open();
   EXPECT_TRUE(last_.moved_aside);
   EXPECT_NE(last_.report.find("hash mismatch"), std::string::npos) << last_.report;
+  EXPECT_FALSE(last_.misfit);  // damaged, not a configuration change
   EXPECT_TRUE(last_.state.empty());
   EXPECT_EQ(countPrefix(dir_.path(), "state.json.corrupt-"), 1);
   int moved_segments = 0;
@@ -339,6 +340,7 @@ TEST_F(CheckpointTest, JournalThatDoesNotFitTheMachineIsMovedAside) {
   journalOnly({put("p1", {2}), put("p2", {40})});  // CPU 40: not on this machine
   auto checkpoint = open();
   EXPECT_TRUE(last_.moved_aside);
+  EXPECT_TRUE(last_.misfit);  // the agent asks to evict pods it cannot re-pin (docs/eviction.md)
   EXPECT_TRUE(last_.state.empty());
 }
 

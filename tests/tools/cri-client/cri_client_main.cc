@@ -30,6 +30,7 @@ Pods are host-network and shaped like the kubelet (cgroupfs driver) makes them; 
 follows from the pod's totals, and the pod cgroup is created with the kubelet's values first.
   version
   run-pod --name N --uid U [--namespace NS] [--cpu-request Q --cpu-limit Q --memory-request Q --memory-limit Q]
+        [--annotation KEY=VALUE ...]  (the pod's annotations, repeatable, as NRI shows them to plugins)
   stop-pod POD_ID | rm-pod POD_ID | pod-status POD_ID | pods
   create --pod POD_ID --name N [--attempt K] [--image REF] [--cpu-request Q ...] [-- COMMAND ARGS...]
         [--mount HOST:CONTAINER[:ro] ...] [--capabilities CAP,CAP | --capabilities none] [--readonly-rootfs]
@@ -53,8 +54,9 @@ struct Args {
   std::string command;
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
-  std::vector<std::string> trailing;  // after "--"
-  std::vector<std::string> mounts;    // --mount, repeatable
+  std::vector<std::string> trailing;     // after "--"
+  std::vector<std::string> mounts;       // --mount, repeatable
+  std::vector<std::string> annotations;  // --annotation KEY=VALUE, repeatable
   bool readonly_rootfs = false;
 };
 
@@ -72,6 +74,15 @@ Result<Args> parseArgs(int argc, char** argv) {
     }
     if (arg == "--readonly-rootfs") {
       args.readonly_rootfs = true;
+      continue;
+    }
+    if (arg == "--annotation") {
+      if (i + 1 >= argc) return Error::invalidArgument("option --annotation needs a value");
+      std::string value = argv[++i];
+      if (value.find('=') == std::string::npos || value.front() == '=') {
+        return Error::invalidArgument("--annotation " + value + ": want KEY=VALUE");
+      }
+      args.annotations.push_back(std::move(value));
       continue;
     }
     if (arg == "--mount") {
@@ -243,6 +254,10 @@ int Client::runPod(const Args& args) {
   (*config->mutable_labels())["io.kubernetes.pod.namespace"] = ns;
   (*config->mutable_labels())["io.kubernetes.pod.uid"] = uid;
   (*config->mutable_annotations())["kubernetes.io/config.source"] = "api";
+  for (const std::string& annotation : args.annotations) {
+    const std::size_t eq = annotation.find('=');
+    (*config->mutable_annotations())[annotation.substr(0, eq)] = annotation.substr(eq + 1);
+  }
   runtime::v1::LinuxPodSandboxConfig* linux = config->mutable_linux();
   linux->set_cgroup_parent(parent);
   runtime::v1::NamespaceOption* ns_options = linux->mutable_security_context()->mutable_namespace_options();
