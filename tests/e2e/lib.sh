@@ -308,7 +308,7 @@ layout_value() {
 cg_file_name() {
   if [ "$CGROUP_VERSION" = v2 ]; then
     case $1 in cpus) echo cpuset.cpus.effective ;; mems) echo cpuset.mems.effective ;; shares) echo cpu.weight ;;
-      quota | period) echo cpu.max ;; memory) echo memory.max ;; esac
+      quota) echo "cpu.max (quota)" ;; period) echo "cpu.max (period)" ;; memory) echo memory.max ;; esac
   else
     case $1 in cpus) echo cpuset.cpus ;; mems) echo cpuset.mems ;; shares) echo cpu.shares ;;
       quota) echo cpu.cfs_quota_us ;; period) echo cpu.cfs_period_us ;; memory) echo memory.limit_in_bytes ;; esac
@@ -337,13 +337,15 @@ allowed_cpus() {
 }
 
 # expect_cpus ID WANT WHAT: the cgroup's cpus (v2: effective) and the process's Cpus_allowed_list
-# both equal WANT, within 5 s (topod changes running containers through the runtime, asynchronously).
+# both equal WANT, within E2E_EXPECT_SECONDS (default 5 s; topod changes running containers through the runtime, asynchronously).
 expect_cpus() {
-  local id=$1 want=$2 what=$3 got_cg got_proc i
-  for i in $(seq 1 "${E2E_EXPECT_TRIES:-50}"); do
+  local id=$1 want=$2 what=$3 got_cg got_proc end
+  end=$((SECONDS + ${E2E_EXPECT_SECONDS:-5}))
+  while :; do
     got_cg=$(cg cpus "$id")
     got_proc=$(allowed_cpus "$id")
     [ "$got_cg" = "$want" ] && [ "$got_proc" = "$want" ] && { log "ok: $what: cpus $want"; return 0; }
+    [ "$SECONDS" -lt "$end" ] || break
     sleep 0.1
   done
   fail "$what: want cpus $want, $(cg_file_name cpus)=$got_cg Cpus_allowed_list=$got_proc"
