@@ -137,9 +137,9 @@ scenario_exclusive_cpu() {
   expect_metric topod_cpu_manager_exclusive_cpu_allocation_count -eq 0 "no exclusive CPU yet" || return 1
   expect_metric topod_cpu_manager_pinning_requests_total -eq "$pinning" "shared containers pin nothing" || return 1
   read -r _ g < <(new_pod excl-g GUARANTEED_1CPU) || return 1
-  expect_cpus "$g" "$EXCL" "Guaranteed 1 CPU gets CPU 1 exclusively" || return 1
-  expect_cpus "$b" "$SHARED" "Burstable moved off CPU 1" || return 1
-  expect_cpus "$e" "$SHARED" "BestEffort moved off CPU 1" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed 1 CPU gets CPU $EXCL exclusively" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable moved off CPU $EXCL" || return 1
+  expect_cpus "$e" "$SHARED" "BestEffort moved off CPU $EXCL" || return 1
   expect_metric topod_cpu_manager_exclusive_cpu_allocation_count -eq 1 "one exclusive CPU while it runs" || return 1
   expect_metric topod_cpu_manager_shared_pool_size_millicores -eq $(($(expand_cpus "$SHARED" | wc -w) * 1000)) \
     "the shared pool is CPU $SHARED" || return 1
@@ -158,17 +158,17 @@ scenario_exclusive_cpu() {
   grep -q "^shared pool: *$SHARED\$" <<<"$out" || { fail "topod status does not show the shared pool $SHARED"; return 1; }
   out=$(topod_cli allocations) || { fail "topod allocations: $out"; return 1; }
   log "topod allocations:"$'\n'"$out"
-  grep -Eq "^default/excl-g +excl-g +Guaranteed +1 +$EXCL " <<<"$out" ||
-    { fail "topod allocations does not show excl-g on exclusive CPU 1"; return 1; }
+  grep -Eq "^default/excl-g +excl-g +Guaranteed +$EXCL +$EXCL " <<<"$out" ||
+    { fail "topod allocations does not show excl-g on exclusive CPU $EXCL"; return 1; }
   out=$(topod_cli allocations --output json) || { fail "topod allocations --output json: $out"; return 1; }
   grep -q "\"container\":\"excl-g\",\"container_id\":\"[0-9a-f]*\",\"cpus\":\"$EXCL\",\"exclusive_cpus\":\"$EXCL\"" <<<"$out" ||
-    { fail "topod allocations --output json does not show excl-g on exclusive CPU 1: $out"; return 1; }
+    { fail "topod allocations --output json does not show excl-g on exclusive CPU $EXCL: $out"; return 1; }
   out=$(topod_cli explain default/excl-g) || { fail "topod explain default/excl-g: $out"; return 1; }
   log "topod explain default/excl-g:"$'\n'"$out"
   grep -q "cpus: *$EXCL (exclusive)" <<<"$out" || { fail "topod explain does not show CPU $EXCL exclusive"; return 1; }
   remove_container "$g" || { fail "removing the Guaranteed container"; return 1; }
-  expect_cpus "$b" "$all" "Burstable gets CPU 1 back" || return 1
-  expect_cpus "$e" "$all" "BestEffort gets CPU 1 back" || return 1
+  expect_cpus "$b" "$all" "Burstable gets CPU $EXCL back" || return 1
+  expect_cpus "$e" "$all" "BestEffort gets CPU $EXCL back" || return 1
   expect_metric topod_cpu_manager_exclusive_cpu_allocation_count -eq 0 "the exclusive CPU is released" || return 1
 }
 
@@ -281,7 +281,7 @@ scenario_pod_quota() {
   read -r _ s < <(new_pod pquota-s GUARANTEED_HALF) || return 1
   pod=$(run_pod pquota-g "uid-pquota-g-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
   a=$(start_container "$pod" pquota-g "${GUARANTEED_1CPU[@]}") || return 1
-  expect_cpus "$a" "$EXCL" "Guaranteed 1 CPU gets CPU 1 exclusively" || return 1
+  expect_cpus "$a" "$EXCL" "Guaranteed 1 CPU gets CPU $EXCL exclusively" || return 1
   g_pod=$(dirname "$(container_cgroup "$a")") && s_pod=$(dirname "$(container_cgroup "$s")") ||
     { fail "pod cgroups not found"; return 1; }
   expect_cg quota "$a" -1 "exclusive container without quota" || return 1
@@ -372,8 +372,8 @@ scenario_containerd_restart() {
   read -r _ e < <(new_pod crestart-e BESTEFFORT) || return 1
   expect_cpus "$e" "$SHARED" "new BestEffort placed by the reconnected topod" || return 1
   remove_container "$g" || { fail "removing the Guaranteed container"; return 1; }
-  expect_cpus "$b" "$all" "Burstable gets CPU 1 back through the new connection" || return 1
-  expect_cpus "$e" "$all" "BestEffort gets CPU 1 back through the new connection" || return 1
+  expect_cpus "$b" "$all" "Burstable gets CPU $EXCL back through the new connection" || return 1
+  expect_cpus "$e" "$all" "BestEffort gets CPU $EXCL back through the new connection" || return 1
 }
 
 # (f) topod absent when a Guaranteed container starts; when topod starts it adopts the container:
@@ -387,7 +387,7 @@ scenario_adopt_running() {
   expect_cpus "$g" "$all" "Guaranteed started without topod runs on all CPUs" || return 1
   start_topod
   wait_topod_connected || return 1
-  expect_cpus "$g" "$EXCL" "adopted Guaranteed gets CPU 1" || return 1
+  expect_cpus "$g" "$EXCL" "adopted Guaranteed gets CPU $EXCL" || return 1
   expect_cpus "$b" "$SHARED" "Burstable moved off the adopted container's CPU" || return 1
   # Both ran on every CPU: the Synchronize set both cpusets again.
   expect_metric topod_drift_repairs_total -eq 2 "the adoption's repairs are counted" || return 1
@@ -600,7 +600,7 @@ scenario_nrt_follows_pins() {
   nrt_watch
   for i in 1 2 3 4 5; do
     read -r pod g < <(new_pod "nrt-g$i" GUARANTEED_1CPU) || { rc=1; break; }
-    expect_cpus "$g" "$EXCL" "Guaranteed 1 CPU gets CPU 1 exclusively" || { rc=1; break; }
+    expect_cpus "$g" "$EXCL" "Guaranteed 1 CPU gets CPU $EXCL exclusively" || { rc=1; break; }
     since=$(topod_event_time "topod info: admitted uid-nrt-g$i-") || { fail "no admission logged for $i"; rc=1; break; }
     events+=("pin $since 0")
     wait_nrt_cpu 0 "$since" 5000 >/dev/null || { fail "pin $i not in the NRT object within 5 s"; rc=1; break; }
