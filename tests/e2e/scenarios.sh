@@ -343,8 +343,10 @@ reconnect_seconds() {
 # doubles from 100 ms while the stale socket refuses (0.1 + 0.2 + ... + 1.6 = 3.1 s) to be waiting
 # 3.2 s when the socket comes back, so the old behaviour (issue 14: 6.5 s) cannot meet the bound.
 CONTAINERD_DOWN_SECONDS=3.5
-# topod must be registered and synchronised this soon after the socket reappears.
-RECONNECT_BOUND_SECONDS=1.0
+# topod must be registered and synchronised this soon after the socket reappears (under the
+# VM's emulated CPUs, 2.5 s: measured 0.53-1.32 s there; still below the 3.2 s the old backoff
+# would wait).
+RECONNECT_BOUND_SECONDS=${E2E_RECONNECT_BOUND_SECONDS:-1.0}
 
 # (e) containerd restarted while topod runs: topod reconnects the moment the runtime's socket is
 # back (within RECONNECT_BOUND_SECONDS) and resynchronises; placements stay and it still acts (a
