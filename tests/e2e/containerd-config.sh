@@ -17,6 +17,11 @@ version=${2:?usage: containerd-config.sh RUN_DIR VERSION}
 runc=${RUNC:-/usr/sbin/runc}
 snapshotter=${TOPOD_E2E_SNAPSHOTTER:-overlayfs}
 sandbox_image=docker.io/topod-e2e/pause:1
+# The kubelet's cgroup driver (run-e2e.sh --cgroup-driver): with systemd, runc makes each
+# container a transient scope cri-containerd-<id>.scope in the pod's slice (the same option and
+# name in 1.7 and 2.x).
+systemd_cgroup=false
+[ "${CGROUP_DRIVER:-cgroupfs}" = systemd ] && systemd_cgroup=true
 
 case $version in
   1.7)
@@ -97,8 +102,9 @@ disabled_plugins = [$extra_disabled
     [plugins.$cri_runtime.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins.$cri_runtime.containerd.runtimes.runc.options]
-        # PID 1 is not systemd here: the cgroupfs driver, as the kubelet's cgroupDriver=cgroupfs.
-        SystemdCgroup = false
+        # As the kubelet's cgroupDriver: cgroupfs on the build machines (PID 1 is not systemd),
+        # systemd in the VM stage.
+        SystemdCgroup = $systemd_cgroup
         BinaryName = "$runc"
         Root = "$run/runc"
 $images_block

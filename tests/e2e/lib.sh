@@ -3,6 +3,15 @@
 # Sourced, not run. Every assertion reads cgroup files or /proc, never topod's own output.
 
 CGROOT=${CGROOT:-/sys/fs/cgroup}
+# The layout (docs/e2e.md, "Layouts"): cgroup v1 (hybrid or legacy) or v2 (unified), and the
+# kubelet's cgroup driver, cgroupfs or systemd (run-e2e.sh --cgroup-driver).
+CGROUP_VERSION=$([ "$(stat -fc %T "$CGROOT" 2>/dev/null)" = cgroup2fs ] && echo v2 || echo v1)
+CGROUP_DRIVER=${CGROUP_DRIVER:-cgroupfs}
+# The CPUs the scenarios expect (the 2-CPU build machine by default; the VM stage sets its own):
+# reserved for the system, what a Guaranteed 1-CPU container gets, and the shared pool meanwhile.
+E2E_RESERVED_CPUS=${E2E_RESERVED_CPUS:-0}
+EXCL=${E2E_EXCL_CPUS:-1}
+SHARED=${E2E_SHARED_CPUS:-0}
 
 log() { printf '[e2e %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -13,7 +22,10 @@ fail() {
 }
 
 # cri ARGS...: the CRI test client against this run's containerd.
-cri() { "$CRI_CLIENT" --socket "$RUN/containerd.sock" --state-dir "$RUN/cri" --timeout 30 "$@"; }
+cri() {
+  "$CRI_CLIENT" --socket "$RUN/containerd.sock" --state-dir "$RUN/cri" --timeout "${E2E_CRI_TIMEOUT:-30}" \
+    --cgroup-driver "$CGROUP_DRIVER" "$@"
+}
 
 # --- containerd ---------------------------------------------------------------------------------
 
@@ -90,8 +102,9 @@ socket_path = "$RUN/api/api.sock"
 
 [policy]
 name = "${TOPOD_E2E_POLICY:-topology-aware}"
-# This 2-CPU machine: CPU 0 for the system, CPU 1 the only one that can be exclusive.
-reserved_cpus = "0"
+# The 2-CPU build machine: CPU 0 for the system, CPU 1 the only one that can be exclusive.
+reserved_cpus = "$E2E_RESERVED_CPUS"
+${E2E_POLICY_EXTRA:-}
 TOML
   # With the test API server (TOPOD_E2E_KUBE=1, run-e2e.sh starts it): publish the NRT object.
   if [ -n "${KUBE_RUN:-}" ]; then
@@ -240,27 +253,91 @@ remove_all_pods() {
 
 # --- the kernel's view ------------------------------------------------------------------------------
 
-# container_cgroup ID: the container's cgroup path relative to a hierarchy root, found in the
-# cpuset hierarchy (runc's cgroupfs layout is <cgroup_parent>/<id>).
+# The layout's names: where the kubelet-shaped tree starts, and what runc calls a container's
+# cgroup (cgroupfs: the container id; systemd: the scope containerd asks for, cri-containerd-<id>).
+kubepods_top() { [ "$CGROUP_DRIVER" = systemd ] && echo kubepods.slice || echo kubepods; }
+container_cgroup_name() { [ "$CGROUP_DRIVER" = systemd ] && echo "cri-containerd-$1.scope" || echo "$1"; }
+
+# cg_dir CONTROLLER REL: a cgroup's directory (v1: in the controller's hierarchy; v2: one tree).
+cg_dir() { [ "$CGROUP_VERSION" = v2 ] && echo "$CGROOT$2" || echo "$CGROOT/$1$2"; }
+
+# container_cgroup ID: the container's cgroup path relative to the (v1: cpuset) hierarchy root,
+# found by the runtime's own naming below the kubelet's tree.
 container_cgroup() {
-  local dir
-  dir=$(find "$CGROOT/cpuset/kubepods" -maxdepth 3 -type d -name "$1" -print -quit 2>/dev/null)
+  local base dir
+  base=$(cg_dir cpuset "")
+  dir=$(find "$base/$(kubepods_top)" -maxdepth 3 -type d -name "$(container_cgroup_name "$1")" -print -quit 2>/dev/null)
   [ -n "$dir" ] || return 1
-  echo "${dir#"$CGROOT/cpuset"}"
+  echo "${dir#"$base"}"
 }
 
-# cg CONTROLLER ID FILE: one cgroup file of a container.
+# pod_cgroup ID: the pod's cgroup (the container's parent), relative as above.
+pod_cgroup() {
+  local rel
+  rel=$(container_cgroup "$1") || return 1
+  dirname "$rel"
+}
+
+# cg_value KIND REL: the kernel's value of one cgroup (container or pod) in v1 terms, whatever the
+# layout: cpus and mems (v2: the effective sets), shares (v2: cpu.weight), quota (-1: none; v2:
+# cpu.max's first word), period, memory (max: no limit; v1's 9223372036854771712 reads as max).
+cg_value() {
+  local kind=$1 rel=$2 v
+  if [ "$CGROUP_VERSION" = v2 ]; then
+    case $kind in
+      cpus) v=$(cat "$CGROOT$rel/cpuset.cpus.effective") ;;
+      mems) v=$(cat "$CGROOT$rel/cpuset.mems.effective") ;;
+      shares) v=$(cat "$CGROOT$rel/cpu.weight") ;;
+      quota) v=$(awk '{ print ($1 == "max" ? -1 : $1) }' "$CGROOT$rel/cpu.max") ;;
+      period) v=$(awk '{ print $2 }' "$CGROOT$rel/cpu.max") ;;
+      memory) v=$(cat "$CGROOT$rel/memory.max") ;;
+    esac
+  else
+    case $kind in
+      cpus) v=$(cat "$CGROOT/cpuset$rel/cpuset.cpus") ;;
+      mems) v=$(cat "$CGROOT/cpuset$rel/cpuset.mems") ;;
+      shares) v=$(cat "$CGROOT/cpu$rel/cpu.shares") ;;
+      quota) v=$(cat "$CGROOT/cpu$rel/cpu.cfs_quota_us") ;;
+      period) v=$(cat "$CGROOT/cpu$rel/cpu.cfs_period_us") ;;
+      memory) v=$(sed 's/^9223372036854771712$/max/' "$CGROOT/memory$rel/memory.limit_in_bytes") ;;
+    esac
+  fi 2>/dev/null
+  echo "${v:-<unreadable $kind of $rel>}"
+}
+
+# layout_value KIND WANT: an expected value in this layout's terms (v2: shares as the kubelet's
+# cpu.weight, 1 + (shares - 2) * 9999 / 262142).
+layout_value() {
+  if [ "$CGROUP_VERSION" = v2 ] && [ "$1" = shares ]; then
+    echo $((1 + ($2 - 2) * 9999 / 262142))
+  else
+    echo "$2"
+  fi
+}
+
+# The file a kind is read from, for the log.
+cg_file_name() {
+  if [ "$CGROUP_VERSION" = v2 ]; then
+    case $1 in cpus) echo cpuset.cpus.effective ;; mems) echo cpuset.mems.effective ;; shares) echo cpu.weight ;;
+      quota) echo "cpu.max (quota)" ;; period) echo "cpu.max (period)" ;; memory) echo memory.max ;; esac
+  else
+    case $1 in cpus) echo cpuset.cpus ;; mems) echo cpuset.mems ;; shares) echo cpu.shares ;;
+      quota) echo cpu.cfs_quota_us ;; period) echo cpu.cfs_period_us ;; memory) echo memory.limit_in_bytes ;; esac
+  fi
+}
+
+# cg KIND ID: one value of a container's cgroup.
 cg() {
   local rel
   rel=$(container_cgroup "$2") || { echo "<no cgroup for $2>"; return 1; }
-  cat "$CGROOT/$1$rel/$3" 2>/dev/null || echo "<unreadable $1$rel/$3>"
+  cg_value "$1" "$rel"
 }
 
 # main_pid ID: the container's first process, from its cgroup.
 main_pid() {
   local rel
   rel=$(container_cgroup "$1") || return 1
-  head -n1 "$CGROOT/cpuset$rel/cgroup.procs"
+  head -n1 "$(cg_dir cpuset "$rel")/cgroup.procs"
 }
 
 # allowed_cpus ID: Cpus_allowed_list of the container's process, from /proc.
@@ -270,33 +347,67 @@ allowed_cpus() {
   awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$pid/status"
 }
 
-# expect_cpus ID WANT WHAT: cpuset.cpus and the process's Cpus_allowed_list both equal WANT,
-# within 5 s (topod changes running containers through the runtime, asynchronously).
+# expect_cpus ID WANT WHAT: the cgroup's cpus (v2: effective) and the process's Cpus_allowed_list
+# both equal WANT, within E2E_EXPECT_SECONDS (default 5 s; topod changes running containers through the runtime, asynchronously).
 expect_cpus() {
-  local id=$1 want=$2 what=$3 got_cg got_proc i
-  for i in $(seq 1 50); do
-    got_cg=$(cg cpuset "$id" cpuset.cpus)
+  local id=$1 want=$2 what=$3 got_cg got_proc end
+  end=$((SECONDS + ${E2E_EXPECT_SECONDS:-5}))
+  while :; do
+    got_cg=$(cg cpus "$id")
     got_proc=$(allowed_cpus "$id")
     [ "$got_cg" = "$want" ] && [ "$got_proc" = "$want" ] && { log "ok: $what: cpus $want"; return 0; }
+    [ "$SECONDS" -lt "$end" ] || break
     sleep 0.1
   done
-  fail "$what: want cpus $want, cpuset.cpus=$got_cg Cpus_allowed_list=$got_proc"
+  fail "$what: want cpus $want, $(cg_file_name cpus)=$got_cg Cpus_allowed_list=$got_proc"
 }
 
-# expect_file CONTROLLER ID FILE WANT WHAT
-expect_file() {
-  local got
-  got=$(cg "$1" "$2" "$3")
-  [ "$got" = "$4" ] || { fail "$5: $1/$3 is $got, want $4"; return 1; }
-  log "ok: $5: $1/$3 = $4"
+# expect_cg KIND ID WANT WHAT: one value of a container's cgroup (WANT in v1 terms: shares,
+# quota -1 for none, memory max for no limit; layout_value converts).
+expect_cg() {
+  local got want
+  want=$(layout_value "$1" "$3")
+  got=$(cg "$1" "$2")
+  [ "$got" = "$want" ] || { fail "$4: $(cg_file_name "$1") is $got, want $want"; return 1; }
+  log "ok: $4: $(cg_file_name "$1") = $want"
 }
 
-# expect_pod_file CONTROLLER CGROUP_PARENT FILE WANT WHAT: a pod-level cgroup file.
-expect_pod_file() {
-  local got
-  got=$(cat "$CGROOT/$1$2/$3" 2>/dev/null || echo "<unreadable>")
-  [ "$got" = "$4" ] || { fail "$5: $1$2/$3 is $got, want $4"; return 1; }
-  log "ok: $5: $1$2/$3 = $4"
+# expect_pod_cg KIND POD_REL WANT WHAT: the same for a pod cgroup (pod_cgroup's path).
+expect_pod_cg() {
+  local got want
+  want=$(layout_value "$1" "$3")
+  got=$(cg_value "$1" "$2")
+  [ "$got" = "$want" ] || { fail "$4: $2 $(cg_file_name "$1") is $got, want $want"; return 1; }
+  log "ok: $4: $2 $(cg_file_name "$1") = $want"
+}
+
+# pod_parent_glob QOS: where the kubelet puts a pod of the QoS class in this layout.
+pod_parent_glob() {
+  if [ "$CGROUP_DRIVER" = systemd ]; then
+    case $1 in
+      guaranteed) echo "/kubepods.slice/kubepods-pod*.slice" ;;
+      *) echo "/kubepods.slice/kubepods-$1.slice/kubepods-$1-pod*.slice" ;;
+    esac
+  else
+    case $1 in guaranteed) echo "/kubepods/pod*" ;; *) echo "/kubepods/$1/pod*" ;; esac
+  fi
+}
+
+# The cpus of one NUMA node, and the nodes a CPU list touches (sysfs).
+node_cpus() { cat "/sys/devices/system/node/node$1/cpulist"; }
+nodes_of_cpus() {
+  local cpu list=()
+  for cpu in $(expand_cpus "$1"); do
+    list+=("$(ls -d /sys/devices/system/cpu/cpu"$cpu"/node* | sed 's|.*/node||')")
+  done
+  printf '%s\n' "${list[@]}" | sort -nu | paste -sd, -
+}
+# expand_cpus LIST: "0-2,5" -> "0 1 2 5".
+expand_cpus() {
+  local part
+  for part in ${1//,/ }; do
+    if [[ $part == *-* ]]; then seq "${part%-*}" "${part#*-}"; else echo "$part"; fi
+  done | paste -sd' ' -
 }
 
 # All CPUs of the machine, as the kernel lists them (e.g. "0-1").

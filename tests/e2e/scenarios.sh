@@ -11,8 +11,6 @@ GUARANTEED_1CPU=(--cpu-request 1 --cpu-limit 1 --memory-request 64Mi --memory-li
 GUARANTEED_2CPU=(--cpu-request 2 --cpu-limit 2 --memory-request 64Mi --memory-limit 64Mi)
 BURSTABLE=(--cpu-request 250m --cpu-limit 500m --memory-request 32Mi --memory-limit 64Mi)
 BESTEFFORT=()
-# memory.limit_in_bytes of a cgroup without a limit (LONG_MAX rounded down to the page size).
-UNLIMITED=9223372036854771712
 
 # new_pod NAME QOS_ARRAY_NAME: a one-container pod; prints "POD_ID CONTAINER_ID".
 new_pod() {
@@ -62,33 +60,34 @@ scenario_kubelet_shape() {
   expect_cpus "$g" "$all" "Guaranteed without topod runs on all CPUs" || return 1
   expect_cpus "$b" "$all" "Burstable without topod" || return 1
   expect_cpus "$e" "$all" "BestEffort without topod" || return 1
-  expect_file cpu "$g" cpu.shares 1024 "Guaranteed 1 CPU" || return 1
-  expect_file cpu "$g" cpu.cfs_quota_us 100000 "Guaranteed 1 CPU" || return 1
-  expect_file cpu "$g" cpu.cfs_period_us 100000 "Guaranteed 1 CPU" || return 1
-  expect_file memory "$g" memory.limit_in_bytes 67108864 "Guaranteed 64Mi" || return 1
-  expect_file cpu "$b" cpu.shares 256 "Burstable 250m request" || return 1
-  expect_file cpu "$b" cpu.cfs_quota_us 50000 "Burstable 500m limit" || return 1
-  expect_file memory "$b" memory.limit_in_bytes 67108864 "Burstable 64Mi limit" || return 1
-  expect_file cpu "$e" cpu.shares 2 "BestEffort" || return 1
-  expect_file cpu "$e" cpu.cfs_quota_us -1 "BestEffort" || return 1
-  expect_file memory "$e" memory.limit_in_bytes "$UNLIMITED" "BestEffort" || return 1
+  expect_cg shares "$g" 1024 "Guaranteed 1 CPU" || return 1
+  expect_cg quota "$g" 100000 "Guaranteed 1 CPU" || return 1
+  expect_cg period "$g" 100000 "Guaranteed 1 CPU" || return 1
+  expect_cg memory "$g" 67108864 "Guaranteed 64Mi" || return 1
+  expect_cg shares "$b" 256 "Burstable 250m request" || return 1
+  expect_cg quota "$b" 50000 "Burstable 500m limit" || return 1
+  expect_cg memory "$b" 67108864 "Burstable 64Mi limit" || return 1
+  expect_cg shares "$e" 2 "BestEffort" || return 1
+  expect_cg quota "$e" -1 "BestEffort" || return 1
+  expect_cg memory "$e" max "BestEffort" || return 1
   # The pod cgroups sit where the kubelet puts them, with the kubelet's values.
-  local uid
-  uid=$(container_cgroup "$g") && [[ "$uid" == /kubepods/pod* ]] ||
-    { fail "Guaranteed container cgroup $uid is not under /kubepods/pod<uid>"; return 1; }
-  expect_pod_file cpu "$(dirname "$uid")" cpu.shares 1024 "Guaranteed pod cgroup" || return 1
-  expect_pod_file cpu "$(dirname "$uid")" cpu.cfs_quota_us 100000 "Guaranteed pod cgroup" || return 1
-  expect_pod_file memory "$(dirname "$uid")" memory.limit_in_bytes 67108864 "Guaranteed pod cgroup" || return 1
-  uid=$(container_cgroup "$b") && [[ "$uid" == /kubepods/burstable/pod* ]] ||
-    { fail "Burstable container cgroup $uid is not under /kubepods/burstable/pod<uid>"; return 1; }
-  uid=$(container_cgroup "$e") && [[ "$uid" == /kubepods/besteffort/pod* ]] ||
-    { fail "BestEffort container cgroup $uid is not under /kubepods/besteffort/pod<uid>"; return 1; }
-  expect_pod_file cpu "$(dirname "$uid")" cpu.shares 2 "BestEffort pod cgroup" || return 1
+  local pod_rel
+  pod_rel=$(pod_cgroup "$g") && [[ "$pod_rel" == $(pod_parent_glob guaranteed) ]] ||
+    { fail "Guaranteed pod cgroup $pod_rel is not $(pod_parent_glob guaranteed)"; return 1; }
+  expect_pod_cg shares "$pod_rel" 1024 "Guaranteed pod cgroup" || return 1
+  expect_pod_cg quota "$pod_rel" 100000 "Guaranteed pod cgroup" || return 1
+  expect_pod_cg memory "$pod_rel" 67108864 "Guaranteed pod cgroup" || return 1
+  pod_rel=$(pod_cgroup "$b") && [[ "$pod_rel" == $(pod_parent_glob burstable) ]] ||
+    { fail "Burstable pod cgroup $pod_rel is not $(pod_parent_glob burstable)"; return 1; }
+  expect_pod_cg quota "$pod_rel" 50000 "Burstable pod cgroup" || return 1
+  pod_rel=$(pod_cgroup "$e") && [[ "$pod_rel" == $(pod_parent_glob besteffort) ]] ||
+    { fail "BestEffort pod cgroup $pod_rel is not $(pod_parent_glob besteffort)"; return 1; }
+  expect_pod_cg shares "$pod_rel" 2 "BestEffort pod cgroup" || return 1
   # Removing a container removes its cgroup.
   local rel
   rel=$(container_cgroup "$g")
   remove_container "$g" || { fail "removing $g"; return 1; }
-  [ ! -d "$CGROOT/cpuset$rel" ] || { fail "cgroup $rel still there after RemoveContainer"; return 1; }
+  [ ! -d "$(cg_dir cpuset "$rel")" ] || { fail "cgroup $rel still there after RemoveContainer"; return 1; }
   log "ok: RemoveContainer removed $rel"
 }
 
@@ -97,9 +96,9 @@ scenario_resize_without_topod() {
   read -r _ b < <(new_pod resize-plain BURSTABLE) || return 1
   cri update "$b" --cpu-request 500m --cpu-limit 1 --memory-request 32Mi --memory-limit 96Mi ||
     { fail "UpdateContainerResources"; return 1; }
-  expect_file cpu "$b" cpu.shares 512 "resized Burstable request 500m" || return 1
-  expect_file cpu "$b" cpu.cfs_quota_us 100000 "resized Burstable limit 1" || return 1
-  expect_file memory "$b" memory.limit_in_bytes 100663296 "resized Burstable 96Mi" || return 1
+  expect_cg shares "$b" 512 "resized Burstable request 500m" || return 1
+  expect_cg quota "$b" 100000 "resized Burstable limit 1" || return 1
+  expect_cg memory "$b" 100663296 "resized Burstable 96Mi" || return 1
 }
 
 # containerd restarted under running containers: they keep running with their cgroups, and CRI
@@ -112,10 +111,10 @@ scenario_containerd_restart_without_topod() {
   start_containerd || return 1
   [ "$(main_pid "$b")" = "$pid" ] || { fail "the container's process changed across the containerd restart"; return 1; }
   log "ok: container process $pid survived the containerd restart"
-  expect_file cpu "$b" cpu.shares 256 "Burstable after the containerd restart" || return 1
+  expect_cg shares "$b" 256 "Burstable after the containerd restart" || return 1
   cri update "$b" --cpu-request 500m --cpu-limit 1 --memory-request 32Mi --memory-limit 64Mi ||
     { fail "UpdateContainerResources after the containerd restart"; return 1; }
-  expect_file cpu "$b" cpu.shares 512 "resized after the containerd restart" || return 1
+  expect_cg shares "$b" 512 "resized after the containerd restart" || return 1
 }
 
 # --- with topod --------------------------------------------------------------------------------------
@@ -138,11 +137,12 @@ scenario_exclusive_cpu() {
   expect_metric topod_cpu_manager_exclusive_cpu_allocation_count -eq 0 "no exclusive CPU yet" || return 1
   expect_metric topod_cpu_manager_pinning_requests_total -eq "$pinning" "shared containers pin nothing" || return 1
   read -r _ g < <(new_pod excl-g GUARANTEED_1CPU) || return 1
-  expect_cpus "$g" 1 "Guaranteed 1 CPU gets CPU 1 exclusively" || return 1
-  expect_cpus "$b" 0 "Burstable moved off CPU 1" || return 1
-  expect_cpus "$e" 0 "BestEffort moved off CPU 1" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed 1 CPU gets CPU $EXCL exclusively" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable moved off CPU $EXCL" || return 1
+  expect_cpus "$e" "$SHARED" "BestEffort moved off CPU $EXCL" || return 1
   expect_metric topod_cpu_manager_exclusive_cpu_allocation_count -eq 1 "one exclusive CPU while it runs" || return 1
-  expect_metric topod_cpu_manager_shared_pool_size_millicores -eq 1000 "the shared pool is CPU 0" || return 1
+  expect_metric topod_cpu_manager_shared_pool_size_millicores -eq $(($(expand_cpus "$SHARED" | wc -w) * 1000)) \
+    "the shared pool is CPU $SHARED" || return 1
   expect_metric topod_cpu_manager_pinning_requests_total -eq $((pinning + 1)) "the Guaranteed create pinned" ||
     return 1
   expect_metric topod_topology_manager_admission_requests_total -eq $((admissions + 3)) "three admissions" || return 1
@@ -154,21 +154,21 @@ scenario_exclusive_cpu() {
   log "topod status:"$'\n'"$out"
   grep -q '^runtime: .*containerd.*, connected, synchronized' <<<"$out" ||
     { fail "topod status does not show a connected, synchronized containerd"; return 1; }
-  grep -q '^exclusive: *1$' <<<"$out" || { fail "topod status does not show CPU 1 exclusive"; return 1; }
-  grep -q '^shared pool: *0$' <<<"$out" || { fail "topod status does not show the shared pool 0"; return 1; }
+  grep -q "^exclusive: *$EXCL\$" <<<"$out" || { fail "topod status does not show CPU $EXCL exclusive"; return 1; }
+  grep -q "^shared pool: *$SHARED\$" <<<"$out" || { fail "topod status does not show the shared pool $SHARED"; return 1; }
   out=$(topod_cli allocations) || { fail "topod allocations: $out"; return 1; }
   log "topod allocations:"$'\n'"$out"
-  grep -Eq '^default/excl-g +excl-g +Guaranteed +1 +1 ' <<<"$out" ||
-    { fail "topod allocations does not show excl-g on exclusive CPU 1"; return 1; }
+  grep -Eq "^default/excl-g +excl-g +Guaranteed +$EXCL +$EXCL " <<<"$out" ||
+    { fail "topod allocations does not show excl-g on exclusive CPU $EXCL"; return 1; }
   out=$(topod_cli allocations --output json) || { fail "topod allocations --output json: $out"; return 1; }
-  grep -q '"container":"excl-g","container_id":"[0-9a-f]*","cpus":"1","exclusive_cpus":"1"' <<<"$out" ||
-    { fail "topod allocations --output json does not show excl-g on exclusive CPU 1: $out"; return 1; }
+  grep -q "\"container\":\"excl-g\",\"container_id\":\"[0-9a-f]*\",\"cpus\":\"$EXCL\",\"exclusive_cpus\":\"$EXCL\"" <<<"$out" ||
+    { fail "topod allocations --output json does not show excl-g on exclusive CPU $EXCL: $out"; return 1; }
   out=$(topod_cli explain default/excl-g) || { fail "topod explain default/excl-g: $out"; return 1; }
   log "topod explain default/excl-g:"$'\n'"$out"
-  grep -q 'cpus: *1 (exclusive)' <<<"$out" || { fail "topod explain does not show CPU 1 exclusive"; return 1; }
+  grep -q "cpus: *$EXCL (exclusive)" <<<"$out" || { fail "topod explain does not show CPU $EXCL exclusive"; return 1; }
   remove_container "$g" || { fail "removing the Guaranteed container"; return 1; }
-  expect_cpus "$b" "$all" "Burstable gets CPU 1 back" || return 1
-  expect_cpus "$e" "$all" "BestEffort gets CPU 1 back" || return 1
+  expect_cpus "$b" "$all" "Burstable gets CPU $EXCL back" || return 1
+  expect_cpus "$e" "$all" "BestEffort gets CPU $EXCL back" || return 1
   expect_metric topod_cpu_manager_exclusive_cpu_allocation_count -eq 0 "the exclusive CPU is released" || return 1
 }
 
@@ -209,7 +209,7 @@ scenario_unsatisfiable() {
   out=$(topod_cli explain --cpu 2 --memory 64Mi) || { fail "topod explain --cpu 2: $out"; return 1; }
   grep -q 'REFUSED' <<<"$out" || { fail "a 2-CPU what-if is not refused: $out"; return 1; }
   out=$(topod_cli explain --cpu 1 --memory 64Mi) || { fail "topod explain --cpu 1: $out"; return 1; }
-  grep -q 'cpus: *1 (exclusive)' <<<"$out" || { fail "a 1-CPU what-if does not get CPU 1: $out"; return 1; }
+  grep -q "cpus: *$EXCL (exclusive)" <<<"$out" || { fail "a 1-CPU what-if does not get CPU $EXCL: $out"; return 1; }
   expect_cpus "$b" "$all" "Burstable untouched by the what-if" || return 1
   expect_metric topod_topology_manager_admission_errors_total -eq $((errors + 1)) "the refusal is counted" || return 1
   expect_metric topod_cpu_manager_pinning_errors_total -eq $((pin_errors + 1)) "as a pinning error" || return 1
@@ -251,21 +251,21 @@ scenario_resize() {
   ensure_topod || return 1
   read -r _ b < <(new_pod resize-b BURSTABLE) || return 1
   read -r _ g < <(new_pod resize-g GUARANTEED_1CPU) || return 1
-  expect_cpus "$g" 1 "Guaranteed before resize" || return 1
-  expect_cpus "$b" 0 "Burstable before resize" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed before resize" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable before resize" || return 1
   cri update "$b" --cpu-request 500m --cpu-limit 1 --memory-request 32Mi --memory-limit 96Mi ||
     { fail "resizing the Burstable container"; return 1; }
-  expect_file cpu "$b" cpu.shares 512 "resized Burstable request 500m" || return 1
-  expect_file cpu "$b" cpu.cfs_quota_us 100000 "resized Burstable limit 1" || return 1
-  expect_file memory "$b" memory.limit_in_bytes 100663296 "resized Burstable 96Mi" || return 1
-  expect_cpus "$b" 0 "resized Burstable stays in the shared pool" || return 1
+  expect_cg shares "$b" 512 "resized Burstable request 500m" || return 1
+  expect_cg quota "$b" 100000 "resized Burstable limit 1" || return 1
+  expect_cg memory "$b" 100663296 "resized Burstable 96Mi" || return 1
+  expect_cpus "$b" "$SHARED" "resized Burstable stays in the shared pool" || return 1
   if cri update "$g" "${GUARANTEED_2CPU[@]}" 2>"$RUN/resize.err"; then
     log "the runtime accepted the 2-CPU resize of the Guaranteed container"
   else
     log "the 2-CPU resize was refused: $(cat "$RUN/resize.err")"
   fi
-  expect_cpus "$g" 1 "Guaranteed keeps exactly its exclusive CPU after an impossible resize" || return 1
-  expect_cpus "$b" 0 "shared pool unchanged by the impossible resize" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed keeps exactly its exclusive CPU after an impossible resize" || return 1
+  expect_cpus "$b" "$SHARED" "shared pool unchanged by the impossible resize" || return 1
 }
 
 # (c2) Pod-level CPU quota (issue 14, 4b): while a pod holds an exclusive CPU its pod cgroup has
@@ -281,30 +281,30 @@ scenario_pod_quota() {
   read -r _ s < <(new_pod pquota-s GUARANTEED_HALF) || return 1
   pod=$(run_pod pquota-g "uid-pquota-g-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
   a=$(start_container "$pod" pquota-g "${GUARANTEED_1CPU[@]}") || return 1
-  expect_cpus "$a" 1 "Guaranteed 1 CPU gets CPU 1 exclusively" || return 1
+  expect_cpus "$a" "$EXCL" "Guaranteed 1 CPU gets CPU $EXCL exclusively" || return 1
   g_pod=$(dirname "$(container_cgroup "$a")") && s_pod=$(dirname "$(container_cgroup "$s")") ||
     { fail "pod cgroups not found"; return 1; }
-  expect_file cpu "$a" cpu.cfs_quota_us -1 "exclusive container without quota" || return 1
-  expect_pod_file cpu "$g_pod" cpu.cfs_quota_us -1 "exclusive pod without pod-level quota" || return 1
-  expect_pod_file cpu "$s_pod" cpu.cfs_quota_us 50000 "shared Guaranteed pod keeps its pod quota" || return 1
+  expect_cg quota "$a" -1 "exclusive container without quota" || return 1
+  expect_pod_cg quota "$g_pod" -1 "exclusive pod without pod-level quota" || return 1
+  expect_pod_cg quota "$s_pod" 50000 "shared Guaranteed pod keeps its pod quota" || return 1
   if cri update "$a" "${GUARANTEED_HALF[@]}" 2>"$RUN/pquota-resize.err"; then
     # A policy that resizes out of exclusivity in place (static): the quota comes back at once.
     expect_cpus "$a" "$(online_cpus)" "resized in place to 500m: the shared pool" || return 1
-    expect_pod_file cpu "$g_pod" cpu.cfs_quota_us 50000 "pod quota back after the in-place resize" || return 1
+    expect_pod_cg quota "$g_pod" 50000 "pod quota back after the in-place resize" || return 1
     return 0
   fi
   log "in-place resize to shared refused (topology-aware): $(head -c 200 "$RUN/pquota-resize.err")"
-  expect_pod_file cpu "$g_pod" cpu.cfs_quota_us -1 "still no pod-level quota after the refused resize" || return 1
+  expect_pod_cg quota "$g_pod" -1 "still no pod-level quota after the refused resize" || return 1
   cri stop "$a" >/dev/null || { fail "stopping the exclusive attempt"; return 1; }
-  expect_pod_file cpu "$g_pod" cpu.cfs_quota_us -1 "a stopped container keeps its CPU, the pod no quota" || return 1
+  expect_pod_cg quota "$g_pod" -1 "a stopped container keeps its CPU, the pod no quota" || return 1
   b=$(cri create --pod "$pod" --name pquota-g --attempt 1 "${GUARANTEED_HALF[@]}") ||
     { fail "creating the 500m attempt"; return 1; }
   cri start "$b" || { fail "starting the 500m attempt"; return 1; }
   cri rm "$a" >/dev/null || { fail "removing the exclusive attempt"; return 1; }
   expect_cpus "$b" "$(online_cpus)" "the 500m attempt runs in the shared pool" || return 1
-  expect_file cpu "$b" cpu.cfs_quota_us 50000 "the 500m attempt's own quota" || return 1
-  expect_pod_file cpu "$g_pod" cpu.cfs_quota_us 50000 "the kubelet's pod quota for 500m, restored by topod" || return 1
-  expect_pod_file cpu "$s_pod" cpu.cfs_quota_us 50000 "the shared Guaranteed pod's quota untouched" || return 1
+  expect_cg quota "$b" 50000 "the 500m attempt's own quota" || return 1
+  expect_pod_cg quota "$g_pod" 50000 "the kubelet's pod quota for 500m, restored by topod" || return 1
+  expect_pod_cg quota "$s_pod" 50000 "the shared Guaranteed pod's quota untouched" || return 1
 }
 
 # (d) topod restarted while containers run: nothing changes, and its restored state still knows
@@ -314,18 +314,18 @@ scenario_topod_restart() {
   ensure_topod || return 1
   read -r _ b < <(new_pod trestart-b BURSTABLE) || return 1
   read -r _ g < <(new_pod trestart-g GUARANTEED_1CPU) || return 1
-  expect_cpus "$g" 1 "Guaranteed before the restart" || return 1
-  expect_cpus "$b" 0 "Burstable before the restart" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed before the restart" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable before the restart" || return 1
   stop_topod
-  expect_cpus "$g" 1 "Guaranteed while topod is down" || return 1
-  expect_cpus "$b" 0 "Burstable while topod is down" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed while topod is down" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable while topod is down" || return 1
   start_topod
   wait_topod_connected || return 1
   sleep 1  # let the resynchronisation's updates, if any, land
-  expect_cpus "$g" 1 "Guaranteed after the restart" || return 1
-  expect_cpus "$b" 0 "Burstable after the restart" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed after the restart" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable after the restart" || return 1
   read -r _ e < <(new_pod trestart-e BESTEFFORT) || return 1
-  expect_cpus "$e" 0 "new BestEffort after the restart avoids the exclusive CPU" || return 1
+  expect_cpus "$e" "$SHARED" "new BestEffort after the restart avoids the exclusive CPU" || return 1
 }
 
 # Seconds from the NRI socket's creation (its ctime) to containerd's log line saying topod
@@ -343,8 +343,10 @@ reconnect_seconds() {
 # doubles from 100 ms while the stale socket refuses (0.1 + 0.2 + ... + 1.6 = 3.1 s) to be waiting
 # 3.2 s when the socket comes back, so the old behaviour (issue 14: 6.5 s) cannot meet the bound.
 CONTAINERD_DOWN_SECONDS=3.5
-# topod must be registered and synchronised this soon after the socket reappears.
-RECONNECT_BOUND_SECONDS=1.0
+# topod must be registered and synchronised this soon after the socket reappears (under the
+# VM's emulated CPUs, 2.5 s: measured 0.53-1.32 s there; still below the 3.2 s the old backoff
+# would wait).
+RECONNECT_BOUND_SECONDS=${E2E_RECONNECT_BOUND_SECONDS:-1.0}
 
 # (e) containerd restarted while topod runs: topod reconnects the moment the runtime's socket is
 # back (within RECONNECT_BOUND_SECONDS) and resynchronises; placements stay and it still acts (a
@@ -355,7 +357,7 @@ scenario_containerd_restart() {
   all=$(online_cpus)
   read -r _ b < <(new_pod crestart-b BURSTABLE) || return 1
   read -r _ g < <(new_pod crestart-g GUARANTEED_1CPU) || return 1
-  expect_cpus "$g" 1 "Guaranteed before the containerd restart" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed before the containerd restart" || return 1
   reconnects=$(metric topod_nri_reconnects_total) || return 1
   stop_containerd
   sleep "$CONTAINERD_DOWN_SECONDS"
@@ -367,13 +369,13 @@ scenario_containerd_restart() {
   awk -v t="$back" -v bound="$RECONNECT_BOUND_SECONDS" 'BEGIN { exit !(t >= 0 && t < bound) }' ||
     { fail "topod took ${back}s to reconnect after the containerd restart (bound ${RECONNECT_BOUND_SECONDS}s)"; return 1; }
   expect_metric topod_nri_reconnects_total -eq $((reconnects + 1)) "the reconnection is counted" || return 1
-  expect_cpus "$g" 1 "Guaranteed after the containerd restart" || return 1
-  expect_cpus "$b" 0 "Burstable after the containerd restart" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed after the containerd restart" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable after the containerd restart" || return 1
   read -r _ e < <(new_pod crestart-e BESTEFFORT) || return 1
-  expect_cpus "$e" 0 "new BestEffort placed by the reconnected topod" || return 1
+  expect_cpus "$e" "$SHARED" "new BestEffort placed by the reconnected topod" || return 1
   remove_container "$g" || { fail "removing the Guaranteed container"; return 1; }
-  expect_cpus "$b" "$all" "Burstable gets CPU 1 back through the new connection" || return 1
-  expect_cpus "$e" "$all" "BestEffort gets CPU 1 back through the new connection" || return 1
+  expect_cpus "$b" "$all" "Burstable gets CPU $EXCL back through the new connection" || return 1
+  expect_cpus "$e" "$all" "BestEffort gets CPU $EXCL back through the new connection" || return 1
 }
 
 # (f) topod absent when a Guaranteed container starts; when topod starts it adopts the container:
@@ -387,8 +389,8 @@ scenario_adopt_running() {
   expect_cpus "$g" "$all" "Guaranteed started without topod runs on all CPUs" || return 1
   start_topod
   wait_topod_connected || return 1
-  expect_cpus "$g" 1 "adopted Guaranteed gets CPU 1" || return 1
-  expect_cpus "$b" 0 "Burstable moved off the adopted container's CPU" || return 1
+  expect_cpus "$g" "$EXCL" "adopted Guaranteed gets CPU $EXCL" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable moved off the adopted container's CPU" || return 1
   # Both ran on every CPU: the Synchronize set both cpusets again.
   expect_metric topod_drift_repairs_total -eq 2 "the adoption's repairs are counted" || return 1
 }
@@ -404,7 +406,7 @@ scenario_container_restart() {
   read -r _ s < <(new_pod crash-shared BURSTABLE) || return 1
   pod=$(run_pod crash-g "uid-crash-g-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
   a=$(start_container "$pod" crash-g "${GUARANTEED_1CPU[@]}") || return 1
-  expect_cpus "$a" 1 "first attempt on the exclusive CPU" || return 1
+  expect_cpus "$a" "$EXCL" "first attempt on the exclusive CPU" || return 1
   cri stop "$a" >/dev/null || { fail "stopping the first attempt"; return 1; }
   # The gap: another Guaranteed pod may not take the CPU of the crash-looping container.
   q_pod=$(run_pod crash-gap "uid-crash-gap-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
@@ -413,15 +415,15 @@ scenario_container_restart() {
     return 1
   fi
   log "created in the gap, refused as it should be: $(head -c 300 "$RUN/gap.err")"
-  expect_cpus "$s" 0 "the shared pool does not get the stopped container's CPU" || return 1
+  expect_cpus "$s" "$SHARED" "the shared pool does not get the stopped container's CPU" || return 1
   b=$(cri create --pod "$pod" --name crash-g --attempt 1 "${GUARANTEED_1CPU[@]}") ||
     { fail "creating the second attempt (refused: the CPU was lost)"; return 1; }
   cri start "$b" || { fail "starting the second attempt"; return 1; }
-  expect_cpus "$b" 1 "the second attempt comes back on the same CPU" || return 1
+  expect_cpus "$b" "$EXCL" "the second attempt comes back on the same CPU" || return 1
   cri rm "$a" >/dev/null || { fail "removing the first attempt"; return 1; }
   sleep 0.5  # an update a wrong release would send
-  expect_cpus "$b" 1 "removing the old attempt leaves the new one its CPU" || return 1
-  expect_cpus "$s" 0 "nor does the shared pool grow" || return 1
+  expect_cpus "$b" "$EXCL" "removing the old attempt leaves the new one its CPU" || return 1
+  expect_cpus "$s" "$SHARED" "nor does the shared pool grow" || return 1
   # The pod going away releases it.
   remove_pod "$pod" || { fail "removing the pod"; return 1; }
   expect_cpus "$s" "$all" "the pod's removal gives the CPU back" || return 1
@@ -435,16 +437,16 @@ scenario_container_replaced_before_stop() {
   read -r _ s < <(new_pod replace-shared BURSTABLE) || return 1
   pod=$(run_pod replace-g "uid-replace-g-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
   a=$(start_container "$pod" replace-g "${GUARANTEED_1CPU[@]}") || return 1
-  expect_cpus "$a" 1 "old attempt on the exclusive CPU" || return 1
+  expect_cpus "$a" "$EXCL" "old attempt on the exclusive CPU" || return 1
   b=$(cri create --pod "$pod" --name replace-g --attempt 1 "${GUARANTEED_1CPU[@]}") ||
     { fail "creating the replacement while the old attempt runs"; return 1; }
   cri stop "$a" >/dev/null || { fail "stopping the old attempt"; return 1; }
   cri start "$b" || { fail "starting the replacement"; return 1; }
-  expect_cpus "$b" 1 "the replacement runs on the exclusive CPU after the old one stopped" || return 1
+  expect_cpus "$b" "$EXCL" "the replacement runs on the exclusive CPU after the old one stopped" || return 1
   cri rm "$a" >/dev/null || { fail "removing the old attempt"; return 1; }
   sleep 0.5
-  expect_cpus "$b" 1 "and keeps it after the old one was removed" || return 1
-  expect_cpus "$s" 0 "the shared pool never got it" || return 1
+  expect_cpus "$b" "$EXCL" "and keeps it after the old one was removed" || return 1
+  expect_cpus "$s" "$SHARED" "the shared pool never got it" || return 1
 }
 
 # --- topod as a pod (deploy/daemonset.yaml) ------------------------------------------------------
@@ -530,22 +532,22 @@ scenario_topod_pod() {
   wait_topod_pod_connected "$topod_ctr" || return 1
   read -r _ b < <(new_pod podded-b BURSTABLE) || return 1
   read -r _ g < <(new_pod podded-g GUARANTEED_1CPU) || return 1
-  expect_cpus "$g" 1 "Guaranteed placed by topod in a pod" || return 1
-  expect_cpus "$b" 0 "Burstable moved off the exclusive CPU by topod in a pod" || return 1
-  before="g=$(cg cpuset "$g" cpuset.cpus)/$(allowed_cpus "$g") b=$(cg cpuset "$b" cpuset.cpus)/$(allowed_cpus "$b")"
+  expect_cpus "$g" "$EXCL" "Guaranteed placed by topod in a pod" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable moved off the exclusive CPU by topod in a pod" || return 1
+  before="g=$(cg cpus "$g")/$(allowed_cpus "$g") b=$(cg cpus "$b")/$(allowed_cpus "$b")"
   # The upgrade: the old pod goes, the new one comes up on the same host paths.
   remove_pod "$topod_pod" || { fail "removing the old topod pod"; return 1; }
-  expect_cpus "$g" 1 "Guaranteed while no topod pod runs" || return 1
+  expect_cpus "$g" "$EXCL" "Guaranteed while no topod pod runs" || return 1
   read -r topod_pod topod_ctr < <(start_topod_pod) || return 1
   wait_topod_pod_connected "$topod_ctr" || return 1
   sleep 1  # let the resynchronisation's updates, if any, land
-  expect_cpus "$g" 1 "Guaranteed after the topod pod was replaced" || return 1
-  expect_cpus "$b" 0 "Burstable after the topod pod was replaced" || return 1
-  after="g=$(cg cpuset "$g" cpuset.cpus)/$(allowed_cpus "$g") b=$(cg cpuset "$b" cpuset.cpus)/$(allowed_cpus "$b")"
+  expect_cpus "$g" "$EXCL" "Guaranteed after the topod pod was replaced" || return 1
+  expect_cpus "$b" "$SHARED" "Burstable after the topod pod was replaced" || return 1
+  after="g=$(cg cpus "$g")/$(allowed_cpus "$g") b=$(cg cpus "$b")/$(allowed_cpus "$b")"
   [ "$before" = "$after" ] || { fail "the upgrade moved containers: before $before, after $after"; return 1; }
   log "ok: the upgrade moved nothing ($after)"
   read -r _ e < <(new_pod podded-e BESTEFFORT) || return 1
-  expect_cpus "$e" 0 "new BestEffort after the upgrade avoids the exclusive CPU" || return 1
+  expect_cpus "$e" "$SHARED" "new BestEffort after the upgrade avoids the exclusive CPU" || return 1
 }
 
 # (k) With the test API server: the NodeResourceTopology object follows every pin and release
@@ -601,7 +603,7 @@ scenario_nrt_follows_pins() {
   nrt_watch
   for i in 1 2 3 4 5; do
     read -r pod g < <(new_pod "nrt-g$i" GUARANTEED_1CPU) || { rc=1; break; }
-    expect_cpus "$g" 1 "Guaranteed 1 CPU gets CPU 1 exclusively" || { rc=1; break; }
+    expect_cpus "$g" "$EXCL" "Guaranteed 1 CPU gets CPU $EXCL exclusively" || { rc=1; break; }
     since=$(topod_event_time "topod info: admitted uid-nrt-g$i-") || { fail "no admission logged for $i"; rc=1; break; }
     events+=("pin $since 0")
     wait_nrt_cpu 0 "$since" 5000 >/dev/null || { fail "pin $i not in the NRT object within 5 s"; rc=1; break; }
@@ -888,4 +890,172 @@ scenario_eviction_requester() {
   grep -q "eviction request already made for default/req-" "$RUN/topod.log" ||
     { fail "the restarted topod did not find its request"; return 1; }
   log "ok: the restarted topod found its EvictionRequest and made no second one"
+# --- several NUMA nodes (the VM stage; docs/vm.md) -------------------------------------------------
+
+# Each NUMA scenario runs topod with one reserved CPU ($E2E_NUMA_RESERVED_CPUS, default 0) so that
+# whole cores are free on every node (and with $E2E_NUMA_POLICY when set), and puts the harness's
+# config back afterwards.
+numa_nodes() { ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l; }
+
+# needs_numa NAME: true with 2+ NUMA nodes; otherwise says in the log that NAME does not apply.
+needs_numa() {
+  [ "$(numa_nodes)" -ge 2 ] && return 0
+  log "NOT APPLICABLE on this machine: $1 needs 2 or more NUMA nodes ($(numa_nodes) here); nothing checked"
+  return 1
+}
+
+with_numa_config() {
+  stop_topod
+  cp "$RUN/topod.toml" "$RUN/topod.toml.saved"
+  sed -i "s|^reserved_cpus = .*|reserved_cpus = \"${E2E_NUMA_RESERVED_CPUS:-0}\"|" "$RUN/topod.toml"
+  # E2E_NUMA_POLICY: another policy for these scenarios (the VM runs them under topology-aware).
+  [ -z "${E2E_NUMA_POLICY:-}" ] || sed -i "s|^name = .*|name = \"$E2E_NUMA_POLICY\"|" "$RUN/topod.toml"
+  ensure_topod
+}
+
+restore_config() {
+  stop_topod
+  mv "$RUN/topod.toml.saved" "$RUN/topod.toml"
+}
+
+# expect_numa_aligned ID WHAT: the container's CPUs lie on one NUMA node, are whole cores (every
+# SMT sibling of each CPU is in the set), and its cpuset.mems is that node. Prints the node.
+expect_numa_aligned() {
+  local cpus nodes cpu siblings s mems
+  cpus=$(cg cpus "$1")
+  nodes=$(nodes_of_cpus "$cpus")
+  [[ "$nodes" =~ ^[0-9]+$ ]] || { fail "$2: cpus $cpus span NUMA nodes $nodes"; return 1; }
+  for cpu in $(expand_cpus "$cpus"); do
+    siblings=$(cat "/sys/devices/system/cpu/cpu$cpu/topology/thread_siblings_list")
+    for s in $(expand_cpus "$siblings"); do
+      [[ " $(expand_cpus "$cpus") " == *" $s "* ]] ||
+        { fail "$2: cpus $cpus hold CPU $cpu but not its SMT sibling $s (not whole cores)"; return 1; }
+    done
+  done
+  mems=$(cg mems "$1")
+  [ "$mems" = "$nodes" ] || { fail "$2: $(cg_file_name mems) is $mems, want $nodes (the node of cpus $cpus)"; return 1; }
+  log "ok: $2: cpus $cpus on NUMA node $nodes only, whole cores, $(cg_file_name mems) $mems"
+  echo "$nodes"
+}
+
+# cpus_minus ALL TAKEN: ALL without TAKEN, as a kernel CPU list.
+cpus_minus() {
+  local cpu out=()
+  for cpu in $(expand_cpus "$1"); do
+    [[ " $(expand_cpus "$2") " == *" $cpu "* ]] || out+=("$cpu")
+  done
+  printf '%s\n' "${out[@]}" | awk 'NR == 1 { s = p = $1; next } $1 == p + 1 { p = $1; next }
+    { printf "%s%s,", s, (s == p ? "" : "-" p); s = p = $1 } END { printf "%s%s\n", s, (s == p ? "" : "-" p) }'
+}
+
+# cpus_overlap A B: true when the CPU lists share a CPU.
+cpus_overlap() {
+  local cpu
+  for cpu in $(expand_cpus "$1"); do
+    [[ " $(expand_cpus "$2") " == *" $cpu "* ]] && return 0
+  done
+  return 1
+}
+
+# A Guaranteed 2-CPU container gets whole cores on one NUMA node with the memory manager's
+# cpuset.mems; the running Burstable container's shared pool moves off its CPUs and comes back
+# when it goes. (topology-aware pins a Burstable container to one node's shared pool, the static
+# policy to the machine's: the check is "moved off and restored", not a fixed set.)
+GUARANTEED_2CPU_NUMA=(--cpu-request 2 --cpu-limit 2 --memory-request 64Mi --memory-limit 64Mi)
+scenario_numa_placement() {
+  needs_numa numa_placement || return 0
+  local b g node before during taken
+  with_numa_config || return 1
+  read -r _ b < <(new_pod numa-b BURSTABLE) || return 1
+  sleep 1
+  before=$(cg cpus "$b")
+  log "Burstable placed on cpus $before (nodes $(nodes_of_cpus "$before"))"
+  read -r _ g < <(new_pod numa-g GUARANTEED_2CPU_NUMA) || return 1
+  node=$(expect_numa_aligned "$g" "Guaranteed 2 CPUs") || return 1
+  taken=$(cg cpus "$g")
+  local end=$((SECONDS + ${E2E_EXPECT_SECONDS:-5}))
+  while during=$(cg cpus "$b") && cpus_overlap "$during" "$taken" && [ "$SECONDS" -lt "$end" ]; do sleep 0.2; done
+  cpus_overlap "$during" "$taken" &&
+    { fail "the Burstable container still shares CPUs with the Guaranteed one: $during and $taken"; return 1; }
+  [ "$(allowed_cpus "$b")" = "$during" ] ||
+    { fail "the Burstable process runs on $(allowed_cpus "$b"), its cgroup on $during"; return 1; }
+  log "ok: the shared pool moved off the Guaranteed container's CPUs $taken: Burstable on $during"
+  remove_container "$g" || { fail "removing the Guaranteed container"; return 1; }
+  log "ok: NUMA node $node held the Guaranteed container"
+  local restored
+  end=$((SECONDS + ${E2E_EXPECT_SECONDS:-5}))
+  while restored=$(cg cpus "$b") && ! cpus_overlap "$restored" "$taken" && [ "$SECONDS" -lt "$end" ]; do sleep 0.2; done
+  cpus_overlap "$restored" "$taken" || [ "$restored" = "$before" ] ||
+    { fail "the shared pool did not come back: Burstable on $restored (before $before)"; return 1; }
+  log "ok: the shared pool restored: Burstable on $restored (before $before)"
+  restore_config
+}
+
+# numa_anon ID: the container cgroup's anonymous memory per node, "N0=bytes N1=bytes" (memory.numa_stat
+# on v2; memory.numa_stat's anon lines are pages counts on v1: total= N0= in pages).
+numa_anon() {
+  local rel
+  rel=$(container_cgroup "$1") || return 1
+  if [ "$CGROUP_VERSION" = v2 ]; then
+    awk '$1 == "anon" { $1 = ""; print substr($0, 2) }' "$CGROOT$rel/memory.numa_stat"
+  else
+    awk '$1 ~ /^anon=/ { $1 = ""; print substr($0, 2) }' "$CGROOT/memory$rel/memory.numa_stat"
+  fi
+}
+
+# numa_maps_pages ID: pages per node over the container's processes (/proc/PID/numa_maps).
+numa_maps_pages() {
+  local rel pid
+  rel=$(container_cgroup "$1") || return 1
+  for pid in $(cat "$(cg_dir memory "$rel")/cgroup.procs"); do cat "/proc/$pid/numa_maps" 2>/dev/null; done |
+    awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^N[0-9]+=/) { split($i, kv, "="); n[kv[1]] += kv[2] } }
+      END { for (k in n) printf "%s=%d ", k, n[k]; print "" }'
+}
+
+# node_share ID NODE: how much of the container's anonymous memory is on NODE, in percent.
+node_share() {
+  numa_anon "$1" | tr ' ' '\n' | awk -F= -v want="N$2" '{ total += $2 } $1 == want { on = $2 }
+    END { printf "%d", (total > 0 ? on * 100 / total : 0) }'
+}
+
+# Page migration by the agent (issue 14): a Guaranteed container touches 64 MiB with its CPU and
+# cpuset.mems on node 0; an in-place resize to 3 CPUs spreads it over both nodes, and a resize to
+# 2 CPUs gives the node-0 CPU back (topology-aware gives back the CPUs where the container holds
+# the fewest first), so cpuset.mems becomes node 1 and topod moves the pages there
+# (Agent::followPages; on v2 the kernel moves them too). Pages per node are printed at each step.
+GUARANTEED_PAGES=(--cpu-request 1 --cpu-limit 1 --memory-request 256Mi --memory-limit 256Mi)
+scenario_numa_pages() {
+  needs_numa numa_pages || return 0
+  local pod g cpus node share
+  with_numa_config || return 1
+  pod=$(run_pod numa-pages "uid-numa-pages-$RANDOM" "${GUARANTEED_PAGES[@]}") || return 1
+  # dd fills a 64 MiB buffer, then blocks writing it into a pipe nobody reads: 64 MiB stay touched.
+  g=$(start_container "$pod" numa-pages "${GUARANTEED_PAGES[@]}" -- /bin/busybox sh -c \
+    '/bin/busybox dd if=/dev/zero bs=64M count=1 2>/dev/null | /bin/sleep 2147483647') || return 1
+  sleep 2
+  cpus=$(cg cpus "$g")
+  node=$(nodes_of_cpus "$cpus")
+  log "before: cpus $cpus (node $node), mems $(cg mems "$g"); anon per node: $(numa_anon "$g"); numa_maps pages: $(numa_maps_pages "$g")"
+  [ "$node" = 0 ] || { fail "the 1-CPU container is on node $node (cpus $cpus), the scenario needs node 0"; return 1; }
+  share=$(node_share "$g" 0)
+  [ "$share" -ge 90 ] || { fail "only ${share}% of the touched memory is on node 0 before the move"; return 1; }
+  cri update "$g" --cpu-request 3 --cpu-limit 3 --memory-request 256Mi --memory-limit 256Mi ||
+    { fail "resizing to 3 CPUs"; return 1; }
+  expect_cpus "$g" "$(cpus_minus "$(online_cpus)" "${E2E_NUMA_RESERVED_CPUS:-0}")" "grown to 3 CPUs over both nodes" || return 1
+  log "grown: mems $(cg mems "$g"); anon per node: $(numa_anon "$g")"
+  cri update "$g" --cpu-request 2 --cpu-limit 2 --memory-request 256Mi --memory-limit 256Mi ||
+    { fail "resizing to 2 CPUs"; return 1; }
+  expect_cpus "$g" "$(node_cpus 1)" "shrunk to 2 CPUs: node 1's core" || return 1
+  [ "$(cg mems "$g")" = 1 ] || { fail "$(cg_file_name mems) is $(cg mems "$g") after the move, want 1"; return 1; }
+  local i
+  for i in $(seq 1 100); do
+    share=$(node_share "$g" 1)
+    [ "$share" -ge 90 ] && break
+    sleep 0.1
+  done
+  log "after: cpus $(cg cpus "$g"), mems $(cg mems "$g"); anon per node: $(numa_anon "$g"); numa_maps pages: $(numa_maps_pages "$g")"
+  log "topod on the move: $(grep -iE 'page|migrat' "$RUN/topod.log" | tail -n 3)"
+  [ "$share" -ge 90 ] || { fail "only ${share}% of the memory followed to node 1"; return 1; }
+  log "ok: ${share}% of the container's anonymous memory is on node 1 after the resize"
+  restore_config
 }

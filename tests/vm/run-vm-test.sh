@@ -29,7 +29,7 @@ share=${TOPOD_VM_WORK:-$PWD}/vm-$name
 rm -rf "$share"
 mkdir -p "$share/in"
 cp "$payload" "$share/in/run"
-for bin in "${bins[@]}"; do cp "$bin" "$share/in/"; done
+for bin in "${bins[@]}"; do cp -r "$bin" "$share/in/"; done
 
 rc=0
 for attempt in 1 2; do

@@ -24,10 +24,13 @@
 namespace topod::e2e {
 namespace {
 
-constexpr const char* kUsage = R"(usage: cri-client [--socket PATH] [--state-dir DIR] [--timeout SECONDS] COMMAND ...
+constexpr const char* kUsage = R"(usage: cri-client [--socket PATH] [--state-dir DIR] [--timeout SECONDS]
+                  [--cgroup-driver cgroupfs|systemd] COMMAND ...
 
-Pods are host-network and shaped like the kubelet (cgroupfs driver) makes them; the QoS class
-follows from the pod's totals, and the pod cgroup is created with the kubelet's values first.
+Pods are host-network and shaped like the kubelet makes them with the given cgroup driver
+(default cgroupfs; systemd needs cgroup v2 and systemd as PID 1); the QoS class follows from
+the pod's totals, and the pod cgroup is created with the kubelet's values first (cgroup v1 or v2,
+as this machine mounts /sys/fs/cgroup; systemd slices over D-Bus with the systemd driver).
   version
   run-pod --name N --uid U [--namespace NS] [--cpu-request Q --cpu-limit Q --memory-request Q --memory-limit Q]
         [--annotation KEY=VALUE ...]  (the pod's annotations, repeatable, as NRI shows them to plugins)
@@ -94,7 +97,7 @@ Result<Args> parseArgs(int argc, char** argv) {
       static const std::set<std::string> kKnown = {
           "socket",       "state-dir", "timeout", "name",        "uid",       "namespace",      "pod",
           "image",        "grace",     "attempt", "cpu-request", "cpu-limit", "memory-request", "memory-limit",
-          "capabilities", "location"};
+          "capabilities", "location",  "cgroup-driver"};
       if (kKnown.count(arg.substr(2)) == 0) return Error::invalidArgument("unknown option " + arg);
       if (i + 1 >= argc) return Error::invalidArgument("option " + arg + " needs a value");
       args.options[arg.substr(2)] = argv[++i];
@@ -164,11 +167,12 @@ void setResources(runtime::v1::LinuxContainerResources* out, const LinuxResource
 
 class Client {
  public:
-  Client(const std::string& socket, std::chrono::seconds timeout, std::string state_dir)
+  Client(const std::string& socket, std::chrono::seconds timeout, std::string state_dir, CgroupDriver driver)
       : stub_(runtime::v1::RuntimeService::NewStub(
             grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()))),
         timeout_(timeout),
-        state_dir_(std::move(state_dir)) {}
+        state_dir_(std::move(state_dir)),
+        driver_(driver) {}
 
   int run(const Args& args);
 
@@ -199,10 +203,25 @@ class Client {
   int listPods();
   int listContainers(const Args& args);
 
+  // The pod cgroups of this machine's layout and the driver, made on first use (the systemd
+  // driver connects to the system bus).
+  Result<PodCgroups*> podCgroups();
+
   std::unique_ptr<runtime::v1::RuntimeService::Stub> stub_;
   std::chrono::seconds timeout_;
   std::string state_dir_;
+  CgroupDriver driver_;
+  std::unique_ptr<PodCgroups> pod_cgroups_;
 };
+
+Result<PodCgroups*> Client::podCgroups() {
+  if (!pod_cgroups_) {
+    auto made = makePodCgroups(driver_, kCgroupRoot);
+    if (!made) return made.error();
+    pod_cgroups_ = std::move(*made);
+  }
+  return pod_cgroups_.get();
+}
 
 Result<runtime::v1::PodSandboxConfig> Client::loadSandbox(const std::string& pod_id) const {
   std::ifstream in(sandboxFile(pod_id), std::ios::binary);
@@ -239,8 +258,13 @@ int Client::runPod(const Args& args) {
     return 1;
   }
   const QosClass qos = qosOf(*ask);
-  const std::string parent = podCgroupParent(qos, uid);
-  if (Status made = createPodCgroups(kCgroupRoot, parent, podValues(qos, *ask)); !made) {
+  const std::string parent = podCgroupParent(qos, uid, driver_);
+  auto cgroups = podCgroups();
+  if (!cgroups) {
+    std::cerr << "cri-client: " << cgroups.error().toString() << "\n";
+    return 1;
+  }
+  if (Status made = (*cgroups)->create(parent, podValues(qos, *ask)); !made) {
     std::cerr << "cri-client: " << made.error().toString() << "\n";
     return 1;
   }
@@ -283,7 +307,12 @@ int Client::removePod(const std::string& pod_id) {
   if (!call("RemovePodSandbox", &runtime::v1::RuntimeService::Stub::RemovePodSandbox, request, &response)) return 1;
   // Like the kubelet: the pod cgroup goes once the runtime has removed the sandbox.
   if (auto config = loadSandbox(pod_id)) {
-    if (Status removed = removePodCgroups(kCgroupRoot, config->linux().cgroup_parent()); !removed) {
+    auto cgroups = podCgroups();
+    if (!cgroups) {
+      std::cerr << "cri-client: " << cgroups.error().toString() << "\n";
+      return 1;
+    }
+    if (Status removed = (*cgroups)->remove(config->linux().cgroup_parent()); !removed) {
       std::cerr << "cri-client: " << removed.error().toString() << "\n";
       return 1;
     }
@@ -409,7 +438,12 @@ int Client::update(const Args& args) {
   // Our pods have one container, so the pod's new totals are this container's ask.
   const std::string& parent = sandbox->linux().cgroup_parent();
   const LinuxResourceValues pod_values = podValues(qos, *ask);
-  if (Status grown = resizePodCgroups(kCgroupRoot, parent, pod_values, false); !grown) {
+  auto cgroups = podCgroups();
+  if (!cgroups) {
+    std::cerr << "cri-client: " << cgroups.error().toString() << "\n";
+    return 1;
+  }
+  if (Status grown = (*cgroups)->resize(parent, pod_values, false); !grown) {
     std::cerr << "cri-client: " << grown.error().toString() << "\n";
     return 1;
   }
@@ -418,7 +452,7 @@ int Client::update(const Args& args) {
             &response)) {
     return 1;
   }
-  if (Status shrunk = resizePodCgroups(kCgroupRoot, parent, pod_values, true); !shrunk) {
+  if (Status shrunk = (*cgroups)->resize(parent, pod_values, true); !shrunk) {
     std::cerr << "cri-client: " << shrunk.error().toString() << "\n";
     return 1;
   }
@@ -582,6 +616,12 @@ int main(int argc, char** argv) {
   if (args->command == "checkpoint") {
     return topod::e2e::checkpoint(*args, socket, std::chrono::seconds(*timeout_seconds));
   }
-  topod::e2e::Client client(socket, std::chrono::seconds(*timeout_seconds), topod::e2e::option(*args, "state-dir"));
+  const auto driver = topod::e2e::parseCgroupDriver(topod::e2e::option(*args, "cgroup-driver", "cgroupfs"));
+  if (!driver) {
+    std::cerr << "cri-client: --cgroup-driver: " << driver.error().message() << "\n";
+    return 2;
+  }
+  topod::e2e::Client client(socket, std::chrono::seconds(*timeout_seconds), topod::e2e::option(*args, "state-dir"),
+                            *driver);
   return client.run(*args);
 }

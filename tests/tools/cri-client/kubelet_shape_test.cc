@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <string>
+#include <vector>
+
 namespace topod::e2e {
 namespace {
 
@@ -35,6 +39,60 @@ TEST(KubeletShapeTest, CgroupParentRoundTripsTheQosClass) {
   EXPECT_EQ(podCgroupParent(QosClass::Guaranteed, "u1"), "/kubepods/podu1");
   EXPECT_EQ(podCgroupParent(QosClass::Burstable, "u1"), "/kubepods/burstable/podu1");
   EXPECT_EQ(podCgroupParent(QosClass::BestEffort, "u1"), "/kubepods/besteffort/podu1");
+}
+
+TEST(KubeletShapeTest, SystemdDriverNamesThePodSliceLikeTheKubelet) {
+  EXPECT_EQ(podCgroupParent(QosClass::Guaranteed, "1a-2b", CgroupDriver::Systemd), "kubepods-pod1a_2b.slice");
+  EXPECT_EQ(podCgroupParent(QosClass::Burstable, "1a-2b", CgroupDriver::Systemd), "kubepods-burstable-pod1a_2b.slice");
+  EXPECT_EQ(podCgroupParent(QosClass::BestEffort, "1a-2b", CgroupDriver::Systemd),
+            "kubepods-besteffort-pod1a_2b.slice");
+  for (QosClass qos : {QosClass::Guaranteed, QosClass::Burstable, QosClass::BestEffort}) {
+    EXPECT_EQ(qosFromCgroupParent(podCgroupParent(qos, "u-1", CgroupDriver::Systemd)), qos) << qosClassName(qos);
+  }
+  EXPECT_EQ(qosSlices(QosClass::Guaranteed), std::vector<std::string>{"kubepods.slice"});
+  EXPECT_EQ(qosSlices(QosClass::Burstable), (std::vector<std::string>{"kubepods.slice", "kubepods-burstable.slice"}));
+  EXPECT_EQ(qosSlices(QosClass::BestEffort), (std::vector<std::string>{"kubepods.slice", "kubepods-besteffort.slice"}));
+}
+
+TEST(KubeletShapeTest, ExpandsSliceNamesToCgroupPaths) {
+  EXPECT_EQ(*expandSlice("kubepods.slice"), "/kubepods.slice");
+  EXPECT_EQ(*expandSlice("kubepods-pod1a_2b.slice"), "/kubepods.slice/kubepods-pod1a_2b.slice");
+  EXPECT_EQ(*expandSlice("kubepods-burstable-podu_1.slice"),
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podu_1.slice");
+  EXPECT_EQ(*expandSlice("-.slice"), "/");
+  for (const char* bad : {"kubepods", "kubepods.scope", "a/b.slice", "-a.slice", "a--b.slice", "a-.slice", ".slice"}) {
+    EXPECT_FALSE(expandSlice(bad).has_value()) << bad;
+  }
+}
+
+TEST(KubeletShapeTest, ParsesTheCgroupDriver) {
+  EXPECT_EQ(*parseCgroupDriver("cgroupfs"), CgroupDriver::Cgroupfs);
+  EXPECT_EQ(*parseCgroupDriver("systemd"), CgroupDriver::Systemd);
+  EXPECT_FALSE(parseCgroupDriver("Systemd").has_value());
+  EXPECT_FALSE(parseCgroupDriver("").has_value());
+}
+
+TEST(KubeletShapeTest, ConvertsToCgroupV2ValuesLikeTheKubelet) {
+  // getCPUWeight: 1 + (shares - 2) * 9999 / 262142.
+  EXPECT_EQ(cpuSharesToWeight(0), 0);
+  EXPECT_EQ(cpuSharesToWeight(2), 1);
+  EXPECT_EQ(cpuSharesToWeight(256), 10);
+  EXPECT_EQ(cpuSharesToWeight(512), 20);
+  EXPECT_EQ(cpuSharesToWeight(1024), 39);
+  EXPECT_EQ(cpuSharesToWeight(2048), 79);
+  EXPECT_EQ(cpuSharesToWeight(262144), 10000);
+  EXPECT_EQ(cpuMaxValue(100000, kCfsPeriodUs), "100000 100000");
+  EXPECT_EQ(cpuMaxValue(50000, kCfsPeriodUs), "50000 100000");
+  EXPECT_EQ(cpuMaxValue(0, kCfsPeriodUs), "max 100000");
+  EXPECT_EQ(cpuMaxValue(0, 0), "");
+  EXPECT_EQ(memoryMaxValue(64 * kMi), "67108864");
+  EXPECT_EQ(memoryMaxValue(0), "max");
+  // runc's addCpuQuota: per second, rounded up to 10 ms; infinity without a quota.
+  EXPECT_EQ(cpuQuotaPerSecUSec(100000, kCfsPeriodUs), 1000000U);
+  EXPECT_EQ(cpuQuotaPerSecUSec(50000, kCfsPeriodUs), 500000U);
+  EXPECT_EQ(cpuQuotaPerSecUSec(1000, kCfsPeriodUs), 10000U);
+  EXPECT_EQ(cpuQuotaPerSecUSec(1500, kCfsPeriodUs), 20000U);
+  EXPECT_EQ(cpuQuotaPerSecUSec(0, kCfsPeriodUs), std::numeric_limits<uint64_t>::max());
 }
 
 struct ValuesRow {
