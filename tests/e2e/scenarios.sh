@@ -890,6 +890,8 @@ scenario_eviction_requester() {
   grep -q "eviction request already made for default/req-" "$RUN/topod.log" ||
     { fail "the restarted topod did not find its request"; return 1; }
   log "ok: the restarted topod found its EvictionRequest and made no second one"
+}
+
 # --- several NUMA nodes (the VM stage; docs/vm.md) -------------------------------------------------
 
 # Each NUMA scenario runs topod with one reserved CPU ($E2E_NUMA_RESERVED_CPUS, default 0) so that

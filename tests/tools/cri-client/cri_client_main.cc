@@ -95,8 +95,8 @@ Result<Args> parseArgs(int argc, char** argv) {
     }
     if (arg.starts_with("--")) {
       static const std::set<std::string> kKnown = {
-          "socket",       "state-dir", "timeout", "name",        "uid",       "namespace",      "pod",
-          "image",        "grace",     "attempt", "cpu-request", "cpu-limit", "memory-request", "memory-limit",
+          "socket",       "state-dir", "timeout",      "name",        "uid",       "namespace",      "pod",
+          "image",        "grace",     "attempt",      "cpu-request", "cpu-limit", "memory-request", "memory-limit",
           "capabilities", "location",  "cgroup-driver"};
       if (kKnown.count(arg.substr(2)) == 0) return Error::invalidArgument("unknown option " + arg);
       if (i + 1 >= argc) return Error::invalidArgument("option " + arg + " needs a value");
