@@ -27,4 +27,12 @@ std::string escapeForDisplay(std::string_view text) {
   return out;
 }
 
+std::string cutUtf8(std::string text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  text.resize(end);
+  return text;
+}
+
 }  // namespace topod

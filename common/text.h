@@ -12,4 +12,8 @@ namespace topod {
 // escape ("\n", "\t", "\\", "\x1b"); printable bytes, UTF-8 included, stay as they are.
 std::string escapeForDisplay(std::string_view text);
 
+// `text` cut to at most `max` bytes without splitting a UTF-8 sequence (for messages sent to an
+// API server that bounds a field's length).
+std::string cutUtf8(std::string text, std::size_t max);
+
 }  // namespace topod

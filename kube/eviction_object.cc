@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/json.h"
+#include "common/text.h"
 
 namespace topod::kube {
 namespace {
@@ -90,15 +91,6 @@ bool isDnsLabelChar(char c) {
 
 bool endsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
-std::string cutUtf8(std::string text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  text.resize(end);
-  return text;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "common/text.h"
 #include "kube/eviction_object.h"
 
 namespace topod::kube {
@@ -10,7 +11,7 @@ namespace {
 
 using nlohmann::json;
 
-Error fieldError(const std::string& field, std::string_view problem) {
+Error requestFieldError(const std::string& field, std::string_view problem) {
   return Error::invalidArgument("EvictionRequest: " + field + ": " + std::string(problem));
 }
 
@@ -60,14 +61,6 @@ bool isReasonToken(std::string_view reason) {
   return true;
 }
 
-std::string cutUtf8(std::string text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  text.resize(end);
-  return text;
-}
-
 }  // namespace
 
 std::string evictionRequestName(std::string_view requester, std::string_view pod_uid) {
@@ -86,18 +79,18 @@ Result<json> evictionRequestObject(const EvictionRequestSpec& spec) {
   constexpr std::size_t kMaxNamespace = 63;  // a namespace is a DNS label
   constexpr std::size_t kMaxPodName = 253;   // a pod name is a DNS subdomain
   if (!isDnsSubdomain(spec.namespace_name, kMaxNamespace) || spec.namespace_name.find('.') != std::string::npos) {
-    return fieldError("metadata.namespace", "\"" + spec.namespace_name.substr(0, 80) + "\" is not a DNS label");
+    return requestFieldError("metadata.namespace", "\"" + spec.namespace_name.substr(0, 80) + "\" is not a DNS label");
   }
   if (!isDnsSubdomain(spec.pod_name, kMaxPodName)) {
-    return fieldError("spec.target.pod.name", "\"" + spec.pod_name.substr(0, 80) + "\" is not a DNS subdomain");
+    return requestFieldError("spec.target.pod.name", "\"" + spec.pod_name.substr(0, 80) + "\" is not a DNS subdomain");
   }
   if (!isLowercaseUuid(spec.pod_uid)) {
-    return fieldError("spec.target.pod.uid", "\"" + spec.pod_uid.substr(0, 80) + "\" is not a lowercase UUID");
+    return requestFieldError("spec.target.pod.uid", "\"" + spec.pod_uid.substr(0, 80) + "\" is not a lowercase UUID");
   }
   Status requester = validateResponderName(spec.requester);
-  if (!requester.has_value()) return fieldError("spec.requester", requester.error().message());
+  if (!requester.has_value()) return requestFieldError("spec.requester", requester.error().message());
   if (!isReasonToken(spec.reason)) {
-    return fieldError("metadata.annotations[" + std::string(kEvictionRequestReasonAnnotation) + "]",
+    return requestFieldError("metadata.annotations[" + std::string(kEvictionRequestReasonAnnotation) + "]",
                       "\"" + spec.reason.substr(0, 80) + "\" is not 1 to 63 of [a-z0-9_]");
   }
   json annotations = {{kEvictionRequestReasonAnnotation, spec.reason}};
