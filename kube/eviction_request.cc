@@ -91,7 +91,7 @@ Result<json> evictionRequestObject(const EvictionRequestSpec& spec) {
   if (!requester.has_value()) return requestFieldError("spec.requester", requester.error().message());
   if (!isReasonToken(spec.reason)) {
     return requestFieldError("metadata.annotations[" + std::string(kEvictionRequestReasonAnnotation) + "]",
-                      "\"" + spec.reason.substr(0, 80) + "\" is not 1 to 63 of [a-z0-9_]");
+                             "\"" + spec.reason.substr(0, 80) + "\" is not 1 to 63 of [a-z0-9_]");
   }
   json annotations = {{kEvictionRequestReasonAnnotation, spec.reason}};
   if (!spec.message.empty()) {
