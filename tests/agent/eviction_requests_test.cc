@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <fstream>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "agent/agent.h"
@@ -196,10 +196,14 @@ users: [{name: u, user: {token: t}}]
   config.notice_dir = dir.path() + "/notices";
   const KubernetesConfig kubernetes{.enabled = true, .kubeconfig = kubeconfig, .node_name = "n1"};
   std::mutex mutex;
+  std::condition_variable reported_cv;
   std::vector<std::string> reports;
   auto reporter = [&](bool, const std::string& message) {
-    std::lock_guard lock(mutex);
-    reports.push_back(message);
+    {
+      std::lock_guard lock(mutex);
+      reports.push_back(message);
+    }
+    reported_cv.notify_all();
   };
   metrics::Registry registry;
 
@@ -219,15 +223,16 @@ users: [{name: u, user: {token: t}}]
   // The requester shares the responder's reporter: a failed create is logged, not a crash
   // (the reporter was once moved into the responder before the requester got its copy).
   (*with)->requester()->request(lost(kUid));
-  auto reported = [&] {
-    std::lock_guard lock(mutex);
+  // The requester's own thread reports; wait for that report (the bound only catches a hang).
+  std::unique_lock lock(mutex);
+  const bool reported = reported_cv.wait_for(lock, std::chrono::seconds(30), [&] {
     for (const std::string& message : reports) {
       if (message.starts_with("eviction request for ml/train")) return true;
     }
     return false;
-  };
-  for (int i = 0; i < 300 && !reported(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_TRUE(reported()) << ::testing::PrintToString(reports);
+  });
+  EXPECT_TRUE(reported) << ::testing::PrintToString(reports);
+  lock.unlock();
   EXPECT_NE(registry.render().find("topod_eviction_request_failures_total{reason=\"cpus_shrunk\"} 1"),
             std::string::npos);
   with->reset();
