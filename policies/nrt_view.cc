@@ -41,11 +41,9 @@ std::vector<topology::Zone> nodeResourceZones(const topology::Topology& topology
   }
   const StateTotals& totals = state.totals();
   for (const topology::NumaNode& node : topology.numaNodes()) {
-    // The kernel carves huge pages out of the node's memory: not allocatable as "memory" (the
-    // memory manager's machine state, policies/static/memory/machine_state.cc, subtracts them too).
-    // topology-aware charges memory against the node's whole size (topology_aware::makePools),
-    // so what it admits is what is published.
-    if (topology_aware) break;
+    // The kernel carves huge pages out of the node's memory: not allocatable as "memory". Both
+    // policies subtract them (policies/static/memory/machine_state.cc, topology_aware::makePools),
+    // so what they admit is what is published.
     int64_t hugepage_bytes = 0;
     for (const auto& [size, pages] : node.hugepages) hugepage_bytes += toInt64(size * pages);
     if (hugepage_bytes > 0) summary.reserved[node.id]["memory"] += hugepage_bytes;

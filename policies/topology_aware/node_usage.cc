@@ -68,8 +68,21 @@ Result<Pools> makePools(const topology::Topology& topology, const PolicyOptions&
   }
   for (const topology::NumaNode& node : topology.numaNodes()) {
     MemoryAmounts& cap = pools.capacity[node.id];
-    if (any_memory_size) cap[kResourceMemory] = node.memory_bytes;
-    for (const auto& [page_size, pages] : node.hugepages) cap[hugepageResourceName(page_size)] = page_size * pages;
+    uint64_t hugepage_bytes = 0;
+    for (const auto& [page_size, pages] : node.hugepages) {
+      cap[hugepageResourceName(page_size)] = page_size * pages;
+      hugepage_bytes += page_size * pages;
+    }
+    if (!any_memory_size) continue;
+    // The kernel carves the huge page pools out of the node's memory (hwloc's size, like
+    // MemTotal, still counts them): what is left is what ordinary pages can use. The static
+    // memory manager subtracts them too (policies/static/memory/machine_state.cc).
+    if (hugepage_bytes > node.memory_bytes) {
+      return Error::invalidArgument("topology-aware: NUMA node " + std::to_string(node.id) + " has " +
+                                    std::to_string(hugepage_bytes) + " bytes of huge pages, more than its memory (" +
+                                    std::to_string(node.memory_bytes) + " bytes)");
+    }
+    cap[kResourceMemory] = node.memory_bytes - hugepage_bytes;
   }
   for (const auto& [node, resources] : options.reserved_memory) {
     auto it = pools.capacity.find(node);

@@ -123,8 +123,8 @@ TEST(NrtViewTest, ExclusiveCpusAndPinnedMemoryLowerAvailable) {
 }
 
 // Under topology-aware the published zones count what that policy admits, not what the kubelet
-// policies would: its own reserved-CPU pick, isolated CPUs kept from ordinary pods, memory charged
-// against the whole node (huge pages not subtracted). The largest container it admits on one
+// policies would: its own reserved-CPU pick, isolated CPUs kept from ordinary pods (memory less
+// the huge page pools, as under the kubelet policies). The largest container it admits on one
 // node is exactly the largest `available` of any zone, for cpu and for memory.
 TEST(NrtViewTest, TopologyAwareZonesAreWhatItsAdmissionGives) {
   struct Case {

@@ -76,6 +76,28 @@ TEST(TopologyAwarePoolsTest, ReservedMemoryLowersCapacity) {
   EXPECT_EQ(d.allocation.memory_nodes, NodeSet{1}) << d.explanation;
 }
 
+// The huge page pools are carved out of a node's memory: 32 GiB of 2 MiB pages leave 32 of the
+// 64 GiB for ordinary pages, so 40 GiB of memory no longer fits on one node.
+TEST(TopologyAwarePoolsTest, HugepagePoolsAreNotOrdinaryMemory) {
+  testing::ShapeSpec shape = kTwoSocket;
+  shape.hugepages_2m_per_node = 16384;
+  auto policy = TopologyAwarePolicy::create(testing::buildShape(shape), {});
+  ASSERT_TRUE(policy.has_value());
+  EXPECT_EQ((*policy)->pools().capacity.at(0).at("memory"), 32 * kGiB);
+  State state;
+  Decision d = admitOk(**policy, state, "a", guaranteed("c", 2000, 40 * kGiB));
+  EXPECT_EQ(d.allocation.memory_nodes, (NodeSet{0, 1})) << d.explanation;
+}
+
+TEST(TopologyAwarePoolsTest, HugepagesBeyondTheNodesMemoryRefused) {
+  testing::ShapeSpec shape = kTwoSocket;
+  shape.memory_per_node = 8 * kGiB;
+  shape.hugepages_2m_per_node = 8192;  // 16 GiB
+  auto policy = TopologyAwarePolicy::create(testing::buildShape(shape), {});
+  ASSERT_FALSE(policy.has_value());
+  EXPECT_NE(policy.error().message().find("more than its memory"), std::string::npos) << policy.error().toString();
+}
+
 TEST(TopologyAwarePolicyTest, EmptyPoolLendsFromTheNearestNode) {
   topology::Topology topology = testing::buildShape(kSnc);  // 4 nodes x 12 CPUs
   // Reserve one CPU of node 3 so the policy may fill nodes 0-2 completely.
