@@ -1,5 +1,7 @@
 #include "policies/nrt_view.h"
 
+#include <algorithm>
+
 #include "policies/static/cpu/static_cpu_policy.h"
 #include "policies/topology_aware/node_usage.h"
 
@@ -8,6 +10,27 @@ namespace {
 
 int64_t toInt64(uint64_t value) {
   return value > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(value);
+}
+
+// topology-aware keeps one CPU of the shared pool for itself when no reserved CPU is in that pool
+// (none reserved, or strict-cpu-reservation): an exclusive container may take every free CPU of
+// its node only while another node still has one (TopologyAwarePolicy::admitExclusive). So on
+// each zone at most (all zones' free CPUs - 1) are available.
+void keepOneSharedCpu(const topology::Topology& topology, const PolicyOptions& options, const CpuSet& reserved_cpus,
+                      std::vector<topology::Zone>& zones) {
+  const CpuSet shared_universe = topology.onlineCpus() - topology.isolatedCpus();
+  if (!options.cpu.strict_cpu_reservation && reserved_cpus.intersects(shared_universe)) return;
+  std::vector<topology::ZoneResource*> cpus;
+  int64_t free = 0;
+  for (topology::Zone& zone : zones) {
+    for (topology::ZoneResource& resource : zone.resources) {
+      if (resource.name != "cpu") continue;
+      cpus.push_back(&resource);
+      free += resource.available;
+    }
+  }
+  const int64_t most = std::max<int64_t>(0, free - 1);
+  for (topology::ZoneResource* resource : cpus) resource->available = std::min(resource->available, most);
 }
 
 }  // namespace
@@ -68,7 +91,9 @@ std::vector<topology::Zone> nodeResourceZones(const topology::Topology& topology
       if (device.numa >= 0) ++summary.used[device.numa][device.resource];
     }
   }
-  return topology::summarizeZones(topology, summary);
+  std::vector<topology::Zone> zones = topology::summarizeZones(topology, summary);
+  if (topology_aware) keepOneSharedCpu(topology, options, reserved_cpus, zones);
+  return zones;
 }
 
 }  // namespace topod::policies

@@ -3,11 +3,12 @@
 // what a new Guaranteed container could still get on each NUMA node:
 //   - cpu: the node's CPUs minus reserved CPUs (as the active policy picks them for a count)
 //     minus every CPU a container holds exclusively (StateTotals::exclusive_cpus); under
-//     topology-aware also minus isolated CPUs (exclusive only for pods that ask by annotation);
+//     topology-aware also minus isolated CPUs (exclusive only for pods that ask by annotation),
+//     and, when no reserved CPU serves its shared pool, at most all zones' free CPUs less the
+//     one that pool keeps;
 //   - memory and huge pages: allocatable is capacity minus the reservation
-//     (PolicyOptions::reserved_memory), and for memory, under the kubelet policies, minus the
-//     node's huge pages (topology-aware charges memory against the whole node); available is
-//     allocatable minus what
+//     (PolicyOptions::reserved_memory), and for memory minus the node's huge pages (both
+//     policies subtract them); available is allocatable minus what
 //     is pinned there: the Static memory manager's pinned memory (StateTotals::pinned_memory,
 //     init-container reuse counted as the kubelet does) for the kubelet policies, every charge
 //     (StateTotals::memory) for topology-aware; with the memory manager off nothing is pinned;
