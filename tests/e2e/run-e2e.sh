@@ -20,8 +20,8 @@
 #
 # Flow: fetch and cache containerd (1.7 from Debian trixie, or 2.x from sid), unpack it into a private run directory
 # under /tmp, build and import two busybox images, start containerd with a private config and NRI
-# on, then run the scenarios of scenarios.sh. Everything started is stopped by pid; on failure the
-# logs of containerd and topod are printed.
+# on, then run the scenarios of scenarios.sh, scenarios_checkpoint.sh and scenarios_eviction.sh.
+# Everything started is stopped by pid; on failure the logs of containerd and topod are printed.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -100,6 +100,8 @@ kubepods_before=$(ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods /sys/f
 . "$here/scenarios.sh"
 # shellcheck source=tests/e2e/scenarios_checkpoint.sh
 . "$here/scenarios_checkpoint.sh"
+# shellcheck source=tests/e2e/scenarios_eviction.sh
+. "$here/scenarios_eviction.sh"
 
 print_logs() {
   echo "==================== containerd log (last 150 lines): $RUN/containerd.log"
