@@ -45,13 +45,15 @@ EVICTION_SILENT_WORKLOAD='trap "echo signal >/eviction/warned" USR1; while :; do
 # eviction_pod NAME SCRIPT [run-pod options]: a Burstable pod (nothing to pin) whose container runs
 # SCRIPT with the pod's directory <notice_dir>/<uid> at /eviction (created first, as the kubelet's
 # hostPath DirectoryOrCreate does); prints "POD CONTAINER UID".
+# EVICTION_POD_SHAPE names the QoS array (default BURSTABLE; GUARANTEED_1CPU for a pinned one).
 eviction_pod() {
   local name=$1 script=$2 uid pod ctr
+  local -n shape=${EVICTION_POD_SHAPE:-BURSTABLE}
   shift 2
   uid=$(cat /proc/sys/kernel/random/uuid)
   mkdir -p "$RUN/evictions/$uid" && chmod 0777 "$RUN/evictions/$uid"
-  pod=$(run_pod "$name" "$uid" "${BURSTABLE[@]}" "$@") || return 1
-  ctr=$(start_container "$pod" "$name" "${BURSTABLE[@]}" --mount "$RUN/evictions/$uid:/eviction" \
+  pod=$(run_pod "$name" "$uid" "${shape[@]}" "$@") || return 1
+  ctr=$(start_container "$pod" "$name" "${shape[@]}" --mount "$RUN/evictions/$uid:/eviction" \
     -- /bin/sh -c "$script") || return 1
   echo "$pod $ctr $uid"
 }
@@ -252,4 +254,279 @@ scenario_eviction_requester() {
   grep -q "eviction request already made for default/req-" "$RUN/topod.log" ||
     { fail "the restarted topod did not find its request"; return 1; }
   log "ok: the restarted topod found its EvictionRequest and made no second one"
+}
+
+# --- the request withdrawn, topod restarted, the API server down, another node's pod --------------
+# Each workload is stepped by the test: a file the test drops into the pod's directory stands for
+# the time a real checkpoint takes, so every scenario is bounded and none races a sleep. What is
+# asserted comes from the workload's own files and from the API server.
+
+# eviction_stepped_workload MODE: counts every SIGUSR1 in /eviction/signals (a second warning would
+# show); waits for its warning (signal: the first signal; file: notice.json saying "warning");
+# writes "warned"; progress "running 40 checkpoint-started", on /eviction/go "running 70
+# checkpoint-continued", on /eviction/finish "done 100 checkpoint-saved"; when notice.json says
+# "cancelled" it writes "cancelled" to /eviction/heard and "running 0 training-resumed". It keeps
+# running throughout, as a workload whose eviction was withdrawn or has not come yet does.
+eviction_stepped_workload() {
+  local wait_warning
+  if [ "$1" = signal ]; then
+    wait_warning='[ -s /eviction/signals ]'
+  else
+    wait_warning="grep -q '\"state\":\"warning\"' /eviction/notice.json 2>/dev/null"
+  fi
+  echo "${EVICTION_SH}trap 'echo signal >>/eviction/signals' USR1
+until $wait_warning; do sleep 0.2 & wait \$!; done
+echo $1 >/eviction/warned
+progress running 40 checkpoint-started
+step=0
+while :; do
+  if [ \$step = 0 ] && [ -e /eviction/go ]; then step=1; progress running 70 checkpoint-continued; fi
+  if [ \$step != 2 ] && [ -e /eviction/finish ]; then step=2; progress done 100 checkpoint-saved; fi
+  if [ ! -e /eviction/heard ] && grep -q '\"state\":\"cancelled\"' /eviction/notice.json 2>/dev/null; then
+    echo cancelled >/eviction/heard; progress running 0 training-resumed
+  fi
+  sleep 0.2 & wait \$!
+done"
+}
+
+# eviction_entry NAME RESPONDER FIELD: one field of RESPONDER's status entry in Eviction NAME
+# (heartbeatTime, completionTime, message), "" when absent; fails when the Eviction is not there.
+eviction_entry() {
+  local got
+  got=$(evc get "$1" 2>/dev/null) || return 1
+  python3 -c 'import json, sys
+o = json.loads(sys.argv[1])
+e = next((x for x in o.get("status", {}).get("responders", []) if x["name"] == sys.argv[2]), {})
+print(e.get(sys.argv[3], ""))' "$got" "$2" "$3"
+}
+
+# signals UID: how many SIGUSR1 the workload of pod UID counted.
+signals() { if [ -f "$RUN/evictions/$1/signals" ]; then wc -l <"$RUN/evictions/$1/signals"; else echo 0; fi; }
+
+# expect_file UID FILE PATTERN WHAT: the workload's (or topod's) file in the pod's directory
+# matches PATTERN (grep -E) within 10 s.
+expect_file() {
+  local i
+  for i in $(seq 1 50); do
+    grep -qE "$3" "$RUN/evictions/$1/$2" 2>/dev/null && { log "ok: $4 ($2: $(head -c 300 "$RUN/evictions/$1/$2"))"; return 0; }
+    sleep 0.2
+  done
+  fail "$4: $2 does not match $3 ($(head -c 300 "$RUN/evictions/$1/$2" 2>&1))"
+}
+
+# warning_phase UID: the phase topod saved for the pod's warning (`topod evictions`), "-" if none.
+warning_phase() {
+  "$TOPOD" evictions --state-dir "$RUN/topod-state" --output json | python3 -c 'import json, sys
+w = [x for x in json.load(sys.stdin)["warnings"] if x["pod_uid"] == sys.argv[1]]
+print(w[0]["phase"] if w else "-")' "$1"
+}
+
+# topod_log_count PATTERN: topod's log lines matching PATTERN (grep -E), over all its runs.
+topod_log_count() { grep -cE "$1" "$RUN/topod.log"; }
+
+# eviction_for NAME UID [responders...]: an EvictionRequest and its Eviction for pod NAME, topod
+# first and the evictor after it unless responders are given, activated; prints the Eviction.
+eviction_for() {
+  local name=$1 uid=$2 e
+  shift 2
+  [ $# -gt 0 ] || set -- --responder "$EVICTION_RESPONDER:5000" --responder "$EVICTOR:100"
+  e=$(evc request --pod "$name" --uid "$uid" --requester "$E2E_REQUESTER" "$@") || { fail "request $name"; return 1; }
+  evc step "$e" || { fail "activating $e"; return 1; }
+  echo "$e"
+}
+
+# (p) The request withdrawn while the warning runs: (a) a file-mode workload whose request the
+# controller cancels (topod Canceled), (b) a signal-mode one whose Eviction is deleted. Both get
+# the `cancelled` notice (docs/eviction.md: mode signal writes the notice file too) and go back to
+# work; topod neither heartbeats nor completes afterwards: 21 s after its first heartbeat (the
+# API's 20 s gap) the workload's new progress has not reached the status, no completionTime was
+# written, and the deleted Eviction was not brought back by a status write. The signal-mode
+# workload was signalled once.
+scenario_eviction_withdrawn() {
+  eviction_prereqs || return 0
+  ensure_topod || return 1
+  local f_pod f f_uid s_pod s s_uid e_file e_sig beat t_beat
+  read -r f_pod f f_uid < <(eviction_pod wd-file "$(eviction_stepped_workload file)" \
+    --annotation eviction.topod.io/warning=file) || return 1
+  read -r s_pod s s_uid < <(eviction_pod wd-signal "$(eviction_stepped_workload signal)") || return 1
+  : "$f_pod $f $s_pod $s"
+  sleep 0.5 # the shells set their traps
+  e_file=$(eviction_for wd-file "$f_uid") || return 1
+  e_sig=$(eviction_for wd-signal "$s_uid") || return 1
+  expect_warned "$f_uid" file "(a) file mode warned" || return 1
+  expect_warned "$s_uid" signal "(b) signal mode warned" || return 1
+  wait_eviction "$e_file" "$EVICTION_RESPONDER" 'state == "Active" and beat and not done' 5 "(a) first heartbeat" || return 1
+  wait_eviction "$e_sig" "$EVICTION_RESPONDER" 'state == "Active" and beat and not done' 5 "(b) first heartbeat" || return 1
+  beat=$(eviction_entry "$e_file" "$EVICTION_RESPONDER" heartbeatTime)
+  t_beat=$(date -d "$beat" +%s) || { fail "(a) heartbeatTime $beat"; return 1; }
+
+  evc cancel "$e_file" || { fail "(a) cancelling $e_file"; return 1; }
+  evc delete "$e_sig" || { fail "(b) deleting $e_sig"; return 1; }
+  expect_file "$f_uid" notice.json '"state":"cancelled"' "(a) topod wrote the cancelled notice" || return 1
+  expect_file "$s_uid" notice.json '"state":"cancelled"' "(b) topod wrote the cancelled notice" || return 1
+  expect_file "$f_uid" heard '^cancelled$' "(a) the workload heard it" || return 1
+  expect_file "$s_uid" heard '^cancelled$' "(b) the workload heard it" || return 1
+  expect_file "$f_uid" progress.json 'training-resumed' "(a) the workload went back to work" || return 1
+  [ "$(warning_phase "$f_uid") $(warning_phase "$s_uid")" = "cancelled cancelled" ] ||
+    { fail "topod evictions: phases $(warning_phase "$f_uid") $(warning_phase "$s_uid"), want cancelled"; return 1; }
+  [ "$(topod_log_count "warning withdrawn for pod default/wd-file .*the eviction request was withdrawn")" = 1 ] &&
+    [ "$(topod_log_count "warning withdrawn for pod default/wd-signal .*the eviction was deleted")" = 1 ] ||
+    { fail "topod's log does not say each warning was withdrawn once"; return 1; }
+
+  # Past the 20 s gap after the first heartbeat, with new progress to report: nothing written.
+  local wait_s=$((t_beat + 21 - $(date +%s)))
+  [ "$wait_s" -le 0 ] || sleep "$wait_s"
+  local now_beat now_done now_msg
+  now_beat=$(eviction_entry "$e_file" "$EVICTION_RESPONDER" heartbeatTime) || { fail "(a) reading $e_file"; return 1; }
+  now_done=$(eviction_entry "$e_file" "$EVICTION_RESPONDER" completionTime)
+  now_msg=$(eviction_entry "$e_file" "$EVICTION_RESPONDER" message)
+  [ "$now_beat" = "$beat" ] && [ -z "$now_done" ] && [[ "$now_msg" != *training-resumed* ]] ||
+    { fail "(a) topod wrote after the withdrawal: heartbeat $beat -> $now_beat, completion '$now_done', message '$now_msg'"; return 1; }
+  log "ok: (a) no heartbeat and no completion after the withdrawal (heartbeat still $beat, message: $now_msg)"
+  wait_eviction "$e_file" "$EVICTION_RESPONDER" 'state == "Canceled"' 1 "(a) Canceled on the API server" || return 1
+  if evc get "$e_sig" >/dev/null 2>&1; then fail "(b) the deleted Eviction $e_sig exists again"; return 1; fi
+  log "ok: (b) the deleted Eviction stayed deleted"
+  [ "$(signals "$s_uid")" = 1 ] || { fail "(b) signalled $(signals "$s_uid") times, want 1"; return 1; }
+  [ "$(signals "$f_uid")" = 0 ] || { fail "(a) a file-mode workload got $(signals "$f_uid") signals"; return 1; }
+  log "ok: one signal for (b), none for (a)"
+}
+
+# (q) topod restarted mid-warning: a signal-mode workload is warned and checkpoints; topod stops
+# (SIGTERM), the workload's progress moves on while it is down, topod starts again. The restarted
+# topod does not signal it again, reports the progress made meanwhile (at its next heartbeat,
+# 20 s after the first), and sets completionTime after the workload said done, once.
+scenario_eviction_restart() {
+  eviction_prereqs || return 0
+  ensure_topod || return 1
+  local pod ctr uid e done_at
+  read -r pod ctr uid < <(eviction_pod rs-signal "$(eviction_stepped_workload signal)") || return 1
+  : "$pod $ctr"
+  sleep 0.5 # the shell sets its trap
+  e=$(eviction_for rs-signal "$uid") || return 1
+  expect_warned "$uid" signal "warned by signal" || return 1
+  wait_eviction "$e" "$EVICTION_RESPONDER" 'state == "Active" and beat and not done' 5 "first heartbeat" || return 1
+  expect_file "$uid" progress.json 'checkpoint-started' "the workload checkpoints" || return 1
+
+  stop_topod
+  touch "$RUN/evictions/$uid/go"
+  expect_file "$uid" progress.json 'checkpoint-continued' "progress while topod is down" || return 1
+  start_topod
+  wait_topod_connected || return 1
+  # The next heartbeat carries it: 20 s after the first at the soonest (the restarted topod kept
+  # the time of its last heartbeat), so up to 25 s from now.
+  wait_eviction "$e" "$EVICTION_RESPONDER" '"70%" in message and "checkpoint-continued" in message and not done' 25 \
+    "the restarted topod reports the progress made while it was down" || return 1
+  wait_eviction "$e" "$EVICTOR" 'state == "Inactive"' 1 "not evicted before done" || return 1
+  [ "$(signals "$uid")" = 1 ] || { fail "signalled $(signals "$uid") times across the restart, want 1"; return 1; }
+  log "ok: signalled once across the restart"
+
+  touch "$RUN/evictions/$uid/finish"
+  wait_eviction "$e" "$EVICTION_RESPONDER" 'done and "workload done: checkpoint-saved" in message' 5 "completion after done" || return 1
+  done_at=$(eviction_entry "$e" "$EVICTION_RESPONDER" completionTime)
+  evc watch-steps "$e" --until "$EVICTOR=Active" --timeout 5 >/dev/null || { fail "evictor not activated"; return 1; }
+  sleep 1 # five polls: a second completion would have been written by now
+  [ "$(eviction_entry "$e" "$EVICTION_RESPONDER" completionTime)" = "$done_at" ] ||
+    { fail "completionTime rewritten: $done_at -> $(eviction_entry "$e" "$EVICTION_RESPONDER" completionTime)"; return 1; }
+  [ "$(topod_log_count "eviction: warned pod default/rs-signal ")" = 1 ] ||
+    { fail "topod warned rs-signal $(topod_log_count "eviction: warned pod default/rs-signal ") times, want 1"; return 1; }
+  [ "$(topod_log_count "eviction: pod default/rs-signal .* finished: ")" = 1 ] ||
+    { fail "completion written $(topod_log_count "eviction: pod default/rs-signal .* finished: ") times, want 1"; return 1; }
+  [ "$(signals "$uid")" = 1 ] || { fail "signalled $(signals "$uid") times, want 1"; return 1; }
+  log "ok: one warning, one completion ($done_at), one signal"
+}
+
+# (r) The API server down mid-warning: a pinned (Guaranteed, CPU 1) file-mode workload is warned;
+# the test API server is killed (SIGKILL, a crash; etcd keeps running, so the Eviction is still
+# there when it comes back); the workload writes done meanwhile. topod takes the done, tries the
+# completion and retries, keeps running; the container keeps its CPU and runs; when the API
+# server is back, topod writes completionTime once, and the controller moves on to the evictor.
+scenario_eviction_apiserver_down() {
+  eviction_prereqs || return 0
+  ensure_topod || return 1
+  local rc
+  eviction_apiserver_down_steps
+  rc=$?
+  # Whatever happened, the next scenario gets its API server back.
+  if [ ! -f "$KUBE_RUN/apiserver.pid" ]; then
+    "$repo/tests/kube/test-apiserver.sh" start-server "$KUBE_RUN" || { fail "restarting the test API server"; rc=1; }
+  fi
+  return "$rc"
+}
+
+eviction_apiserver_down_steps() {
+  local pod ctr uid e pid=$TOPOD_PID t_down t_up
+  read -r pod ctr uid < <(EVICTION_POD_SHAPE=GUARANTEED_1CPU eviction_pod ad-file "$(eviction_stepped_workload file)" \
+    --annotation eviction.topod.io/warning=file) || return 1
+  : "$pod"
+  expect_cpus "$ctr" "$EXCL" "the workload is pinned" || return 1
+  e=$(eviction_for ad-file "$uid") || return 1
+  expect_warned "$uid" file "warned by the notice" || return 1
+  wait_eviction "$e" "$EVICTION_RESPONDER" 'state == "Active" and beat and not done' 5 "first heartbeat" || return 1
+
+  "$repo/tests/kube/test-apiserver.sh" kill-server "$KUBE_RUN" || { fail "killing the test API server"; return 1; }
+  t_down=$(date +%s.%N)
+  log "test API server killed"
+  touch "$RUN/evictions/$uid/finish"
+  expect_file "$uid" progress.json '"state":"done"' "the workload wrote done while the API server is down" || return 1
+  local i
+  for i in $(seq 1 50); do
+    [ "$(warning_phase "$uid")" = finished ] && break
+    sleep 0.1
+  done
+  [ "$(warning_phase "$uid")" = finished ] || { fail "topod did not take the done ($(warning_phase "$uid"))"; return 1; }
+  log "ok: topod took the done while the API server is down (topod evictions: finished)"
+  for i in $(seq 1 50); do
+    [ "$(topod_log_count "status of pod default/ad-file .* not written \(retrying")" -ge 2 ] && break
+    sleep 0.1
+  done
+  [ "$(topod_log_count "status of pod default/ad-file .* not written \(retrying")" -ge 2 ] ||
+    { fail "topod did not try (and retry) the completion while the API server was down"; return 1; }
+  kill -0 "$pid" 2>/dev/null || { fail "topod exited while the API server was down"; return 1; }
+  expect_cpus "$ctr" "$EXCL" "still pinned with the API server down" || return 1
+  [ "$(cri status "$ctr" | grep -c RUNNING)" -ge 1 ] || { fail "the workload does not run: $(cri status "$ctr")"; return 1; }
+
+  "$repo/tests/kube/test-apiserver.sh" start-server "$KUBE_RUN" || { fail "restarting the test API server"; return 1; }
+  t_up=$(date +%s.%N)
+  log "test API server back after $(awk -v s="$t_down" -v e="$t_up" 'BEGIN { printf "%.1f", e - s }') s"
+  wait_eviction "$e" "$EVICTION_RESPONDER" 'done and "workload done: checkpoint-saved" in message' 15 \
+    "completion once the API server is back" || return 1
+  log "completion written $(seconds_since "$t_up") s after the API server was back"
+  evc watch-steps "$e" --until "$EVICTOR=Active" --timeout 5 >/dev/null || { fail "evictor not activated"; return 1; }
+  [ "$TOPOD_PID" = "$pid" ] && kill -0 "$pid" 2>/dev/null || { fail "topod did not survive"; return 1; }
+  expect_cpus "$ctr" "$EXCL" "still pinned after the outage" || return 1
+  [ "$(topod_log_count "eviction: pod default/ad-file .* finished: ")" = 1 ] || { fail "completion not written once"; return 1; }
+  log "ok: same topod ($pid), container pinned and running throughout, one completion"
+}
+
+# (s) Pods of another node: an Eviction for a pod that runs on no pod here (name and uid unknown,
+# as a pod of another node is to this topod), and one for a pod with a local pod's name but
+# another uid (the pod of that name on another node). topod is Active on both (the responder
+# name is the same on every node) and must stay out: no status entry, no notice, no signal. An
+# Eviction for the local pod itself comes last on the same watch: once it is warned, the two
+# before it were seen.
+scenario_eviction_other_node() {
+  eviction_prereqs || return 0
+  ensure_topod || return 1
+  local pod ctr uid away_uid e_away e_name e_mine
+  read -r pod ctr uid < <(eviction_pod on-here "$(eviction_stepped_workload signal)") || return 1
+  : "$pod $ctr"
+  sleep 0.5 # the shell sets its trap
+  away_uid=$(cat /proc/sys/kernel/random/uuid)
+  e_away=$(eviction_for on-away "$away_uid") || return 1
+  e_name=$(eviction_for on-here "$(cat /proc/sys/kernel/random/uuid)") || return 1
+  e_mine=$(eviction_for on-here "$uid") || return 1
+  expect_warned "$uid" signal "the local pod warned for its own Eviction" || return 1
+  expect_file "$uid" notice.json "\"name\":\"$e_mine\"" "the notice names the local pod's own Eviction" || return 1
+  wait_eviction "$e_mine" "$EVICTION_RESPONDER" 'beat' 5 "the local pod's heartbeat" || return 1
+  sleep 0.5 # a few polls: an Eviction seen before its pod is looked at again on each
+  local e
+  for e in "$e_away" "$e_name"; do
+    wait_eviction "$e" "$EVICTION_RESPONDER" 'state == "Active" and not beat and not done and message == ""' 1 \
+      "$e: topod Active but silent" || return 1
+  done
+  [ ! -e "$RUN/evictions/$away_uid" ] || { fail "a directory for another node's pod: $(ls -la "$RUN/evictions/$away_uid")"; return 1; }
+  [ "$(signals "$uid")" = 1 ] || { fail "the local pod was signalled $(signals "$uid") times, want 1"; return 1; }
+  [ "$(warning_phase "$away_uid")" = - ] || { fail "topod keeps a warning for another node's pod"; return 1; }
+  [ "$(topod_log_count "eviction: warned pod default/on-")" = 1 ] || { fail "topod warned more than the local pod"; return 1; }
+  log "ok: another node's pods: no status entry, no notice, no signal; the local pod warned once"
 }
