@@ -438,8 +438,9 @@ scenario_eviction_restart() {
 # (r) The API server down mid-warning: a pinned (Guaranteed, CPU 1) file-mode workload is warned;
 # the test API server is killed (SIGKILL, a crash; etcd keeps running, so the Eviction is still
 # there when it comes back); the workload writes done meanwhile. topod takes the done, tries the
-# completion and retries, keeps running; the container keeps its CPU and runs; when the API
-# server is back, topod writes completionTime once, and the controller moves on to the evictor.
+# completion and retries, keeps running and placing new containers; the workload's container
+# keeps its CPU and runs; when the API server is back, topod writes completionTime once, and the
+# controller moves on to the evictor.
 scenario_eviction_apiserver_down() {
   eviction_prereqs || return 0
   ensure_topod || return 1
@@ -483,6 +484,11 @@ eviction_apiserver_down_steps() {
     { fail "topod did not try (and retry) the completion while the API server was down"; return 1; }
   kill -0 "$pid" 2>/dev/null || { fail "topod exited while the API server was down"; return 1; }
   expect_cpus "$ctr" "$EXCL" "still pinned with the API server down" || return 1
+  # The NRI path does not wait on the API server: a new container is placed meanwhile.
+  local be_pod be
+  read -r be_pod be < <(new_pod ad-besteffort BESTEFFORT) || return 1
+  : "$be_pod"
+  expect_cpus "$be" "$SHARED" "a new BestEffort container placed in the shared pool meanwhile" || return 1
   [ "$(cri status "$ctr" | grep -c RUNNING)" -ge 1 ] || { fail "the workload does not run: $(cri status "$ctr")"; return 1; }
 
   "$repo/tests/kube/test-apiserver.sh" start-server "$KUBE_RUN" || { fail "restarting the test API server"; return 1; }
