@@ -267,6 +267,7 @@ scenario_eviction_requester() {
 # checkpoint-continued", on /eviction/finish "done 100 checkpoint-saved"; when notice.json says
 # "cancelled" it writes "cancelled" to /eviction/heard and "running 0 training-resumed". It keeps
 # running throughout, as a workload whose eviction was withdrawn or has not come yet does.
+# /eviction/ready says its trap is set (wait_ready).
 eviction_stepped_workload() {
   local wait_warning
   if [ "$1" = signal ]; then
@@ -275,6 +276,7 @@ eviction_stepped_workload() {
     wait_warning="grep -q '\"state\":\"warning\"' /eviction/notice.json 2>/dev/null"
   fi
   echo "${EVICTION_SH}trap 'echo signal >>/eviction/signals' USR1
+echo ready >/eviction/ready
 until $wait_warning; do sleep 0.2 & wait \$!; done
 echo $1 >/eviction/warned
 progress running 40 checkpoint-started
@@ -314,6 +316,12 @@ expect_file() {
   fail "$4: $2 does not match $3 ($(head -c 300 "$RUN/evictions/$1/$2" 2>&1))"
 }
 
+# wait_ready UID...: each stepped workload has set its trap (a signal before that would kill it).
+wait_ready() {
+  local uid
+  for uid in "$@"; do expect_file "$uid" ready '^ready$' "workload $uid ready" >/dev/null 2>&1 || { fail "workload $uid never ready"; return 1; }; done
+}
+
 # warning_phase UID: the phase topod saved for the pod's warning (`topod evictions`), "-" if none.
 warning_phase() {
   "$TOPOD" evictions --state-dir "$RUN/topod-state" --output json | python3 -c 'import json, sys
@@ -350,7 +358,7 @@ scenario_eviction_withdrawn() {
     --annotation eviction.topod.io/warning=file) || return 1
   read -r s_pod s s_uid < <(eviction_pod wd-signal "$(eviction_stepped_workload signal)") || return 1
   : "$f_pod $f $s_pod $s"
-  sleep 0.5 # the shells set their traps
+  wait_ready "$f_uid" "$s_uid" || return 1
   e_file=$(eviction_for wd-file "$f_uid") || return 1
   e_sig=$(eviction_for wd-signal "$s_uid") || return 1
   expect_warned "$f_uid" file "(a) file mode warned" || return 1
@@ -401,7 +409,7 @@ scenario_eviction_restart() {
   local pod ctr uid e done_at
   read -r pod ctr uid < <(eviction_pod rs-signal "$(eviction_stepped_workload signal)") || return 1
   : "$pod $ctr"
-  sleep 0.5 # the shell sets its trap
+  wait_ready "$uid" || return 1
   e=$(eviction_for rs-signal "$uid") || return 1
   expect_warned "$uid" signal "warned by signal" || return 1
   wait_eviction "$e" "$EVICTION_RESPONDER" 'state == "Active" and beat and not done' 5 "first heartbeat" || return 1
@@ -516,7 +524,7 @@ scenario_eviction_other_node() {
   local pod ctr uid away_uid e_away e_name e_mine
   read -r pod ctr uid < <(eviction_pod on-here "$(eviction_stepped_workload signal)") || return 1
   : "$pod $ctr"
-  sleep 0.5 # the shell sets its trap
+  wait_ready "$uid" || return 1
   away_uid=$(cat /proc/sys/kernel/random/uuid)
   e_away=$(eviction_for on-away "$away_uid") || return 1
   e_name=$(eviction_for on-here "$(cat /proc/sys/kernel/random/uuid)") || return 1
