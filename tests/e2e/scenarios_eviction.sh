@@ -302,8 +302,9 @@ e = next((x for x in o.get("status", {}).get("responders", []) if x["name"] == s
 print(e.get(sys.argv[3], ""))' "$got" "$2" "$3"
 }
 
-# signals UID: how many SIGUSR1 the workload of pod UID counted.
-signals() { if [ -f "$RUN/evictions/$1/signals" ]; then wc -l <"$RUN/evictions/$1/signals"; else echo 0; fi; }
+# signals UID: how many SIGUSR1 the workload of pod UID counted (signals_in: in the pod directory DIR).
+signals_in() { if [ -f "$1/signals" ]; then wc -l <"$1/signals"; else echo 0; fi; }
+signals() { signals_in "$RUN/evictions/$1"; }
 
 # expect_file UID FILE PATTERN WHAT: the workload's (or topod's) file in the pod's directory
 # matches PATTERN (grep -E) within 10 s.
@@ -512,35 +513,150 @@ eviction_apiserver_down_steps() {
   log "ok: same topod ($pid), container pinned and running throughout, one completion"
 }
 
-# (s) Pods of another node: an Eviction for a pod that runs on no pod here (name and uid unknown,
-# as a pod of another node is to this topod), and one for a pod with a local pod's name but
-# another uid (the pod of that name on another node). topod is Active on both (the responder
-# name is the same on every node) and must stay out: no status entry, no notice, no signal. An
-# Eviction for the local pod itself comes last on the same watch: once it is warned, the two
-# before it were seen.
+# --- a second node: its own containerd and topod on this machine, the same API server -------------
+# Everything of node 2 lives under $RUN/node2: containerd's root, state, sockets and runc state
+# (containerd-config.sh with that directory), the CRI client's state, topod's state, API socket,
+# notices. Its pods get their own uids, so their cgroups under /kubepods are their own; run-e2e.sh's
+# cleanup covers its shims (same binaries in $RUN/containerd) and mounts (under $RUN) too.
+NODE2=e2e-node-2
+NODE2_CONTAINERD_PID=
+NODE2_TOPOD_PID=
+
+cri2() {
+  "$CRI_CLIENT" --socket "$RUN/node2/containerd.sock" --state-dir "$RUN/node2/cri" --timeout "${E2E_CRI_TIMEOUT:-30}" \
+    --cgroup-driver "$CGROUP_DRIVER" "$@"
+}
+
+start_node2() {
+  local dir=$RUN/node2 i image
+  mkdir -p "$dir/cri" "$dir/cni/bin" "$dir/cni/conf" "$dir/nri/plugins" "$dir/nri/conf.d" "$dir/state" \
+    "$dir/evictions" "$dir/api"
+  "$here/containerd-config.sh" "$dir" "$CONTAINERD_VERSION" >"$dir/containerd.toml" || { fail "node 2's containerd config"; return 1; }
+  PATH="$RUN/containerd/usr/bin:$PATH" setsid "$RUN/containerd/usr/bin/containerd" \
+    --config "$dir/containerd.toml" >>"$dir/containerd.log" 2>&1 </dev/null &
+  NODE2_CONTAINERD_PID=$!
+  for i in $(seq 1 100); do
+    [ -S "$dir/containerd.sock" ] && cri2 version >/dev/null 2>&1 && break
+    kill -0 "$NODE2_CONTAINERD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cri2 version >/dev/null 2>&1 || { fail "node 2's containerd did not come up: $(tail -n 20 "$dir/containerd.log")"; return 1; }
+  for image in pause busybox; do
+    "$RUN/containerd/usr/bin/ctr" -a "$dir/containerd.sock" -n k8s.io images import "$RUN/images/$image.tar" >/dev/null ||
+      { fail "node 2: importing $image"; return 1; }
+  done
+  # topod of node 2: the harness's config with node 2's paths and node name.
+  sed -e "s|^state_dir = .*|state_dir = \"$dir/state\"|" \
+    -e "s|^socket_path = \"$RUN/nri.sock\"|socket_path = \"$dir/nri.sock\"|" \
+    -e "s|^socket_path = \"$RUN/api/api.sock\"|socket_path = \"$dir/api/api.sock\"|" \
+    -e "s|^address = .*|address = \"127.0.0.1:$(pick_metrics_port)\"|" \
+    -e "s|^node_name = .*|node_name = \"$NODE2\"|" \
+    -e "s|^notice_dir = .*|notice_dir = \"$dir/evictions\"|" "$RUN/topod.toml" >"$dir/topod.toml"
+  [ "$(grep -cE "^(state_dir|socket_path|node_name|notice_dir) = \"$dir/|^node_name = \"$NODE2\"" "$dir/topod.toml")" = 5 ] ||
+    { fail "node 2's topod config: $(cat "$dir/topod.toml")"; return 1; }
+  setsid "$TOPOD" run --config "$dir/topod.toml" >>"$dir/topod.log" 2>&1 </dev/null &
+  NODE2_TOPOD_PID=$!
+  for i in $(seq 1 150); do
+    grep -q 'plugin \\"90-topod\\" connected' "$dir/containerd.log" && grep -q "answering Evictions" "$dir/topod.log" &&
+      { log "node 2: containerd $NODE2_CONTAINERD_PID, topod $NODE2_TOPOD_PID connected"; return 0; }
+    kill -0 "$NODE2_TOPOD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "node 2's topod did not connect: $(tail -n 20 "$dir/topod.log")"
+}
+
+stop_node2() {
+  local pod
+  if [ -n "$NODE2_CONTAINERD_PID" ] && [ -f "$RUN/node2/pods" ]; then
+    while read -r pod; do
+      cri2 stop-pod "$pod" >/dev/null 2>&1
+      cri2 rm-pod "$pod" >/dev/null 2>&1
+    done <"$RUN/node2/pods"
+    : >"$RUN/node2/pods"
+  fi
+  [ -z "$NODE2_TOPOD_PID" ] || stop_pid "$NODE2_TOPOD_PID" "node 2's topod"
+  [ -z "$NODE2_CONTAINERD_PID" ] || stop_pid "$NODE2_CONTAINERD_PID" "node 2's containerd"
+  NODE2_TOPOD_PID= NODE2_CONTAINERD_PID=
+}
+
+# node2_eviction_pod NAME SCRIPT [run-pod options]: eviction_pod on node 2; prints "POD CONTAINER UID".
+node2_eviction_pod() {
+  local name=$1 script=$2 uid pod ctr
+  shift 2
+  uid=$(cat /proc/sys/kernel/random/uuid)
+  mkdir -p "$RUN/node2/evictions/$uid" && chmod 0777 "$RUN/node2/evictions/$uid"
+  pod=$(cri2 run-pod --name "$name" --uid "$uid" "${BURSTABLE[@]}" "$@") || { fail "node 2: run-pod $name"; return 1; }
+  echo "$pod" >>"$RUN/node2/pods"
+  ctr=$(cri2 create --pod "$pod" --name "$name" "${BURSTABLE[@]}" --mount "$RUN/node2/evictions/$uid:/eviction" \
+    -- /bin/sh -c "$script") || { fail "node 2: create $name"; return 1; }
+  cri2 start "$ctr" || { fail "node 2: start $name"; return 1; }
+  echo "$pod $ctr $uid"
+}
+
+# (s) A pod on another node, with two nodes on this machine: this one (containerd and topod of
+# the run) and node 2 (its own containerd and topod, the same API server). The responder name is
+# the same on every node, so both topods watch every Eviction below and each must answer only
+# for its own pods:
+# - the pod of node 2 (file mode): node 2's topod warns it and completes it after done; this
+#   node's topod writes no notice, keeps no warning, logs nothing for it;
+# - a pod with this node's pod's name but another uid (the pod of that name elsewhere): nobody
+#   answers: no heartbeat, message or completion;
+# - this node's pod (signal mode), created last: warned once, by this node's topod only.
 scenario_eviction_other_node() {
   eviction_prereqs || return 0
   ensure_topod || return 1
-  local pod ctr uid away_uid e_away e_name e_mine
+  local rc
+  eviction_other_node_steps
+  rc=$?
+  if [ "$rc" != 0 ] && [ -d "$RUN/node2" ]; then
+    { echo "---- node 2's topod log (last 40 lines)"; tail -n 40 "$RUN/node2/topod.log"; } >&2
+  fi
+  stop_node2
+  return "$rc"
+}
+
+eviction_other_node_steps() {
+  local pod ctr uid far_pod far far_uid e_far e_name e_here
+  start_node2 || return 1
   read -r pod ctr uid < <(eviction_pod on-here "$(eviction_stepped_workload signal)") || return 1
-  : "$pod $ctr"
+  read -r far_pod far far_uid < <(node2_eviction_pod on-far "$(eviction_stepped_workload file)" \
+    --annotation eviction.topod.io/warning=file) || return 1
+  : "$pod $ctr $far_pod $far"
   wait_ready "$uid" || return 1
-  away_uid=$(cat /proc/sys/kernel/random/uuid)
-  e_away=$(eviction_for on-away "$away_uid") || return 1
+  e_far=$(eviction_for on-far "$far_uid") || return 1
   e_name=$(eviction_for on-here "$(cat /proc/sys/kernel/random/uuid)") || return 1
-  e_mine=$(eviction_for on-here "$uid") || return 1
-  expect_warned "$uid" signal "the local pod warned for its own Eviction" || return 1
-  expect_file "$uid" notice.json "\"name\":\"$e_mine\"" "the notice names the local pod's own Eviction" || return 1
-  wait_eviction "$e_mine" "$EVICTION_RESPONDER" 'beat' 5 "the local pod's heartbeat" || return 1
-  sleep 0.5 # a few polls: an Eviction seen before its pod is looked at again on each
-  local e
-  for e in "$e_away" "$e_name"; do
-    wait_eviction "$e" "$EVICTION_RESPONDER" 'state == "Active" and not beat and not done and message == ""' 1 \
-      "$e: topod Active but silent" || return 1
-  done
-  [ ! -e "$RUN/evictions/$away_uid" ] || { fail "a directory for another node's pod: $(ls -la "$RUN/evictions/$away_uid")"; return 1; }
-  [ "$(signals "$uid")" = 1 ] || { fail "the local pod was signalled $(signals "$uid") times, want 1"; return 1; }
-  [ "$(warning_phase "$away_uid")" = - ] || { fail "topod keeps a warning for another node's pod"; return 1; }
-  [ "$(topod_log_count "eviction: warned pod default/on-")" = 1 ] || { fail "topod warned more than the local pod"; return 1; }
-  log "ok: another node's pods: no status entry, no notice, no signal; the local pod warned once"
+  e_here=$(eviction_for on-here "$uid") || return 1
+
+  # Each pod warned by its own node's topod.
+  local far_dir=$RUN/node2/evictions/$far_uid i
+  for i in $(seq 1 50); do [ "$(cat "$far_dir/warned" 2>/dev/null)" = file ] && break; sleep 0.2; done
+  [ "$(cat "$far_dir/warned" 2>/dev/null)" = file ] || { fail "node 2's pod was not warned"; return 1; }
+  log "ok: node 2's pod warned by node 2's topod (its notice: $(head -c 120 "$far_dir/notice.json"))"
+  expect_warned "$uid" signal "this node's pod warned" || return 1
+  expect_file "$uid" notice.json "\"name\":\"$e_here\"" "this node's notice names its own Eviction" || return 1
+  wait_eviction "$e_far" "$EVICTION_RESPONDER" 'state == "Active" and beat and not done' 5 "node 2's heartbeat" || return 1
+  wait_eviction "$e_here" "$EVICTION_RESPONDER" 'state == "Active" and beat and not done' 5 "this node's heartbeat" || return 1
+
+  # Both finish; each completion comes from its own node.
+  touch "$far_dir/finish" "$RUN/evictions/$uid/finish"
+  wait_eviction "$e_far" "$EVICTION_RESPONDER" 'done and "workload done: checkpoint-saved" in message' 5 "node 2's pod completed" || return 1
+  wait_eviction "$e_here" "$EVICTION_RESPONDER" 'done and "workload done: checkpoint-saved" in message' 5 "this node's pod completed" || return 1
+  # The pod of that name elsewhere: neither topod answered (the Evictions after it on the same
+  # watches were seen by both by now).
+  wait_eviction "$e_name" "$EVICTION_RESPONDER" 'state == "Active" and not beat and not done and message == ""' 1 \
+    "the same name with another uid: no answer from either node" || return 1
+
+  # This node's topod stayed out of node 2's pod, and node 2's out of this node's.
+  [ ! -e "$RUN/evictions/$far_uid" ] || { fail "this node made a directory for node 2's pod"; return 1; }
+  [ "$(warning_phase "$far_uid")" = - ] || { fail "this node's topod keeps a warning for node 2's pod"; return 1; }
+  [ "$(topod_log_count "eviction: (warned )?pod default/on-far ")" = 0 ] || { fail "this node's topod acted for node 2's pod"; return 1; }
+  [ "$(topod_log_count "eviction: warned pod default/on-")" = 1 ] || { fail "this node's topod warned more than its pod"; return 1; }
+  [ "$(ls "$RUN/node2/evictions")" = "$far_uid" ] || { fail "node 2's notices: $(ls "$RUN/node2/evictions")"; return 1; }
+  [ "$(grep -cE "eviction: warned pod default/on-" "$RUN/node2/topod.log")" = 1 ] &&
+    [ "$(grep -cE "eviction: pod default/on-far .* finished: " "$RUN/node2/topod.log")" = 1 ] &&
+    [ "$(topod_log_count "eviction: pod default/on-here .* finished: ")" = 1 ] ||
+    { fail "each topod must warn and complete its own pod once (node 2: $(grep -E "eviction: " "$RUN/node2/topod.log"))"; return 1; }
+  [ "$(signals "$uid")" = 1 ] || { fail "this node's pod was signalled $(signals "$uid") times, want 1"; return 1; }
+  [ "$(signals_in "$far_dir")" = 0 ] || { fail "node 2's file-mode pod got a signal"; return 1; }
+  log "ok: each node warned and completed only its own pod; the pod of that name elsewhere got no answer"
 }
