@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # The eviction-warning scenarios (issue 13, docs/eviction.md, docs/e2e.md): topod as an
 # EvictionRequest responder and requester on the real containerd, beside the test API server.
-# Sourced by run-e2e.sh after scenarios.sh (its helpers: ensure_topod, run_pod, start_container, ...).
+# Sourced by run-e2e.sh after scenarios.sh (its helpers: ensure_topod, run_pod, start_container, ...;
+# run-e2e.sh's $here and $repo).
 
 # --- eviction warnings (issue 13, docs/eviction.md), with the test API server -----------------------
 # topod answers Evictions as responder topod.io/warning; the test-side controller
