@@ -5,6 +5,7 @@
 # Usage: run-e2e.sh --cri-client PATH [--topod PATH [--build-dir DIR]] [--containerd 1.7|2]
 #                   [--eviction-controller PATH] [--cgroup-driver cgroupfs|systemd]
 #                   [--only NAME[,NAME...]] [--keep]
+# E2E_ONLY=NAME[,NAME...] in the environment: as --only (ctest passes no arguments of yours).
 # --build-dir: topod's build directory, whose CPack config makes the .deb that the topod_pod
 # scenario's image is built from (deploy/image/build-image.sh).
 # --eviction-controller: the test-side eviction controller (tests/tools/eviction-controller), for
@@ -20,8 +21,8 @@
 #
 # Flow: fetch and cache containerd (1.7 from Debian trixie, or 2.x from sid), unpack it into a private run directory
 # under /tmp, build and import two busybox images, start containerd with a private config and NRI
-# on, then run the scenarios of scenarios.sh. Everything started is stopped by pid; on failure the
-# logs of containerd and topod are printed.
+# on, then run the scenarios of scenarios.sh, scenarios_checkpoint.sh and scenarios_eviction.sh.
+# Everything started is stopped by pid; on failure the logs of containerd and topod are printed.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +31,7 @@ CRI_CLIENT=
 TOPOD=
 TOPOD_BUILD_DIR=
 EVICTION_CONTROLLER=
-only=
+only=${E2E_ONLY:-}  # the same as --only, for a run through ctest
 keep=
 containerd_version=1.7
 CGROUP_DRIVER=cgroupfs
@@ -100,6 +101,8 @@ kubepods_before=$(ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods /sys/f
 . "$here/scenarios.sh"
 # shellcheck source=tests/e2e/scenarios_checkpoint.sh
 . "$here/scenarios_checkpoint.sh"
+# shellcheck source=tests/e2e/scenarios_eviction.sh
+. "$here/scenarios_eviction.sh"
 
 print_logs() {
   echo "==================== containerd log (last 150 lines): $RUN/containerd.log"
@@ -255,6 +258,10 @@ run_scenario nrt_follows_pins 1
 run_scenario eviction_warning 1
 run_scenario eviction_latency 1
 run_scenario eviction_requester 1
+run_scenario eviction_withdrawn 1
+run_scenario eviction_restart 1
+run_scenario eviction_apiserver_down 1
+run_scenario eviction_other_node 1
 run_scenario topod_rss 1
 run_scenario topod_pod 1
 run_scenario numa_placement 1

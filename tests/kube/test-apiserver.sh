@@ -13,6 +13,8 @@
 #                                         (user in system:masters), RUN_DIR/env and pid files
 #   test-apiserver.sh stop RUN_DIR     -> stops both by their pids
 #   test-apiserver.sh stop-server RUN_DIR / start-server RUN_DIR  -> only the API server
+#   test-apiserver.sh kill-server RUN_DIR  -> SIGKILL the API server (a crash, no graceful
+#                                         shutdown); etcd and its data stay, start-server brings it back
 set -euo pipefail
 
 cache=${TOPOD_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/topod/kube-apiserver}
@@ -197,6 +199,14 @@ case ${1:-} in
   start) start "${2:?run dir}" ;;
   start-server) start_server "$(cd "${2:?run dir}" && pwd)" ;;
   stop-server) stop_pid "${2:?run dir}/apiserver.pid" ;;
+  kill-server)
+    pid=$(cat "${2:?run dir}/apiserver.pid") && kill -KILL "$pid" && rm -f "$2/apiserver.pid"
+    # Gone, or a zombie its new parent has not reaped yet: either way it serves nothing.
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] || exit 0
+      sleep 0.1
+    done
+    exit 1 ;;
   stop) stop_pid "${2:?run dir}/apiserver.pid"; stop_pid "$2/etcd.pid" ;;
-  *) echo "usage: $0 build | start RUN_DIR | stop RUN_DIR | start-server RUN_DIR | stop-server RUN_DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 build | start RUN_DIR | stop RUN_DIR | start-server RUN_DIR | stop-server RUN_DIR | kill-server RUN_DIR" >&2; exit 2 ;;
 esac

@@ -30,6 +30,8 @@ constexpr const char* kUsage = R"(usage: eviction-controller --kubeconfig FILE [
         one reconcile: Completed / Interrupted / the next responder Active
   cancel NAME
         the request withdrawn: what has not finished becomes Canceled
+  delete NAME
+        the Eviction deleted (a withdrawal the controller did not mark first)
   get NAME
         the Eviction as JSON, one line
   requests
@@ -190,6 +192,10 @@ int run(int argc, char** argv) {
   }
   if (cmd == "cancel") {
     Status done = controller.cancel(name);
+    return done ? 0 : fail(done.error());
+  }
+  if (cmd == "delete") {
+    Status done = (*client)->remove(kube::evictionsCollection(ns) + "/" + name);
     return done ? 0 : fail(done.error());
   }
   if (cmd == "get") {
