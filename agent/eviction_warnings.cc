@@ -9,9 +9,11 @@
 namespace topod::agent {
 namespace {
 
-// A watch is re-opened this often so stop() never waits long for a quiet stream; bookmarks
-// keep the resourceVersion current, so a re-open costs one request and no re-list.
-constexpr std::chrono::seconds kWatchTimeout{5};
+// The server ends each watch after this long and it is re-opened at once (bookmarks keep the
+// resourceVersion current: one request, no re-list). stop() does not wait for it: the transport
+// polls the cancel flag while the stream is quiet. It bounds how long a connection the server
+// silently lost goes unnoticed.
+constexpr std::chrono::seconds kWatchTimeout{60};
 // After an API error the watch waits this long before listing again.
 constexpr std::chrono::seconds kRetryDelay{2};
 
@@ -23,9 +25,10 @@ class ClientEvictionApi final : public EvictionApi {
     return client_.list(kube::evictionsCollection(), label_selector);
   }
   Result<std::string> watch(const std::string& label_selector, const std::string& resource_version,
-                            const std::function<bool(const kube::WatchEvent&)>& on_event) override {
+                            const std::function<bool(const kube::WatchEvent&)>& on_event,
+                            const std::function<bool()>& cancelled) override {
     return client_.watch(kube::evictionsCollection(), resource_version, kWatchTimeout,
-                         kube::WatchOptions{.label_selector = label_selector}, on_event);
+                         kube::WatchOptions{.label_selector = label_selector, .cancelled = cancelled}, on_event);
   }
   Status writeStatus(const std::string& namespace_name, const std::string& name, const std::string& responder,
                      const kube::ResponderReport& report) override {
@@ -431,10 +434,13 @@ void EvictionWarnings::watchLoop() {
     for (const auto& item : listed->items) handleEvent({"ADDED", item});
     std::string version = listed->resource_version;
     while (!stopped()) {
-      auto next = api_.watch(selector, version, [&](const kube::WatchEvent& event) {
-        handleEvent(event);
-        return !stopped();
-      });
+      auto next = api_.watch(
+          selector, version,
+          [&](const kube::WatchEvent& event) {
+            handleEvent(event);
+            return !stopped();
+          },
+          stopped);
       if (!next) {
         if (next.error().code() != ErrorCode::OutOfRange) {
           report_(false, "eviction: watching Evictions: " + next.error().toString() + "; listing again");

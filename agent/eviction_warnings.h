@@ -107,8 +107,11 @@ class EvictionApi {
  public:
   virtual ~EvictionApi() = default;
   virtual Result<kube::ListResult> list(const std::string& label_selector) = 0;
+  // Ends when the server ends the watch, when on_event returns false, or soon after `cancelled`
+  // says so (checked while the stream is quiet too: stop() must not wait for the server).
   virtual Result<std::string> watch(const std::string& label_selector, const std::string& resource_version,
-                                    const std::function<bool(const kube::WatchEvent&)>& on_event) = 0;
+                                    const std::function<bool(const kube::WatchEvent&)>& on_event,
+                                    const std::function<bool()>& cancelled) = 0;
   // Server-side apply of this responder's status entry.
   virtual Status writeStatus(const std::string& namespace_name, const std::string& name, const std::string& responder,
                              const kube::ResponderReport& report) = 0;

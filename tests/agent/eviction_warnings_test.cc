@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "cri/checkpoint_error.h"
 #include "tests/fakes/fake_clock.h"
@@ -36,10 +38,20 @@ class NullHandler final : public nri::EventHandler {
 class FakeEvictionApi final : public EvictionApi {
  public:
   Result<kube::ListResult> list(const std::string&) override { return kube::ListResult{}; }
+  // With `hold_watches`, a watch stays open like a quiet stream until it is cancelled (a watch
+  // without a cancel flag ends at once, and `cancelled_watches` stays 0).
   Result<std::string> watch(const std::string&, const std::string& rv,
-                            const std::function<bool(const kube::WatchEvent&)>&) override {
+                            const std::function<bool(const kube::WatchEvent&)>&,
+                            const std::function<bool()>& cancelled) override {
+    ++watches;
+    if (!hold_watches || !cancelled) return rv;
+    while (!cancelled()) std::this_thread::yield();
+    ++cancelled_watches;
     return rv;
   }
+  std::atomic<bool> hold_watches = false;
+  std::atomic<int> watches = 0;
+  std::atomic<int> cancelled_watches = 0;
   Status writeStatus(const std::string& ns, const std::string& name, const std::string& responder,
                      const kube::ResponderReport& report) override {
     if (down) return Error::unavailable("API server down");
@@ -123,6 +135,17 @@ class EvictionWarningsTest : public ::testing::Test {
   std::vector<std::pair<std::string, int>> signals_;
   std::vector<std::string> log_;
 };
+
+// stop() ends a watch the server keeps open and quiet, without waiting for its timeout: a
+// stopping topod used to wait for the re-open interval.
+TEST_F(EvictionWarningsTest, StopEndsAQuietWatch) {
+  api_.hold_watches = true;
+  auto warnings = make();
+  warnings->start();
+  while (api_.watches.load() == 0) std::this_thread::yield();
+  warnings->stop();
+  EXPECT_EQ(api_.cancelled_watches.load(), 1);
+}
 
 TEST_F(EvictionWarningsTest, WarnsReportsCompletesAndSurvivesARestartWithoutWarningTwice) {
   auto warnings = make();
