@@ -32,8 +32,7 @@ struct BusError {
 };
 
 bool isDisconnect(int r) {
-  return r == -ENOTCONN || r == -ECONNRESET || r == -EPIPE || r == -ECONNREFUSED || r == -ESHUTDOWN ||
-         r == -ENOENT;
+  return r == -ENOTCONN || r == -ECONNRESET || r == -EPIPE || r == -ECONNREFUSED || r == -ESHUTDOWN || r == -ENOENT;
 }
 
 // The error of a failed call, with the stable reasons of unit_properties.h.
@@ -46,8 +45,7 @@ Error callError(int r, const sd_bus_error& error, const std::string& what) {
     return Error(ErrorCode::NotFound, base.message(), -r).withReason(kNoSuchUnitReason);
   }
   if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED) ||
-      sd_bus_error_has_name(&error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) || r == -EACCES ||
-      r == -EPERM) {
+      sd_bus_error_has_name(&error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED) || r == -EACCES || r == -EPERM) {
     return Error(ErrorCode::PermissionDenied, base.message(), -r).withReason(kAccessDeniedReason);
   }
   if (error.name == nullptr && isDisconnect(r)) {
@@ -111,8 +109,8 @@ class SdBusUnitProperties final : public UnitProperties {
     TOPOD_RETURN_IF_ERROR(connect());
     BusError error;
     BusMessage reply;
-    int r = sd_bus_call_method(bus_, kDestination, kManagerPath, kManager, "GetUnit", &error.error, &reply.message,
-                               "s", unit.c_str());
+    int r = sd_bus_call_method(bus_, kDestination, kManagerPath, kManager, "GetUnit", &error.error, &reply.message, "s",
+                               unit.c_str());
     if (r < 0) return failed(r, error, "GetUnit(" + unit + ")");
     const char* path = nullptr;
     r = sd_bus_message_read(reply.message, "o", &path);
@@ -120,11 +118,11 @@ class SdBusUnitProperties final : public UnitProperties {
     const std::string object(path);
     uint64_t per_sec = 0;
     uint64_t period = 0;
-    r = sd_bus_get_property_trivial(bus_, kDestination, object.c_str(), interface, "CPUQuotaPerSecUSec",
-                                    &error.error, 't', &per_sec);
+    r = sd_bus_get_property_trivial(bus_, kDestination, object.c_str(), interface, "CPUQuotaPerSecUSec", &error.error,
+                                    't', &per_sec);
     if (r < 0) return failed(r, error, unit + " CPUQuotaPerSecUSec");
-    r = sd_bus_get_property_trivial(bus_, kDestination, object.c_str(), interface, "CPUQuotaPeriodUSec",
-                                    &error.error, 't', &period);
+    r = sd_bus_get_property_trivial(bus_, kDestination, object.c_str(), interface, "CPUQuotaPeriodUSec", &error.error,
+                                    't', &period);
     if (r < 0) return failed(r, error, unit + " CPUQuotaPeriodUSec");
     UnitCpuQuota quota;
     if (per_sec != kInfinity) quota.per_sec_us = per_sec;
@@ -137,8 +135,8 @@ class SdBusUnitProperties final : public UnitProperties {
     TOPOD_RETURN_IF_ERROR(connect());
     BusMessage call;
     const std::string what = "SetUnitProperties(" + unit + ")";
-    int r = sd_bus_message_new_method_call(bus_, &call.message, kDestination, kManagerPath, kManager,
-                                           "SetUnitProperties");
+    int r =
+        sd_bus_message_new_method_call(bus_, &call.message, kDestination, kManagerPath, kManager, "SetUnitProperties");
     if (r >= 0) r = sd_bus_message_append(call.message, "sb", unit.c_str(), 1);  // runtime: until reboot
     if (r >= 0) r = sd_bus_message_open_container(call.message, 'a', "(sv)");
     if (r >= 0) {

@@ -23,8 +23,8 @@
 namespace topod::systemd {
 
 // Error reasons (Error::reason()).
-inline constexpr std::string_view kNoBusReason = "SystemdBusUnavailable";  // code Unavailable
-inline constexpr std::string_view kNoSuchUnitReason = "SystemdNoSuchUnit";  // code NotFound
+inline constexpr std::string_view kNoBusReason = "SystemdBusUnavailable";       // code Unavailable
+inline constexpr std::string_view kNoSuchUnitReason = "SystemdNoSuchUnit";      // code NotFound
 inline constexpr std::string_view kAccessDeniedReason = "SystemdAccessDenied";  // code PermissionDenied
 
 // systemd's default CFS period (CGROUP_CPU_QUOTA_DEFAULT_PERIOD_USEC), used while a unit's
