@@ -26,7 +26,9 @@
 // know which pods have them and sets the sum of the limits. So after every event that may change
 // whether a pod holds exclusive CPUs, the agent removes the pod cgroup's quota (remembering it)
 // when the pod has some, and restores it when it no longer has any (docs/policies.md, "Pod-level
-// CPU quota"). Through options.cgroups; failures are logged, never fatal.
+// CPU quota"). Through options.cgroups, and, where the pod cgroup is a slice systemd owns (the
+// kubelet's systemd driver), through options.units too: systemd writes its own value back at every
+// daemon-reload. Failures are logged, never fatal; without systemd the file alone is written.
 //
 // Thread-safety: every public method may be called from any thread; one mutex serialises them.
 #pragma once
@@ -49,6 +51,7 @@
 #include "nri/event_handler.h"
 #include "policies/policy.h"
 #include "state/checkpointed_state.h"
+#include "systemd/unit_properties.h"
 #include "topology/device_nodes.h"
 #include "topology/model.h"
 
@@ -70,6 +73,9 @@ struct AgentOptions {
   cgroups::PageMover* pages = nullptr;
   // Time for page migration's deadlines; nullptr: the real clock. Not owned.
   const Clock* clock = nullptr;
+  // Optional, with `cgroups`: systemd's units, for pod cgroups that are slices systemd owns (the
+  // pod-level CPU quota is set on the unit as well as in the file). Not owned.
+  systemd::UnitProperties* units = nullptr;
 };
 
 // Unsolicited updates handed to the sender, with the generation they were computed at.
@@ -211,6 +217,8 @@ class Agent final : public nri::EventHandler {
     std::optional<int64_t> saved_quota_us;  // the quota before (nullopt: there was none)
     uint64_t period_us = 0;                 // the pod cgroup's period
     bool limits_changed = false;            // a container's CPU limit was resized since
+    std::optional<std::string> unit;        // the systemd slice that owns the cgroup, if any
+    bool unit_cleared = false;              // systemd was told "no quota" (else retried at events)
   };
 
   Agent(const topology::Topology& topology, AgentOptions options, std::unique_ptr<policies::Policy> policy);
@@ -220,6 +228,12 @@ class Agent final : public nri::EventHandler {
   // quota it had (or, when a container's CPU limit was resized since, the sum the kubelet
   // computes for the new limits). Logs failures.
   void syncPodQuotaLocked(const nri::Pod& pod);
+  // The pod quota removed through systemd as well (a slice whose unit holds a quota, e.g. one
+  // topod cleared only in the file before a restart); what the unit held, when it was more.
+  void clearUnitQuotaLocked(const std::string& who, RemovedPodQuota& record);
+  // Sets the quota of the unit that owns a pod cgroup (none: nothing to do). Error with
+  // systemd::kNoBusReason when the agent has no bus.
+  Status setUnitQuotaLocked(const std::optional<std::string>& unit, const systemd::UnitCpuQuota& quota);
   // kubeletPodCpuQuota over the pod's running containers that topod knows.
   std::optional<int64_t> podContainersQuotaLocked(const std::string& pod_uid, uint64_t period_us) const;
 

@@ -13,6 +13,7 @@
 #include "cgroups/container_files.h"
 #include "cgroups/page_migration.h"
 #include "common/text.h"
+#include "systemd/unit_properties.h"
 
 namespace topod::agent {
 
@@ -25,6 +26,51 @@ std::optional<int64_t> Agent::podContainersQuotaLocked(const std::string& pod_ui
     if (known != containers_.end() && known->second.running) requested.push_back(known->second.requested);
   }
   return kubeletPodCpuQuota(requested, period_us);
+}
+
+namespace {
+
+// The path a pod quota change took, for the log: the file, and the unit when systemd owns the
+// pod cgroup.
+std::string pathText(const std::optional<std::string>& unit, const Status& via_unit) {
+  if (!unit) return "the cgroup file";
+  if (via_unit.has_value()) return "systemd unit " + escapeForDisplay(*unit) + " and the cgroup file";
+  return "the cgroup file only (systemd unit " + escapeForDisplay(*unit) + ": " +
+         escapeForDisplay(via_unit.error().toString()) + ")";
+}
+
+}  // namespace
+
+Status Agent::setUnitQuotaLocked(const std::optional<std::string>& unit, const systemd::UnitCpuQuota& quota) {
+  if (!unit) return okStatus();
+  if (options_.units == nullptr) {
+    return Error::unavailable("no systemd bus; a daemon-reload writes the unit's own quota back")
+        .withReason(systemd::kNoBusReason);
+  }
+  return options_.units->setCpuQuota(*unit, quota);
+}
+
+void Agent::clearUnitQuotaLocked(const std::string& who, RemovedPodQuota& record) {
+  if (options_.units == nullptr || !record.unit || record.unit_cleared) return;
+  auto held = options_.units->cpuQuota(*record.unit);
+  if (!held.has_value()) {
+    // A slice systemd does not know is no unit's to restore; other failures: the next event.
+    record.unit_cleared = held.error().reason() == systemd::kNoSuchUnitReason;
+    return;
+  }
+  if (!held->per_sec_us) {
+    record.unit_cleared = true;
+    return;
+  }
+  Status set = options_.units->setCpuQuota(*record.unit, systemd::UnitCpuQuota{});
+  if (!set.has_value()) return;
+  record.unit_cleared = true;
+  const auto quota_us = static_cast<int64_t>(*held->per_sec_us * record.period_us / 1000000);
+  if (!record.saved_quota_us) record.saved_quota_us = quota_us;
+  spdlog::info(
+      "{} has exclusive CPUs: removed the pod-level CPU quota that systemd unit {} still held ({} us per {} us), "
+      "which a daemon-reload would have written back",
+      who, escapeForDisplay(*record.unit), quota_us, record.period_us);
 }
 
 void Agent::syncPodQuotaLocked(const nri::Pod& pod) {
@@ -60,9 +106,15 @@ void Agent::syncPodQuotaLocked(const nri::Pod& pod) {
     }
     if (current->quota_us < 0) {
       if (removed == removed_pod_quotas_.end()) {
-        removed_pod_quotas_.emplace(
-            uid, RemovedPodQuota{.cgroup = cgroup, .saved_quota_us = std::nullopt, .period_us = current->period_us});
+        removed = removed_pod_quotas_
+                      .emplace(uid, RemovedPodQuota{.cgroup = cgroup,
+                                                    .saved_quota_us = std::nullopt,
+                                                    .period_us = current->period_us,
+                                                    .unit = systemd::sliceUnitOf(cgroup)})
+                      .first;
       }
+      // The file says none; systemd may still hold a quota it would write back.
+      clearUnitQuotaLocked(who, removed->second);
       return;
     }
     Status written =
@@ -75,12 +127,25 @@ void Agent::syncPodQuotaLocked(const nri::Pod& pod) {
       return;
     }
     // What the kubelet wrote last holds its latest limits.
-    removed_pod_quotas_[uid] =
-        RemovedPodQuota{.cgroup = cgroup, .saved_quota_us = current->quota_us, .period_us = current->period_us};
-    spdlog::info(
-        "{} has exclusive CPUs: removed its pod-level CPU quota ({} us per {} us) from {}, as the kubelet "
-        "does with DisableCPUQuotaWithExclusiveCPUs",
-        who, current->quota_us, current->period_us, escapeForDisplay(cgroup));
+    RemovedPodQuota record{.cgroup = cgroup,
+                           .saved_quota_us = current->quota_us,
+                           .period_us = current->period_us,
+                           .unit = systemd::sliceUnitOf(cgroup)};
+    // The file first (in effect at once), then the unit, so that a daemon-reload keeps it.
+    Status via_unit = setUnitQuotaLocked(record.unit, systemd::UnitCpuQuota{});
+    record.unit_cleared = via_unit.has_value() || via_unit.error().reason() == systemd::kNoSuchUnitReason;
+    if (!record.unit_cleared && options_.units != nullptr) {
+      spdlog::warn(
+          "{} has exclusive CPUs: removed its pod-level CPU quota ({} us per {} us) from {} through {}; "
+          "retried at the pod's next event",
+          who, current->quota_us, current->period_us, escapeForDisplay(cgroup), pathText(record.unit, via_unit));
+    } else {
+      spdlog::info(
+          "{} has exclusive CPUs: removed its pod-level CPU quota ({} us per {} us) from {} through {}, as the "
+          "kubelet does with DisableCPUQuotaWithExclusiveCPUs",
+          who, current->quota_us, current->period_us, escapeForDisplay(cgroup), pathText(record.unit, via_unit));
+    }
+    removed_pod_quotas_[uid] = std::move(record);
     return;
   }
   RemovedPodQuota record = std::move(removed->second);
@@ -95,6 +160,13 @@ void Agent::syncPodQuotaLocked(const nri::Pod& pod) {
     spdlog::info("{} no longer has exclusive CPUs; it had no pod-level CPU quota to restore", who);
     return;
   }
+  // The unit first, then the file, as the kubelet's systemd driver (runc) does: systemd keeps the
+  // quota in steps of 10 ms per second, so the file gets the exact value last.
+  Status via_unit = setUnitQuotaLocked(
+      record.unit, systemd::UnitCpuQuota{.per_sec_us = systemd::cpuQuotaPerSecUs(*restore, record.period_us),
+                                         .period_us = record.period_us == systemd::kDefaultCpuPeriodUs
+                                                          ? std::nullopt
+                                                          : std::optional(record.period_us)});
   Status written =
       cgroups::writeCpuQuota(fs, record.cgroup, cgroups::CpuQuota{.quota_us = *restore, .period_us = record.period_us});
   if (!written.has_value()) {
@@ -105,8 +177,13 @@ void Agent::syncPodQuotaLocked(const nri::Pod& pod) {
         who, *restore, record.period_us, escapeForDisplay(written.error().toString()));
     return;
   }
-  spdlog::info("{} no longer has exclusive CPUs: restored its pod-level CPU quota, {} us per {} us", who, *restore,
-               record.period_us);
+  if (!via_unit.has_value() && options_.units != nullptr) {
+    spdlog::warn("{} no longer has exclusive CPUs: restored its pod-level CPU quota, {} us per {} us, through {}", who,
+                 *restore, record.period_us, pathText(record.unit, via_unit));
+    return;
+  }
+  spdlog::info("{} no longer has exclusive CPUs: restored its pod-level CPU quota, {} us per {} us, through {}", who,
+               *restore, record.period_us, pathText(record.unit, via_unit));
 }
 
 void Agent::setAppliedLocked(Known& known, const Applied& desired, bool pages_may_be_elsewhere) {

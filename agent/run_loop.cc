@@ -39,6 +39,7 @@
 #include "state/lock_file.h"
 #include "state/state_file.h"
 #include "systemd/notifier.h"
+#include "systemd/unit_properties.h"
 #include "topology/loaders.h"
 #include "topology/text_format.h"
 
@@ -365,6 +366,18 @@ int runRunCommand(const RunOptions& options) {
     spdlog::warn("cgroups at {}: {}; drift detection reads only what the runtime reports", config.cgroup_root,
                  opened.error().toString());
   }
+  // Where systemd owns pod slices (the kubelet's systemd driver), pod-level CPU quotas are set on
+  // the unit too, or a daemon-reload would write the kubelet's back. Without systemd: the files.
+  std::unique_ptr<systemd::UnitProperties> units;
+  if (cgroup_fs != nullptr) {
+    auto connected = systemd::connectUnitProperties();
+    if (connected.has_value()) {
+      units = std::move(*connected);
+    } else {
+      spdlog::info("systemd: {}; pod-level CPU quotas are written to the cgroup files only",
+                   connected.error().toString());
+    }
+  }
   // Containers' device nodes are resolved against this machine's sysfs (and NVIDIA's procfs).
   topology::SysfsDeviceNodeResolver device_nodes("/");
   // Metrics are recorded whether or not they are served ([metrics] address): a few counters.
@@ -382,7 +395,8 @@ int runRunCommand(const RunOptions& options) {
                                                      .devices = &device_nodes,
                                                      .metrics = &agent_metrics,
                                                      .pages = &page_mover,
-                                                     .clock = &clock});
+                                                     .clock = &clock,
+                                                     .units = units.get()});
   if (!agent.has_value()) {
     spdlog::error("{}", agent.error().toString());
     return 1;

@@ -1,6 +1,7 @@
 // The pod-level CPU quota (agent/agent.h): a pod holding exclusive CPUs has no CFS quota on its
 // pod cgroup, as the kubelet's DisableCPUQuotaWithExclusiveCPUs gives it; the quota comes back
-// when the pod no longer holds any. Over fake cgroups, v1 and v2.
+// when the pod no longer holds any. Over fake cgroups, v1 and v2; where systemd owns the pod slice,
+// through the fake systemd too (the value must survive a daemon-reload).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "tests/agent/agent_test_support.h"
 #include "tests/fakes/fake_cgroup_fs.h"
 #include "tests/fakes/fake_policy.h"
+#include "tests/fakes/fake_unit_properties.h"
 
 namespace topod::agent {
 namespace {
@@ -24,7 +26,8 @@ using testing::makePod;
 class PodQuotaTest : public ::testing::TestWithParam<CgroupVersion> {
  protected:
   void SetUp() override {
-    AgentOptions options{.policy = defaultConfig().policy, .state_dir = dir_.path(), .cgroups = &cgroups_};
+    AgentOptions options{
+        .policy = defaultConfig().policy, .state_dir = dir_.path(), .cgroups = &cgroups_, .units = &units_};
     auto agent = Agent::create(topology_, options, std::make_unique<testing::FakeExclusivePolicy>(topology_));
     ASSERT_TRUE(agent.has_value()) << agent.error().toString();
     agent_ = std::move(*agent);
@@ -33,14 +36,15 @@ class PodQuotaTest : public ::testing::TestWithParam<CgroupVersion> {
 
   bool v2() const { return GetParam() == CgroupVersion::V2; }
 
-  // A pod cgroup as the kubelet creates it: `quota_us` (-1: none) per 100 ms.
-  void addPodCgroup(const nri::Pod& pod, int64_t quota_us) {
+  // A pod cgroup as the kubelet creates it: `quota_us` (-1: none) per `period_us`.
+  void addPodCgroup(const nri::Pod& pod, int64_t quota_us, uint64_t period_us = 100000) {
     cgroups_.addCgroup(pod.cgroup_parent);
     if (v2()) {
-      cgroups_.set(pod.cgroup_parent, "cpu.max", (quota_us < 0 ? "max" : std::to_string(quota_us)) + " 100000");
+      cgroups_.set(pod.cgroup_parent, "cpu.max",
+                   (quota_us < 0 ? "max" : std::to_string(quota_us)) + " " + std::to_string(period_us));
     } else {
       cgroups_.set(pod.cgroup_parent, "cpu.cfs_quota_us", std::to_string(quota_us));
-      cgroups_.set(pod.cgroup_parent, "cpu.cfs_period_us", "100000");
+      cgroups_.set(pod.cgroup_parent, "cpu.cfs_period_us", std::to_string(period_us));
     }
   }
 
@@ -66,6 +70,7 @@ class PodQuotaTest : public ::testing::TestWithParam<CgroupVersion> {
   testing::TempDir dir_;
   topology::Topology topology_ = testing::twoNodeTopology();
   testing::FakeCgroupFs cgroups_{GetParam()};
+  testing::FakeUnitProperties units_;
   std::unique_ptr<Agent> agent_;
 };
 
@@ -195,6 +200,143 @@ TEST_P(PodQuotaTest, NoQuotaBeforeMeansNothingToRestoreButTheKubeletsSum) {
   auto shared = guaranteed(pod, "app", 500);
   ASSERT_TRUE(agent_->onUpdateContainer(pod, app, shared.resources).has_value());
   EXPECT_EQ(podQuota(pod), "50000") << "what the kubelet sets for the shared pod";
+}
+
+// The kubelet's systemd driver: a Guaranteed pod's cgroup is a slice systemd made, and
+// `quota_us` per 100 ms is what the unit holds (CPUQuotaPerSecUSec) as well as the file.
+nri::Pod slicePod(const std::string& uid) {
+  auto pod = makePod(uid, QosClass::Guaranteed);
+  pod.cgroup_parent = "kubepods-pod" + uid + ".slice";
+  return pod;
+}
+std::string sliceOf(const nri::Pod& pod) {
+  return "/kubepods.slice/" + pod.cgroup_parent;
+}
+systemd::UnitCpuQuota perSecond(uint64_t per_sec_us) {
+  return systemd::UnitCpuQuota{.per_sec_us = per_sec_us, .period_us = std::nullopt};
+}
+
+TEST_P(PodQuotaTest, SystemdSliceLosesItsQuotaThroughTheUnitAndGetsItBack) {
+  auto pod = slicePod("s1");
+  nri::Pod at_path = pod;
+  at_path.cgroup_parent = sliceOf(pod);
+  addPodCgroup(at_path, 100000);
+  units_.addUnit(pod.cgroup_parent, perSecond(1000000));
+  auto app = guaranteed(pod, "app", 1000);
+  app.cgroups_path = pod.cgroup_parent + ":cri-containerd:" + app.id;
+  ASSERT_TRUE(agent_->onCreateContainer(pod, app).has_value());
+  EXPECT_EQ(podQuota(at_path), "-1");
+  EXPECT_EQ(units_.unit(pod.cgroup_parent), systemd::UnitCpuQuota{}) << "CPUQuotaPerSecUSec=infinity";
+  ASSERT_TRUE(units_.reload(pod.cgroup_parent, cgroups_, at_path.cgroup_parent).has_value());
+  EXPECT_EQ(podQuota(at_path), "-1") << "systemd's daemon-reload writes topod's value back";
+
+  // Resized to 500m: shared; the kubelet's quota for it, on the unit and in the file.
+  auto shared = guaranteed(pod, "app", 500);
+  ASSERT_TRUE(agent_->onUpdateContainer(pod, app, shared.resources).has_value());
+  EXPECT_EQ(podQuota(at_path), "50000");
+  EXPECT_EQ(units_.unit(pod.cgroup_parent), perSecond(500000));
+  ASSERT_TRUE(units_.reload(pod.cgroup_parent, cgroups_, at_path.cgroup_parent).has_value());
+  EXPECT_EQ(podQuota(at_path), "50000") << "and a daemon-reload keeps it";
+}
+
+TEST_P(PodQuotaTest, SystemdRoundsTheRestoredQuotaTheFileKeepsItExact) {
+  auto pod = slicePod("s2");
+  nri::Pod at_path = pod;
+  at_path.cgroup_parent = sliceOf(pod);
+  // 1 CPU + 0.833 at a 50 ms period, as a kubelet with a custom CFS period sets it.
+  addPodCgroup(at_path, 91650, 50000);
+  units_.addUnit(pod.cgroup_parent, systemd::UnitCpuQuota{.per_sec_us = 1840000, .period_us = 50000});
+  auto app = guaranteed(pod, "app", 1000);
+  auto sidecar = guaranteed(pod, "sidecar", 833);
+  ASSERT_TRUE(agent_->onCreateContainer(pod, app).has_value());
+  ASSERT_TRUE(agent_->onCreateContainer(pod, sidecar).has_value());
+  EXPECT_EQ(podQuota(at_path), "-1");
+  ASSERT_TRUE(agent_->onRemoveContainer(pod, app).has_value());
+  EXPECT_EQ(podQuota(at_path), "91650") << "the file gets the exact value last";
+  auto sets = units_.sets();
+  ASSERT_FALSE(sets.empty());
+  EXPECT_EQ(sets.back().quota, (systemd::UnitCpuQuota{.per_sec_us = 1840000, .period_us = 50000}))
+      << "91650 us per 50 ms is 1833000 us per second, which runc rounds up to 10 ms steps; the period is "
+         "not systemd's default, so it is set too";
+}
+
+TEST_P(PodQuotaTest, ABusFailureFallsBackToTheFileAndTheUnitIsRetried) {
+  auto pod = slicePod("s3");
+  nri::Pod at_path = pod;
+  at_path.cgroup_parent = sliceOf(pod);
+  addPodCgroup(at_path, 250000);
+  units_.addUnit(pod.cgroup_parent, perSecond(2500000));
+  units_.fail(Error::unavailable("bus gone").withReason(systemd::kNoBusReason));
+  auto app = guaranteed(pod, "app", 2000);
+  auto sidecar = guaranteed(pod, "sidecar", 500);
+  ASSERT_TRUE(agent_->onCreateContainer(pod, app).has_value());
+  EXPECT_EQ(podQuota(at_path), "-1") << "the file is written whatever systemd says";
+  EXPECT_EQ(units_.unit(pod.cgroup_parent), perSecond(2500000));
+
+  // The bus is back: the pod's next event clears the unit too.
+  units_.fail(std::nullopt);
+  ASSERT_TRUE(agent_->onCreateContainer(pod, sidecar).has_value());
+  EXPECT_EQ(units_.unit(pod.cgroup_parent), systemd::UnitCpuQuota{});
+  ASSERT_TRUE(units_.reload(pod.cgroup_parent, cgroups_, at_path.cgroup_parent).has_value());
+  EXPECT_EQ(podQuota(at_path), "-1");
+
+  // Restoring while the bus is gone again: the file alone.
+  units_.fail(Error::unavailable("bus gone").withReason(systemd::kNoBusReason));
+  ASSERT_TRUE(agent_->onRemoveContainer(pod, app).has_value());
+  EXPECT_EQ(podQuota(at_path), "250000");
+  EXPECT_EQ(units_.unit(pod.cgroup_parent), systemd::UnitCpuQuota{});
+}
+
+TEST_P(PodQuotaTest, AQuotaOnlySystemdStillHoldsIsRemovedAndRestored) {
+  // topod cleared the file before a restart, without a bus; the unit kept the kubelet's quota
+  // (2.5 CPUs + overhead), which the next daemon-reload would write back.
+  auto pod = slicePod("s4");
+  nri::Pod at_path = pod;
+  at_path.cgroup_parent = sliceOf(pod);
+  addPodCgroup(at_path, -1);
+  units_.addUnit(pod.cgroup_parent, perSecond(2600000));
+  auto app = guaranteed(pod, "app", 2000);
+  app.state = nri::ContainerState::Running;
+  auto sidecar = guaranteed(pod, "sidecar", 500);
+  sidecar.state = nri::ContainerState::Running;
+  ASSERT_TRUE(agent_->onSynchronize({pod}, {app, sidecar}).has_value());
+  EXPECT_EQ(units_.unit(pod.cgroup_parent), systemd::UnitCpuQuota{});
+  EXPECT_EQ(podQuotaWrites(at_path), 0U) << "the file already says none";
+  ASSERT_TRUE(agent_->onRemoveContainer(pod, app).has_value());
+  EXPECT_EQ(podQuota(at_path), "260000") << "the unit's quota, overhead included, not the sum of what NRI shows";
+  EXPECT_EQ(units_.unit(pod.cgroup_parent), perSecond(2600000));
+}
+
+TEST_P(PodQuotaTest, CgroupfsDriverPodsNeverTouchSystemd) {
+  auto pod = makePod("c1", QosClass::Guaranteed);
+  addPodCgroup(pod, 100000);
+  auto app = guaranteed(pod, "app", 1000);
+  ASSERT_TRUE(agent_->onCreateContainer(pod, app).has_value());
+  EXPECT_EQ(podQuota(pod), "-1");
+  auto shared = guaranteed(pod, "app", 500);
+  ASSERT_TRUE(agent_->onUpdateContainer(pod, app, shared.resources).has_value());
+  EXPECT_EQ(podQuota(pod), "50000");
+  EXPECT_EQ(units_.calls(), 0U);
+}
+
+TEST_P(PodQuotaTest, WithoutABusTheSliceGetsTheFileAlone) {
+  testing::TempDir dir;
+  AgentOptions options{.policy = defaultConfig().policy, .state_dir = dir.path(), .cgroups = &cgroups_};
+  auto agent = Agent::create(topology_, options, std::make_unique<testing::FakeExclusivePolicy>(topology_));
+  ASSERT_TRUE(agent.has_value()) << agent.error().toString();
+  ASSERT_TRUE((*agent)->onSynchronize({}, {}).has_value());
+  auto pod = slicePod("s5");
+  nri::Pod at_path = pod;
+  at_path.cgroup_parent = sliceOf(pod);
+  addPodCgroup(at_path, 100000);
+  units_.addUnit(pod.cgroup_parent, perSecond(1000000));
+  auto app = guaranteed(pod, "app", 1000);
+  ASSERT_TRUE((*agent)->onCreateContainer(pod, app).has_value());
+  EXPECT_EQ(podQuota(at_path), "-1");
+  auto shared = guaranteed(pod, "app", 500);
+  ASSERT_TRUE((*agent)->onUpdateContainer(pod, app, shared.resources).has_value());
+  EXPECT_EQ(podQuota(at_path), "50000");
+  EXPECT_EQ(units_.calls(), 0U);
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, PodQuotaTest, ::testing::Values(CgroupVersion::V1, CgroupVersion::V2),

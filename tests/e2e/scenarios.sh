@@ -276,8 +276,22 @@ scenario_resize() {
 # value only topod writes here. A shared-only Guaranteed pod keeps its pod quota throughout.
 GUARANTEED_HALF=(--cpu-request 500m --cpu-limit 500m --memory-request 64Mi --memory-limit 64Mi)
 scenario_pod_quota() {
-  local pod a b s g_pod s_pod
+  local pod a b s g_pod s_pod want got
   ensure_topod || return 1
+  # Under the systemd driver the pod cgroup is a slice whose CPUQuotaPerSecUSec systemd owns and
+  # writes back at a daemon-reload: topod sets it too (docs/policies.md). pquota_unit POD_REL
+  # UNIT_WANT QUOTA WHAT: the unit says UNIT_WANT, and the file QUOTA even after a daemon-reload.
+  # Nothing under the cgroupfs driver.
+  pquota_unit() {
+    [ "$CGROUP_DRIVER" = systemd ] || return 0
+    want=$2
+    got=$(systemctl show "$(basename "$1")" -p CPUQuotaPerSecUSec --value) ||
+      { fail "$4: systemctl show $(basename "$1")"; return 1; }
+    [ "$got" = "$want" ] || { fail "$4: $(basename "$1") CPUQuotaPerSecUSec=$got, want $want"; return 1; }
+    log "ok: $4: $(basename "$1") CPUQuotaPerSecUSec=$want"
+    systemctl daemon-reload || { fail "systemctl daemon-reload"; return 1; }
+    expect_pod_cg quota "$1" "$3" "$4, after a daemon-reload" || return 1
+  }
   read -r _ s < <(new_pod pquota-s GUARANTEED_HALF) || return 1
   pod=$(run_pod pquota-g "uid-pquota-g-$RANDOM" "${GUARANTEED_1CPU[@]}") || return 1
   a=$(start_container "$pod" pquota-g "${GUARANTEED_1CPU[@]}") || return 1
@@ -287,10 +301,17 @@ scenario_pod_quota() {
   expect_cg quota "$a" -1 "exclusive container without quota" || return 1
   expect_pod_cg quota "$g_pod" -1 "exclusive pod without pod-level quota" || return 1
   expect_pod_cg quota "$s_pod" 50000 "shared Guaranteed pod keeps its pod quota" || return 1
+  if [ "$CGROUP_DRIVER" = systemd ]; then
+    # What topod must survive: a daemon-reload writes a slice's own quota over a file write.
+    echo "max 100000" >"$CGROOT$s_pod/cpu.max" || { fail "writing $s_pod cpu.max"; return 1; }
+    pquota_unit "$s_pod" 500ms 50000 "a daemon-reload restores a slice's own quota" || return 1
+  fi
+  pquota_unit "$g_pod" infinity -1 "exclusive pod's slice without quota" || return 1
   if cri update "$a" "${GUARANTEED_HALF[@]}" 2>"$RUN/pquota-resize.err"; then
     # A policy that resizes out of exclusivity in place (static): the quota comes back at once.
     expect_cpus "$a" "$(online_cpus)" "resized in place to 500m: the shared pool" || return 1
     expect_pod_cg quota "$g_pod" 50000 "pod quota back after the in-place resize" || return 1
+    pquota_unit "$g_pod" 500ms 50000 "the slice's quota back after the in-place resize" || return 1
     return 0
   fi
   log "in-place resize to shared refused (topology-aware): $(head -c 200 "$RUN/pquota-resize.err")"
@@ -304,6 +325,7 @@ scenario_pod_quota() {
   expect_cpus "$b" "$(online_cpus)" "the 500m attempt runs in the shared pool" || return 1
   expect_cg quota "$b" 50000 "the 500m attempt's own quota" || return 1
   expect_pod_cg quota "$g_pod" 50000 "the kubelet's pod quota for 500m, restored by topod" || return 1
+  pquota_unit "$g_pod" 500ms 50000 "the slice's quota restored by topod" || return 1
   expect_pod_cg quota "$s_pod" 50000 "the shared Guaranteed pod's quota untouched" || return 1
 }
 
