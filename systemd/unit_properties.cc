@@ -7,12 +7,11 @@
 #include <limits>
 #include <mutex>
 
+#include "systemd/sd_bus_handles.h"
+
 namespace topod::systemd {
 namespace {
 
-constexpr const char* kDestination = "org.freedesktop.systemd1";
-constexpr const char* kManagerPath = "/org/freedesktop/systemd1";
-constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
 // systemd's own socket for root clients (what systemctl uses as root): no D-Bus daemon needed.
 constexpr const char* kPrivateSocket = "/run/systemd/private";
 // systemd's "infinity" for usec_t properties (USEC_INFINITY).
@@ -20,16 +19,6 @@ constexpr uint64_t kInfinity = std::numeric_limits<uint64_t>::max();
 constexpr uint64_t kMicrosPerSecond = 1000000;
 // systemd keeps a quota as a percentage of one CPU: runc rounds CPUQuotaPerSecUSec up to this.
 constexpr uint64_t kQuotaGranularityUs = 10000;
-
-struct BusMessage {
-  sd_bus_message* message = nullptr;
-  ~BusMessage() { sd_bus_message_unref(message); }
-};
-
-struct BusError {
-  sd_bus_error error = SD_BUS_ERROR_NULL;
-  ~BusError() { sd_bus_error_free(&error); }
-};
 
 bool isDisconnect(int r) {
   return r == -ENOTCONN || r == -ECONNRESET || r == -EPIPE || r == -ECONNREFUSED || r == -ESHUTDOWN || r == -ENOENT;
@@ -109,8 +98,8 @@ class SdBusUnitProperties final : public UnitProperties {
     TOPOD_RETURN_IF_ERROR(connect());
     BusError error;
     BusMessage reply;
-    int r = sd_bus_call_method(bus_, kDestination, kManagerPath, kManager, "GetUnit", &error.error, &reply.message, "s",
-                               unit.c_str());
+    int r = sd_bus_call_method(bus_, kSystemdDestination, kSystemdManagerPath, kSystemdManager, "GetUnit", &error.error,
+                               &reply.message, "s", unit.c_str());
     if (r < 0) return failed(r, error, "GetUnit(" + unit + ")");
     const char* path = nullptr;
     r = sd_bus_message_read(reply.message, "o", &path);
@@ -118,11 +107,11 @@ class SdBusUnitProperties final : public UnitProperties {
     const std::string object(path);
     uint64_t per_sec = 0;
     uint64_t period = 0;
-    r = sd_bus_get_property_trivial(bus_, kDestination, object.c_str(), interface, "CPUQuotaPerSecUSec", &error.error,
-                                    't', &per_sec);
+    r = sd_bus_get_property_trivial(bus_, kSystemdDestination, object.c_str(), interface, "CPUQuotaPerSecUSec",
+                                    &error.error, 't', &per_sec);
     if (r < 0) return failed(r, error, unit + " CPUQuotaPerSecUSec");
-    r = sd_bus_get_property_trivial(bus_, kDestination, object.c_str(), interface, "CPUQuotaPeriodUSec", &error.error,
-                                    't', &period);
+    r = sd_bus_get_property_trivial(bus_, kSystemdDestination, object.c_str(), interface, "CPUQuotaPeriodUSec",
+                                    &error.error, 't', &period);
     if (r < 0) return failed(r, error, unit + " CPUQuotaPeriodUSec");
     UnitCpuQuota quota;
     if (per_sec != kInfinity) quota.per_sec_us = per_sec;
@@ -135,8 +124,8 @@ class SdBusUnitProperties final : public UnitProperties {
     TOPOD_RETURN_IF_ERROR(connect());
     BusMessage call;
     const std::string what = "SetUnitProperties(" + unit + ")";
-    int r =
-        sd_bus_message_new_method_call(bus_, &call.message, kDestination, kManagerPath, kManager, "SetUnitProperties");
+    int r = sd_bus_message_new_method_call(bus_, &call.message, kSystemdDestination, kSystemdManagerPath,
+                                           kSystemdManager, "SetUnitProperties");
     if (r >= 0) r = sd_bus_message_append(call.message, "sb", unit.c_str(), 1);  // runtime: until reboot
     if (r >= 0) r = sd_bus_message_open_container(call.message, 'a', "(sv)");
     if (r >= 0) {

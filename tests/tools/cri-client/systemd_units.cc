@@ -5,24 +5,18 @@
 #include <cerrno>
 #include <cstring>
 
+#include "systemd/sd_bus_handles.h"
+
 namespace topod::e2e {
 namespace {
 
-constexpr const char* kDestination = "org.freedesktop.systemd1";
-constexpr const char* kPath = "/org/freedesktop/systemd1";
-constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
+using systemd::BusError;
+using systemd::BusMessage;
+using systemd::kSystemdDestination;
+using systemd::kSystemdManager;
+using systemd::kSystemdManagerPath;
 // A slice start is quick; a loaded machine (a VM under TCG) still answers within this.
 constexpr uint64_t kCallTimeoutUs = 60ULL * 1000 * 1000;
-
-struct BusMessage {
-  sd_bus_message* message = nullptr;
-  ~BusMessage() { sd_bus_message_unref(message); }
-};
-
-struct BusError {
-  sd_bus_error error = SD_BUS_ERROR_NULL;
-  ~BusError() { sd_bus_error_free(&error); }
-};
 
 Status failed(int r, const std::string& what) {
   return Error::fromErrno(-r, what);
@@ -66,7 +60,8 @@ class SdBusUnits : public SystemdUnits {
                             bool* existed) override {
     *existed = false;
     BusMessage call;
-    int r = sd_bus_message_new_method_call(bus_, &call.message, kDestination, kPath, kManager, "StartTransientUnit");
+    int r = sd_bus_message_new_method_call(bus_, &call.message, kSystemdDestination, kSystemdManagerPath,
+                                           kSystemdManager, "StartTransientUnit");
     if (r >= 0) r = sd_bus_message_append(call.message, "ss", name.c_str(), "fail");
     if (r >= 0) r = appendProperties(call.message, properties);
     if (r >= 0) r = sd_bus_message_append(call.message, "a(sa(sv))", 0);
@@ -84,7 +79,8 @@ class SdBusUnits : public SystemdUnits {
 
   Status setUnitProperties(const std::string& name, const std::vector<UnitProperty>& properties) override {
     BusMessage call;
-    int r = sd_bus_message_new_method_call(bus_, &call.message, kDestination, kPath, kManager, "SetUnitProperties");
+    int r = sd_bus_message_new_method_call(bus_, &call.message, kSystemdDestination, kSystemdManagerPath,
+                                           kSystemdManager, "SetUnitProperties");
     if (r >= 0) r = sd_bus_message_append(call.message, "sb", name.c_str(), 1);
     if (r >= 0) r = appendProperties(call.message, properties);
     if (r < 0) return failed(r, "building SetUnitProperties(" + name + ")");
@@ -98,8 +94,8 @@ class SdBusUnits : public SystemdUnits {
   Status stopUnit(const std::string& name) override {
     BusError error;
     BusMessage reply;
-    const int r = sd_bus_call_method(bus_, kDestination, kPath, kManager, "StopUnit", &error.error, &reply.message,
-                                     "ss", name.c_str(), "replace");
+    const int r = sd_bus_call_method(bus_, kSystemdDestination, kSystemdManagerPath, kSystemdManager, "StopUnit",
+                                     &error.error, &reply.message, "ss", name.c_str(), "replace");
     if (r < 0 && sd_bus_error_has_name(&error.error, "org.freedesktop.systemd1.NoSuchUnit")) return okStatus();
     if (r < 0) return callError(r, error, "StopUnit(" + name + ")");
     return okStatus();
