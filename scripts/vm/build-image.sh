@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the qemu test VM (docs/vm.md) from Debian 12 packages: a minbase root file system with
 # systemd as PID 1, pure cgroup v2, the runtime libraries topod and the CRI test client need,
-# runc; the kernel as an uncompressed vmlinux (qemu boots it through its PVH entry, skipping
+# runc and criu; the kernel as an uncompressed vmlinux (qemu boots it through its PVH entry, skipping
 # firmware and decompression) and a tiny busybox initrd that loads virtio-pci, virtio-blk and ext4 and
 # switches to the disk. Output, cached by the hash of this script: vmlinux, initrd.img,
 # image.raw (sparse ext4, booted read-only with -snapshot) in
@@ -41,8 +41,11 @@ fail() { echo "build-image: $1; last lines of the build log:" >&2; tail -n 30 "$
 # machine with, and the shared libraries of topod and the CRI test client as built on bookworm.
 base=systemd,systemd-sysv,dbus,udev,kmod,util-linux,iproute2,procps,hwloc-nox,numactl,ca-certificates
 libs=libhwloc15,libnuma1,libsystemd0,libcurl4,libyaml-0-2,libprotobuf32,libgrpc++1.51,libspdlog1.10,libfmt9,libtomlplusplus3,libmicrohttpd12
+# The container runtime's own tools: runc, and criu for CRI CheckpointContainer on containerd 2.x
+# (the e2e's criu_checkpoint; bookworm's criu 3.17.1 dumps on the guest's own 6.1 kernel).
+tools=runc,criu
 # Stage 1, cached on its own (it is most of the time): debootstrap plus the kernel.
-stage1_key=$(printf '%s\n' "$base" "$libs" | sha256sum | cut -c1-16)
+stage1_key=$(printf '%s\n' "$base" "$libs" "$tools" | sha256sum | cut -c1-16)
 stage1=$cache_root/rootfs-$stage1_key.tar
 mkdir -p "$cache_root" "$root"
 if [ -f "$stage1" ]; then
@@ -50,7 +53,7 @@ if [ -f "$stage1" ]; then
   tar -xf "$stage1" -C "$root"
 else
   step "debootstrap bookworm (minbase) from the machine's own mirror"
-  debootstrap --variant=minbase --include="$base,$libs,runc" bookworm "$root" "$mirror" >"$log" 2>&1 ||
+  debootstrap --variant=minbase --include="$base,$libs,$tools" bookworm "$root" "$mirror" >"$log" 2>&1 ||
     fail "debootstrap failed"
   step "kernel and busybox"
   echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"

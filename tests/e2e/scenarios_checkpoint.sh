@@ -10,13 +10,15 @@
 #   the container must still run. Where criu cannot work on this kernel, the runtime's answer
 #   must be a checkpoint failure (not Unsupported, not Unreachable), printed as it came.
 scenario_criu_checkpoint() {
-  local ctr out rc archive
+  local ctr out rc archive t0
   read -r _ ctr < <(new_pod ckpt BESTEFFORT) || return 1
   mkdir -p "$RUN/checkpoints"
   archive=$RUN/checkpoints/ckpt-$(date -u +%Y%m%dT%H%M%SZ).tar
-  out=$("$CRI_CLIENT" --socket "$RUN/containerd.sock" --timeout 60 checkpoint "$ctr" --location "$archive" 2>&1)
+  t0=$(date +%s.%N)
+  out=$("$CRI_CLIENT" --socket "$RUN/containerd.sock" --timeout "${E2E_CRI_TIMEOUT:-60}" checkpoint "$ctr" \
+    --location "$archive" 2>&1)
   rc=$?
-  log "containerd $CONTAINERD_VERSION CheckpointContainer answered (exit $rc): $out"
+  log "containerd $CONTAINERD_VERSION CheckpointContainer answered in $(seconds_since "$t0")s (exit $rc): $out"
   # cri-client prints "runtime NAME VERSION" (topod's Version call), then the answer; on failure
   # a line "REASON: CODE: message".
   local reason
@@ -32,8 +34,12 @@ scenario_criu_checkpoint() {
   if criu check >/dev/null 2>&1; then
     [ "$rc" = 0 ] || { fail "containerd $CONTAINERD_VERSION with a working criu: checkpoint failed: $out"; return 1; }
     [ -s "$archive" ] || { fail "the archive $archive is missing or empty"; return 1; }
-    tar -tf "$archive" >/dev/null || { fail "the archive $archive is not a tar"; return 1; }
-    log "archive $archive: $(stat -c %s "$archive") bytes, $(tar -tf "$archive" | wc -l) entries"
+    tar -tf "$archive" >"$RUN/checkpoint-entries" || { fail "the archive $archive is not a tar"; return 1; }
+    log "archive $archive: $(stat -c %s "$archive") bytes, $(wc -l <"$RUN/checkpoint-entries") entries:" \
+      "$(tr '\n' ' ' <"$RUN/checkpoint-entries")"
+    # criu's own images: the inventory and the process's memory pages.
+    grep -q 'inventory\.img$' "$RUN/checkpoint-entries" && grep -q 'pages-[0-9]*\.img$' "$RUN/checkpoint-entries" ||
+      { fail "the archive $archive holds no criu images (inventory.img, pages-N.img)"; return 1; }
     cri status "$ctr" | grep -q RUNNING || { fail "the container stopped after its checkpoint"; return 1; }
     return 0
   fi
