@@ -7,8 +7,8 @@
 #   2. containerd 2.x (sid), systemd driver: kubelet_shape and exclusive_cpu again, criu_checkpoint
 #      with the guest's criu (a real archive on the guest's Debian 12 kernel), and the scenarios
 #      that depend on the runtime's events more than on the layout;
-#   3. (not by default, for time) containerd 2.x, the cgroupfs driver: /kubepods by cgroupfs
-#      writes on pure v2.
+#   3. containerd 2.x, the cgroupfs driver: /kubepods by cgroupfs writes on pure v2 (the layout
+#      and exclusive pinning only, for time).
 # The host put next to this script: topod, cri-client, curl (the guest has libcurl4 but no curl),
 # both containerd .debs, images/ (pause.tar, busybox.tar: the guest has no network) and e2e/ (the
 # harness); the files only, only_2, only_cgroupfs (run-vm-e2e.sh, from E2E_ONLY, E2E_ONLY_2,
@@ -80,6 +80,6 @@ pass containerd-1.7 1.7 systemd kubelet_shape,resize_without_topod,exclusive_cpu
 echo "criu: $(criu --version 2>&1 | tr '\n' ' ')"
 echo "criu check: $(criu check 2>&1 | tail -n 1)"
 pass containerd-2 2 systemd kubelet_shape,containerd_restart_without_topod,criu_checkpoint,exclusive_cpu,unsatisfiable,metrics_endpoint,container_restart,container_replaced_before_stop only_2
-pass containerd-2-cgroupfs 2 cgroupfs none only_cgroupfs
+pass containerd-2-cgroupfs 2 cgroupfs kubelet_shape,exclusive_cpu only_cgroupfs
 echo "==================== passes (guest uptime $(cut -d' ' -f1 /proc/uptime)s)$summary"
 exit "$status"
