@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -40,10 +41,6 @@ std::string evictionRunDir() {
   return dir == nullptr ? "" : dir;
 }
 
-WallTime wallNow() {
-  return std::chrono::floor<seconds>(std::chrono::system_clock::now());
-}
-
 std::unique_ptr<kube::Client> makeClient() {
   auto config = kube::loadKubeconfig(evictionRunDir() + "/kubeconfig");
   EXPECT_TRUE(config.has_value()) << config.error().toString();
@@ -56,7 +53,10 @@ std::unique_ptr<kube::Client> makeClient() {
   return std::move(*client);
 }
 
-// Polls `done` every 20 ms until it holds or `limit` passes.
+// Polls `done` every 20 ms until it holds or `limit` passes. What it waits for is the API server,
+// another process, and the responder's threads answering it; topod's own timing (heartbeat gap,
+// deadlines) is stepped by the test through the responder's wall clock (wall_ahead_s_), never
+// waited for here.
 bool eventually(const std::function<bool()>& done, milliseconds limit = milliseconds(15000)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -231,7 +231,10 @@ class RealEviction : public ::testing::Test {
           signalled_.emplace_back(cgroup, std::chrono::steady_clock::now());
           return 1;
         },
-        wallNow, steadyClock(), [](bool, const std::string&) {});
+        [this] {
+          return std::chrono::floor<seconds>(std::chrono::system_clock::now()) + seconds(wall_ahead_s_.load());
+        },
+        steadyClock(), [](bool, const std::string&) {});
     warnings_->load();
     warnings_->start();
   }
@@ -262,6 +265,9 @@ class RealEviction : public ::testing::Test {
   std::unique_ptr<EvictionWarnings> warnings_;
   std::mutex mutex_;
   std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> signalled_;
+  // How far the responder's wall clock runs ahead of the real one: the test steps it past the
+  // heartbeat gap and the deadlines instead of waiting for them.
+  std::atomic<int64_t> wall_ahead_s_{0};
 };
 
 TEST_F(RealEviction, WarnedProgressReportedEvictedOnlyAfterDoneAndIgnoresWhatIsNotItsOwn) {
@@ -294,15 +300,14 @@ TEST_F(RealEviction, WarnedProgressReportedEvictedOnlyAfterDoneAndIgnoresWhatIsN
     EXPECT_TRUE(status == nullptr || !status->heartbeat_time.has_value()) << "answered for another node's pod";
   }
 
-  // Progress appears in the status (within the 20 s heartbeat gap), the eviction waits.
+  // Progress appears in the status at the next heartbeat, once the 20 s gap has passed on the
+  // responder's clock; the eviction waits.
   workloads_.say(podUid(1), {WorkloadState::Running, 50, "saving shard 4 of 8"});
-  ASSERT_TRUE(eventually(
-      [&] {
-        const auto v = controller.view(name);
-        return mine(v) != nullptr && mine(v)->message.find("50%: saving shard 4 of 8") != std::string::npos;
-      },
-      milliseconds(30000)))
-      << "progress not reported";
+  wall_ahead_s_ += 20;
+  ASSERT_TRUE(eventually([&] {
+    const auto v = controller.view(name);
+    return mine(v) != nullptr && mine(v)->message.find("50%: saving shard 4 of 8") != std::string::npos;
+  })) << "progress not reported";
   controller.step(name);
   EXPECT_EQ(controller.state(name, kEvictor), kube::ResponderState::Inactive) << "evicted before done";
 
@@ -319,16 +324,20 @@ TEST_F(RealEviction, WarnedProgressReportedEvictedOnlyAfterDoneAndIgnoresWhatIsN
 }
 
 TEST_F(RealEviction, TheDeadlinePassesWhenTheWorkloadNeverAnswers) {
-  runPods(1, {{1, {{kDeadlineAnnotation, "2"}}}});
+  runPods(1, {{1, {{kDeadlineAnnotation, "60"}}}});
   startResponder();
   TestController controller(*client_, seconds(1200));
   const std::string name = controller.create("train-1", podUid(1), {{kResponder, 5000}, {kEvictor, 100}});
   controller.step(name);
+  ASSERT_TRUE(eventually([&] { return signals("/pod1/c") == 1; }));
+  EXPECT_FALSE(mine(controller.view(name)) != nullptr && mine(controller.view(name))->completion_time.has_value())
+      << "completed before its deadline";
+  wall_ahead_s_ += 61;  // past the 60 s deadline on the responder's clock, not in real time
   ASSERT_TRUE(eventually([&] {
     const auto v = controller.view(name);
     return mine(v) != nullptr && mine(v)->completion_time.has_value();
   }));
-  EXPECT_EQ(mine(controller.view(name))->message, "deadline passed (2s) before the workload said done");
+  EXPECT_EQ(mine(controller.view(name))->message, "deadline passed (60s) before the workload said done");
   controller.step(name);
   EXPECT_EQ(controller.state(name, kEvictor), kube::ResponderState::Active);
 }
