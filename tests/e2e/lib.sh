@@ -362,24 +362,21 @@ expect_cpus() {
   fail "$what: want cpus $want, $(cg_file_name cpus)=$got_cg Cpus_allowed_list=$got_proc"
 }
 
-# expect_cg KIND ID WANT WHAT: one value of a container's cgroup (WANT in v1 terms: shares,
-# quota -1 for none, memory max for no limit; layout_value converts).
-expect_cg() {
-  local got want
+# expect_value KIND GOT WANT WHAT [WHERE]: GOT read from a cgroup file of KIND against WANT in
+# v1 terms (shares, quota -1 for none, memory max for no limit; layout_value converts).
+expect_value() {
+  local want file
   want=$(layout_value "$1" "$3")
-  got=$(cg "$1" "$2")
-  [ "$got" = "$want" ] || { fail "$4: $(cg_file_name "$1") is $got, want $want"; return 1; }
-  log "ok: $4: $(cg_file_name "$1") = $want"
+  file="${5:+$5 }$(cg_file_name "$1")"
+  [ "$2" = "$want" ] || { fail "$4: $file is $2, want $want"; return 1; }
+  log "ok: $4: $file = $want"
 }
 
+# expect_cg KIND ID WANT WHAT: one value of a container's cgroup.
+expect_cg() { expect_value "$1" "$(cg "$1" "$2")" "$3" "$4"; }
+
 # expect_pod_cg KIND POD_REL WANT WHAT: the same for a pod cgroup (pod_cgroup's path).
-expect_pod_cg() {
-  local got want
-  want=$(layout_value "$1" "$3")
-  got=$(cg_value "$1" "$2")
-  [ "$got" = "$want" ] || { fail "$4: $2 $(cg_file_name "$1") is $got, want $want"; return 1; }
-  log "ok: $4: $2 $(cg_file_name "$1") = $want"
-}
+expect_pod_cg() { expect_value "$1" "$(cg_value "$1" "$2")" "$3" "$4" "$2"; }
 
 # pod_parent_glob QOS: where the kubelet puts a pod of the QoS class in this layout.
 pod_parent_glob() {
