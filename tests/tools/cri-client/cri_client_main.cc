@@ -18,6 +18,7 @@
 
 #include "cri/proto/cri_api.grpc.pb.h"
 #include "cri/runtime_client.h"
+#include "tests/tools/command_line.h"
 #include "tests/tools/cri-client/kubelet_shape.h"
 #include "tests/tools/cri-client/pod_cgroups.h"
 
@@ -53,67 +54,24 @@ sandbox config (CreateContainer needs it) and the container logs.
 constexpr const char* kDefaultImage = "docker.io/topod-e2e/busybox:1";
 constexpr const char* kCgroupRoot = "/sys/fs/cgroup";
 
-struct Args {
-  std::string command;
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;
-  std::vector<std::string> trailing;     // after "--"
-  std::vector<std::string> mounts;       // --mount, repeatable
-  std::vector<std::string> annotations;  // --annotation KEY=VALUE, repeatable
-  bool readonly_rootfs = false;
-};
+using Args = tools::CommandLine;
+using tools::option;
 
 Result<Args> parseArgs(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--") {
-      for (++i; i < argc; ++i) args.trailing.emplace_back(argv[i]);
-      break;
-    }
-    if (arg == "--help" || arg == "-h") {
-      args.command = "help";
-      return args;
-    }
-    if (arg == "--readonly-rootfs") {
-      args.readonly_rootfs = true;
-      continue;
-    }
-    if (arg == "--annotation") {
-      if (i + 1 >= argc) return Error::invalidArgument("option --annotation needs a value");
-      std::string value = argv[++i];
-      if (value.find('=') == std::string::npos || value.front() == '=') {
-        return Error::invalidArgument("--annotation " + value + ": want KEY=VALUE");
-      }
-      args.annotations.push_back(std::move(value));
-      continue;
-    }
-    if (arg == "--mount") {
-      if (i + 1 >= argc) return Error::invalidArgument("option --mount needs a value");
-      args.mounts.emplace_back(argv[++i]);
-      continue;
-    }
-    if (arg.starts_with("--")) {
-      static const std::set<std::string> kKnown = {
-          "socket",       "state-dir", "timeout",      "name",        "uid",       "namespace",      "pod",
-          "image",        "grace",     "attempt",      "cpu-request", "cpu-limit", "memory-request", "memory-limit",
-          "capabilities", "location",  "cgroup-driver"};
-      if (kKnown.count(arg.substr(2)) == 0) return Error::invalidArgument("unknown option " + arg);
-      if (i + 1 >= argc) return Error::invalidArgument("option " + arg + " needs a value");
-      args.options[arg.substr(2)] = argv[++i];
-    } else if (args.command.empty()) {
-      args.command = arg;
-    } else {
-      args.positional.push_back(arg);
+  static const tools::CommandLineSpec kSpec{
+      .options = {"socket", "state-dir", "timeout", "name", "uid", "namespace", "pod", "image", "grace", "attempt",
+                  "cpu-request", "cpu-limit", "memory-request", "memory-limit", "capabilities", "location",
+                  "cgroup-driver"},
+      .repeated = {"annotation", "mount"},
+      .flags = {"readonly-rootfs"}};
+  auto args = tools::parseCommandLine(argc, argv, kSpec);
+  if (!args) return args.error();
+  for (const std::string& value : args->all("annotation")) {
+    if (value.find('=') == std::string::npos || value.front() == '=') {
+      return Error::invalidArgument("--annotation " + value + ": want KEY=VALUE");
     }
   }
-  if (args.command.empty()) return Error::invalidArgument("no command given");
   return args;
-}
-
-std::string option(const Args& args, const std::string& name, const std::string& fallback = "") {
-  auto it = args.options.find(name);
-  return it == args.options.end() ? fallback : it->second;
 }
 
 Result<int64_t> parseSeconds(const std::string& text) {
@@ -278,7 +236,7 @@ int Client::runPod(const Args& args) {
   (*config->mutable_labels())["io.kubernetes.pod.namespace"] = ns;
   (*config->mutable_labels())["io.kubernetes.pod.uid"] = uid;
   (*config->mutable_annotations())["kubernetes.io/config.source"] = "api";
-  for (const std::string& annotation : args.annotations) {
+  for (const std::string& annotation : args.all("annotation")) {
     const std::size_t eq = annotation.find('=');
     (*config->mutable_annotations())[annotation.substr(0, eq)] = annotation.substr(eq + 1);
   }
@@ -370,7 +328,7 @@ int Client::create(const Args& args) {
   ns_options->set_network(runtime::v1::NODE);
   ns_options->set_pid(runtime::v1::CONTAINER);
   ns_options->set_ipc(runtime::v1::POD);
-  security->set_readonly_rootfs(args.readonly_rootfs);
+  security->set_readonly_rootfs(args.flag("readonly-rootfs"));
   if (const std::string caps = option(args, "capabilities"); !caps.empty()) {
     security->mutable_capabilities()->add_drop_capabilities("ALL");
     std::string_view rest = caps == "none" ? std::string_view() : std::string_view(caps);
@@ -385,7 +343,7 @@ int Client::create(const Args& args) {
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
   }
-  for (const std::string& spec : args.mounts) {
+  for (const std::string& spec : args.all("mount")) {
     // HOST:CONTAINER or HOST:CONTAINER:ro; both absolute.
     const size_t first = spec.find(':');
     const size_t second = first == std::string::npos ? std::string::npos : spec.find(':', first + 1);

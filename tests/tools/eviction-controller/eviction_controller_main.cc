@@ -16,6 +16,7 @@
 #include "kube/eviction_object.h"
 #include "kube/eviction_request.h"
 #include "tests/kube/eviction_test_controller.h"
+#include "tests/tools/command_line.h"
 
 namespace topod::e2e {
 namespace {
@@ -40,47 +41,18 @@ constexpr const char* kUsage = R"(usage: eviction-controller --kubeconfig FILE [
         step every MS (default 200) until RESPONDER's state is STATE; prints the seconds it took
 )";
 
-struct Args {
-  std::string command;
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;
-  std::vector<std::string> responders;
-};
+using Args = tools::CommandLine;
+using tools::option;
 
 Result<Args> parseArgs(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      args.command = "help";
-      return args;
-    }
-    if (arg.starts_with("--")) {
-      if (i + 1 >= argc) return Error::invalidArgument("option " + arg + " needs a value");
-      const std::string value = argv[++i];
-      if (arg == "--responder") {
-        args.responders.push_back(value);
-      } else {
-        args.options[arg.substr(2)] = value;
-      }
-    } else if (args.command.empty()) {
-      args.command = arg;
-    } else {
-      args.positional.push_back(arg);
-    }
-  }
-  if (args.command.empty()) return Error::invalidArgument("no command given");
-  return args;
-}
-
-std::string option(const Args& args, const std::string& name, const std::string& fallback = "") {
-  auto it = args.options.find(name);
-  return it == args.options.end() ? fallback : it->second;
+  // Any --NAME VALUE is an option (each command reads its own); --responder repeats.
+  return tools::parseCommandLine(argc, argv,
+                                 tools::CommandLineSpec{.options = {}, .repeated = {"responder"}, .flags = {}});
 }
 
 Result<std::vector<std::pair<std::string, int>>> respondersOf(const Args& args) {
   std::vector<std::pair<std::string, int>> out;
-  for (const std::string& text : args.responders) {
+  for (const std::string& text : args.all("responder")) {
     const std::size_t colon = text.rfind(':');
     if (colon == std::string::npos) return Error::invalidArgument("--responder " + text + ": want NAME:PRIORITY");
     try {
